@@ -1,0 +1,337 @@
+//! Sign-in and the signed-in user: argon2id passwords, lockout after repeated failures, a
+//! per-address rate limit, short-lived HS256 JWTs, and the `AuthUser` extractor that every
+//! protected handler takes. `begin_scoped` opens the per-request transaction that carries the
+//! user's identity and schools into PostgreSQL's row-level security.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::{Json, http::header};
+use chrono::Utc;
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use oneclass_core::types::Role;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgPool, Postgres, Transaction};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::{Validate, ValidJson};
+
+const MAX_FAILED_LOGINS: i32 = 5;
+const LOCKOUT_MINUTES: i64 = 15;
+pub const SESSION_COOKIE: &str = "oneclass_session";
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub ttl: Duration,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    role: String,
+    #[serde(default)]
+    schools: Vec<Uuid>,
+    #[serde(default)]
+    province: Option<String>,
+    #[serde(default)]
+    district: Option<String>,
+    iat: i64,
+    exp: i64,
+}
+
+/// The signed-in user, decoded from a valid token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+    pub schools: Vec<Uuid>,
+    pub province: Option<String>,
+    pub district: Option<String>,
+}
+
+impl AuthUser {
+    pub fn require(&self, allowed: &[Role]) -> ApiResult<()> {
+        if allowed.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+
+    /// The school a write goes to: the one named (which must be one of the user's), or the
+    /// user's only school.
+    pub fn school_for_write(&self, requested: Option<Uuid>) -> ApiResult<Uuid> {
+        match requested {
+            Some(id) if self.schools.contains(&id) => Ok(id),
+            Some(_) => Err(ApiError::field("school_id", "not one of your schools")),
+            None => match self.schools.as_slice() {
+                [only] => Ok(*only),
+                [] => Err(ApiError::Forbidden),
+                _ => Err(ApiError::field("school_id", "required: you belong to several schools")),
+            },
+        }
+    }
+
+    /// A teacher's reads are limited to classes they teach; other school roles see the school.
+    pub fn teacher_id(&self) -> Option<Uuid> {
+        (self.role == Role::Teacher).then_some(self.id)
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).or_else(|| cookie(parts, SESSION_COOKIE)).ok_or(
+            ApiError::Unauthorized("sign in first: send `Authorization: Bearer <token>`"),
+        )?;
+        decode(&state.jwt, &token)
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+}
+
+fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    let value = parts.headers.get(header::COOKIE)?.to_str().ok()?;
+    value.split(';').find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+pub fn decode(keys: &JwtKeys, token: &str) -> ApiResult<AuthUser> {
+    let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &Validation::default())
+        .map_err(|_| ApiError::Unauthorized("the token is invalid or expired: sign in again"))?;
+    let c = data.claims;
+    let role = c.role.parse().map_err(|_| ApiError::Unauthorized("the token names no known role"))?;
+    Ok(AuthUser { id: c.sub, role, schools: c.schools, province: c.province, district: c.district })
+}
+
+pub fn issue(keys: &JwtKeys, user: &AuthUser) -> ApiResult<String> {
+    let now = Utc::now().timestamp();
+    let claims = Claims {
+        sub: user.id,
+        role: user.role.as_str().to_string(),
+        schools: user.schools.clone(),
+        province: user.province.clone(),
+        district: user.district.clone(),
+        iat: now,
+        exp: now + keys.ttl.as_secs() as i64,
+    };
+    jsonwebtoken::encode(&Header::default(), &claims, &keys.encoding)
+        .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
+}
+
+/// Opens the request's transaction with the user's identity set for row-level security.
+/// `set_config(…, true)` scopes the settings to this transaction, so a pooled connection never
+/// carries one user's scope into another's request.
+pub async fn begin_scoped(
+    pool: &PgPool,
+    user: &AuthUser,
+) -> ApiResult<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    let schools = format!(
+        "{{{}}}",
+        user.schools.iter().map(Uuid::to_string).collect::<Vec<_>>().join(",")
+    );
+    sqlx::query(
+        "SELECT set_config('app.user_id', $1, true), set_config('app.school_ids', $2, true),
+                set_config('app.role', $3, true)",
+    )
+    .bind(user.id.to_string())
+    .bind(schools)
+    .bind(user.role.as_str())
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+impl Validate for LoginRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.username.trim().is_empty() {
+            errors.push(FieldError::new("username", "must not be empty"));
+        }
+        if self.password.is_empty() {
+            errors.push(FieldError::new("password", "must not be empty"));
+        }
+        errors
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    password_hash: String,
+    role: String,
+    province: Option<String>,
+    district: Option<String>,
+    locked: bool,
+}
+
+/// Checks a username and password; on success returns the user with their schools.
+pub async fn authenticate(state: &AppState, username: &str, password: &str) -> ApiResult<AuthUser> {
+    let username = username.trim();
+    if !state.login_limiter.allow(username) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT id, password_hash, role, province, district,
+                coalesce(locked_until > now(), false) AS locked
+         FROM platform.users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some(row) = row else {
+        // Same cost as a real check, so timing does not reveal which usernames exist.
+        let hash = oneclass_core::password::dummy_hash().to_string();
+        let pw = password.to_string();
+        let _ = tokio::task::spawn_blocking(move || oneclass_core::password::verify(&pw, &hash)).await;
+        return Err(ApiError::Unauthorized("wrong username or password"));
+    };
+    if row.locked {
+        return Err(ApiError::TooManyRequests);
+    }
+    let (pw, hash) = (password.to_string(), row.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || oneclass_core::password::verify(&pw, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !ok {
+        sqlx::query(
+            "UPDATE platform.users SET failed_logins = failed_logins + 1,
+                    locked_until = CASE WHEN failed_logins + 1 >= $2
+                                        THEN now() + make_interval(mins => $3) END,
+                    updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(MAX_FAILED_LOGINS)
+        .bind(LOCKOUT_MINUTES as i32)
+        .execute(&state.pool)
+        .await?;
+        return Err(ApiError::Unauthorized("wrong username or password"));
+    }
+    sqlx::query(
+        "UPDATE platform.users SET failed_logins = 0, locked_until = NULL, updated_at = now()
+         WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+    )
+    .bind(row.id)
+    .execute(&state.pool)
+    .await?;
+    let schools: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT school_id FROM platform.memberships WHERE user_id = $1 ORDER BY school_id",
+    )
+    .bind(row.id)
+    .fetch_all(&state.pool)
+    .await?;
+    let role = row.role.parse().map_err(|_| ApiError::Internal(format!("user role {}", row.role)))?;
+    Ok(AuthUser { id: row.id, role, schools, province: row.province, district: row.district })
+}
+
+/// Sign in: a short-lived bearer token.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ValidJson(req): ValidJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let user = authenticate(&state, &req.username, &req.password).await?;
+    let token = issue(&state.jwt, &user)?;
+    Ok(Json(LoginResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl.as_secs(),
+    }))
+}
+
+/// A fixed-window limiter keyed by a string (a username or an address): enough to blunt
+/// password guessing on one process; lockout in the database covers the rest.
+pub struct RateLimiter {
+    per_window: u32,
+    window: Duration,
+    hits: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_window: u32, window: Duration) -> Self {
+        Self { per_window, window, hits: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn allow(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let Ok(mut hits) = self.hits.lock() else { return true };
+        if hits.len() > 100_000 {
+            hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = hits.entry(key.to_lowercase()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.per_window
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_blocks_past_the_window_budget() {
+        let l = RateLimiter::new(3, Duration::from_secs(60));
+        assert!(l.allow("a") && l.allow("A") && l.allow("a"));
+        assert!(!l.allow("a"));
+        assert!(l.allow("b"));
+    }
+
+    #[test]
+    fn tokens_round_trip_and_reject_tampering() {
+        let keys = JwtKeys::new(b"secret", Duration::from_secs(60));
+        let user = AuthUser {
+            id: Uuid::now_v7(),
+            role: Role::Teacher,
+            schools: vec![Uuid::now_v7()],
+            province: None,
+            district: None,
+        };
+        let token = issue(&keys, &user).expect("issue");
+        let back = decode(&keys, &token).expect("decode");
+        assert_eq!(back.id, user.id);
+        assert_eq!(back.schools, user.schools);
+        let other = JwtKeys::new(b"other", Duration::from_secs(60));
+        assert!(decode(&other, &token).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! The API's one error type. Every error leaves as `application/problem+json` (RFC 9457);
+//! a 500 carries a generic body and its cause goes to the log, never to the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field of a request: its path (`sex`, `marks[2].status`) and why.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { field: field.into(), reason: reason.into() }
+    }
+}
+
+/// The problem+json body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request")]
+    Validation(Vec<FieldError>),
+    #[error("authentication required")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, reason)])
+    }
+}
+
+impl From<oneclass_warehouse::WarehouseError> for ApiError {
+    fn from(e: oneclass_warehouse::WarehouseError) -> Self {
+        if e.is_user_error() {
+            ApiError::field("sql", e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+pub fn problem(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) -> Response {
+    let body = Problem {
+        kind: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").into(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let mut resp = (status, axum::Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Validation(errors) => problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("the request has invalid fields".into()),
+                errors,
+            ),
+            ApiError::Unauthorized(why) => {
+                problem(StatusCode::UNAUTHORIZED, Some(why.to_string()), vec![])
+            }
+            ApiError::Forbidden => problem(
+                StatusCode::FORBIDDEN,
+                Some("your role may not do this".into()),
+                vec![],
+            ),
+            ApiError::NotFound => problem(StatusCode::NOT_FOUND, None, vec![]),
+            ApiError::Conflict(why) => problem(StatusCode::CONFLICT, Some(why), vec![]),
+            ApiError::TooManyRequests => problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some("too many attempts: wait and try again".into()),
+                vec![],
+            ),
+            ApiError::BadRequest(why) => problem(StatusCode::BAD_REQUEST, Some(why), vec![]),
+            ApiError::Database(e) => {
+                if let Some(db) = e.as_database_error() {
+                    if db.is_unique_violation() {
+                        return problem(
+                            StatusCode::CONFLICT,
+                            Some("a record with the same unique key already exists".into()),
+                            vec![],
+                        );
+                    }
+                }
+                tracing::error!(error = %e, "database error");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, None, vec![])
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, None, vec![])
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

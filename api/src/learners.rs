@@ -1,0 +1,323 @@
+//! Learners and enrolments: registrars and heads admit and enrol; teachers read the learners of
+//! the classes they teach. Every read of one learner's record is audited.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{Datelike, NaiveDate, Utc};
+use oneclass_core::types::{EntryType, Grade, NationalId, Role, Sex};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::{AuthUser, begin_scoped};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::{Validate, ValidJson};
+use crate::pagination::{Page, PageQuery};
+use crate::RequestId;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_learners, create_learner))
+        .routes(routes!(get_learner))
+        .routes(routes!(create_enrolment))
+}
+
+const ADMISSIONS: &[Role] = &[Role::Registrar, Role::SchoolHead, Role::Deputy];
+const READERS: &[Role] =
+    &[Role::Registrar, Role::SchoolHead, Role::Deputy, Role::Teacher, Role::Bursar];
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Learner {
+    pub id: Uuid,
+    pub school_id: Uuid,
+    pub learner_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub sex: String,
+    pub date_of_birth: NaiveDate,
+    pub national_id: Option<String>,
+    pub disability: Option<String>,
+    pub is_ovc: bool,
+    pub status: String,
+}
+
+const LEARNER_COLUMNS: &str = "l.id, l.school_id, l.learner_number, l.first_name, l.last_name, \
+     l.sex, l.date_of_birth, l.national_id, l.disability, l.is_ovc, l.status";
+
+/// A teacher sees a learner only through an open enrolment in a class they teach.
+const TEACHER_SCOPE: &str = "($1::uuid IS NULL OR EXISTS (
+       SELECT 1 FROM sis.enrolments e JOIN academic.class_teachers ct ON ct.class_id = e.class_id
+       WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $1))";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLearner {
+    /// Needed only when you belong to several schools.
+    pub school_id: Option<Uuid>,
+    pub learner_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub sex: Sex,
+    pub date_of_birth: NaiveDate,
+    pub national_id: Option<String>,
+    pub disability: Option<String>,
+    #[serde(default)]
+    pub is_ovc: bool,
+}
+
+fn check_name(errors: &mut Vec<FieldError>, field: &str, value: &str) {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > 100 {
+        errors.push(FieldError::new(field, "must be 1 to 100 characters"));
+    } else if v.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
+        errors.push(FieldError::new(field, "must not contain digits or control characters"));
+    }
+}
+
+impl Validate for NewLearner {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        check_name(&mut e, "first_name", &self.first_name);
+        check_name(&mut e, "last_name", &self.last_name);
+        let number = self.learner_number.trim();
+        if number.is_empty() || number.len() > 40 {
+            e.push(FieldError::new("learner_number", "must be 1 to 40 characters"));
+        }
+        let today = Utc::now().date_naive();
+        if self.date_of_birth > today {
+            e.push(FieldError::new("date_of_birth", "must not be in the future"));
+        } else if today.year() - self.date_of_birth.year() > 30 {
+            e.push(FieldError::new("date_of_birth", "a learner must be under 30"));
+        } else if today.year() - self.date_of_birth.year() < 2 {
+            e.push(FieldError::new("date_of_birth", "a learner must be at least 2 years old"));
+        }
+        if let Some(id) = &self.national_id {
+            if NationalId::parse(id).is_err() {
+                e.push(FieldError::new("national_id", "expected NN-NNNNNN L NN, e.g. 63-123456 A 42"));
+            }
+        }
+        if let Some(d) = &self.disability {
+            if d.trim().is_empty() || d.len() > 100 {
+                e.push(FieldError::new("disability", "must be 1 to 100 characters, or absent"));
+            }
+        }
+        e
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LearnerQuery {
+    pub limit: Option<i64>,
+    pub after: Option<Uuid>,
+    /// Only learners of this school.
+    pub school_id: Option<Uuid>,
+}
+
+/// List the learners you may see (keyset paginated).
+#[utoipa::path(get, path = "/learners", tag = "learners", params(LearnerQuery),
+    responses((status = 200, body = Page<Learner>), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_learners(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<LearnerQuery>,
+) -> ApiResult<Json<Page<Learner>>> {
+    user.require(READERS)?;
+    let limit = PageQuery { limit: q.limit, after: q.after }.limit()?;
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let rows: Vec<Learner> = sqlx::query_as(&format!(
+        "SELECT {LEARNER_COLUMNS} FROM sis.learners l
+         WHERE {TEACHER_SCOPE} AND ($2::uuid IS NULL OR l.id > $2)
+           AND ($3::uuid IS NULL OR l.school_id = $3)
+         ORDER BY l.id LIMIT $4"
+    ))
+    .bind(user.teacher_id())
+    .bind(q.after)
+    .bind(q.school_id)
+    .bind(limit + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, |l| l.id)))
+}
+
+/// One learner's record. Audited.
+#[utoipa::path(get, path = "/learners/{id}", tag = "learners",
+    params(("id" = Uuid, Path, description = "learner id")),
+    responses((status = 200, body = Learner), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_learner(
+    State(state): State<AppState>,
+    user: AuthUser,
+    request_id: RequestId,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Learner>> {
+    user.require(READERS)?;
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let learner: Learner = sqlx::query_as(&format!(
+        "SELECT {LEARNER_COLUMNS} FROM sis.learners l WHERE {TEACHER_SCOPE} AND l.id = $2"
+    ))
+    .bind(user.teacher_id())
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    sqlx::query(
+        "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
+         VALUES ($1, $2, $3, 'read', 'sis.learners', $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(user.id)
+    .bind(learner.school_id)
+    .bind(learner.id)
+    .bind(request_id.0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(learner))
+}
+
+/// Admit a learner.
+#[utoipa::path(post, path = "/learners", tag = "learners", request_body = NewLearner,
+    responses((status = 201, body = Learner), (status = 403, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_learner(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ValidJson(new): ValidJson<NewLearner>,
+) -> ApiResult<(StatusCode, Json<Learner>)> {
+    user.require(ADMISSIONS)?;
+    let school_id = user.school_for_write(new.school_id)?;
+    let national_id =
+        new.national_id.as_deref().map(NationalId::parse).transpose().map_err(|e| {
+            ApiError::field("national_id", e.to_string())
+        })?;
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let learner: Learner = sqlx::query_as(
+        "INSERT INTO sis.learners AS l (id, school_id, learner_number, first_name, last_name, sex,
+             date_of_birth, national_id, disability, is_ovc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING l.id, l.school_id, l.learner_number, l.first_name, l.last_name, l.sex,
+                   l.date_of_birth, l.national_id, l.disability, l.is_ovc, l.status",
+    )
+    .bind(Uuid::now_v7())
+    .bind(school_id)
+    .bind(new.learner_number.trim())
+    .bind(new.first_name.trim())
+    .bind(new.last_name.trim())
+    .bind(new.sex.as_str())
+    .bind(new.date_of_birth)
+    .bind(national_id.as_ref().map(NationalId::as_str))
+    .bind(new.disability.as_deref().map(str::trim))
+    .bind(new.is_ovc)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(learner)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnrolment {
+    pub learner_id: Uuid,
+    pub academic_year: i32,
+    pub grade: Grade,
+    pub class_id: Option<Uuid>,
+    pub entry_type: EntryType,
+    pub start_date: NaiveDate,
+}
+
+impl Validate for NewEnrolment {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if !(2000..=2100).contains(&self.academic_year) {
+            e.push(FieldError::new("academic_year", "must be a year between 2000 and 2100"));
+        }
+        if (self.start_date.year() - self.academic_year).abs() > 1 {
+            e.push(FieldError::new("start_date", "must fall in or next to the academic year"));
+        }
+        e
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Enrolment {
+    pub id: Uuid,
+    pub school_id: Uuid,
+    pub learner_id: Uuid,
+    pub academic_year: i32,
+    pub grade: String,
+    pub class_id: Option<Uuid>,
+    pub entry_type: String,
+    pub start_date: NaiveDate,
+}
+
+/// Enrol a learner for a year, optionally into a class of that grade.
+#[utoipa::path(post, path = "/enrolments", tag = "learners", request_body = NewEnrolment,
+    responses((status = 201, body = Enrolment), (status = 409, body = Problem),
+              (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_enrolment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ValidJson(new): ValidJson<NewEnrolment>,
+) -> ApiResult<(StatusCode, Json<Enrolment>)> {
+    user.require(ADMISSIONS)?;
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let school_id: Uuid = sqlx::query_scalar("SELECT school_id FROM sis.learners WHERE id = $1")
+        .bind(new.learner_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::field("learner_id", "no such learner in your schools"))?;
+    if let Some(class_id) = new.class_id {
+        let class: Option<(Uuid, i32, String)> = sqlx::query_as(
+            "SELECT school_id, academic_year, grade FROM academic.classes WHERE id = $1",
+        )
+        .bind(class_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match class {
+            Some((s, y, g)) if s == school_id && y == new.academic_year && g == new.grade.as_str() => {}
+            Some(_) => {
+                return Err(ApiError::field(
+                    "class_id",
+                    "the class must be of the learner's school, year and grade",
+                ));
+            }
+            None => return Err(ApiError::field("class_id", "no such class in your schools")),
+        }
+    }
+    let open: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sis.enrolments
+                        WHERE learner_id = $1 AND academic_year = $2 AND end_date IS NULL)",
+    )
+    .bind(new.learner_id)
+    .bind(new.academic_year)
+    .fetch_one(&mut *tx)
+    .await?;
+    if open {
+        return Err(ApiError::Conflict("the learner already has an open enrolment for that year".into()));
+    }
+    let enrolment: Enrolment = sqlx::query_as(
+        "INSERT INTO sis.enrolments (id, school_id, learner_id, academic_year, grade, class_id,
+             entry_type, start_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, school_id, learner_id, academic_year, grade, class_id, entry_type, start_date",
+    )
+    .bind(Uuid::now_v7())
+    .bind(school_id)
+    .bind(new.learner_id)
+    .bind(new.academic_year)
+    .bind(new.grade.as_str())
+    .bind(new.class_id)
+    .bind(new.entry_type.as_str())
+    .bind(new.start_date)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(enrolment)))
+}

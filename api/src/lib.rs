@@ -1,0 +1,154 @@
+//! The operational API: sign-in, schools, learners and enrolments, the class register, analysts'
+//! SQL, OpenAPI, health and metrics. One module per area, each exporting its `router()`.
+//! HTTP habits (request ids, tracing, compression, limits, timeouts) live in `with_middleware`.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod learners;
+pub mod ops;
+pub mod pagination;
+pub mod register;
+pub mod schools;
+pub mod sql;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{FromRequestParts, MatchedPath, Request};
+use axum::http::{HeaderName, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use auth::{AuthUser, JwtKeys, RateLimiter};
+
+const REQUEST_ID: &str = "x-request-id";
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub jwt: Arc<JwtKeys>,
+    pub warehouse: Arc<oneclass_warehouse::Warehouse>,
+    pub login_limiter: Arc<RateLimiter>,
+    pub metrics: PrometheusHandle,
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+/// The request id set by the middleware (or sent by the client), for audit rows and logs.
+pub struct RequestId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let id = parts
+            .headers
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok(RequestId(id))
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "OneClass", description = "School management and education analytics for Zimbabwe."),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "schools"), (name = "learners"), (name = "attendance"), (name = "analytics"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The `/api/v1` routes and the OpenAPI document generated from them.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let v1 = OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(auth::login))
+        .merge(schools::router())
+        .merge(learners::router())
+        .merge(register::router())
+        .merge(sql::router());
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
+}
+
+/// Everything the API serves, with its state. Dashboards are merged by the caller.
+pub fn router(
+    pool: PgPool,
+    jwt: JwtKeys,
+    warehouse: Arc<oneclass_warehouse::Warehouse>,
+) -> Router {
+    let (api, openapi) = api_routes();
+    let state = AppState {
+        pool,
+        jwt: Arc::new(jwt),
+        warehouse,
+        login_limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
+        metrics: ops::metrics_handle(),
+        openapi: Arc::new(openapi),
+    };
+    api.route("/api/v1/openapi.json", get(ops::openapi_json))
+        .route("/api/docs", get(ops::docs))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .with_state(state)
+}
+
+/// Production HTTP habits around any router: a request id on every request and response, a
+/// tracing span carrying it, per-route metrics, compression, a body size limit and a timeout.
+pub fn with_middleware(router: Router) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    router
+        .layer(middleware::from_fn(record_metrics))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::counter!("oneclass_http_requests_total", &labels).increment(1);
+    metrics::histogram!("oneclass_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    response
+}

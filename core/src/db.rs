@@ -1,0 +1,71 @@
+//! Database setup: connection URLs for the three roles, migrations, role passwords.
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::CoreError;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// The API's role: owns nothing, cannot bypass row-level security.
+pub const APP_ROLE: &str = "oneclass_app";
+/// The change-data-capture role: REPLICATION, reads every published table.
+pub const CDC_ROLE: &str = "oneclass_cdc";
+/// The publication and replication slot that feed the lake.
+pub const PUBLICATION: &str = "oneclass_lake";
+
+/// Passwords of the roles the platform logs in as. Never logged.
+#[derive(Clone)]
+pub struct RolePasswords {
+    pub app: String,
+    pub cdc: String,
+}
+
+impl std::fmt::Debug for RolePasswords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RolePasswords { .. }")
+    }
+}
+
+/// `owner_url` with the user and password replaced.
+pub fn role_url(owner_url: &str, role: &str, password: &str) -> Result<String, CoreError> {
+    let mut url = url::Url::parse(owner_url)
+        .map_err(|e| CoreError::Config(format!("DATABASE_URL is not a URL: {e}")))?;
+    url.set_username(role).map_err(|_| CoreError::Config("DATABASE_URL has no host".into()))?;
+    url.set_password(Some(password))
+        .map_err(|_| CoreError::Config("DATABASE_URL has no host".into()))?;
+    Ok(url.to_string())
+}
+
+pub fn connect_options(url: &str) -> Result<PgConnectOptions, CoreError> {
+    let opts = PgConnectOptions::from_str(url)
+        .map_err(|e| CoreError::Config(format!("invalid database URL: {e}")))?;
+    Ok(opts)
+}
+
+pub async fn pool(url: &str, max_connections: u32) -> Result<PgPool, CoreError> {
+    let opts = connect_options(url)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await?)
+}
+
+/// Applies pending migrations as the owner, then sets the app and CDC roles' passwords.
+pub async fn migrate(owner_url: &str, passwords: &RolePasswords) -> Result<(), CoreError> {
+    let mut conn = sqlx::PgConnection::connect_with(&connect_options(owner_url)?).await?;
+    MIGRATOR.run(&mut conn).await?;
+    for (role, password) in [(APP_ROLE, &passwords.app), (CDC_ROLE, &passwords.cdc)] {
+        let stmt: String = sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
+            .bind(role)
+            .bind(password)
+            .fetch_one(&mut conn)
+            .await?;
+        sqlx::raw_sql(&stmt).execute(&mut conn).await?;
+    }
+    conn.close().await?;
+    Ok(())
+}

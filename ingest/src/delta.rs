@@ -1,0 +1,328 @@
+//! The lake side: opening bronze/silver Delta tables, appending changelog rows, merging current
+//! state, and the application transaction (`oneclass-ingest`, version = source commit LSN) that
+//! every commit carries so a restart knows exactly what is already applied.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Once};
+
+use deltalake::arrow::array::{Array, ArrayRef, RecordBatch};
+use deltalake::arrow::util::display::array_value_to_string;
+use deltalake::datafusion::common::{Column, ScalarValue, TableReference};
+use deltalake::datafusion::prelude::{Expr, SessionContext, lit};
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::logstore::object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use deltalake::logstore::object_store::path::Path as StorePath;
+use deltalake::logstore::{
+    LogStore, LogStoreFactory, ObjectStoreFactory, ObjectStoreRef, StorageConfig, default_logstore,
+    logstore_factories, object_store_factories,
+};
+use deltalake::operations::write::SchemaMode;
+use deltalake::protocol::SaveMode;
+use deltalake::{DeltaResult, DeltaTable, DeltaTableError};
+use url::Url;
+
+use crate::error::IngestError;
+use crate::table::{COMMIT_DATE, COMMIT_TS, LSN, OP, TableDef, TableName};
+
+/// The Delta application-transaction id under which ingest records its progress.
+pub const APP_ID: &str = "oneclass-ingest";
+
+pub const BRONZE: &str = "bronze";
+pub const SILVER: &str = "silver";
+
+/// `<lake>/<layer>/<schema>/<table>`.
+pub fn lake_table_url(lake: &Url, layer: &str, schema: &str, table: &str) -> Url {
+    let mut url = lake.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend([layer, schema, table]);
+        drop(segments);
+        return url;
+    }
+    // A URL without a hierarchical path (never a valid lake) still gets a usable answer.
+    let joined = format!("{}/{layer}/{schema}/{table}", lake.as_str().trim_end_matches('/'));
+    Url::parse(&joined).unwrap_or(url)
+}
+
+/// The lake root, with object stores registered for its scheme.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: Url,
+}
+
+impl Lake {
+    pub fn new(root: &Url) -> Result<Self, IngestError> {
+        match root.scheme() {
+            "file" => {
+                if root.to_file_path().is_err() {
+                    return Err(IngestError::Config(format!("lake URL {root} is not an absolute file path")));
+                }
+            }
+            "s3" | "s3a" => register_s3(),
+            "memory" => {}
+            other => {
+                return Err(IngestError::Config(format!(
+                    "lake URL scheme {other:?} is not supported (use file:// or s3://)"
+                )));
+            }
+        }
+        Ok(Self { root: root.clone() })
+    }
+
+    pub fn table_url(&self, layer: &str, table: &TableName) -> Url {
+        lake_table_url(&self.root, layer, &table.schema, &table.name)
+    }
+
+    /// Opens a table, or an uninitialised handle when nothing is there yet.
+    pub async fn open(&self, layer: &str, table: &TableName) -> Result<LakeTable, IngestError> {
+        let url = self.table_url(layer, table);
+        if let Ok(path) = url.to_file_path() {
+            // The local store lists a missing directory as an error rather than as empty.
+            std::fs::create_dir_all(&path)?;
+        }
+        let delta = DeltaTable::try_from_url(url.clone()).await.map_err(IngestError::delta(&url))?;
+        let mut t = LakeTable { url, table: delta, version: None };
+        t.version = t.read_version().await?;
+        Ok(t)
+    }
+}
+
+/// One Delta table and the last source commit LSN recorded in it.
+#[derive(Clone)]
+pub struct LakeTable {
+    pub url: Url,
+    pub table: DeltaTable,
+    pub version: Option<i64>,
+}
+
+impl LakeTable {
+    pub fn exists(&self) -> bool {
+        self.table.version().is_some()
+    }
+
+    async fn read_version(&self) -> Result<Option<i64>, IngestError> {
+        let Ok(state) = self.table.snapshot() else {
+            return Ok(None);
+        };
+        let store = self.table.log_store();
+        state.transaction_version(store.as_ref(), APP_ID).await.map_err(IngestError::delta(&self.url))
+    }
+
+    /// Whether a change committed at `lsn` still has to be applied here.
+    pub fn needs(&self, lsn: i64) -> bool {
+        self.version.is_none_or(|v| lsn > v)
+    }
+
+    /// Appends rows in one commit (bronze), partitioned as given, evolving the schema by adding
+    /// columns when the source grew.
+    pub async fn append(&mut self, batches: Vec<RecordBatch>, version: i64) -> Result<(), IngestError> {
+        let table = self
+            .table
+            .clone()
+            .write(batches)
+            .with_save_mode(SaveMode::Append)
+            .with_schema_mode(SchemaMode::Merge)
+            .with_partition_columns([COMMIT_DATE])
+            .with_commit_properties(commit_properties(version))
+            .await
+            .map_err(IngestError::delta(&self.url))?;
+        self.committed(table, version);
+        Ok(())
+    }
+
+    /// Replaces the whole content in one commit (silver from a snapshot, or after a TRUNCATE).
+    pub async fn overwrite(&mut self, batches: Vec<RecordBatch>, version: i64) -> Result<(), IngestError> {
+        let table = self
+            .table
+            .clone()
+            .write(batches)
+            .with_save_mode(SaveMode::Overwrite)
+            .with_schema_mode(SchemaMode::Overwrite)
+            .with_commit_properties(commit_properties(version))
+            .await
+            .map_err(IngestError::delta(&self.url))?;
+        self.committed(table, version);
+        Ok(())
+    }
+
+    /// MERGE of one collapsed batch into silver: `source` holds one row per key with `_op`
+    /// (`d` deletes, anything else upserts) beside the silver columns.
+    pub async fn merge(&mut self, source: RecordBatch, def: &TableDef, version: i64) -> Result<(), IngestError> {
+        let keys: Vec<&str> = def.columns.iter().filter(|c| c.key).map(|c| c.name.as_str()).collect();
+        let predicate = keys
+            .iter()
+            .map(|k| qualified("target", k).eq(qualified("source", k)))
+            .reduce(Expr::and)
+            .ok_or_else(|| IngestError::Config(format!("{} has no replica identity key", def.table)))?;
+        let columns: Vec<String> = def
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .chain([LSN.to_string(), COMMIT_TS.to_string()])
+            .collect();
+        let is_delete = qualified("source", OP).eq(lit("d"));
+        let ctx = SessionContext::new();
+        let df = ctx.read_batch(source)?;
+        let (table, _metrics) = self
+            .table
+            .clone()
+            .merge(df, predicate)
+            .with_source_alias("source")
+            .with_target_alias("target")
+            // New source columns are added to silver; `_op` is never set so it never is.
+            .with_merge_schema(true)
+            .with_commit_properties(commit_properties(version))
+            .when_matched_delete(|d| d.predicate(is_delete.clone()))
+            .and_then(|m| {
+                m.when_matched_update(|mut u| {
+                    for c in &columns {
+                        u = u.update(Column::new_unqualified(c), qualified("source", c));
+                    }
+                    u
+                })
+            })
+            .and_then(|m| {
+                m.when_not_matched_insert(|mut i| {
+                    i = i.predicate(is_delete.clone().not());
+                    for c in &columns {
+                        i = i.set(Column::new_unqualified(c), qualified("source", c));
+                    }
+                    i
+                })
+            })
+            .map_err(IngestError::delta(&self.url))?
+            .await
+            .map_err(IngestError::delta(&self.url))?;
+        self.committed(table, version);
+        Ok(())
+    }
+
+    fn committed(&mut self, table: DeltaTable, version: i64) {
+        self.table = table;
+        self.version = Some(version);
+    }
+
+    /// Current text values of `columns` for the rows with the given keys (typed scalars in key
+    /// column order). Used to fill unchanged TOASTed values from silver.
+    pub async fn lookup(
+        &self,
+        key_columns: &[String],
+        keys: &[Vec<ScalarValue>],
+        columns: &[String],
+    ) -> Result<HashMap<Vec<ScalarValue>, Vec<Option<String>>>, IngestError> {
+        let mut out = HashMap::new();
+        if keys.is_empty() || !self.exists() {
+            return Ok(out);
+        }
+        let ctx = SessionContext::new();
+        self.table.update_datafusion_session(&ctx.state()).map_err(IngestError::delta(&self.url))?;
+        let provider = self.table.table_provider().await?;
+        let filter = keys
+            .iter()
+            .filter_map(|key| {
+                key_columns
+                    .iter()
+                    .zip(key)
+                    .map(|(c, v)| Expr::Column(Column::new_unqualified(c)).eq(lit(v.clone())))
+                    .reduce(Expr::and)
+            })
+            .reduce(Expr::or);
+        let Some(filter) = filter else {
+            return Ok(out);
+        };
+        let projection: Vec<Expr> = key_columns
+            .iter()
+            .chain(columns)
+            .map(|c| Expr::Column(Column::new_unqualified(c)))
+            .collect();
+        let batches = ctx.read_table(provider)?.filter(filter)?.select(projection)?.collect().await?;
+        for batch in batches {
+            let arrays: Vec<&ArrayRef> = batch.columns().iter().collect();
+            for row in 0..batch.num_rows() {
+                let key = arrays[..key_columns.len()]
+                    .iter()
+                    .map(|a| ScalarValue::try_from_array(a, row))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let values = arrays[key_columns.len()..]
+                    .iter()
+                    .map(|a| {
+                        if a.is_null(row) {
+                            Ok(None)
+                        } else {
+                            array_value_to_string(a, row).map(Some)
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.insert(key, values);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn qualified(relation: &str, name: &str) -> Expr {
+    Expr::Column(Column::new(Some(TableReference::bare(relation)), name))
+}
+
+fn commit_properties(version: i64) -> CommitProperties {
+    CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, version))
+}
+
+/// Makes `s3://bucket/prefix` work through object_store's S3 client, configured from the usual
+/// `AWS_*` environment variables. Commits rely on S3's conditional put (If-None-Match), which
+/// is safe with the single writer ingest is.
+fn register_s3() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for scheme in ["s3://", "s3a://"] {
+            let Ok(url) = Url::parse(scheme) else { continue };
+            object_store_factories().insert(url.clone(), Arc::new(S3StoreFactory));
+            logstore_factories().insert(url, Arc::new(S3LogStoreFactory));
+        }
+    });
+}
+
+struct S3StoreFactory;
+
+impl ObjectStoreFactory for S3StoreFactory {
+    fn parse_url_opts(&self, url: &Url, config: &StorageConfig) -> DeltaResult<(ObjectStoreRef, StorePath)> {
+        let mut builder = AmazonS3Builder::from_env().with_url(url.to_string());
+        for (key, value) in &config.raw {
+            if let Ok(key) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+                builder = builder.with_config(key, value);
+            }
+        }
+        let store = builder.build()?;
+        let path = StorePath::from_url_path(url.path()).map_err(|e| DeltaTableError::Generic(e.to_string()))?;
+        Ok((Arc::new(store), path))
+    }
+}
+
+struct S3LogStoreFactory;
+
+impl LogStoreFactory for S3LogStoreFactory {
+    fn with_options(
+        &self,
+        prefixed_store: ObjectStoreRef,
+        root_store: ObjectStoreRef,
+        location: &Url,
+        options: &StorageConfig,
+    ) -> DeltaResult<Arc<dyn LogStore>> {
+        Ok(default_logstore(prefixed_store, root_store, location, options))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_urls() {
+        let lake = Url::parse("file:///data/lake").expect("url");
+        assert_eq!(lake_table_url(&lake, "silver", "sis", "learners").as_str(), "file:///data/lake/silver/sis/learners");
+        let lake = Url::parse("file:///data/lake/").expect("url");
+        assert_eq!(lake_table_url(&lake, "bronze", "sis", "learners").as_str(), "file:///data/lake/bronze/sis/learners");
+        let lake = Url::parse("s3://bucket").expect("url");
+        assert_eq!(lake_table_url(&lake, "silver", "platform", "schools").as_str(), "s3://bucket/silver/platform/schools");
+    }
+}

@@ -1,0 +1,891 @@
+//! The CDC loop: prepare the slot and the initial snapshot, then stream pgoutput, buffer whole
+//! transactions, write each batch to bronze (append) and silver (merge) with the source commit
+//! LSN as the Delta application transaction, and only then acknowledge to PostgreSQL.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deltalake::arrow::array::{
+    ArrayRef, Date32Array, Date32Builder, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder,
+    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+};
+use deltalake::arrow::datatypes::{DataType, Field, Schema};
+use deltalake::arrow::util::display::array_value_to_string;
+use deltalake::datafusion::common::ScalarValue;
+use sqlx::{Connection, PgConnection};
+use tokio_util::sync::CancellationToken;
+
+use crate::IngestConfig;
+use crate::delta::{BRONZE, Lake, LakeTable, SILVER};
+use crate::error::IngestError;
+use crate::lsn::Lsn;
+use crate::pgoutput::{self, Datum, PgOutput};
+use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
+use crate::snapshot::{self, PublishedTable, new_builders};
+use crate::table::{OP, TableDef, TableName, commit_date};
+use crate::values::{ColumnBuilder, ColumnKind};
+
+/// How often the server hears from us even when nothing happens (wal_sender_timeout is
+/// usually 60 s).
+const STATUS_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a restart waits for the previous walsender to let go of the slot.
+const SLOT_BUSY_WAIT: Duration = Duration::from_secs(60);
+
+pub const METRIC_LAST_APPLIED_LSN: &str = "oneclass_ingest_last_applied_lsn";
+pub const METRIC_LAG_SECONDS: &str = "oneclass_ingest_lag_seconds";
+pub const METRIC_CHANGES: &str = "oneclass_ingest_changes_total";
+pub const METRIC_VALUE_ERRORS: &str = "oneclass_ingest_value_errors_total";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl Op {
+    fn code(self) -> &'static str {
+        match self {
+            Op::Insert => "c",
+            Op::Update => "u",
+            Op::Delete => "d",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum ChangeKind {
+    /// For a delete, `values` holds the key columns and nulls elsewhere. `old_key` is set
+    /// when an update changed the key (the server then sends the old key too).
+    Row { op: Op, values: Vec<Datum>, old_key: Option<Vec<Datum>> },
+    Truncate,
+}
+
+#[derive(Debug)]
+struct Change {
+    /// The table's shape when the change was decoded (a Relation message may change it later).
+    def: Arc<TableDef>,
+    lsn: i64,
+    seq: i64,
+    /// Unix microseconds.
+    commit_ts: i64,
+    kind: ChangeKind,
+}
+
+struct OpenTxn {
+    lsn: i64,
+    commit_ts: i64,
+    changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Committed {
+    commit_lsn: Lsn,
+    end_lsn: Lsn,
+    commit_ts: i64,
+}
+
+/// Whole transactions waiting to be written, grouped by table.
+#[derive(Default)]
+struct Batch {
+    tables: BTreeMap<TableName, Vec<Change>>,
+    changes: usize,
+    last: Option<Committed>,
+    opened: Option<Instant>,
+}
+
+struct Layers {
+    bronze: LakeTable,
+    silver: LakeTable,
+}
+
+pub(crate) struct Pipeline {
+    cfg: IngestConfig,
+    lake: Lake,
+    shutdown: CancellationToken,
+    tables: HashMap<TableName, Layers>,
+    relations: HashMap<u32, Arc<TableDef>>,
+    txn: Option<OpenTxn>,
+    batch: Batch,
+    /// End of the WAL the server has sent us.
+    received: Lsn,
+    /// What we have told the server is durable.
+    acked: Lsn,
+    last_status: Instant,
+    warned_keyless: BTreeSet<TableName>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(cfg: IngestConfig, lake: Lake, shutdown: CancellationToken) -> Self {
+        Self {
+            cfg,
+            lake,
+            shutdown,
+            tables: HashMap::new(),
+            relations: HashMap::new(),
+            txn: None,
+            batch: Batch::default(),
+            received: Lsn(0),
+            acked: Lsn(0),
+            last_status: Instant::now(),
+            warned_keyless: BTreeSet::new(),
+        }
+    }
+
+    pub(crate) async fn run(mut self) -> Result<(), IngestError> {
+        let Some(mut repl) = self.prepare().await? else {
+            return Ok(());
+        };
+        let result = self.stream(&mut repl).await;
+        repl.close().await;
+        result
+    }
+
+    /// Slot, lake tables and snapshots; returns a connection in streaming mode, or None when
+    /// shutdown was requested meanwhile.
+    async fn prepare(&mut self) -> Result<Option<ReplicationConnection>, IngestError> {
+        let mut catalog = snapshot::connect(&self.cfg.source).await?;
+        let published = snapshot::published_tables(&mut catalog, &self.cfg.publication).await?;
+        if published.is_empty() {
+            tracing::warn!(publication = %self.cfg.publication, "the publication lists no tables");
+        }
+        for p in &published {
+            self.open_layers(&p.table).await?;
+        }
+        let slot = snapshot::slot_state(&mut catalog, &self.cfg.slot).await?;
+        let mut repl = ReplicationConnection::connect(&self.cfg.source).await?;
+        let system = repl.identify_system().await?;
+        tracing::info!(
+            system_id = %system.system_id, timeline = %system.timeline, wal = %system.xlog_pos,
+            database = %system.database, slot = %self.cfg.slot, "replication connection open"
+        );
+
+        let start = match slot {
+            None => {
+                let created = repl.create_slot(&self.cfg.slot).await?;
+                tracing::info!(
+                    slot = %self.cfg.slot, consistent_point = %created.consistent_point,
+                    tables = published.len(), "created replication slot; copying the initial snapshot"
+                );
+                // Version one below the consistent point: a transaction whose commit record
+                // starts exactly there is not in the snapshot and must not be skipped.
+                let version = created.consistent_point.as_i64() - 1;
+                let done = self
+                    .snapshot_tables(
+                        &mut catalog,
+                        &published,
+                        Some(&created.snapshot_name),
+                        created.consistent_point,
+                        version,
+                        false,
+                    )
+                    .await?;
+                if !done {
+                    repl.close().await;
+                    return Ok(None);
+                }
+                self.acked = created.consistent_point;
+                created.consistent_point
+            }
+            Some(state) => {
+                if state.plugin.as_deref() != Some("pgoutput") || state.database.as_deref() != Some(&self.cfg.source.database) {
+                    return Err(IngestError::Config(format!(
+                        "replication slot {} exists but is not a pgoutput slot of database {}",
+                        self.cfg.slot, self.cfg.source.database
+                    )));
+                }
+                let confirmed = state.confirmed_flush.unwrap_or_default();
+                let missing: Vec<PublishedTable> = published
+                    .iter()
+                    .filter(|p| self.tables.get(&p.table).is_none_or(|l| !l.bronze.exists() || !l.silver.exists()))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    // Copied under a fresh snapshot, newer than the slot position: changes
+                    // between the two are streamed again on top, so silver converges, and bronze
+                    // may hold such a change both as a snapshot row and as the change itself.
+                    tracing::warn!(
+                        tables = ?missing.iter().map(|p| p.table.to_string()).collect::<Vec<_>>(),
+                        "published tables without lake tables: copying them under a fresh snapshot"
+                    );
+                    let version = confirmed.as_i64() - 1;
+                    let done = self
+                        .snapshot_tables(&mut catalog, &missing, None, confirmed, version, true)
+                        .await?;
+                    if !done {
+                        repl.close().await;
+                        return Ok(None);
+                    }
+                }
+                self.acked = confirmed;
+                // The server starts at the later of this and the slot's confirmed position.
+                let resume = self
+                    .tables
+                    .values()
+                    .flat_map(|l| [l.bronze.version, l.silver.version])
+                    .flatten()
+                    .min()
+                    .map_or(confirmed, Lsn::from_i64);
+                tracing::info!(slot = %self.cfg.slot, confirmed_flush = %confirmed, resume = %resume, "resuming");
+                resume
+            }
+        };
+        catalog.close().await?;
+        self.received = start;
+
+        let busy_until = Instant::now() + SLOT_BUSY_WAIT;
+        loop {
+            match repl.start_replication(&self.cfg.slot, start, &self.cfg.publication).await {
+                Ok(()) => break,
+                Err(e) if e.is_object_in_use() && Instant::now() < busy_until && !self.shutdown.is_cancelled() => {
+                    tracing::debug!("slot still held by the previous session; retrying");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => {
+                    repl.close().await;
+                    return Err(e);
+                }
+            }
+        }
+        tracing::info!(slot = %self.cfg.slot, start = %start, "streaming changes");
+        Ok(Some(repl))
+    }
+
+    async fn open_layers(&mut self, table: &TableName) -> Result<(), IngestError> {
+        if !self.tables.contains_key(table) {
+            let bronze = self.lake.open(BRONZE, table).await?;
+            let silver = self.lake.open(SILVER, table).await?;
+            self.tables.insert(table.clone(), Layers { bronze, silver });
+        }
+        Ok(())
+    }
+
+    /// Copies `tables` in one REPEATABLE READ transaction (the slot's exported snapshot when
+    /// given) into bronze as `_op = 'r'` rows and into silver, both recording `version`.
+    /// Returns false when shutdown interrupted it.
+    async fn snapshot_tables(
+        &mut self,
+        conn: &mut PgConnection,
+        tables: &[PublishedTable],
+        exported: Option<&str>,
+        row_lsn: Lsn,
+        version: i64,
+        only_missing: bool,
+    ) -> Result<bool, IngestError> {
+        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *conn).await?;
+        if let Some(name) = exported {
+            let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
+            sqlx::raw_sql(&stmt).execute(&mut *conn).await?;
+        }
+        let taken_at: i64 = sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8")
+            .fetch_one(&mut *conn)
+            .await?;
+        for published in tables {
+            if self.shutdown.is_cancelled() {
+                sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await?;
+                tracing::warn!("shutdown during the snapshot; the remaining tables are copied on the next start");
+                return Ok(false);
+            }
+            let started = Instant::now();
+            let def = snapshot::table_def(conn, published).await?;
+            let source = snapshot::copy_table(conn, published, &def).await?;
+            let rows: usize = source.iter().map(RecordBatch::num_rows).sum();
+            let (bronze, silver) = snapshot_layers(&def, &source, row_lsn.as_i64(), taken_at)?;
+            self.open_layers(&def.table).await?;
+            let layers = self.layers(&def.table)?;
+            if !only_missing || !layers.bronze.exists() {
+                layers.bronze.append(bronze, version).await?;
+            }
+            if !only_missing || !layers.silver.exists() {
+                layers.silver.overwrite(silver, version).await?;
+            }
+            metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string()).increment(rows as u64);
+            tracing::info!(table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copied");
+        }
+        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+        Ok(true)
+    }
+
+    fn layers(&mut self, table: &TableName) -> Result<&mut Layers, IngestError> {
+        self.tables
+            .get_mut(table)
+            .ok_or_else(|| IngestError::Config(format!("lake tables of {table} are not open")))
+    }
+
+    async fn stream(&mut self, repl: &mut ReplicationConnection) -> Result<(), IngestError> {
+        loop {
+            let status_at = self.last_status + STATUS_INTERVAL;
+            let wake = self.batch.opened.map_or(status_at, |t| (t + self.cfg.flush_interval).min(status_at));
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => break,
+                msg = repl.recv() => match msg? {
+                    ReplicationMessage::XLogData { wal_end, data, .. } => {
+                        self.received = self.received.max(wal_end);
+                        self.on_message(pgoutput::decode(data)?)?;
+                    }
+                    ReplicationMessage::Keepalive { wal_end, reply_requested } => {
+                        self.received = self.received.max(wal_end);
+                        // With nothing in hand, everything the server sent before this point
+                        // is applied: let the slot move on even when no published table changes.
+                        if self.txn.is_none() && self.batch.last.is_none() {
+                            self.acked = self.acked.max(wal_end);
+                            metrics::gauge!(METRIC_LAG_SECONDS).set(0.0);
+                        }
+                        if reply_requested {
+                            self.send_status(repl).await?;
+                        }
+                    }
+                    ReplicationMessage::End => {
+                        return Err(IngestError::Protocol("the server ended the replication stream".into()));
+                    }
+                },
+                () = tokio::time::sleep_until(wake.into()) => {}
+            }
+            let due = self.batch.changes >= self.cfg.max_batch_changes
+                || self.batch.opened.is_some_and(|t| t.elapsed() >= self.cfg.flush_interval);
+            if due && self.batch.last.is_some() {
+                self.flush(repl).await?;
+            }
+            if self.last_status.elapsed() >= STATUS_INTERVAL {
+                self.send_status(repl).await?;
+            }
+        }
+        // Shutdown: the half-received transaction is dropped (it is not acknowledged, so the
+        // server sends it again); whole ones in hand are written first.
+        self.flush(repl).await?;
+        self.send_status(repl).await?;
+        tracing::info!(acked = %self.acked, "ingest stopped");
+        Ok(())
+    }
+
+    async fn send_status(&mut self, repl: &mut ReplicationConnection) -> Result<(), IngestError> {
+        repl.send_status(self.received.max(self.acked), self.acked, false).await?;
+        self.last_status = Instant::now();
+        Ok(())
+    }
+
+    fn on_message(&mut self, msg: PgOutput) -> Result<(), IngestError> {
+        match msg {
+            PgOutput::Begin { final_lsn, commit_ts, .. } => {
+                if self.txn.is_some() {
+                    return Err(IngestError::Protocol("Begin inside a transaction".into()));
+                }
+                self.txn = Some(OpenTxn {
+                    lsn: final_lsn.as_i64(),
+                    commit_ts: commit_ts.saturating_add(PG_EPOCH_OFFSET_MICROS),
+                    changes: Vec::new(),
+                });
+            }
+            PgOutput::Relation(rel) => {
+                self.relations.insert(rel.oid, Arc::new(TableDef::from_relation(&rel)));
+            }
+            PgOutput::Insert { relation, new } => {
+                self.push(relation, |_| ChangeKind::Row { op: Op::Insert, values: new, old_key: None })?;
+            }
+            PgOutput::Update { relation, old, new } => {
+                let old_key = old.map(|(_, tuple)| tuple);
+                self.push(relation, |_| ChangeKind::Row { op: Op::Update, values: new, old_key })?;
+            }
+            PgOutput::Delete { relation, old: (_, old) } => {
+                // The contract: a delete row carries the key and nulls, even under
+                // REPLICA IDENTITY FULL where the server sends the whole old row.
+                self.push(relation, |def| ChangeKind::Row {
+                    op: Op::Delete,
+                    values: old
+                        .into_iter()
+                        .zip(&def.columns)
+                        .map(|(d, c)| if c.key { d } else { Datum::Null })
+                        .collect(),
+                    old_key: None,
+                })?;
+            }
+            PgOutput::Truncate { relations, .. } => {
+                for relation in relations {
+                    self.push(relation, |_| ChangeKind::Truncate)?;
+                }
+            }
+            PgOutput::Commit { commit_lsn, end_lsn, commit_ts } => {
+                self.commit(Committed {
+                    commit_lsn,
+                    end_lsn,
+                    commit_ts: commit_ts.saturating_add(PG_EPOCH_OFFSET_MICROS),
+                })?;
+            }
+            PgOutput::Origin { .. } | PgOutput::Type { .. } | PgOutput::Message { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, relation: u32, kind: impl FnOnce(&TableDef) -> ChangeKind) -> Result<(), IngestError> {
+        let def = self
+            .relations
+            .get(&relation)
+            .cloned()
+            .ok_or_else(|| IngestError::Protocol(format!("change for relation {relation} before its Relation message")))?;
+        let txn = self
+            .txn
+            .as_mut()
+            .ok_or_else(|| IngestError::Protocol("change outside a transaction".into()))?;
+        let kind = kind(&def);
+        let seq = i64::try_from(txn.changes.len()).unwrap_or(i64::MAX);
+        txn.changes.push(Change { def, lsn: txn.lsn, seq, commit_ts: txn.commit_ts, kind });
+        Ok(())
+    }
+
+    /// Moves a whole transaction into the batch, leaving out what each table already holds.
+    fn commit(&mut self, committed: Committed) -> Result<(), IngestError> {
+        let txn = self
+            .txn
+            .take()
+            .ok_or_else(|| IngestError::Protocol("Commit without Begin".into()))?;
+        let lsn = committed.commit_lsn.as_i64();
+        for mut change in txn.changes {
+            change.lsn = lsn;
+            change.commit_ts = committed.commit_ts;
+            if let Some(layers) = self.tables.get(&change.def.table) {
+                if !layers.bronze.needs(lsn) && !layers.silver.needs(lsn) {
+                    continue;
+                }
+            }
+            self.batch.changes += 1;
+            self.batch.tables.entry(change.def.table.clone()).or_default().push(change);
+        }
+        self.batch.last = Some(committed);
+        self.batch.opened.get_or_insert_with(Instant::now);
+        Ok(())
+    }
+
+    /// Writes the batch table by table, then acknowledges its last commit. A crash anywhere in
+    /// here is safe: each Delta commit records its LSN, and nothing is acknowledged before all
+    /// of them are durable.
+    async fn flush(&mut self, repl: &mut ReplicationConnection) -> Result<(), IngestError> {
+        let Some(last) = self.batch.last else {
+            return Ok(());
+        };
+        let batch = std::mem::take(&mut self.batch);
+        let started = Instant::now();
+        let version = last.commit_lsn.as_i64();
+        let mut applied = 0usize;
+        for (table, changes) in batch.tables {
+            applied += self.apply_table(&table, changes, version).await?;
+        }
+        self.acked = self.acked.max(last.end_lsn);
+        self.send_status(repl).await?;
+        metrics::gauge!(METRIC_LAST_APPLIED_LSN).set(last.commit_lsn.0 as f64);
+        let now = chrono::Utc::now().timestamp_micros();
+        metrics::gauge!(METRIC_LAG_SECONDS).set((now - last.commit_ts).max(0) as f64 / 1e6);
+        tracing::debug!(
+            changes = applied, lsn = %last.commit_lsn, acked = %self.acked,
+            elapsed_ms = started.elapsed().as_millis() as u64, "batch applied"
+        );
+        Ok(())
+    }
+
+    async fn apply_table(&mut self, table: &TableName, mut changes: Vec<Change>, version: i64) -> Result<usize, IngestError> {
+        let Some(def) = changes.last().map(|c| c.def.clone()) else {
+            return Ok(0);
+        };
+        // Rows decoded before a schema change are laid out by column name onto the newest shape.
+        for c in &mut changes {
+            if !Arc::ptr_eq(&c.def, &def) && *c.def != *def {
+                if let ChangeKind::Row { values, old_key, .. } = &mut c.kind {
+                    *values = remap(values, &c.def, &def);
+                    if let Some(old) = old_key {
+                        *old = remap(old, &c.def, &def);
+                    }
+                }
+                c.def = def.clone();
+            }
+        }
+        let first_lsn = changes.first().map_or(version, |c| c.lsn);
+        self.ensure_layers(table, first_lsn).await?;
+        let keyless = def.key_indices().is_empty();
+        if keyless && self.warned_keyless.insert(table.clone()) {
+            tracing::warn!(table = %table, "table has no replica identity key: bronze only, silver is not maintained");
+        }
+        let layers = self.layers(table)?;
+        fill_unchanged(&layers.silver, &def, &mut changes).await?;
+
+        let bronze_rows: Vec<&Change> = changes
+            .iter()
+            .filter(|c| matches!(c.kind, ChangeKind::Row { .. }) && layers.bronze.needs(c.lsn))
+            .collect();
+        let applied = bronze_rows.len();
+        if !bronze_rows.is_empty() {
+            let batch = build_bronze(&def, &bronze_rows)?;
+            layers.bronze.append(vec![batch], version).await?;
+        }
+
+        let silver_changes: Vec<&Change> = changes.iter().filter(|c| layers.silver.needs(c.lsn)).collect();
+        if !silver_changes.is_empty() && !keyless {
+            let truncated = silver_changes.iter().rposition(|c| matches!(c.kind, ChangeKind::Truncate));
+            let rows = collapse(&def, &silver_changes[truncated.map_or(0, |i| i + 1)..]);
+            if truncated.is_some() || !layers.silver.exists() {
+                let batch = build_silver(&def, rows.iter().filter(|r| !r.delete), false)?;
+                layers.silver.overwrite(vec![batch], version).await?;
+            } else if !rows.is_empty() {
+                let batch = build_silver(&def, rows.iter(), true)?;
+                layers.silver.merge(batch, &def, version).await?;
+            }
+        }
+        metrics::counter!(METRIC_CHANGES, "table" => table.to_string()).increment(applied as u64);
+        Ok(applied)
+    }
+
+    /// A table first seen in the stream (added to the publication while we ran) is copied
+    /// before its changes are applied on top.
+    async fn ensure_layers(&mut self, table: &TableName, first_lsn: i64) -> Result<(), IngestError> {
+        self.open_layers(table).await?;
+        let layers = self.layers(table)?;
+        if layers.bronze.exists() && layers.silver.exists() {
+            return Ok(());
+        }
+        let mut conn = snapshot::connect(&self.cfg.source).await?;
+        let published = snapshot::published_tables(&mut conn, &self.cfg.publication).await?;
+        if let Some(p) = published.into_iter().find(|p| &p.table == table) {
+            tracing::warn!(table = %table, "table joined the publication: copying it under a fresh snapshot");
+            let version = first_lsn - 1;
+            self.snapshot_tables(&mut conn, &[p], None, Lsn::from_i64(version), version, true).await?;
+        }
+        conn.close().await?;
+        Ok(())
+    }
+}
+
+/// Appends a text value, or a null with a warning when the value has no Arrow form.
+pub(crate) fn append_text_logged(builder: &mut ColumnBuilder, text: &str, table: &TableName, column: &str) {
+    if let Err(reason) = builder.append_text(text) {
+        metrics::counter!(METRIC_VALUE_ERRORS, "table" => table.to_string()).increment(1);
+        tracing::warn!(table = %table, column, %reason, "value stored as null");
+    }
+}
+
+fn append_datum(builder: &mut ColumnBuilder, datum: Option<&Datum>, table: &TableName, column: &str) {
+    match datum {
+        Some(Datum::Text(text)) => append_text_logged(builder, text, table, column),
+        // Binary is never requested; an Unchanged still here had no current row to fill from.
+        _ => builder.append_null(),
+    }
+}
+
+fn remap(values: &[Datum], from: &TableDef, to: &TableDef) -> Vec<Datum> {
+    to.columns
+        .iter()
+        .map(|c| from.position(&c.name).and_then(|i| values.get(i).cloned()).unwrap_or(Datum::Null))
+        .collect()
+}
+
+fn key_of<'a>(keys: &[usize], values: &'a [Datum]) -> Vec<&'a Datum> {
+    keys.iter().map(|&k| values.get(k).unwrap_or(&Datum::Null)).collect()
+}
+
+/// Bronze rows of a snapshot copy and the matching silver rows, sharing the source arrays.
+fn snapshot_layers(
+    def: &TableDef,
+    source: &[RecordBatch],
+    lsn: i64,
+    taken_at: i64,
+) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>), IngestError> {
+    let mut bronze = Vec::with_capacity(source.len());
+    let mut silver = Vec::with_capacity(source.len());
+    let mut seq = 0i64;
+    for batch in source {
+        let n = batch.num_rows();
+        let lsns: ArrayRef = Arc::new(Int64Array::from(vec![lsn; n]));
+        let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![taken_at; n]).with_timezone("UTC"));
+        let seqs: ArrayRef = Arc::new(Int64Array::from_iter_values(seq..seq + n as i64));
+        seq += n as i64;
+        let mut b: Vec<ArrayRef> = batch.columns().to_vec();
+        b.extend([
+            Arc::new(StringArray::from(vec!["r"; n])) as ArrayRef,
+            lsns.clone(),
+            seqs,
+            ts.clone(),
+            Arc::new(Date32Array::from(vec![commit_date(taken_at); n])),
+        ]);
+        bronze.push(RecordBatch::try_new(def.bronze_schema(), b)?);
+        let mut s: Vec<ArrayRef> = batch.columns().to_vec();
+        s.extend([lsns, ts]);
+        silver.push(RecordBatch::try_new(def.silver_schema(), s)?);
+    }
+    Ok((bronze, silver))
+}
+
+fn build_bronze(def: &TableDef, rows: &[&Change]) -> Result<RecordBatch, IngestError> {
+    let mut columns = new_builders(def);
+    let mut op = StringBuilder::new();
+    let mut lsn = Int64Builder::with_capacity(rows.len());
+    let mut seq = Int64Builder::with_capacity(rows.len());
+    let mut ts = TimestampMicrosecondBuilder::with_capacity(rows.len()).with_timezone("UTC");
+    let mut date = Date32Builder::with_capacity(rows.len());
+    for c in rows {
+        let ChangeKind::Row { op: row_op, values, .. } = &c.kind else {
+            continue;
+        };
+        for (j, (builder, column)) in columns.iter_mut().zip(&def.columns).enumerate() {
+            append_datum(builder, values.get(j), &def.table, &column.name);
+        }
+        op.append_value(row_op.code());
+        lsn.append_value(c.lsn);
+        seq.append_value(c.seq);
+        ts.append_value(c.commit_ts);
+        date.append_value(commit_date(c.commit_ts));
+    }
+    let mut arrays: Vec<ArrayRef> = columns.iter_mut().map(ColumnBuilder::finish).collect();
+    arrays.extend([
+        Arc::new(op.finish()) as ArrayRef,
+        Arc::new(lsn.finish()),
+        Arc::new(seq.finish()),
+        Arc::new(ts.finish()),
+        Arc::new(date.finish()),
+    ]);
+    Ok(RecordBatch::try_new(def.bronze_schema(), arrays)?)
+}
+
+/// The last change of one key in a batch.
+struct SilverRow<'a> {
+    delete: bool,
+    values: &'a [Datum],
+    lsn: i64,
+    commit_ts: i64,
+}
+
+/// One row per key, the last change winning; an update that moved a row to a new key also
+/// deletes the old one.
+fn collapse<'a>(def: &TableDef, changes: &[&'a Change]) -> Vec<SilverRow<'a>> {
+    let keys = def.key_indices();
+    let mut index: HashMap<Vec<&'a Datum>, usize> = HashMap::new();
+    let mut out: Vec<SilverRow<'a>> = Vec::new();
+    let mut put = |key: Vec<&'a Datum>, row: SilverRow<'a>, out: &mut Vec<SilverRow<'a>>| match index.get(&key) {
+        Some(&i) => out[i] = row,
+        None => {
+            index.insert(key, out.len());
+            out.push(row);
+        }
+    };
+    for c in changes {
+        let ChangeKind::Row { op, values, old_key } = &c.kind else {
+            continue;
+        };
+        let key = key_of(&keys, values);
+        if let Some(old) = old_key {
+            let old_key = key_of(&keys, old);
+            if old_key != key {
+                put(old_key, SilverRow { delete: true, values: old, lsn: c.lsn, commit_ts: c.commit_ts }, &mut out);
+            }
+        }
+        put(key, SilverRow { delete: *op == Op::Delete, values, lsn: c.lsn, commit_ts: c.commit_ts }, &mut out);
+    }
+    out
+}
+
+fn build_silver<'a>(
+    def: &TableDef,
+    rows: impl Iterator<Item = &'a SilverRow<'a>>,
+    with_op: bool,
+) -> Result<RecordBatch, IngestError> {
+    let mut columns = new_builders(def);
+    let mut op = StringBuilder::new();
+    let mut lsn = Int64Builder::new();
+    let mut ts = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    for row in rows {
+        for (j, (builder, column)) in columns.iter_mut().zip(&def.columns).enumerate() {
+            append_datum(builder, row.values.get(j), &def.table, &column.name);
+        }
+        op.append_value(if row.delete { "d" } else { "u" });
+        lsn.append_value(row.lsn);
+        ts.append_value(row.commit_ts);
+    }
+    let mut arrays: Vec<ArrayRef> = columns.iter_mut().map(ColumnBuilder::finish).collect();
+    arrays.extend([Arc::new(lsn.finish()) as ArrayRef, Arc::new(ts.finish())]);
+    let mut schema = def.silver_schema();
+    if with_op {
+        arrays.push(Arc::new(op.finish()));
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new(OP, DataType::Utf8, true));
+        schema = Arc::new(Schema::new(fields));
+    }
+    Ok(RecordBatch::try_new(schema, arrays)?)
+}
+
+/// Replaces unchanged TOASTed values ('u' in pgoutput: the server does not resend a large
+/// value an update did not touch): from an earlier change of the same row in this batch, else
+/// from the row's current state in silver. Without either it stays null (logged).
+async fn fill_unchanged(silver: &LakeTable, def: &TableDef, changes: &mut [Change]) -> Result<(), IngestError> {
+    let has_unchanged =
+        |c: &Change| matches!(&c.kind, ChangeKind::Row { values, .. } if values.contains(&Datum::Unchanged));
+    if !changes.iter().any(has_unchanged) {
+        return Ok(());
+    }
+    let keys = def.key_indices();
+    let owned_key = |values: &[Datum]| -> Vec<Datum> { key_of(&keys, values).into_iter().cloned().collect() };
+    let mut latest: HashMap<Vec<Datum>, Vec<Datum>> = HashMap::new();
+    let mut unresolved = Vec::new();
+    for (i, c) in changes.iter_mut().enumerate() {
+        match &mut c.kind {
+            ChangeKind::Truncate => latest.clear(),
+            ChangeKind::Row { op: Op::Delete, values, .. } => {
+                latest.remove(&owned_key(values));
+            }
+            ChangeKind::Row { values, old_key, .. } => {
+                let previous_key = old_key.as_deref().map_or_else(|| owned_key(values), owned_key);
+                if let Some(previous) = latest.remove(&previous_key) {
+                    for (v, p) in values.iter_mut().zip(previous) {
+                        if *v == Datum::Unchanged {
+                            *v = p;
+                        }
+                    }
+                }
+                if values.contains(&Datum::Unchanged) {
+                    unresolved.push(i);
+                }
+                latest.insert(owned_key(values), values.clone());
+            }
+        }
+    }
+    if unresolved.is_empty() || keys.is_empty() {
+        return Ok(());
+    }
+
+    let needed: Vec<usize> = (0..def.columns.len())
+        .filter(|&j| {
+            unresolved.iter().any(|&i| {
+                matches!(&changes[i].kind, ChangeKind::Row { values, .. } if values.get(j) == Some(&Datum::Unchanged))
+            })
+        })
+        .collect();
+    let key_columns: Vec<String> = keys.iter().map(|&k| def.columns[k].name.clone()).collect();
+    let needed_columns: Vec<String> = needed.iter().map(|&j| def.columns[j].name.clone()).collect();
+    let mut scalars = Vec::new();
+    let mut canonical = Vec::new();
+    for &i in &unresolved {
+        let ChangeKind::Row { values, .. } = &changes[i].kind else { continue };
+        let (s, c) = typed_key(def, &keys, values)?;
+        scalars.push(s);
+        canonical.push(c);
+    }
+    let current = silver.lookup(&key_columns, &scalars, &needed_columns).await?;
+    for (&i, key) in unresolved.iter().zip(&canonical) {
+        let ChangeKind::Row { values, .. } = &mut changes[i].kind else { continue };
+        let row = current.get(key);
+        if row.is_none() {
+            tracing::warn!(table = %def.table, "no current row to fill an unchanged TOASTed value from; stored as null");
+        }
+        for (pos, &j) in needed.iter().enumerate() {
+            if values.get(j) == Some(&Datum::Unchanged) {
+                values[j] = match row.and_then(|r| r.get(pos).cloned().flatten()) {
+                    Some(text) => Datum::Text(text),
+                    None => Datum::Null,
+                };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A key as typed scalars (for the lookup filter) and as Arrow's display strings (to match
+/// the rows that come back, whatever string layout DataFusion reads them in).
+fn typed_key(def: &TableDef, keys: &[usize], values: &[Datum]) -> Result<(Vec<ScalarValue>, Vec<String>), IngestError> {
+    let mut scalars = Vec::with_capacity(keys.len());
+    let mut strings = Vec::with_capacity(keys.len());
+    for &k in keys {
+        let column = &def.columns[k];
+        let kind: ColumnKind = column.kind();
+        let mut b = ColumnBuilder::new(kind, 1);
+        append_datum(&mut b, values.get(k), &def.table, &column.name);
+        let array = b.finish();
+        scalars.push(ScalarValue::try_from_array(&array, 0)?);
+        strings.push(array_value_to_string(&array, 0)?);
+    }
+    Ok((scalars, strings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::ColumnDef;
+    use crate::values::oid;
+
+    fn def() -> Arc<TableDef> {
+        Arc::new(TableDef {
+            table: TableName::new("sis", "learners"),
+            columns: vec![
+                ColumnDef { name: "id".into(), type_oid: oid::INT4, typmod: -1, key: true },
+                ColumnDef { name: "name".into(), type_oid: oid::TEXT, typmod: -1, key: false },
+            ],
+        })
+    }
+
+    fn row(def: &Arc<TableDef>, lsn: i64, seq: i64, op: Op, id: &str, name: Option<&str>) -> Change {
+        Change {
+            def: def.clone(),
+            lsn,
+            seq,
+            commit_ts: 0,
+            kind: ChangeKind::Row {
+                op,
+                values: vec![Datum::Text(id.into()), name.map_or(Datum::Null, |n| Datum::Text(n.into()))],
+                old_key: None,
+            },
+        }
+    }
+
+    #[test]
+    fn collapse_keeps_the_last_change_per_key() {
+        let d = def();
+        let changes = [
+            row(&d, 10, 0, Op::Insert, "1", Some("a")),
+            row(&d, 10, 1, Op::Update, "1", Some("b")),
+            row(&d, 11, 0, Op::Insert, "2", Some("c")),
+            row(&d, 12, 0, Op::Delete, "2", None),
+            row(&d, 12, 1, Op::Delete, "3", None),
+        ];
+        let refs: Vec<&Change> = changes.iter().collect();
+        let rows = collapse(&d, &refs);
+        assert_eq!(rows.len(), 3);
+        assert!(!rows[0].delete);
+        assert_eq!(rows[0].values[1], Datum::Text("b".into()));
+        assert!(rows[1].delete && rows[1].lsn == 12);
+        assert!(rows[2].delete);
+        let batch = build_silver(&d, rows.iter(), true).expect("batch");
+        assert_eq!(batch.num_columns(), 5);
+        assert_eq!(batch.num_rows(), 3);
+    }
+
+    #[test]
+    fn key_change_deletes_the_old_key() {
+        let d = def();
+        let mut c = row(&d, 10, 0, Op::Update, "2", Some("moved"));
+        if let ChangeKind::Row { old_key, .. } = &mut c.kind {
+            *old_key = Some(vec![Datum::Text("1".into()), Datum::Null]);
+        }
+        let rows = collapse(&d, &[&c]);
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].delete && rows[0].values[0] == Datum::Text("1".into()));
+        assert!(!rows[1].delete);
+    }
+
+    #[test]
+    fn bronze_rows_carry_bookkeeping_columns() {
+        let d = def();
+        let changes = [row(&d, 10, 0, Op::Insert, "1", Some("a")), row(&d, 10, 1, Op::Delete, "1", None)];
+        let refs: Vec<&Change> = changes.iter().collect();
+        let batch = build_bronze(&d, &refs).expect("batch");
+        assert_eq!(batch.schema(), d.bronze_schema());
+        assert_eq!(batch.num_rows(), 2);
+    }
+
+    #[test]
+    fn remaps_by_column_name() {
+        let old = def();
+        let mut new = (*old).clone();
+        new.columns.insert(1, ColumnDef { name: "extra".into(), type_oid: oid::TEXT, typmod: -1, key: false });
+        let values = vec![Datum::Text("1".into()), Datum::Text("a".into())];
+        assert_eq!(
+            remap(&values, &old, &new),
+            vec![Datum::Text("1".into()), Datum::Null, Datum::Text("a".into())]
+        );
+    }
+}

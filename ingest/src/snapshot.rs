@@ -1,0 +1,358 @@
+//! The SQL side: what the publication lists, the slot's state, each table's columns and key from
+//! the catalog, and the initial copy of a table as Arrow batches (`COPY (SELECT …) TO STDOUT`,
+//! text format, parsed with the same value code as the stream).
+
+use deltalake::arrow::array::RecordBatch;
+use deltalake::arrow::datatypes::Schema;
+use futures::StreamExt;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection, Row};
+use std::sync::Arc;
+
+use crate::SourceConfig;
+use crate::error::IngestError;
+use crate::lsn::Lsn;
+use crate::table::{ColumnDef, TableDef, TableName, quote_ident};
+use crate::values::ColumnBuilder;
+
+/// Rows per Arrow batch while copying: bounds the size of one batch, not of the snapshot.
+const SNAPSHOT_BATCH_ROWS: usize = 65_536;
+
+/// One entry of `pg_publication_tables`.
+#[derive(Debug, Clone)]
+pub struct PublishedTable {
+    pub table: TableName,
+    /// The publication's column list (PostgreSQL 15+), when it has one.
+    pub columns: Option<Vec<String>>,
+    /// The publication's row filter (PostgreSQL 15+): the snapshot must copy what the stream
+    /// would send, no more.
+    pub row_filter: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlotState {
+    pub plugin: Option<String>,
+    pub database: Option<String>,
+    pub confirmed_flush: Option<Lsn>,
+}
+
+/// A plain SQL connection as the CDC role, with the text output settings the value parser
+/// expects (the same ones the replication connection pins).
+pub async fn connect(cfg: &SourceConfig) -> Result<PgConnection, IngestError> {
+    let opts = PgConnectOptions::new()
+        .host(&cfg.host)
+        .port(cfg.port)
+        .username(&cfg.user)
+        .password(&cfg.password)
+        .database(&cfg.database)
+        .application_name("oneclass-ingest-snapshot")
+        .options([("TimeZone", "UTC"), ("DateStyle", "ISO, MDY"), ("extra_float_digits", "3")]);
+    Ok(PgConnection::connect_with(&opts).await?)
+}
+
+pub async fn published_tables(conn: &mut PgConnection, publication: &str) -> Result<Vec<PublishedTable>, IngestError> {
+    let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
+        .fetch_one(&mut *conn)
+        .await?;
+    // Column lists and row filters exist from PostgreSQL 15 on.
+    let sql = if version >= 150_000 {
+        "SELECT schemaname::text, tablename::text, attnames::text[], rowfilter::text
+           FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
+    } else {
+        "SELECT schemaname::text, tablename::text, NULL::text[], NULL::text
+           FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
+    };
+    let rows = sqlx::query(sql).bind(publication).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PublishedTable {
+                table: TableName::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
+                columns: r.try_get(2)?,
+                row_filter: r.try_get(3)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+pub async fn slot_state(conn: &mut PgConnection, slot: &str) -> Result<Option<SlotState>, IngestError> {
+    let row = sqlx::query(
+        "SELECT plugin::text, database::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+    )
+    .bind(slot)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let confirmed: Option<String> = row.try_get(2)?;
+    Ok(Some(SlotState {
+        plugin: row.try_get(0)?,
+        database: row.try_get(1)?,
+        confirmed_flush: confirmed.map(|s| s.parse()).transpose().map_err(IngestError::Protocol)?,
+    }))
+}
+
+/// Columns in attribute order, as pgoutput sends them: generated columns are not published,
+/// and the key is the replica identity (primary key, chosen index, or every column for FULL).
+pub async fn table_def(conn: &mut PgConnection, published: &PublishedTable) -> Result<TableDef, IngestError> {
+    let rows = sqlx::query(
+        "SELECT a.attname::text, a.atttypid::int8, a.atttypmod,
+                (c.relreplident = 'f' OR coalesce(a.attnum = ANY (i.indkey::int2[]), false)) AS key
+           FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid
+           LEFT JOIN pg_index i ON i.indrelid = c.oid
+                AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident))
+          WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+          ORDER BY a.attnum",
+    )
+    .bind(published.table.quoted())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut columns = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name: String = r.try_get(0)?;
+        if published.columns.as_ref().is_some_and(|list| !list.contains(&name)) {
+            continue;
+        }
+        let type_oid: i64 = r.try_get(1)?;
+        columns.push(ColumnDef {
+            name,
+            type_oid: u32::try_from(type_oid).unwrap_or(0),
+            typmod: r.try_get(2)?,
+            key: r.try_get(3)?,
+        });
+    }
+    if columns.is_empty() {
+        return Err(IngestError::Snapshot { table: published.table.to_string(), message: "no columns".into() });
+    }
+    Ok(TableDef { table: published.table.clone(), columns })
+}
+
+/// Copies the table's published rows inside whatever transaction `conn` is in. Returns the
+/// source columns only; the caller adds the bronze/silver bookkeeping columns.
+pub async fn copy_table(
+    conn: &mut PgConnection,
+    published: &PublishedTable,
+    def: &TableDef,
+) -> Result<Vec<RecordBatch>, IngestError> {
+    let columns: Vec<String> = def.columns.iter().map(|c| quote_ident(&c.name)).collect();
+    let filter = published.row_filter.as_ref().map(|f| format!(" WHERE {f}")).unwrap_or_default();
+    let sql = format!("COPY (SELECT {} FROM {}{filter}) TO STDOUT", columns.join(", "), published.table.quoted());
+    let mut parser = CopyTextParser::new(def);
+    let mut stream = conn.copy_out_raw(&sql).await?;
+    while let Some(chunk) = stream.next().await {
+        parser.feed(&chunk?)?;
+    }
+    parser.finish()
+}
+
+/// Incremental parser for COPY's text format: rows end at a raw newline, fields at a raw tab,
+/// `\N` is null, and backslash escapes everything else that would be ambiguous.
+pub struct CopyTextParser<'a> {
+    def: &'a TableDef,
+    schema: Arc<Schema>,
+    builders: Vec<ColumnBuilder>,
+    pending: Vec<u8>,
+    rows_in_batch: usize,
+    batches: Vec<RecordBatch>,
+    scratch: Vec<u8>,
+}
+
+impl<'a> CopyTextParser<'a> {
+    pub fn new(def: &'a TableDef) -> Self {
+        Self {
+            def,
+            schema: Arc::new(Schema::new(def.source_fields())),
+            builders: new_builders(def),
+            pending: Vec::new(),
+            rows_in_batch: 0,
+            batches: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), IngestError> {
+        self.pending.extend_from_slice(chunk);
+        let buf = std::mem::take(&mut self.pending);
+        let mut start = 0;
+        let mut result = Ok(());
+        while let Some(pos) = buf[start..].iter().position(|b| *b == b'\n') {
+            if let Err(e) = self.row(&buf[start..start + pos]) {
+                result = Err(e);
+                break;
+            }
+            start += pos + 1;
+        }
+        // Only the unfinished row's bytes are kept (PostgreSQL sends one row per message, so
+        // this is usually empty).
+        self.pending = buf[start..].to_vec();
+        result
+    }
+
+    pub fn finish(mut self) -> Result<Vec<RecordBatch>, IngestError> {
+        if !self.pending.is_empty() {
+            return Err(snapshot_error(self.def, "COPY data ended inside a row"));
+        }
+        if self.rows_in_batch > 0 || self.batches.is_empty() {
+            self.cut()?;
+        }
+        Ok(self.batches)
+    }
+
+    fn row(&mut self, line: &[u8]) -> Result<(), IngestError> {
+        let def = self.def;
+        let mut fields = 0;
+        for (i, field) in line.split(|b| *b == b'\t').enumerate() {
+            let (Some(builder), Some(column)) = (self.builders.get_mut(i), def.columns.get(i)) else {
+                return Err(snapshot_error(def, "COPY row has more fields than the table has columns"));
+            };
+            fields += 1;
+            if field == b"\\N" {
+                builder.append_null();
+                continue;
+            }
+            unescape_copy_text(field, &mut self.scratch);
+            let text = std::str::from_utf8(&self.scratch).map_err(|_| snapshot_error(def, "COPY value is not UTF-8"))?;
+            crate::pipeline::append_text_logged(builder, text, &def.table, &column.name);
+        }
+        if fields != self.builders.len() {
+            return Err(snapshot_error(def, "COPY row has fewer fields than the table has columns"));
+        }
+        self.rows_in_batch += 1;
+        if self.rows_in_batch >= SNAPSHOT_BATCH_ROWS {
+            self.cut()?;
+        }
+        Ok(())
+    }
+
+    fn cut(&mut self) -> Result<(), IngestError> {
+        let arrays = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
+        self.batches.push(RecordBatch::try_new(self.schema.clone(), arrays)?);
+        self.rows_in_batch = 0;
+        Ok(())
+    }
+
+}
+
+fn snapshot_error(def: &TableDef, message: &str) -> IngestError {
+    IngestError::Snapshot { table: def.table.to_string(), message: message.into() }
+}
+
+pub fn new_builders(def: &TableDef) -> Vec<ColumnBuilder> {
+    def.columns.iter().map(|c| ColumnBuilder::new(c.kind(), 1024)).collect()
+}
+
+/// Undoes COPY text escaping (`\\`, `\t`, `\n`, `\r`, `\b`, `\f`, `\v`, octal `\NNN`, hex
+/// `\xHH`; any other escaped byte stands for itself) into `out`.
+pub fn unescape_copy_text(field: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut i = 0;
+    while i < field.len() {
+        let b = field[i];
+        if b != b'\\' || i + 1 == field.len() {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let next = field[i + 1];
+        i += 2;
+        match next {
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(0x0b),
+            b'0'..=b'7' => {
+                let mut v = u32::from(next - b'0');
+                let mut n = 1;
+                while n < 3 && i < field.len() && (b'0'..=b'7').contains(&field[i]) {
+                    v = v * 8 + u32::from(field[i] - b'0');
+                    i += 1;
+                    n += 1;
+                }
+                out.push((v & 0xff) as u8);
+            }
+            b'x' if i < field.len() && field[i].is_ascii_hexdigit() => {
+                let mut v = 0u32;
+                let mut n = 0;
+                while n < 2 && i < field.len() && field[i].is_ascii_hexdigit() {
+                    v = v * 16 + char::from(field[i]).to_digit(16).unwrap_or(0);
+                    i += 1;
+                    n += 1;
+                }
+                out.push((v & 0xff) as u8);
+            }
+            other => out.push(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::oid;
+    use deltalake::arrow::array::{Array, AsArray};
+    use deltalake::arrow::datatypes::Int64Type;
+
+    fn unescape(s: &str) -> String {
+        let mut out = Vec::new();
+        unescape_copy_text(s.as_bytes(), &mut out);
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn unescapes_copy_text() {
+        assert_eq!(unescape("plain"), "plain");
+        assert_eq!(unescape(r"a\tb\nc\\d"), "a\tb\nc\\d");
+        assert_eq!(unescape(r"\101\x42"), "AB");
+        assert_eq!(unescape(r"\q"), "q");
+        assert_eq!(unescape("tail\\"), "tail\\");
+    }
+
+    #[test]
+    fn parses_rows_across_chunks() {
+        let def = TableDef {
+            table: TableName::new("s", "t"),
+            columns: vec![
+                ColumnDef { name: "id".into(), type_oid: oid::INT8, typmod: -1, key: true },
+                ColumnDef { name: "note".into(), type_oid: oid::TEXT, typmod: -1, key: false },
+            ],
+        };
+        let mut p = CopyTextParser::new(&def);
+        p.feed(b"1\tfirst line\\nsecond\n2\t\\").expect("feed");
+        p.feed(b"N\n3\ttab\\there\n").expect("feed");
+        let batches = p.finish().expect("finish");
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0];
+        assert_eq!(b.num_rows(), 3);
+        assert_eq!(b.column(0).as_primitive::<Int64Type>().value(2), 3);
+        let notes = b.column(1).as_string::<i32>();
+        assert_eq!(notes.value(0), "first line\nsecond");
+        assert!(notes.is_null(1));
+        assert_eq!(notes.value(2), "tab\there");
+    }
+
+    #[test]
+    fn rejects_misshapen_rows() {
+        let def = TableDef {
+            table: TableName::new("s", "t"),
+            columns: vec![ColumnDef { name: "id".into(), type_oid: oid::INT8, typmod: -1, key: true }],
+        };
+        let mut p = CopyTextParser::new(&def);
+        assert!(p.feed(b"1\t2\n").is_err());
+        let mut p = CopyTextParser::new(&def);
+        p.feed(b"1").expect("partial row is fine until the end");
+        assert!(p.finish().is_err());
+    }
+
+    #[test]
+    fn empty_table_gives_one_empty_batch() {
+        let def = TableDef {
+            table: TableName::new("s", "t"),
+            columns: vec![ColumnDef { name: "id".into(), type_oid: oid::INT8, typmod: -1, key: true }],
+        };
+        let batches = CopyTextParser::new(&def).finish().expect("finish");
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].num_rows(), 0);
+    }
+}

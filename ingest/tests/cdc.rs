@@ -1,0 +1,334 @@
+//! End to end against a real private PostgreSQL cluster and a real lake in a temporary folder:
+//! initial snapshot, streaming inserts/updates/deletes (including a key change, a rolled-back
+//! transaction and an unchanged TOASTed value), a clean stop with changes made while stopped,
+//! a restart, and the exactly-once properties of bronze.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use deltalake::arrow::array::{Array, RecordBatch};
+use deltalake::arrow::util::display::array_value_to_string;
+use deltalake::datafusion::prelude::SessionContext;
+use oneclass_core::cluster::{ClusterOptions, PgCluster};
+use oneclass_core::db::{CDC_ROLE, RolePasswords};
+use oneclass_ingest::{IngestConfig, IngestError, SourceConfig, lake_table_url};
+use sqlx::{PgPool, Row};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+use uuid::Uuid;
+
+const LEARNER_LAKE_COLUMNS: &str = "id, school_id, learner_number, first_name, last_name, sex, \
+    CAST(date_of_birth AS VARCHAR), national_id, disability, CAST(is_ovc AS VARCHAR), status, \
+    CAST(CAST(created_at AS BIGINT) AS VARCHAR), CAST(CAST(updated_at AS BIGINT) AS VARCHAR)";
+const LEARNER_PG_COLUMNS: &str = "id::text, school_id::text, learner_number, first_name, last_name, sex, \
+    date_of_birth::text, national_id, disability, is_ovc::text, status, \
+    (extract(epoch FROM created_at) * 1000000)::int8::text, (extract(epoch FROM updated_at) * 1000000)::int8::text";
+const SCHOOL_LAKE_COLUMNS: &str = "id, emis_code, name, province, district, level, ownership, location";
+const SCHOOL_PG_COLUMNS: &str = "id::text, emis_code, name, province, district, level, ownership, location";
+const TERM_LAKE_COLUMNS: &str = "CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), CAST(start_date AS VARCHAR), CAST(end_date AS VARCHAR)";
+const TERM_PG_COLUMNS: &str = "academic_year::text, term::text, start_date::text, end_date::text";
+
+type Rows = Vec<Vec<Option<String>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+
+    let dir = tempfile::Builder::new().prefix("oneclass-ingest-").tempdir_in("/tmp")?;
+    // The server runs as the postgres user, which must reach the data folder inside.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+    let cluster = PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
+    cluster.ensure_database("oneclass").await?;
+    let owner_url = cluster.url("oneclass");
+    oneclass_core::db::migrate(&owner_url, &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() }).await?;
+    let pool = PgPool::connect(&owner_url).await?;
+
+    let school = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO platform.schools (id, emis_code, name, province, district, level, ownership, location)
+         VALUES ($1, 'EMIS-0001', 'Chipembere Primary', 'Harare', 'Harare Central', 'primary', 'government', 'urban')",
+    )
+    .bind(school)
+    .execute(&pool)
+    .await?;
+    let mut ops = Expected::default();
+    let mut learners = Vec::new();
+    for i in 0..20 {
+        learners.push(insert_learner(&pool, school, i, None).await?);
+    }
+    ops.r += 20;
+
+    let lake = Url::from_directory_path(dir.path().join("lake")).map_err(|()| anyhow::anyhow!("lake path"))?;
+    let mut cfg = IngestConfig::new(
+        SourceConfig {
+            host: "127.0.0.1".into(),
+            port: cluster.port(),
+            user: CDC_ROLE.into(),
+            password: "cdc-pw".into(),
+            database: "oneclass".into(),
+        },
+        lake.clone(),
+    );
+    cfg.flush_interval = Duration::from_millis(200);
+
+    // First run: snapshot, then streaming.
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90)).await.context("after the snapshot")?;
+
+    let mut tx = pool.begin().await?;
+    for i in 20..25 {
+        learners.push(insert_learner(&mut *tx, school, i, None).await?);
+    }
+    tx.commit().await?;
+    ops.c += 5;
+    let big = (0..700).map(|_| Uuid::new_v4().simple().to_string()).collect::<String>();
+    let toasted = insert_learner(&pool, school, 25, Some(&big)).await?;
+    ops.c += 1;
+    let updated = sqlx::query("UPDATE sis.learners SET status = 'transferred' WHERE id = ANY($1)")
+        .bind(&learners[0..3])
+        .execute(&pool)
+        .await?
+        .rows_affected();
+    ops.u += updated;
+    sqlx::query("DELETE FROM sis.learners WHERE id = ANY($1)").bind(&learners[3..5]).execute(&pool).await?;
+    ops.d += 2;
+    // Never committed: must not reach the lake.
+    let mut tx = pool.begin().await?;
+    insert_learner(&mut *tx, school, 99, None).await?;
+    tx.rollback().await?;
+    // Insert, update and delete of one row inside one transaction: three bronze rows, no silver row.
+    let mut tx = pool.begin().await?;
+    let fleeting = insert_learner(&mut *tx, school, 98, None).await?;
+    sqlx::query("UPDATE sis.learners SET first_name = 'Fleeting' WHERE id = $1").bind(fleeting).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sis.learners WHERE id = $1").bind(fleeting).execute(&mut *tx).await?;
+    tx.commit().await?;
+    ops.c += 1;
+    ops.u += 1;
+    ops.d += 1;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30)).await.context("after the first changes")?;
+
+    // The TOASTed value is not resent by an update that does not touch it.
+    sqlx::query("UPDATE sis.learners SET first_name = 'Rudo' WHERE id = $1").bind(toasted).execute(&pool).await?;
+    ops.u += 1;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30)).await.context("after the TOAST update")?;
+
+    token.cancel();
+    ingest.await??;
+
+    // Changes while ingest is down.
+    learners.push(insert_learner(&pool, school, 30, None).await?);
+    learners.push(insert_learner(&pool, school, 31, None).await?);
+    ops.c += 2;
+    sqlx::query("UPDATE sis.learners SET national_id = '63-123456A-42' WHERE id = $1").bind(learners[6]).execute(&pool).await?;
+    ops.u += 1;
+    sqlx::query("DELETE FROM sis.learners WHERE id = $1").bind(learners[7]).execute(&pool).await?;
+    ops.d += 1;
+    sqlx::query("UPDATE platform.schools SET name = 'Chipembere Primary School' WHERE id = $1").bind(school).execute(&pool).await?;
+
+    // Second run: resumes from what the lake records.
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    for i in 40..43 {
+        insert_learner(&pool, school, i, None).await?;
+    }
+    ops.c += 3;
+    sqlx::query("UPDATE sis.learners SET last_name = 'Moyo', status = 'completed' WHERE id = ANY($1)")
+        .bind(&learners[8..10])
+        .execute(&pool)
+        .await?;
+    ops.u += 2;
+    sqlx::query("UPDATE sis.learners SET first_name = 'Tatenda' WHERE id = $1").bind(toasted).execute(&pool).await?;
+    ops.u += 1;
+    // A key change: silver must drop the old key and hold the new one.
+    sqlx::query("UPDATE sis.learners SET id = $2 WHERE id = $1").bind(learners[10]).bind(Uuid::now_v7()).execute(&pool).await?;
+    ops.u += 1;
+    sqlx::query("DELETE FROM sis.learners WHERE id = $1").bind(learners[11]).execute(&pool).await?;
+    ops.d += 1;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30)).await.context("after the restart")?;
+
+    token.cancel();
+    ingest.await??;
+
+    // Bronze: every change exactly once, nothing twice.
+    let duplicates = lake_rows(
+        &lake,
+        "bronze",
+        "sis",
+        "learners",
+        "SELECT CAST(count(*) AS VARCHAR) FROM (SELECT _lsn, _seq FROM t GROUP BY _lsn, _seq HAVING count(*) > 1) d",
+    )
+    .await?;
+    ensure!(duplicates == vec![vec![Some("0".to_string())]], "duplicate (_lsn, _seq) in bronze: {duplicates:?}");
+    let by_op: BTreeMap<String, u64> = lake_rows(
+        &lake,
+        "bronze",
+        "sis",
+        "learners",
+        "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op",
+    )
+    .await?
+    .into_iter()
+    .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?.parse().ok()?)))
+    .collect();
+    let want: BTreeMap<String, u64> =
+        [("c", ops.c), ("d", ops.d), ("r", ops.r), ("u", ops.u)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    ensure!(by_op == want, "bronze changes per op: got {by_op:?}, want {want:?}");
+
+    let toasted_rows = lake_rows(
+        &lake,
+        "bronze",
+        "sis",
+        "learners",
+        &format!("SELECT CAST(count(*) AS VARCHAR) FROM t WHERE id = '{toasted}' AND (disability IS NULL OR length(disability) <> {})", big.len()),
+    )
+    .await?;
+    ensure!(toasted_rows == vec![vec![Some("0".to_string())]], "bronze lost the unchanged TOASTed value");
+    let deletes_with_values = lake_rows(
+        &lake,
+        "bronze",
+        "sis",
+        "learners",
+        "SELECT CAST(count(*) AS VARCHAR) FROM t WHERE _op = 'd' AND (first_name IS NOT NULL OR id IS NULL)",
+    )
+    .await?;
+    ensure!(deletes_with_values == vec![vec![Some("0".to_string())]], "bronze deletes must carry the key only");
+    let bookkeeping = lake_rows(
+        &lake,
+        "bronze",
+        "sis",
+        "learners",
+        "SELECT CAST(count(*) AS VARCHAR) FROM t WHERE _lsn IS NULL OR _seq IS NULL OR _commit_ts IS NULL \
+         OR _commit_date IS NULL OR CAST(_commit_ts AS DATE) <> _commit_date",
+    )
+    .await?;
+    ensure!(bookkeeping == vec![vec![Some("0".to_string())]], "bronze bookkeeping columns incomplete");
+
+    // The application transaction recorded in the lake.
+    for layer in ["bronze", "silver"] {
+        let table = deltalake::open_table(lake_table_url(&lake, layer, "sis", "learners")).await?;
+        let version = table
+            .snapshot()?
+            .transaction_version(table.log_store().as_ref(), oneclass_ingest::APP_ID)
+            .await?;
+        ensure!(version.is_some_and(|v| v > 0), "{layer} has no {} version", oneclass_ingest::APP_ID);
+    }
+    pool.close().await;
+    Ok(())
+}
+
+#[derive(Default, Debug)]
+struct Expected {
+    r: u64,
+    c: u64,
+    u: u64,
+    d: u64,
+}
+
+async fn insert_learner<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    school: Uuid,
+    n: u32,
+    disability: Option<&str>,
+) -> anyhow::Result<Uuid> {
+    let id = Uuid::now_v7();
+    let dob = chrono::NaiveDate::from_ymd_opt(2012 + (n % 6) as i32, 1 + n % 12, 1 + n % 28).context("date")?;
+    sqlx::query(
+        "INSERT INTO sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth,
+                                   national_id, disability, is_ovc)
+         VALUES ($1, $2, $3, $4, 'Chikore', $5, $6, NULL, $7, $8)",
+    )
+    .bind(id)
+    .bind(school)
+    .bind(format!("L{n:05}"))
+    .bind(format!("Learner{n}"))
+    .bind(if n % 2 == 0 { "F" } else { "M" })
+    .bind(dob)
+    .bind(disability)
+    .bind(n % 5 == 0)
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
+/// Polls until silver equals PostgreSQL for the tables the test touches.
+async fn wait_in_sync(
+    pool: &PgPool,
+    lake: &Url,
+    ingest: &mut JoinHandle<Result<(), IngestError>>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if ingest.is_finished() {
+            match ingest.await {
+                Ok(Ok(())) => bail!("ingest stopped on its own"),
+                Ok(Err(e)) => bail!("ingest failed: {e}"),
+                Err(e) => bail!("ingest panicked: {e}"),
+            }
+        }
+        let diff = silver_diff(pool, lake).await;
+        match diff {
+            Ok(None) => return Ok(()),
+            Ok(Some(what)) if Instant::now() > deadline => bail!("silver differs from PostgreSQL: {what}"),
+            Err(e) if Instant::now() > deadline => return Err(e.context("reading the lake")),
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+async fn silver_diff(pool: &PgPool, lake: &Url) -> anyhow::Result<Option<String>> {
+    let checks = [
+        ("sis", "learners", LEARNER_LAKE_COLUMNS, LEARNER_PG_COLUMNS),
+        ("platform", "schools", SCHOOL_LAKE_COLUMNS, SCHOOL_PG_COLUMNS),
+        ("ref", "terms", TERM_LAKE_COLUMNS, TERM_PG_COLUMNS),
+    ];
+    for (schema, table, lake_cols, pg_cols) in checks {
+        let mut pg = pg_rows(pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
+        let mut silver = lake_rows(lake, "silver", schema, table, &format!("SELECT {lake_cols} FROM t")).await?;
+        pg.sort();
+        silver.sort();
+        if pg != silver {
+            return Ok(Some(format!(
+                "{schema}.{table}: PostgreSQL has {} rows, silver {} (first PostgreSQL row {:?}, first silver row {:?})",
+                pg.len(),
+                silver.len(),
+                pg.iter().find(|r| !silver.contains(r)),
+                silver.iter().find(|r| !pg.contains(r)),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+async fn pg_rows(pool: &PgPool, sql: &str) -> anyhow::Result<Rows> {
+    let rows = sqlx::query(sql).fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).map_err(Into::into)).collect())
+        .collect()
+}
+
+/// Runs `sql` over one lake table registered as `t`.
+async fn lake_rows(lake: &Url, layer: &str, schema: &str, table: &str, sql: &str) -> anyhow::Result<Rows> {
+    let delta = deltalake::open_table(lake_table_url(lake, layer, schema, table)).await?;
+    let ctx = SessionContext::new();
+    ctx.register_table("t", delta.table_provider().await?)?;
+    let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        for row in 0..b.num_rows() {
+            let mut values = Vec::with_capacity(b.num_columns());
+            for col in b.columns() {
+                values.push(if col.is_null(row) { None } else { Some(array_value_to_string(col, row)?) });
+            }
+            out.push(values);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,118 @@
+//! The whole system in one process: API and dashboards on one port, ingest as a supervised
+//! background task. `Application::build` is what `serve`, `demo` and the tests all call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use oneclass_core::db;
+use oneclass_ingest::{IngestConfig, SourceConfig};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    ingest: Option<IngestConfig>,
+    port: u16,
+}
+
+/// The CDC role's connection, derived from the owner URL.
+pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
+    let url = url::Url::parse(&settings.database_url).context("DATABASE_URL is not a URL")?;
+    let source = SourceConfig {
+        host: url.host_str().unwrap_or("127.0.0.1").to_string(),
+        port: url.port().unwrap_or(5432),
+        user: db::CDC_ROLE.to_string(),
+        password: settings.passwords.cdc.clone(),
+        database: url.path().trim_start_matches('/').to_string(),
+    };
+    // Slots are cluster-wide: one per database, so several databases can share a cluster.
+    let slot = format!("oneclass_lake_{}", source.database)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    let mut cfg = IngestConfig::new(source, settings.lake.clone());
+    cfg.slot = slot;
+    Ok(cfg)
+}
+
+pub fn warehouse(settings: &Settings) -> Arc<oneclass_warehouse::Warehouse> {
+    Arc::new(oneclass_warehouse::Warehouse::new(
+        settings.lake.clone(),
+        settings.pseudonym_key.as_bytes().to_vec(),
+    ))
+}
+
+impl Application {
+    /// Binds the port (0 for any free one), connects as the app role, builds the routes.
+    pub async fn build(settings: &Settings, with_ingest: bool) -> anyhow::Result<Self> {
+        let app_url = db::role_url(&settings.database_url, db::APP_ROLE, &settings.passwords.app)?;
+        let pool = db::pool(&app_url, 20).await.context("connecting as the app role")?;
+        let warehouse = warehouse(settings);
+        let jwt = oneclass_api::JwtKeys::new(settings.jwt_secret.as_bytes(), Duration::from_secs(3600));
+        let router = oneclass_api::router(pool, jwt, warehouse.clone())
+            .merge(oneclass_dashboards::router(warehouse));
+        let router = oneclass_api::with_middleware(router);
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let ingest = if with_ingest { Some(ingest_config(settings)?) } else { None };
+        Ok(Self { listener, router, ingest, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains requests and stops ingest cleanly.
+    pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let ingest_task = self.ingest.map(|cfg| tokio::spawn(supervise_ingest(cfg, shutdown.clone())));
+        let stop = shutdown.clone();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+            .context("serving HTTP")?;
+        if let Some(task) = ingest_task {
+            let _ = task.await;
+        }
+        Ok(())
+    }
+}
+
+/// Runs ingest, restarting it after a failure: it resumes exactly once from what the lake has.
+pub async fn supervise_ingest(cfg: IngestConfig, shutdown: CancellationToken) {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        match oneclass_ingest::run(cfg.clone(), shutdown.clone()).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "ingest stopped; restarting");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

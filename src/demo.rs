@@ -1,0 +1,133 @@
+//! `oneclass demo`: the whole system on one machine with zero configuration. A private
+//! PostgreSQL cluster under `DIR/pg` (unless DATABASE_URL is set), the lake under `DIR/lake`,
+//! secrets generated once into `DIR/secrets.json`, a synthetic Zimbabwe seeded once.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use oneclass_core::cluster::{ClusterOptions, PgCluster};
+use oneclass_core::db::{self, RolePasswords};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{Application, shutdown_signal};
+use crate::config::{Settings, lake_url};
+
+pub const DATABASE: &str = "oneclass";
+
+/// Secrets generated on the first run and reused after: the data must stay readable.
+#[derive(Serialize, Deserialize)]
+struct DemoSecrets {
+    owner_password: String,
+    app_password: String,
+    cdc_password: String,
+    jwt_secret: String,
+    pseudonym_key: String,
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn load_secrets(dir: &Path) -> anyhow::Result<DemoSecrets> {
+    let path = dir.join("secrets.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()));
+    }
+    let secrets = DemoSecrets {
+        owner_password: random_secret(),
+        app_password: random_secret(),
+        cdc_password: random_secret(),
+        jwt_secret: random_secret(),
+        pseudonym_key: random_secret(),
+    };
+    let tmp = dir.join("secrets.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&secrets)?)?;
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(secrets)
+}
+
+pub struct DemoOptions {
+    pub data: PathBuf,
+    pub port: u16,
+}
+
+pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(&opts.data)
+        .with_context(|| format!("creating the data folder {}", opts.data.display()))?;
+    let data = opts.data.canonicalize()?;
+    let secrets = load_secrets(&data)?;
+
+    // The cluster is started on a blocking thread: pg_ctl waits for the server.
+    let (cluster, database_url) = match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => (None, url),
+        _ => {
+            let pgdata = data.join("pg");
+            let password = secrets.owner_password.clone();
+            eprintln!("Starting PostgreSQL under {} …", pgdata.display());
+            let cluster = tokio::task::spawn_blocking(move || {
+                PgCluster::start(&pgdata, &password, &ClusterOptions::default())
+            })
+            .await??;
+            cluster.ensure_database(DATABASE).await?;
+            let url = cluster.url(DATABASE);
+            (Some(cluster), url)
+        }
+    };
+
+    let passwords =
+        RolePasswords { app: secrets.app_password.clone(), cdc: secrets.cdc_password.clone() };
+    db::migrate(&database_url, &passwords).await.context("migrating")?;
+    let owner = db::pool(&database_url, 4).await?;
+    let demo = oneclass_synth::SeedParams::demo(chrono::Utc::now().date_naive());
+    if !oneclass_synth::is_seeded(&owner).await? {
+        eprintln!("Seeding a synthetic Zimbabwe …");
+        let summary = oneclass_synth::seed(&owner, &demo).await.context("seeding")?;
+        eprintln!(
+            "Seeded {} schools, {} learners, {} attendance marks.",
+            summary.schools, summary.learners, summary.marks
+        );
+    }
+    let logins: Vec<(String, String)> =
+        sqlx::query_as("SELECT role, username FROM platform.users ORDER BY created_at, username")
+            .fetch_all(&owner)
+            .await?;
+    owner.close().await;
+
+    let settings = Settings {
+        database_url: database_url.clone(),
+        passwords,
+        jwt_secret: secrets.jwt_secret.clone(),
+        pseudonym_key: secrets.pseudonym_key.clone(),
+        lake: lake_url(&data.join("lake").to_string_lossy())?,
+        bind: format!("127.0.0.1:{}", opts.port).parse()?,
+    };
+    let app = Application::build(&settings, true).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    println!("API: {base}/api/v1/ (docs: {base}/api/docs)");
+    println!("Dashboards: {base}/dash/");
+    println!("Database: {database_url}");
+    println!("Lake: {}", settings.lake);
+    for (role, username) in &logins {
+        println!("login: {role} {username} {}", demo.demo_password);
+    }
+    eprintln!("Ready in {:.1} s. Press Ctrl-C to stop.", started.elapsed().as_secs_f64());
+
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("Stopping …");
+        trigger.cancel();
+    });
+    let result = app.run_until(shutdown).await;
+    if let Some(mut cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await??;
+    }
+    result
+}

@@ -1,0 +1,6 @@
+//! The `oneclass` command's library: configuration, the one-process application, the demo.
+//! Tests drive the system through these, exactly as the binary does.
+
+pub mod app;
+pub mod config;
+pub mod demo;

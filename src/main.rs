@@ -1,0 +1,130 @@
+//! The `oneclass` command: a thin shell over the library.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use oneclass::app::{Application, ingest_config, shutdown_signal, supervise_ingest, warehouse};
+use oneclass::config::Settings;
+use oneclass::demo::{self, DemoOptions};
+use oneclass_core::db::{self, RolePasswords};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "oneclass", version, about = "School management and education analytics for Zimbabwe")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The whole system on this machine: PostgreSQL, API, ingest, dashboards, synthetic data.
+    Demo {
+        /// Data folder: DIR/pg for the cluster, DIR/lake for the lake.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// HTTP port for API, pages and dashboards.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// API and dashboards (and ingest unless --no-ingest), configured from the environment.
+    Serve {
+        #[arg(long)]
+        no_ingest: bool,
+    },
+    /// Change data capture into the lake, until stopped.
+    Ingest,
+    /// Apply database migrations (needs DATABASE_URL, ONECLASS_APP_PASSWORD, ONECLASS_CDC_PASSWORD).
+    Migrate,
+    /// Seed synthetic data into an empty database (needs DATABASE_URL).
+    Seed {
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Schools per province.
+        #[arg(long, default_value_t = 4)]
+        schools_per_province: usize,
+    },
+    /// Run one read-only SQL statement over the lake and print the result.
+    Sql { sql: String },
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,deltalake=warn,datafusion=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("ONECLASS_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+fn passwords_from_env() -> anyhow::Result<RolePasswords> {
+    let get = |name: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).with_context(|| format!("{name} is not set"))
+    };
+    Ok(RolePasswords { app: get("ONECLASS_APP_PASSWORD")?, cdc: get("ONECLASS_CDC_PASSWORD")? })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo { data, port } => demo::run(DemoOptions { data, port }).await,
+        Command::Serve { no_ingest } => {
+            let settings = Settings::from_env()?;
+            let app = Application::build(&settings, !no_ingest).await?;
+            tracing::info!(port = app.port(), "serving");
+            let shutdown = CancellationToken::new();
+            let trigger = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                trigger.cancel();
+            });
+            app.run_until(shutdown).await
+        }
+        Command::Ingest => {
+            let settings = Settings::from_env()?;
+            let shutdown = CancellationToken::new();
+            let trigger = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                trigger.cancel();
+            });
+            supervise_ingest(ingest_config(&settings)?, shutdown).await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+            db::migrate(&url, &passwords_from_env()?).await?;
+            println!("migrated");
+            Ok(())
+        }
+        Command::Seed { seed, schools_per_province } => {
+            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+            let pool = db::pool(&url, 4).await?;
+            if oneclass_synth::is_seeded(&pool).await? {
+                anyhow::bail!("the database already has schools: seed only an empty database");
+            }
+            let mut params = oneclass_synth::SeedParams::demo(chrono::Utc::now().date_naive());
+            params.seed = seed;
+            params.schools_per_province = schools_per_province;
+            let s = oneclass_synth::seed(&pool, &params).await?;
+            println!("seeded {} schools, {} learners, {} attendance marks", s.schools, s.learners, s.marks);
+            Ok(())
+        }
+        Command::Sql { sql } => {
+            let settings = Settings::from_env()?;
+            let out = warehouse(&settings).query(&sql, &oneclass_warehouse::Access::Full).await?;
+            let table = deltalake::arrow::util::pretty::pretty_format_batches(&out.batches)?;
+            println!("{table}");
+            if out.truncated {
+                eprintln!("(result truncated)");
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! A synthetic Zimbabwe for the demo and the tests: schools in every province, classes, learners
+//! with plausible names, sexes and ages, enrolments, demo accounts, and a term of daily
+//! attendance. Deterministic: the same parameters give byte-identical tables.
+
+mod names;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use oneclass_core::types::{Grade, Location, Role, SchoolLevel, PROVINCES};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sqlx::postgres::PgPool;
+use sqlx::Acquire;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing failed: {0}")]
+    Hash(#[from] oneclass_core::password::HashError),
+    #[error("no term of {0} in ref.terms contains the attendance period")]
+    NoTerm(i32),
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedParams {
+    pub seed: u64,
+    pub schools_per_province: usize,
+    /// Learners per class, inclusive range.
+    pub class_size: (u32, u32),
+    pub academic_year: i32,
+    /// Attendance is generated on school days of the term holding `as_of`, up to `as_of`.
+    pub as_of: NaiveDate,
+    /// The password of every demo account.
+    pub demo_password: String,
+}
+
+impl SeedParams {
+    /// The demo: four schools per province, a term of attendance up to `as_of`.
+    pub fn demo(as_of: NaiveDate) -> Self {
+        Self {
+            seed: 2026,
+            schools_per_province: 4,
+            class_size: (18, 40),
+            academic_year: 2026,
+            as_of,
+            demo_password: "oneclass-demo".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub role: Role,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SeedSummary {
+    pub schools: usize,
+    pub learners: usize,
+    pub marks: usize,
+    pub logins: Vec<DemoLogin>,
+}
+
+/// True when the database already holds seeded schools (the demo reuses its data).
+pub async fn is_seeded(pool: &PgPool) -> Result<bool, SynthError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM platform.schools)").fetch_one(pool).await?)
+}
+
+/// Ids that are UUIDv7-shaped (time-ordered for index locality) yet derived from the seed.
+struct Ids {
+    rng: ChaCha8Rng,
+    ms: u64,
+}
+
+impl Ids {
+    fn next(&mut self) -> Uuid {
+        let mut bytes = [0u8; 10];
+        self.rng.fill_bytes(&mut bytes);
+        self.ms += 1;
+        uuid::Builder::from_unix_timestamp_millis(self.ms, &bytes).into_uuid()
+    }
+}
+
+struct School {
+    id: Uuid,
+    emis: String,
+    location: Location,
+    grades: Vec<Grade>,
+}
+
+/// COPY text format: backslash, tab and newlines escaped, `\N` for null.
+fn field(out: &mut String, value: Option<&str>) {
+    match value {
+        None => out.push_str("\\N"),
+        Some(v) => {
+            for c in v.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+}
+
+fn row(out: &mut String, values: &[Option<&str>]) {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        field(out, *v);
+    }
+    out.push('\n');
+}
+
+async fn copy_in(
+    conn: &mut sqlx::PgConnection,
+    statement: &str,
+    data: String,
+) -> Result<(), SynthError> {
+    let mut copy = conn.copy_in_raw(statement).await?;
+    copy.send(data.into_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+fn school_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        .collect()
+}
+
+/// Seeds everything in one transaction: all or nothing.
+pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let mut ids = Ids {
+        rng: ChaCha8Rng::seed_from_u64(p.seed ^ 0x5eed_1d5),
+        // 2026-01-01T00:00:00Z: seeded ids sort before anything created at run time.
+        ms: 1_767_225_600_000,
+    };
+    let mut tx = pool.begin().await?;
+    let conn = tx.acquire().await?;
+
+    let terms: Vec<(i32, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "SELECT term, start_date, end_date FROM ref.terms WHERE academic_year = $1 ORDER BY term",
+    )
+    .bind(p.academic_year)
+    .fetch_all(&mut *conn)
+    .await?;
+    let year_start = terms.first().map(|t| t.1).ok_or(SynthError::NoTerm(p.academic_year))?;
+    let term = terms
+        .iter()
+        .rev()
+        .find(|t| t.1 <= p.as_of)
+        .ok_or(SynthError::NoTerm(p.academic_year))?;
+    let days = school_days(term.1, p.as_of.min(term.2));
+
+    // Schools, classes, learners, enrolments.
+    let mut schools = Vec::new();
+    let mut schools_copy = String::new();
+    for (pi, province) in PROVINCES.iter().enumerate() {
+        let districts = names::districts(province);
+        for si in 0..p.schools_per_province {
+            let (district, urban) = districts[si % districts.len()];
+            let location = if urban || rng.gen_bool(0.25) { Location::Urban } else { Location::Rural };
+            let level = match si % 3 {
+                0 | 2 => SchoolLevel::Primary,
+                _ => SchoolLevel::Secondary,
+            };
+            let grades: Vec<Grade> = match level {
+                SchoolLevel::Primary => {
+                    vec![Grade::G1, Grade::G2, Grade::G3, Grade::G4, Grade::G5, Grade::G6, Grade::G7]
+                }
+                _ => vec![Grade::F1, Grade::F2, Grade::F3, Grade::F4],
+            };
+            let place = names::pick(&mut rng, names::PLACES);
+            let kind = if level == SchoolLevel::Primary { "Primary" } else { "High" };
+            let name = format!("{place} {kind} School");
+            let emis = format!("{:02}{:04}", pi + 1, 1000 + si);
+            let ownership = if location == Location::Urban { "government" } else { "council" };
+            let id = ids.next();
+            row(
+                &mut schools_copy,
+                &[Some(&id.to_string()), Some(&emis), Some(&name), Some(province), Some(district),
+                  Some(level.as_str()), Some(ownership), Some(location.as_str())],
+            );
+            schools.push(School { id, emis, location, grades });
+        }
+    }
+    copy_in(
+        conn,
+        "COPY platform.schools (id, emis_code, name, province, district, level, ownership, location) FROM STDIN",
+        schools_copy,
+    )
+    .await?;
+
+    let mut classes_copy = String::new();
+    let mut learners_copy = String::new();
+    let mut enrol_copy = String::new();
+    let mut marks_copy = String::new();
+    let mut learner_count = 0usize;
+    let mut mark_count = 0usize;
+    let mut first_school_classes = Vec::new();
+    let year_s = p.academic_year.to_string();
+    let enrol_start = year_start.to_string();
+    for (school_index, school) in schools.iter().enumerate() {
+        let mut seq = 0u32;
+        for (gi, grade) in school.grades.iter().enumerate() {
+            let class_id = ids.next();
+            let class_name = format!("{} {}", grade.as_str(), names::CLASS_NAMES[gi % names::CLASS_NAMES.len()]);
+            row(
+                &mut classes_copy,
+                &[Some(&class_id.to_string()), Some(&school.id.to_string()), Some(&year_s),
+                  Some(grade.as_str()), Some(&class_name)],
+            );
+            if school_index == 0 {
+                first_school_classes.push(class_id);
+            }
+            let size = rng.gen_range(p.class_size.0..=p.class_size.1);
+            for _ in 0..size {
+                seq += 1;
+                let learner_id = ids.next();
+                let sex = if rng.gen_bool(0.5) { "F" } else { "M" };
+                let first = names::first_name(&mut rng, sex);
+                let last = names::pick(&mut rng, names::SURNAMES);
+                let over_age = match (school.location, rng.gen_range(0..100)) {
+                    (Location::Rural, 0..=4) => 2,
+                    (Location::Rural, 5..=24) => 1,
+                    (Location::Urban, 0..=7) => 1,
+                    _ => 0,
+                };
+                let age = grade.official_age() as i32 + over_age;
+                let birth_year = p.academic_year - age - 1;
+                let dob = NaiveDate::from_yo_opt(birth_year, rng.gen_range(2..=365))
+                    .unwrap_or(NaiveDate::MIN);
+                let disability = if rng.gen_bool(0.02) {
+                    Some(names::pick(&mut rng, &["visual", "hearing", "physical", "learning"]))
+                } else {
+                    None
+                };
+                let ovc = if rng.gen_bool(0.12) { "t" } else { "f" };
+                let number = format!("{}-{seq:05}", school.emis);
+                row(
+                    &mut learners_copy,
+                    &[Some(&learner_id.to_string()), Some(&school.id.to_string()), Some(&number),
+                      Some(first), Some(last), Some(sex), Some(&dob.to_string()), disability, Some(ovc)],
+                );
+                let repeat_p = if school.location == Location::Rural { 0.07 } else { 0.03 };
+                let entry = if matches!(grade, Grade::G1 | Grade::F1) {
+                    "new"
+                } else if rng.gen_bool(repeat_p) {
+                    "repeater"
+                } else {
+                    "promoted"
+                };
+                row(
+                    &mut enrol_copy,
+                    &[Some(&ids.next().to_string()), Some(&school.id.to_string()),
+                      Some(&learner_id.to_string()), Some(&year_s), Some(grade.as_str()),
+                      Some(&class_id.to_string()), Some(entry), Some(&enrol_start)],
+                );
+                learner_count += 1;
+                // A few chronic absentees; rural schools a little more absence.
+                let base = if school.location == Location::Rural { 0.08 } else { 0.05 };
+                let p_absent = if rng.gen_bool(0.08) { rng.gen_range(0.15..0.35) } else { base };
+                for day in &days {
+                    let r: f64 = rng.r#gen();
+                    let status = if r < p_absent {
+                        "absent"
+                    } else if r < p_absent + 0.03 {
+                        "late"
+                    } else if r < p_absent + 0.04 {
+                        "excused"
+                    } else {
+                        "present"
+                    };
+                    row(
+                        &mut marks_copy,
+                        &[Some(&ids.next().to_string()), Some(&school.id.to_string()),
+                          Some(&learner_id.to_string()), Some(&class_id.to_string()),
+                          Some(&day.to_string()), Some(status)],
+                    );
+                    mark_count += 1;
+                }
+            }
+        }
+    }
+    copy_in(conn, "COPY academic.classes (id, school_id, academic_year, grade, name) FROM STDIN", classes_copy).await?;
+    copy_in(
+        conn,
+        "COPY sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth, disability, is_ovc) FROM STDIN",
+        learners_copy,
+    )
+    .await?;
+    copy_in(
+        conn,
+        "COPY sis.enrolments (id, school_id, learner_id, academic_year, grade, class_id, entry_type, start_date) FROM STDIN",
+        enrol_copy,
+    )
+    .await?;
+    copy_in(
+        conn,
+        "COPY attendance.daily_marks (id, school_id, learner_id, class_id, date, status) FROM STDIN",
+        marks_copy,
+    )
+    .await?;
+
+    let logins = seed_users(conn, &mut ids, p, &schools, &first_school_classes).await?;
+    tx.commit().await?;
+    Ok(SeedSummary { schools: schools.len(), learners: learner_count, marks: mark_count, logins })
+}
+
+async fn seed_users(
+    conn: &mut sqlx::PgConnection,
+    ids: &mut Ids,
+    p: &SeedParams,
+    schools: &[School],
+    first_school_classes: &[Uuid],
+) -> Result<Vec<DemoLogin>, SynthError> {
+    let Some(school) = schools.first() else { return Ok(Vec::new()) };
+    let (province, district): (String, String) =
+        sqlx::query_as("SELECT province, district FROM platform.schools WHERE id = $1")
+            .bind(school.id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let tag = school.emis.as_str();
+    let accounts: Vec<(Role, String, Option<&str>, Option<&str>, bool)> = vec![
+        (Role::PlatformAdmin, "admin".into(), None, None, false),
+        (Role::Ministry, "ministry".into(), None, None, false),
+        (Role::ProvinceOfficer, "officer.province".into(), Some(province.as_str()), None, false),
+        (Role::DistrictOfficer, "officer.district".into(), Some(province.as_str()), Some(district.as_str()), false),
+        (Role::Analyst, "analyst".into(), None, None, false),
+        (Role::SchoolHead, format!("head.{tag}"), None, None, true),
+        (Role::Registrar, format!("registrar.{tag}"), None, None, true),
+        (Role::Teacher, format!("teacher.{tag}"), None, None, true),
+        (Role::Bursar, format!("bursar.{tag}"), None, None, true),
+    ];
+    // One hash for all demo accounts: argon2 is slow by design, and they share a password.
+    let hash = oneclass_core::password::hash(&p.demo_password)?;
+    let mut logins = Vec::new();
+    for (role, username, prov, dist, member) in accounts {
+        let user_id = ids.next();
+        sqlx::query(
+            "INSERT INTO platform.users (id, username, password_hash, role, display_name, province, district)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(user_id)
+        .bind(&username)
+        .bind(&hash)
+        .bind(role.as_str())
+        .bind(names::display_name(role))
+        .bind(prov)
+        .bind(dist)
+        .execute(&mut *conn)
+        .await?;
+        if member {
+            sqlx::query("INSERT INTO platform.memberships (user_id, school_id) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(school.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        if role == Role::Teacher {
+            for class_id in first_school_classes.iter().take(2) {
+                sqlx::query(
+                    "INSERT INTO academic.class_teachers (class_id, user_id, school_id) VALUES ($1, $2, $3)",
+                )
+                .bind(class_id)
+                .bind(user_id)
+                .bind(school.id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        logins.push(DemoLogin { role, username, password: p.demo_password.clone() });
+    }
+    Ok(logins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_fields_are_escaped() {
+        let mut s = String::new();
+        row(&mut s, &[Some("a\tb"), None, Some("c\\d\n")]);
+        assert_eq!(s, "a\\tb\t\\N\tc\\\\d\\n\n");
+    }
+
+    #[test]
+    fn school_days_skip_weekends() {
+        let from = NaiveDate::from_ymd_opt(2026, 9, 8).expect("date");
+        let to = NaiveDate::from_ymd_opt(2026, 9, 14).expect("date");
+        let days = school_days(from, to);
+        // Tue 8 … Fri 11, Mon 14.
+        assert_eq!(days.len(), 5);
+        assert!(days.iter().all(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
+    }
+}

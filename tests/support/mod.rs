@@ -1,0 +1,184 @@
+//! Test harness: one private PostgreSQL cluster per test binary (stopped when the binary exits),
+//! a fresh database and a fresh lake folder per test, the real application on a free port.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use oneclass::app::Application;
+use oneclass::config::Settings;
+use oneclass_core::cluster::{ClusterOptions, PgCluster};
+use oneclass_core::db::{self, RolePasswords};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub const APP_PASSWORD: &str = "app-test-password";
+pub const CDC_PASSWORD: &str = "cdc-test-password";
+pub const PSEUDONYM_KEY: &str = "test-pseudonym-key";
+pub const DEMO_PASSWORD: &str = "oneclass-demo";
+
+struct Shared {
+    cluster: PgCluster,
+    _dir: tempfile::TempDir,
+}
+
+fn cluster() -> &'static PgCluster {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    &SHARED
+        .get_or_init(|| {
+            let dir = tempfile::Builder::new().prefix("oneclass-pg").tempdir().expect("tempdir");
+            let cluster = PgCluster::start(
+                &dir.path().join("pg"),
+                "owner-test-password",
+                &ClusterOptions { unsafe_fast: true },
+            )
+            .expect("start PostgreSQL");
+            cluster.stop_when_process_exits(std::process::id()).expect("watchdog");
+            Shared { cluster, _dir: dir }
+        })
+        .cluster
+}
+
+/// A fresh, migrated database on the shared cluster; returns its owner URL.
+pub async fn fresh_database() -> String {
+    let cluster = cluster();
+    let name = format!("t_{}", Uuid::new_v4().simple());
+    cluster.ensure_database(&name).await.expect("create database");
+    let url = cluster.url(&name);
+    db::migrate(&url, &passwords()).await.expect("migrate");
+    url
+}
+
+pub fn passwords() -> RolePasswords {
+    RolePasswords { app: APP_PASSWORD.into(), cdc: CDC_PASSWORD.into() }
+}
+
+/// The latest term that has started, as (start, end).
+pub async fn current_term(owner: &PgPool) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    sqlx::query_as(
+        "SELECT start_date, end_date FROM ref.terms WHERE start_date <= current_date
+         ORDER BY start_date DESC LIMIT 1",
+    )
+    .fetch_one(owner)
+    .await
+    .expect("a term has started")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub owner: PgPool,
+    pub owner_url: String,
+    pub settings: Settings,
+    pub seed: oneclass_synth::SeedSummary,
+    pub shutdown: CancellationToken,
+    pub lake_dir: tempfile::TempDir,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// A seeded system (one small school per province, one day of attendance: the first day of
+    /// the current term) with API, dashboards and ingest running.
+    pub async fn spawn() -> TestApp {
+        let owner_url = fresh_database().await;
+        let owner = db::pool(&owner_url, 4).await.expect("owner pool");
+        let (term_start, _) = current_term(&owner).await;
+        let params = oneclass_synth::SeedParams {
+            seed: 7,
+            schools_per_province: 2,
+            class_size: (5, 8),
+            academic_year: 2026,
+            as_of: term_start,
+            demo_password: DEMO_PASSWORD.into(),
+        };
+        let seed = oneclass_synth::seed(&owner, &params).await.expect("seed");
+        let lake_dir = tempfile::Builder::new().prefix("oneclass-lake").tempdir().expect("tempdir");
+        let settings = Settings {
+            database_url: owner_url.clone(),
+            passwords: passwords(),
+            jwt_secret: "test-jwt-secret".into(),
+            pseudonym_key: PSEUDONYM_KEY.into(),
+            lake: url::Url::from_directory_path(lake_dir.path()).expect("lake url"),
+            bind: "127.0.0.1:0".parse().expect("addr"),
+        };
+        let app = Application::build(&settings, true).await.expect("build app");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(app.run_until(shutdown.clone()));
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+        TestApp { base, client, owner, owner_url, settings, seed, shutdown, lake_dir, task: Some(task) }
+    }
+
+    pub fn username(&self, role: &str) -> String {
+        self.seed
+            .logins
+            .iter()
+            .find(|l| l.role.as_str() == role)
+            .map(|l| l.username.clone())
+            .unwrap_or_else(|| panic!("no demo login for {role}"))
+    }
+
+    pub async fn token(&self, role: &str) -> String {
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"username": self.username(role), "password": DEMO_PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(resp.status(), 200, "login as {role}");
+        let body: Value = resp.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Analyst SQL over the lake, as JSON rows.
+    pub async fn sql(&self, token: &str, sql: &str) -> Vec<Value> {
+        let resp = self.post(token, "/api/v1/sql", &json!({"sql": sql, "format": "json"})).await;
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        assert_eq!(status, 200, "sql {sql}: {text}");
+        serde_json::from_str::<Vec<Value>>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+        }
+    }
+}
+
+/// Polls `check` until it returns Some, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> (T, Duration)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return (v, start.elapsed());
+        }
+        if start.elapsed() > timeout {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

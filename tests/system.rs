@@ -1,0 +1,336 @@
+//! End-to-end tests of the whole system: real PostgreSQL, real logical replication, a real Delta
+//! lake in a temporary folder, the real HTTP server.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{APP_PASSWORD, PSEUDONYM_KEY, TestApp, eventually};
+use uuid::Uuid;
+
+/// Acceptance 2: a mark saved through the API reaches silver (seen through analyst SQL) and the
+/// attendance dashboard within 10 seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn attendance_mark_flows_to_lake_and_dashboard() {
+    let app = TestApp::spawn().await;
+    let teacher = app.token("teacher").await;
+    let analyst = app.token("analyst").await;
+
+    let classes: Vec<Value> = app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
+    let class_id = classes[0]["id"].as_str().expect("class id").to_string();
+    let (term_start, _) = support::current_term(&app.owner).await;
+    let register: Value = app
+        .get(&teacher, &format!("/api/v1/classes/{class_id}/register?date={term_start}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let line = &register["learners"][0];
+    let learner_id = line["learner_id"].as_str().expect("learner").to_string();
+    let new_status = if line["status"] == "absent" { "present" } else { "absent" };
+
+    // Wait for the initial snapshot to be in silver, then take the dashboard as it is.
+    let (school_id, province, district): (Uuid, String, String) = sqlx::query_as(
+        "SELECT s.id, s.province, s.district FROM academic.classes c
+         JOIN platform.schools s ON s.id = c.school_id WHERE c.id = $1::uuid",
+    )
+    .bind(&class_id)
+    .fetch_one(&app.owner)
+    .await
+    .expect("school");
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks")
+        .fetch_one(&app.owner)
+        .await
+        .expect("count");
+    eventually(Duration::from_secs(60), "the snapshot in silver", || async {
+        let rows = app.sql(&analyst, "SELECT count(*) AS n FROM silver.attendance.daily_marks").await;
+        (rows[0]["n"].as_i64() == Some(total)).then_some(())
+    })
+    .await;
+    let dash_path = format!(
+        "/dash/attendance?province={}&district={}",
+        urlencode(&province),
+        urlencode(&district)
+    );
+    let before = app.client.get(format!("{}{dash_path}", app.base)).send().await.expect("dash");
+    assert_eq!(before.status(), 200);
+    let before = before.text().await.expect("html");
+    assert!(before.contains("<svg"), "the dashboard has an inline chart");
+
+    let resp = app
+        .post(
+            &teacher,
+            &format!("/api/v1/classes/{class_id}/register"),
+            &json!({"date": term_start, "marks": [{"learner_id": learner_id, "status": new_status}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
+
+    let pseudonym = oneclass_warehouse::pseudonym(PSEUDONYM_KEY.as_bytes(), &learner_id);
+    let query = format!(
+        "SELECT status FROM silver.attendance.daily_marks
+         WHERE learner_id = '{pseudonym}' AND date = DATE '{term_start}'"
+    );
+    let (_, in_silver) = eventually(Duration::from_secs(10), "the mark in silver", || async {
+        let rows = app.sql(&analyst, &query).await;
+        (rows.len() == 1 && rows[0]["status"] == new_status).then_some(())
+    })
+    .await;
+
+    // The school's rate as PostgreSQL has it now; the dashboard must show it.
+    let rate: f64 = sqlx::query_scalar(
+        "SELECT (100.0 * count(*) FILTER (WHERE status IN ('present', 'late')) / count(*))::float8
+         FROM attendance.daily_marks WHERE school_id = $1",
+    )
+    .bind(school_id)
+    .fetch_one(&app.owner)
+    .await
+    .expect("rate");
+    let expected = format!("{rate:.1}");
+    let (after, on_dashboard) = eventually(Duration::from_secs(10), "the dashboard to change", || async {
+        let html = app.client.get(format!("{}{dash_path}", app.base)).send().await.ok()?.text().await.ok()?;
+        (html != before && html.contains(&expected)).then_some(html)
+    })
+    .await;
+    assert!(after.contains("<svg"));
+    eprintln!("write→silver {in_silver:?}, write→dashboard {on_dashboard:?}");
+    app.stop().await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace(' ', "%20")
+}
+
+/// Acceptance 3 (API): a teacher of school A gets 404 for a learner of school B, and 200 for a
+/// learner in their own class (which is audited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teacher_sees_only_their_learners() {
+    let app = TestApp::spawn().await;
+    let teacher = app.token("teacher").await;
+    let username = app.username("teacher");
+    let own: Uuid = sqlx::query_scalar(
+        "SELECT e.learner_id FROM sis.enrolments e
+         JOIN academic.class_teachers ct ON ct.class_id = e.class_id
+         JOIN platform.users u ON u.id = ct.user_id WHERE u.username = $1 LIMIT 1",
+    )
+    .bind(&username)
+    .fetch_one(&app.owner)
+    .await
+    .expect("own learner");
+    let other: Uuid = sqlx::query_scalar(
+        "SELECT l.id FROM sis.learners l WHERE l.school_id <> (
+            SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
+            WHERE u.username = $1) LIMIT 1",
+    )
+    .bind(&username)
+    .fetch_one(&app.owner)
+    .await
+    .expect("other learner");
+
+    let resp = app.get(&teacher, &format!("/api/v1/learners/{other}")).await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let resp = app.get(&teacher, &format!("/api/v1/learners/{own}")).await;
+    assert_eq!(resp.status(), 200);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit.events WHERE entity = 'sis.learners' AND entity_id = $1",
+    )
+    .bind(own)
+    .fetch_one(&app.owner)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1, "the read is audited once");
+
+    // The list holds only learners of the teacher's classes.
+    let page: Value = app.get(&teacher, "/api/v1/learners?limit=500").await.json().await.expect("json");
+    let ids: Vec<&str> = page["items"].as_array().expect("items").iter().filter_map(|l| l["id"].as_str()).collect();
+    assert!(ids.contains(&own.to_string().as_str()));
+    assert!(!ids.contains(&other.to_string().as_str()));
+    app.stop().await;
+}
+
+/// Acceptance 3 (SQL): the app role with school A in its session sees no row of school B, and
+/// cannot write one.
+#[tokio::test]
+async fn row_level_security_scopes_the_app_role() {
+    let owner_url = support::fresh_database().await;
+    let owner = oneclass_core::db::pool(&owner_url, 2).await.expect("pool");
+    let params = oneclass_synth::SeedParams {
+        seed: 1,
+        schools_per_province: 1,
+        class_size: (3, 4),
+        academic_year: 2026,
+        as_of: support::current_term(&owner).await.0,
+        demo_password: "x".into(),
+    };
+    oneclass_synth::seed(&owner, &params).await.expect("seed");
+    let schools: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM platform.schools ORDER BY id LIMIT 2")
+        .fetch_all(&owner)
+        .await
+        .expect("schools");
+    let (a, b) = (schools[0], schools[1]);
+    let a_count: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners WHERE school_id = $1")
+        .bind(a)
+        .fetch_one(&owner)
+        .await
+        .expect("count");
+
+    let app_url = oneclass_core::db::role_url(&owner_url, "oneclass_app", APP_PASSWORD).expect("url");
+    let app = oneclass_core::db::pool(&app_url, 2).await.expect("app pool");
+
+    // No session settings: nothing at all.
+    let none: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners").fetch_one(&app).await.expect("q");
+    assert_eq!(none, 0);
+
+    let mut tx = app.begin().await.expect("tx");
+    sqlx::query("SELECT set_config('app.school_ids', $1, true)")
+        .bind(format!("{{{a}}}"))
+        .execute(&mut *tx)
+        .await
+        .expect("set");
+    let of_b: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners WHERE school_id = $1")
+        .bind(b)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("q");
+    assert_eq!(of_b, 0, "no learner of school B is visible");
+    let marks_of_b: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks WHERE school_id = $1")
+        .bind(b)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("q");
+    assert_eq!(marks_of_b, 0);
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners").fetch_one(&mut *tx).await.expect("q");
+    assert_eq!(all, a_count, "exactly school A's learners");
+    let write = sqlx::query(
+        "INSERT INTO sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth)
+         VALUES ($1, $2, 'X1', 'Rudo', 'Moyo', 'F', '2015-03-01')",
+    )
+    .bind(Uuid::now_v7())
+    .bind(b)
+    .execute(&mut *tx)
+    .await;
+    assert!(write.is_err(), "writing a row of school B is refused");
+    drop(tx);
+
+    // The app role cannot read accounts' password hashes' neighbours it has no grant for, nor bypass RLS.
+    let bypass: bool = sqlx::query_scalar("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        .fetch_one(&app)
+        .await
+        .expect("q");
+    assert!(!bypass);
+}
+
+/// Acceptance 4: bad input gets 422 problem+json naming the field, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_the_field_named() {
+    let app = TestApp::spawn().await;
+    let registrar = app.token("registrar").await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sis.learners").fetch_one(&app.owner).await.expect("count")
+    };
+    let before = count().await;
+    let good = json!({"learner_number": "N-1", "first_name": "Tariro", "last_name": "Moyo",
+                      "sex": "F", "date_of_birth": "2016-04-02"});
+    let mut missing = good.clone();
+    missing.as_object_mut().expect("object").remove("last_name");
+    let mut unknown_sex = good.clone();
+    unknown_sex["sex"] = json!("X");
+    let mut future = good.clone();
+    future["date_of_birth"] = json!("2099-01-01");
+    let mut bad_id = good.clone();
+    bad_id["national_id"] = json!("12345");
+    let cases: Vec<(String, &str)> = vec![
+        (missing.to_string(), "last_name"),
+        (unknown_sex.to_string(), "sex"),
+        (future.to_string(), "date_of_birth"),
+        (bad_id.to_string(), "national_id"),
+        ("{\"learner_number\": \"N-1\", ".to_string(), "body"),
+    ];
+    for (body, field) in cases {
+        let resp = app
+            .client
+            .post(format!("{}/api/v1/learners", app.base))
+            .bearer_auth(&registrar)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 422, "{body}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let problem: Value = resp.json().await.expect("json");
+        assert_eq!(problem["status"], 422);
+        let fields: Vec<&str> =
+            problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+        assert!(fields.contains(&field), "{body}: expected {field} in {fields:?}");
+    }
+    assert_eq!(count().await, before, "nothing was written");
+
+    // The good one is accepted, and a register naming a learner outside the class writes nothing.
+    let resp = app.post(&registrar, "/api/v1/learners", &good).await;
+    assert_eq!(resp.status(), 201);
+    let teacher = app.token("teacher").await;
+    let classes: Vec<Value> = app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
+    let class_id = classes[0]["id"].as_str().expect("id");
+    let register: Value = app.get(&teacher, &format!("/api/v1/classes/{class_id}/register?date=2026-03-02")).await.json().await.expect("json");
+    let member = register["learners"][0]["learner_id"].clone();
+    let marks_before: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks").fetch_one(&app.owner).await.expect("q");
+    let resp = app
+        .post(&teacher, &format!("/api/v1/classes/{class_id}/register"), &json!({"date": "2026-03-02",
+            "marks": [{"learner_id": member, "status": "present"}, {"learner_id": Uuid::now_v7(), "status": "absent"}]}))
+        .await;
+    assert_eq!(resp.status(), 422);
+    let problem: Value = resp.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["field"], "marks[1].learner_id");
+    let marks_after: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks").fetch_one(&app.owner).await.expect("q");
+    assert_eq!(marks_before, marks_after, "all or nothing");
+    app.stop().await;
+}
+
+/// Sign-in: wrong passwords are 401, repeated failures lock the account, the token works, and
+/// the OpenAPI document, docs page, health and metrics are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_lockout_openapi_and_operations() {
+    let app = TestApp::spawn().await;
+    let login = |username: String, password: &'static str| {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/auth/login", app.base);
+        async move { client.post(url).json(&json!({"username": username, "password": password})).send().await.expect("login") }
+    };
+    let head = app.username("school_head");
+    let resp = login(head.clone(), "wrong").await;
+    assert_eq!(resp.status(), 401);
+    for _ in 0..4 {
+        login(head.clone(), "wrong").await;
+    }
+    let resp = login(head.clone(), "oneclass-demo").await;
+    assert_eq!(resp.status(), 429, "locked after five failures, even with the right password");
+
+    let resp = login(app.username("registrar"), "oneclass-demo").await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_u64().expect("expires") > 0);
+
+    let resp = app.client.get(format!("{}/api/v1/learners", app.base)).send().await.expect("get");
+    assert_eq!(resp.status(), 401, "no token, no data");
+
+    let doc: Value = app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.expect("get").json().await.expect("json");
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    for path in ["/api/v1/auth/login", "/api/v1/learners", "/api/v1/classes/{id}/register", "/api/v1/sql"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    let docs = app.client.get(format!("{}/api/docs", app.base)).send().await.expect("get");
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.expect("html").contains("/api/v1/classes/{id}/register"));
+    let health = app.client.get(format!("{}/healthz", app.base)).send().await.expect("get");
+    assert_eq!(health.status(), 200);
+    assert!(health.headers().contains_key("x-request-id"));
+    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.expect("get");
+    assert_eq!(ready.status(), 200);
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.expect("get").text().await.expect("text");
+    assert!(metrics.contains("oneclass_http_requests_total"));
+    app.stop().await;
+}

@@ -1,0 +1,340 @@
+//! The analytical SQL engine of OneClass: a DataFusion session over the Delta lake, with catalogs
+//! `bronze`, `silver` and `gold`, that runs one read-only, time-, memory- and row-limited query at
+//! a time, either with full access (dashboards, gold models, exports) or as an analyst (no direct
+//! identifiers, pseudonymous learner ids, rows of one area).
+
+mod catalog;
+mod encode;
+mod error;
+mod guard;
+mod named;
+mod privacy;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deltalake::arrow::array::AsArray;
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::DataType;
+use deltalake::datafusion::dataframe::DataFrame;
+use deltalake::datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use deltalake::datafusion::execution::session_state::SessionStateBuilder;
+use deltalake::datafusion::logical_expr::{ScalarUDF, col, lit};
+use deltalake::datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
+use deltalake::datafusion::scalar::ScalarValue;
+use deltalake::datafusion::sql::parser::Statement;
+use futures::StreamExt;
+use tokio::sync::{Mutex, OnceCell};
+use url::Url;
+
+use crate::catalog::{LAYERS, Lake, LayerCatalog, Listing, QueryLake};
+use crate::privacy::{AnalystScope, AreaSchools, PseudonymUdf};
+
+pub use deltalake::arrow::record_batch::RecordBatch;
+pub use encode::{Format, encode};
+pub use error::WarehouseError;
+pub use named::names as named_query_names;
+pub use privacy::pseudonym;
+
+/// How long a listing of the lake's table names is reused. Only introspection (SHOW TABLES,
+/// information_schema) reads it; tables themselves are always opened fresh.
+const LISTING_TTL: Duration = Duration::from_secs(5);
+
+/// Who is asking, which decides what the lake looks like to the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Internal callers (dashboards, gold models, exports): every column.
+    Full,
+    /// Analysts: direct identifiers removed, learner ids replaced by a keyed pseudonym, rows
+    /// limited to an area.
+    Analyst { area: Area },
+}
+
+/// An analyst's area, by the names used in `platform.schools.province` / `.district`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Area {
+    National,
+    Province(String),
+    District(String),
+}
+
+/// Bounds on one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time for planning and running a query.
+    pub timeout: Duration,
+    /// The memory pool shared by all queries of this warehouse; operators that can spill do.
+    pub memory_bytes: usize,
+    /// Rows returned by [`Warehouse::query`]; more are cut off and flagged as truncated.
+    pub max_rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(30), memory_bytes: 512 * 1024 * 1024, max_rows: 100_000 }
+    }
+}
+
+/// The result of a user's query.
+#[derive(Debug, Clone)]
+pub struct QueryOutput {
+    /// At least one batch (possibly empty) so that the result's schema is always known.
+    pub batches: Vec<RecordBatch>,
+    /// More rows than [`Limits::max_rows`] matched; only the first ones are here.
+    pub truncated: bool,
+}
+
+impl QueryOutput {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+pub struct Warehouse {
+    lake_url: Url,
+    storage_options: HashMap<String, String>,
+    limits: Limits,
+    pseudonym: Arc<ScalarUDF>,
+    lake: OnceCell<Lake>,
+    runtime: OnceCell<Arc<RuntimeEnv>>,
+    listing: Mutex<Option<(Instant, Arc<Listing>)>>,
+}
+
+// The pseudonym key must never be printed.
+impl fmt::Debug for Warehouse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Warehouse")
+            .field("lake", &self.lake_url.as_str())
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Warehouse {
+    /// A warehouse over the lake at `lake` (`file:///abs/path` or `s3://bucket/prefix`). Nothing is
+    /// read until the first query, so a lake that ingest has not created yet is not an error.
+    pub fn new(lake: Url, pseudonym_key: Vec<u8>) -> Self {
+        let key: Arc<[u8]> = pseudonym_key.into();
+        Self {
+            lake_url: lake,
+            storage_options: HashMap::new(),
+            limits: Limits::default(),
+            pseudonym: Arc::new(PseudonymUdf::new(key)),
+            lake: OnceCell::new(),
+            runtime: OnceCell::new(),
+            listing: Mutex::new(None),
+        }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Object store options (credentials, endpoint, region) as deltalake understands them.
+    pub fn with_storage_options(mut self, options: HashMap<String, String>) -> Self {
+        self.storage_options = options;
+        self
+    }
+
+    pub fn lake_url(&self) -> &Url {
+        &self.lake_url
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A user's SQL: one read-only query (SELECT/WITH/EXPLAIN; anything else is
+    /// [`WarehouseError::Refused`]), time- and memory-limited, without file access, with at most
+    /// [`Limits::max_rows`] rows (the rest cut off and flagged in [`QueryOutput::truncated`]).
+    pub async fn query(&self, sql: &str, access: &Access) -> Result<QueryOutput, WarehouseError> {
+        let statement = guard::read_only_statement(sql)?;
+        let max_rows = self.limits.max_rows;
+        self.limited(async {
+            let ctx = self.session(access).await?;
+            // One row past the cap tells a truncated result from one that fits exactly, and lets
+            // DataFusion stop early (a top-k sort instead of a full one).
+            let df = plan(&ctx, statement).await?.limit(0, Some(max_rows.saturating_add(1)))?;
+            collect_capped(df, max_rows).await
+        })
+        .await
+    }
+
+    /// A named query from `queries/<name>.sql`, with positional parameters `$1`, `$2` …, run with
+    /// full access under the same time and memory limits, without a row cap.
+    pub async fn named(
+        &self,
+        name: &str,
+        params: Vec<ScalarValue>,
+    ) -> Result<Vec<RecordBatch>, WarehouseError> {
+        let sql =
+            named::sql(name).ok_or_else(|| WarehouseError::UnknownNamedQuery(name.to_owned()))?;
+        let statement = guard::read_only_statement(sql)?;
+        self.limited(async {
+            let ctx = self.session(&Access::Full).await?;
+            let df = plan(&ctx, statement).await?.with_param_values(params)?;
+            Ok(df.collect().await?)
+        })
+        .await
+    }
+
+    async fn limited<T>(
+        &self,
+        work: impl Future<Output = Result<T, WarehouseError>>,
+    ) -> Result<T, WarehouseError> {
+        // Dropping the plan's streams on timeout cancels its tasks too.
+        tokio::time::timeout(self.limits.timeout, work)
+            .await
+            .unwrap_or(Err(WarehouseError::Timeout(self.limits.timeout)))
+    }
+
+    async fn session(&self, access: &Access) -> Result<SessionContext, WarehouseError> {
+        let lake = self.lake().await?.clone();
+        let runtime = self.runtime().await?;
+        let listing = self.listing(&lake).await?;
+        let full = Arc::new(QueryLake { lake, listing, analyst: None });
+        let query_lake = match access {
+            Access::Full => full,
+            Access::Analyst { area } => {
+                let schools = area_schools(&full, area, &runtime).await?;
+                Arc::new(QueryLake {
+                    lake: full.lake.clone(),
+                    listing: full.listing.clone(),
+                    analyst: Some(AnalystScope {
+                        udf: self.pseudonym.clone(),
+                        area: area.clone(),
+                        schools,
+                    }),
+                })
+            }
+        };
+        Ok(lake_context(runtime, query_lake))
+    }
+
+    async fn lake(&self) -> Result<&Lake, WarehouseError> {
+        self.lake
+            .get_or_try_init(|| async { Lake::new(&self.lake_url, self.storage_options.clone()) })
+            .await
+            .map_err(WarehouseError::from)
+    }
+
+    async fn runtime(&self) -> Result<Arc<RuntimeEnv>, WarehouseError> {
+        let runtime = self
+            .runtime
+            .get_or_try_init(|| async {
+                RuntimeEnvBuilder::new().with_memory_limit(self.limits.memory_bytes, 1.0).build_arc()
+            })
+            .await?;
+        Ok(runtime.clone())
+    }
+
+    async fn listing(&self, lake: &Lake) -> Result<Arc<Listing>, WarehouseError> {
+        let mut cached = self.listing.lock().await;
+        if let Some((at, listing)) = cached.as_ref()
+            && at.elapsed() < LISTING_TTL
+        {
+            return Ok(listing.clone());
+        }
+        let listing = Arc::new(lake.list().await?);
+        *cached = Some((Instant::now(), listing.clone()));
+        Ok(listing)
+    }
+}
+
+/// A session whose only tables are the lake's, with no file-reading table factories.
+fn lake_context(runtime: Arc<RuntimeEnv>, lake: Arc<QueryLake>) -> SessionContext {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_create_default_catalog_and_schema(false)
+        // Unqualified `sis.learners` means the current state, the table analysts want most.
+        .with_default_catalog_and_schema("silver", "public");
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_table_factories(HashMap::new())
+        .build();
+    let ctx = SessionContext::new_with_state(state);
+    for layer in LAYERS {
+        ctx.register_catalog(layer, Arc::new(LayerCatalog::new(layer, lake.clone())));
+    }
+    ctx
+}
+
+/// Plans a statement that passed the guard, and checks the plan again: a query can still hide a
+/// write (`SELECT … INTO` creates a table).
+async fn plan(ctx: &SessionContext, statement: Statement) -> Result<DataFrame, WarehouseError> {
+    let plan = ctx.state().statement_to_plan(statement).await?;
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(&plan)
+        .map_err(|e| WarehouseError::Refused(e.to_string()))?;
+    Ok(ctx.execute_logical_plan(plan).await?)
+}
+
+async fn collect_capped(df: DataFrame, max_rows: usize) -> Result<QueryOutput, WarehouseError> {
+    let mut stream = df.execute_stream().await?;
+    let schema = stream.schema();
+    let mut batches = Vec::new();
+    let mut rows = 0;
+    let mut truncated = false;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let room = max_rows - rows;
+        if batch.num_rows() > room {
+            truncated = true;
+            if room > 0 {
+                batches.push(batch.slice(0, room));
+            }
+            break;
+        }
+        rows += batch.num_rows();
+        if batch.num_rows() > 0 {
+            batches.push(batch);
+        }
+    }
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(QueryOutput { batches, truncated })
+}
+
+/// The schools of an analyst's area, read from the current school register.
+async fn area_schools(
+    full: &Arc<QueryLake>,
+    area: &Area,
+    runtime: &Arc<RuntimeEnv>,
+) -> Result<AreaSchools, WarehouseError> {
+    let (column, value) = match area {
+        Area::National => return Ok(AreaSchools::default()),
+        Area::Province(p) => ("province", p),
+        Area::District(d) => ("district", d),
+    };
+    let Some(schools) = full.lake.open("silver", "platform", "schools").await? else {
+        return Ok(AreaSchools::default());
+    };
+    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime.clone());
+    let batches = ctx
+        .read_table(schools)?
+        .filter(col(column).eq(lit(value.as_str())))?
+        .select(vec![col("id"), col("emis_code"), col("district")])?
+        .collect()
+        .await?;
+    let mut found = AreaSchools::default();
+    for batch in &batches {
+        let text = |i: usize| cast(batch.column(i), &DataType::Utf8);
+        let (ids, emis, districts) = (text(0)?, text(1)?, text(2)?);
+        found.school_ids.extend(ids.as_string::<i32>().iter().flatten().map(str::to_owned));
+        found.emis_codes.extend(emis.as_string::<i32>().iter().flatten().map(str::to_owned));
+        found.districts.extend(districts.as_string::<i32>().iter().flatten().map(str::to_owned));
+    }
+    found.districts.sort();
+    found.districts.dedup();
+    Ok(found)
+}

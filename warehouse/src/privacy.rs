@@ -1,0 +1,313 @@
+//! What an analyst may see: the one place that decides which columns are dropped, which learner
+//! ids are replaced by a keyed pseudonym, and which rows belong to an analyst's area.
+//!
+//! Analysts never see names, national IDs or phones; every learner id they see is the same keyed
+//! hash in every table and layer, so joins across tables still work while the raw id (which staff
+//! pages and exports use) stays inside the platform.
+
+use std::fmt;
+use std::sync::Arc;
+
+use deltalake::arrow::array::{Array, AsArray, StringArray};
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::DataType;
+use deltalake::datafusion::catalog::TableProvider;
+use deltalake::datafusion::catalog::view::ViewTable;
+use deltalake::datafusion::common::{Column, TableReference};
+use deltalake::datafusion::datasource::provider_as_source;
+use deltalake::datafusion::error::{DataFusionError, Result as DfResult};
+use deltalake::datafusion::logical_expr::{
+    ColumnarValue, Expr, LogicalPlanBuilder, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility, lit,
+};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::Area;
+
+/// Columns that identify a person directly, in any table of any schema.
+const DIRECT_IDENTIFIERS: &[&str] = &[
+    "first_name",
+    "last_name",
+    "national_id",
+    "phone",
+    "email",
+    "display_name",
+    "username",
+    "password_hash",
+];
+
+/// Schemas whose tables describe people, where a `name` or any `*_name` column is a person's name
+/// (guardians' `full_name`, a learner's `preferred_name`, …).
+const PERSON_SCHEMAS: &[&str] = &["sis", "staff"];
+
+/// A column holding a learner's id, wherever it appears.
+const LEARNER_ID_COLUMN: &str = "learner_id";
+
+/// The table whose own `id` is the learner id.
+const LEARNERS_TABLE: (&str, &str) = ("sis", "learners");
+
+/// Reference data (terms, population projections): the same for every area.
+const REFERENCE_SCHEMAS: &[&str] = &["ref"];
+
+/// The school register, scoped by its own province and district columns.
+const SCHOOLS_TABLE: (&str, &str) = ("platform", "schools");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnRule {
+    Keep,
+    Drop,
+    Pseudonymise,
+}
+
+/// The rule for one column of `<schema>.<table>`, the same in every layer.
+pub(crate) fn column_rule(schema: &str, table: &str, column: &str) -> ColumnRule {
+    if DIRECT_IDENTIFIERS.contains(&column) {
+        return ColumnRule::Drop;
+    }
+    if PERSON_SCHEMAS.contains(&schema) && (column == "name" || column.ends_with("_name")) {
+        return ColumnRule::Drop;
+    }
+    if column == LEARNER_ID_COLUMN || ((schema, table) == LEARNERS_TABLE && column == "id") {
+        return ColumnRule::Pseudonymise;
+    }
+    ColumnRule::Keep
+}
+
+/// How a table's rows are tied to an area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowScope {
+    /// `platform.schools`: by its own `province` / `district`.
+    Schools,
+    /// Any table with a `school_id`: rows of the area's schools.
+    BySchool,
+    /// Reference data: every row.
+    Reference,
+    /// Aggregates keyed by `scope_level` / `scope_code` (gold indicators).
+    ByIndicatorScope,
+    /// Nothing ties the rows to an area, so an area-limited analyst sees none of them.
+    Hidden,
+}
+
+pub(crate) fn row_scope(schema: &str, table: &str, columns: &[&str]) -> RowScope {
+    if (schema, table) == SCHOOLS_TABLE {
+        RowScope::Schools
+    } else if columns.contains(&"school_id") {
+        RowScope::BySchool
+    } else if REFERENCE_SCHEMAS.contains(&schema) {
+        RowScope::Reference
+    } else if columns.contains(&"scope_level") && columns.contains(&"scope_code") {
+        RowScope::ByIndicatorScope
+    } else {
+        RowScope::Hidden
+    }
+}
+
+/// The schools of an analyst's area, resolved from the school register when the query starts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AreaSchools {
+    pub school_ids: Vec<String>,
+    pub emis_codes: Vec<String>,
+    pub districts: Vec<String>,
+}
+
+/// An analyst's access resolved for one query.
+#[derive(Debug, Clone)]
+pub(crate) struct AnalystScope {
+    pub udf: Arc<ScalarUDF>,
+    pub area: Area,
+    pub schools: AreaSchools,
+}
+
+/// Wraps a table in a view with the analyst's rows and columns; the raw provider never reaches
+/// the analyst's plan except under this filter and projection.
+pub(crate) fn analyst_view(
+    table_ref: TableReference,
+    schema: &str,
+    table: &str,
+    provider: Arc<dyn TableProvider>,
+    scope: &AnalystScope,
+) -> DfResult<Arc<dyn TableProvider>> {
+    let arrow_schema = provider.schema();
+    let columns: Vec<&str> = arrow_schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let column = |name: &str| Expr::Column(Column::new(Some(table_ref.clone()), name));
+
+    let mut plan = LogicalPlanBuilder::scan(table_ref.clone(), provider_as_source(provider), None)?;
+    if let Some(filter) = row_filter(row_scope(schema, table, &columns), scope, &column) {
+        plan = plan.filter(filter)?;
+    }
+    let projection: Vec<Expr> = columns
+        .iter()
+        .filter_map(|name| match column_rule(schema, table, name) {
+            ColumnRule::Keep => Some(column(name)),
+            ColumnRule::Drop => None,
+            ColumnRule::Pseudonymise => Some(scope.udf.call(vec![column(name)]).alias(*name)),
+        })
+        .collect();
+    if projection.is_empty() {
+        return Err(DataFusionError::Plan(format!("{table_ref} has no columns analysts may see")));
+    }
+    let plan = plan.project(projection)?.build()?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+fn row_filter(
+    row_scope: RowScope,
+    scope: &AnalystScope,
+    column: &dyn Fn(&str) -> Expr,
+) -> Option<Expr> {
+    let (province, district) = match &scope.area {
+        Area::National => return None,
+        Area::Province(p) => (Some(p.as_str()), None),
+        Area::District(d) => (None, Some(d.as_str())),
+    };
+    let schools = &scope.schools;
+    Some(match row_scope {
+        RowScope::Reference => return None,
+        RowScope::Hidden => lit(false),
+        RowScope::Schools => match (province, district) {
+            (Some(p), _) => column("province").eq(lit(p)),
+            (_, Some(d)) => column("district").eq(lit(d)),
+            (None, None) => return None,
+        },
+        RowScope::BySchool => in_list(column("school_id"), &schools.school_ids),
+        RowScope::ByIndicatorScope => {
+            let level = |l: &str| column("scope_level").eq(lit(l.to_owned()));
+            let code = || column("scope_code");
+            let school_codes: Vec<String> =
+                schools.school_ids.iter().chain(&schools.emis_codes).cloned().collect();
+            // The national figure is published to everyone; the rest must lie inside the area.
+            let mut allowed = level("national")
+                .or(level("district").and(in_list(code(), &schools.districts)))
+                .or(level("school").and(in_list(code(), &school_codes)));
+            if let Some(p) = province {
+                allowed = allowed.or(level("province").and(code().eq(lit(p))));
+            }
+            allowed
+        }
+    })
+}
+
+/// `expr IN (values)`, where an empty list matches nothing rather than failing to plan.
+fn in_list(expr: Expr, values: &[String]) -> Expr {
+    if values.is_empty() {
+        return lit(false);
+    }
+    expr.in_list(values.iter().map(|v| lit(v.clone())).collect(), false)
+}
+
+/// The analysts' keyed pseudonym of an id: hex of the first 16 bytes of HMAC-SHA256(key, id text).
+pub fn pseudonym(key: &[u8], id: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC accepts keys of any length");
+    };
+    mac.update(id.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    hex::encode(&tag[..16])
+}
+
+/// The pseudonym as a DataFusion function. It is placed into analysts' views directly and never
+/// registered by name, so analysts cannot call it on values of their choosing.
+#[derive(PartialEq, Eq, Hash)]
+pub(crate) struct PseudonymUdf {
+    key: Arc<[u8]>,
+    signature: Signature,
+}
+
+impl PseudonymUdf {
+    pub(crate) fn new(key: Arc<[u8]>) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self {
+            key,
+            signature: Signature::uniform(
+                1,
+                vec![DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View],
+                Volatility::Immutable,
+            ),
+        })
+    }
+}
+
+// The key must not reach logs or EXPLAIN output.
+impl fmt::Debug for PseudonymUdf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PseudonymUdf")
+    }
+}
+
+impl ScalarUDFImpl for PseudonymUdf {
+    fn name(&self) -> &str {
+        "pseudonym"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let [value] = args.args.as_slice() else {
+            return Err(DataFusionError::Plan("pseudonym takes exactly one argument".into()));
+        };
+        let ids = cast(&value.to_array(args.number_rows)?, &DataType::Utf8)?;
+        let ids = ids.as_string::<i32>();
+        let hashed: StringArray =
+            ids.iter().map(|id| id.map(|id| pseudonym(&self.key, id))).collect();
+        debug_assert_eq!(hashed.len(), args.number_rows);
+        Ok(ColumnarValue::Array(Arc::new(hashed)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonym_is_keyed_hex_of_16_bytes() {
+        let a = pseudonym(b"key-1", "0190a0b2-0000-7000-8000-000000000001");
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a, pseudonym(b"key-1", "0190a0b2-0000-7000-8000-000000000001"));
+        assert_ne!(a, pseudonym(b"key-2", "0190a0b2-0000-7000-8000-000000000001"));
+    }
+
+    #[test]
+    fn pseudonym_matches_rfc4231_prefix() {
+        // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
+        assert_eq!(
+            pseudonym(b"Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c7"
+        );
+    }
+
+    #[test]
+    fn identifiers_are_dropped_and_learner_ids_hashed() {
+        use ColumnRule::*;
+        assert_eq!(column_rule("sis", "learners", "first_name"), Drop);
+        assert_eq!(column_rule("sis", "learners", "national_id"), Drop);
+        assert_eq!(column_rule("sis", "guardians", "phone"), Drop);
+        assert_eq!(column_rule("sis", "guardians", "full_name"), Drop);
+        assert_eq!(column_rule("staff", "staff", "name"), Drop);
+        assert_eq!(column_rule("sis", "learners", "id"), Pseudonymise);
+        assert_eq!(column_rule("attendance", "daily_marks", "learner_id"), Pseudonymise);
+        assert_eq!(column_rule("attendance", "daily_marks", "id"), Keep);
+        assert_eq!(column_rule("sis", "learners", "date_of_birth"), Keep);
+        // A school's name is public; so is a class's.
+        assert_eq!(column_rule("platform", "schools", "name"), Keep);
+        assert_eq!(column_rule("academic", "classes", "name"), Keep);
+    }
+
+    #[test]
+    fn rows_are_scoped_by_school_or_hidden() {
+        assert_eq!(row_scope("platform", "schools", &["id", "province"]), RowScope::Schools);
+        assert_eq!(row_scope("sis", "learners", &["id", "school_id"]), RowScope::BySchool);
+        assert_eq!(row_scope("ref", "terms", &["term"]), RowScope::Reference);
+        assert_eq!(
+            row_scope("indicators", "values", &["scope_level", "scope_code"]),
+            RowScope::ByIndicatorScope
+        );
+        assert_eq!(row_scope("platform", "memberships", &["user_id"]), RowScope::Hidden);
+    }
+}
