@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use oneclass::app::{Application, ingest_config, shutdown_signal, supervise_ingest, warehouse};
+use oneclass::app::{Application, ingest_config, shutdown_signal, supervise_ingest};
 use oneclass::config::Settings;
 use oneclass::demo::{self, DemoOptions};
 use oneclass_core::db::{self, RolePasswords};
@@ -117,8 +117,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sql { sql } => {
-            let settings = Settings::from_env()?;
-            let out = warehouse(&settings).query(&sql, &oneclass_warehouse::Access::Full).await?;
+            let lake = std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into());
+            // Operators read everything; the pseudonym key matters only to analysts' access.
+            let wh = oneclass_warehouse::Warehouse::new(oneclass::config::lake_url(&lake)?, Vec::new());
+            let out = wh.query(&sql, &oneclass_warehouse::Access::Full).await?;
             let table = deltalake::arrow::util::pretty::pretty_format_batches(&out.batches)?;
             println!("{table}");
             if out.truncated {

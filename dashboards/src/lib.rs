@@ -1,1 +1,70 @@
-//! placeholder
+//! Dashboards for officials, leaders and the public: server-rendered pages under `/dash` with
+//! inline SVG charts, built only from the warehouse's named queries, with small cells suppressed.
+
+mod attendance;
+pub mod chart;
+mod error;
+pub mod i18n;
+mod results;
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Redirect;
+use axum::routing::get;
+use oneclass_warehouse::Warehouse;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use attendance::MIN_LEARNERS;
+pub use error::DashError;
+
+use crate::i18n::Text;
+
+/// Pages carry their own CSS and no scripts; forbidding everything else keeps an injected tag
+/// inert even if escaping were ever missed.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The dashboards, under `/dash`.
+pub fn router(warehouse: Arc<Warehouse>) -> Router {
+    Router::new()
+        // Pages link relative to `/dash/`, so the bare prefix must not serve them itself.
+        .route("/dash", get(|| async { Redirect::permanent("/dash/") }))
+        .route("/dash/", get(index))
+        .route("/dash/attendance", get(attendance::page))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(CompressionLayer::new())
+        .with_state(warehouse)
+}
+
+struct DashboardLink {
+    href: &'static str,
+    title: &'static str,
+    summary: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    t: &'static Text,
+    dashboards: Vec<DashboardLink>,
+}
+
+async fn index() -> IndexPage {
+    let t = i18n::text();
+    IndexPage {
+        t,
+        dashboards: vec![DashboardLink {
+            href: "attendance",
+            title: t.attendance,
+            summary: t.attendance_summary,
+        }],
+    }
+}

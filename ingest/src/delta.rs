@@ -34,9 +34,14 @@ pub const SILVER: &str = "silver";
 /// `<lake>/<layer>/<schema>/<table>`.
 pub fn lake_table_url(lake: &Url, layer: &str, schema: &str, table: &str) -> Url {
     let mut url = lake.clone();
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend([layer, schema, table]);
-        drop(segments);
+    let extended = match url.path_segments_mut() {
+        Ok(mut segments) => {
+            segments.pop_if_empty().extend([layer, schema, table]);
+            true
+        }
+        Err(()) => false,
+    };
+    if extended {
         return url;
     }
     // A URL without a hierarchical path (never a valid lake) still gets a usable answer.
@@ -183,7 +188,7 @@ impl LakeTable {
             })
             .and_then(|m| {
                 m.when_not_matched_insert(|mut i| {
-                    i = i.predicate(is_delete.clone().not());
+                    i = i.predicate(qualified("source", OP).not_eq(lit("d")));
                     for c in &columns {
                         i = i.set(Column::new_unqualified(c), qualified("source", c));
                     }
@@ -203,13 +208,14 @@ impl LakeTable {
     }
 
     /// Current text values of `columns` for the rows with the given keys (typed scalars in key
-    /// column order). Used to fill unchanged TOASTed values from silver.
+    /// column order), keyed by the keys' Arrow display strings. Used to fill unchanged TOASTed
+    /// values from silver.
     pub async fn lookup(
         &self,
         key_columns: &[String],
         keys: &[Vec<ScalarValue>],
         columns: &[String],
-    ) -> Result<HashMap<Vec<ScalarValue>, Vec<Option<String>>>, IngestError> {
+    ) -> Result<HashMap<Vec<String>, Vec<Option<String>>>, IngestError> {
         let mut out = HashMap::new();
         if keys.is_empty() || !self.exists() {
             return Ok(out);
@@ -241,7 +247,7 @@ impl LakeTable {
             for row in 0..batch.num_rows() {
                 let key = arrays[..key_columns.len()]
                     .iter()
-                    .map(|a| ScalarValue::try_from_array(a, row))
+                    .map(|a| array_value_to_string(a, row))
                     .collect::<Result<Vec<_>, _>>()?;
                 let values = arrays[key_columns.len()..]
                     .iter()

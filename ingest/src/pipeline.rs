@@ -13,6 +13,7 @@ use deltalake::arrow::array::{
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::util::display::array_value_to_string;
 use deltalake::datafusion::common::ScalarValue;
+use futures::future::BoxFuture;
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 
@@ -264,26 +265,25 @@ impl Pipeline {
     /// Copies `tables` in one REPEATABLE READ transaction (the slot's exported snapshot when
     /// given) into bronze as `_op = 'r'` rows and into silver, both recording `version`.
     /// Returns false when shutdown interrupted it.
-    async fn snapshot_tables(
-        &mut self,
-        conn: &mut PgConnection,
-        tables: &[PublishedTable],
-        exported: Option<&str>,
+    fn snapshot_tables<'a>(
+        &'a mut self,
+        conn: &'a mut PgConnection,
+        tables: &'a [PublishedTable],
+        exported: Option<&'a str>,
         row_lsn: Lsn,
         version: i64,
         only_missing: bool,
-    ) -> Result<bool, IngestError> {
-        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *conn).await?;
+    ) -> BoxFuture<'a, Result<bool, IngestError>> {
+        Box::pin(async move {
+        snapshot::execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
         if let Some(name) = exported {
             let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
-            sqlx::raw_sql(&stmt).execute(&mut *conn).await?;
+            snapshot::execute(conn, &stmt).await?;
         }
-        let taken_at: i64 = sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8")
-            .fetch_one(&mut *conn)
-            .await?;
+        let taken_at = snapshot::transaction_start_micros(conn).await?;
         for published in tables {
             if self.shutdown.is_cancelled() {
-                sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await?;
+                snapshot::execute(conn, "ROLLBACK").await?;
                 tracing::warn!("shutdown during the snapshot; the remaining tables are copied on the next start");
                 return Ok(false);
             }
@@ -303,8 +303,9 @@ impl Pipeline {
             metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string()).increment(rows as u64);
             tracing::info!(table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copied");
         }
-        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+        snapshot::execute(conn, "COMMIT").await?;
         Ok(true)
+        })
     }
 
     fn layers(&mut self, table: &TableName) -> Result<&mut Layers, IngestError> {

@@ -29,7 +29,7 @@ const MAX_FRAME: usize = 1 << 30;
 /// One message of the CopyBoth stream.
 #[derive(Debug)]
 pub enum ReplicationMessage {
-    XLogData { wal_start: Lsn, wal_end: Lsn, data: Bytes },
+    XLogData { wal_end: Lsn, data: Bytes },
     Keepalive { wal_end: Lsn, reply_requested: bool },
     /// The server ended the stream (CopyDone).
     End,
@@ -278,10 +278,10 @@ impl ReplicationConnection {
                             if body.remaining() < 24 {
                                 return Err(IngestError::Protocol("short XLogData header".into()));
                             }
-                            let wal_start = Lsn(body.get_u64());
+                            let _wal_start = body.get_u64();
                             let wal_end = Lsn(body.get_u64());
                             let _server_clock = body.get_i64();
-                            return Ok(ReplicationMessage::XLogData { wal_start, wal_end, data: body });
+                            return Ok(ReplicationMessage::XLogData { wal_end, data: body });
                         }
                         b'k' => {
                             if body.remaining() < 17 {

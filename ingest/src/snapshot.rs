@@ -5,8 +5,9 @@
 use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::datatypes::Schema;
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, Executor, PgConnection, Row};
 use std::sync::Arc;
 
 use crate::SourceConfig;
@@ -38,7 +39,9 @@ pub struct SlotState {
 
 /// A plain SQL connection as the CDC role, with the text output settings the value parser
 /// expects (the same ones the replication connection pins).
-pub async fn connect(cfg: &SourceConfig) -> Result<PgConnection, IngestError> {
+pub fn connect(cfg: &SourceConfig) -> BoxFuture<'_, Result<PgConnection, IngestError>> {
+    // Boxed (here and below): rustc cannot prove sqlx's executor futures Send across the
+    // pipeline's generic lifetimes otherwise, which would make `run` unspawnable.
     let opts = PgConnectOptions::new()
         .host(&cfg.host)
         .port(cfg.port)
@@ -47,10 +50,14 @@ pub async fn connect(cfg: &SourceConfig) -> Result<PgConnection, IngestError> {
         .database(&cfg.database)
         .application_name("oneclass-ingest-snapshot")
         .options([("TimeZone", "UTC"), ("DateStyle", "ISO, MDY"), ("extra_float_digits", "3")]);
-    Ok(PgConnection::connect_with(&opts).await?)
+    Box::pin(async move { Ok(PgConnection::connect_with(&opts).await?) })
 }
 
-pub async fn published_tables(conn: &mut PgConnection, publication: &str) -> Result<Vec<PublishedTable>, IngestError> {
+pub fn published_tables<'a>(
+    conn: &'a mut PgConnection,
+    publication: &'a str,
+) -> BoxFuture<'a, Result<Vec<PublishedTable>, IngestError>> {
+    Box::pin(async move {
     let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
         .fetch_one(&mut *conn)
         .await?;
@@ -73,9 +80,11 @@ pub async fn published_tables(conn: &mut PgConnection, publication: &str) -> Res
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(Into::into)
+    })
 }
 
-pub async fn slot_state(conn: &mut PgConnection, slot: &str) -> Result<Option<SlotState>, IngestError> {
+pub fn slot_state<'a>(conn: &'a mut PgConnection, slot: &'a str) -> BoxFuture<'a, Result<Option<SlotState>, IngestError>> {
+    Box::pin(async move {
     let row = sqlx::query(
         "SELECT plugin::text, database::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
     )
@@ -89,11 +98,33 @@ pub async fn slot_state(conn: &mut PgConnection, slot: &str) -> Result<Option<Sl
         database: row.try_get(1)?,
         confirmed_flush: confirmed.map(|s| s.parse()).transpose().map_err(IngestError::Protocol)?,
     }))
+    })
+}
+
+/// Runs one or more statements without results (transaction control, SET).
+pub fn execute<'a>(conn: &'a mut PgConnection, sql: &'a str) -> BoxFuture<'a, Result<(), IngestError>> {
+    Box::pin(async move {
+        // A &str without arguments goes over the simple-query protocol, which transaction
+        // control and SET TRANSACTION SNAPSHOT need.
+        conn.execute(sql).await?;
+        Ok(())
+    })
+}
+
+/// The current transaction's start time in Unix microseconds: the snapshot rows' `_commit_ts`.
+pub fn transaction_start_micros(conn: &mut PgConnection) -> BoxFuture<'_, Result<i64, IngestError>> {
+    Box::pin(async move {
+        Ok(sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8").fetch_one(conn).await?)
+    })
 }
 
 /// Columns in attribute order, as pgoutput sends them: generated columns are not published,
 /// and the key is the replica identity (primary key, chosen index, or every column for FULL).
-pub async fn table_def(conn: &mut PgConnection, published: &PublishedTable) -> Result<TableDef, IngestError> {
+pub fn table_def<'a>(
+    conn: &'a mut PgConnection,
+    published: &'a PublishedTable,
+) -> BoxFuture<'a, Result<TableDef, IngestError>> {
+    Box::pin(async move {
     let rows = sqlx::query(
         "SELECT a.attname::text, a.atttypid::int8, a.atttypmod,
                 (c.relreplident = 'f' OR coalesce(a.attnum = ANY (i.indkey::int2[]), false)) AS key
@@ -125,15 +156,17 @@ pub async fn table_def(conn: &mut PgConnection, published: &PublishedTable) -> R
         return Err(IngestError::Snapshot { table: published.table.to_string(), message: "no columns".into() });
     }
     Ok(TableDef { table: published.table.clone(), columns })
+    })
 }
 
 /// Copies the table's published rows inside whatever transaction `conn` is in. Returns the
 /// source columns only; the caller adds the bronze/silver bookkeeping columns.
-pub async fn copy_table(
-    conn: &mut PgConnection,
-    published: &PublishedTable,
-    def: &TableDef,
-) -> Result<Vec<RecordBatch>, IngestError> {
+pub fn copy_table<'a>(
+    conn: &'a mut PgConnection,
+    published: &'a PublishedTable,
+    def: &'a TableDef,
+) -> BoxFuture<'a, Result<Vec<RecordBatch>, IngestError>> {
+    Box::pin(async move {
     let columns: Vec<String> = def.columns.iter().map(|c| quote_ident(&c.name)).collect();
     let filter = published.row_filter.as_ref().map(|f| format!(" WHERE {f}")).unwrap_or_default();
     let sql = format!("COPY (SELECT {} FROM {}{filter}) TO STDOUT", columns.join(", "), published.table.quoted());
@@ -143,6 +176,7 @@ pub async fn copy_table(
         parser.feed(&chunk?)?;
     }
     parser.finish()
+    })
 }
 
 /// Incremental parser for COPY's text format: rows end at a raw newline, fields at a raw tab,

@@ -65,6 +65,7 @@ impl ColumnKind {
             oid::DATE => ColumnKind::Date,
             oid::TIMESTAMPTZ => ColumnKind::TimestampTz,
             oid::TIMESTAMP => ColumnKind::Timestamp,
+            oid::UUID | oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::CHAR | oid::JSON | oid::JSONB => ColumnKind::Utf8,
             _ => ColumnKind::Utf8,
         }
     }

@@ -22,9 +22,8 @@ use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use deltalake::datafusion::execution::session_state::SessionStateBuilder;
-use deltalake::datafusion::logical_expr::{ScalarUDF, col, lit};
+use deltalake::datafusion::logical_expr::{LogicalPlan, ScalarUDF, col, lit};
 use deltalake::datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
-use deltalake::datafusion::scalar::ScalarValue;
 use deltalake::datafusion::sql::parser::Statement;
 use futures::StreamExt;
 use tokio::sync::{Mutex, OnceCell};
@@ -33,7 +32,11 @@ use url::Url;
 use crate::catalog::{LAYERS, Lake, LayerCatalog, Listing, QueryLake};
 use crate::privacy::{AnalystScope, AreaSchools, PseudonymUdf};
 
+/// Arrow as the warehouse uses it, so callers read results without depending on deltalake.
+pub use deltalake::arrow;
 pub use deltalake::arrow::record_batch::RecordBatch;
+/// The type of named queries' parameters.
+pub use deltalake::datafusion::scalar::ScalarValue;
 pub use encode::{Format, encode};
 pub use error::WarehouseError;
 pub use named::names as named_query_names;
@@ -156,9 +159,16 @@ impl Warehouse {
         let max_rows = self.limits.max_rows;
         self.limited(async {
             let ctx = self.session(access).await?;
+            let mut df = plan(&ctx, statement).await?;
             // One row past the cap tells a truncated result from one that fits exactly, and lets
-            // DataFusion stop early (a top-k sort instead of a full one).
-            let df = plan(&ctx, statement).await?.limit(0, Some(max_rows.saturating_add(1)))?;
+            // DataFusion stop early (a top-k sort instead of a full one). EXPLAIN must stay the
+            // root of its plan, and its output is small anyway.
+            if !matches!(
+                df.logical_plan(),
+                LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) | LogicalPlan::DescribeTable(_)
+            ) {
+                df = df.limit(0, Some(max_rows.saturating_add(1)))?;
+            }
             collect_capped(df, max_rows).await
         })
         .await

@@ -1,0 +1,76 @@
+//! Every word the dashboards show, in one table per language, so Shona and Ndebele are added by
+//! writing a new table rather than by touching templates or handlers.
+
+/// The dashboards' user-facing text in one language.
+#[derive(Debug)]
+pub struct Text {
+    /// BCP 47 code for `<html lang>`.
+    pub lang: &'static str,
+    pub site_name: &'static str,
+    pub dashboards: &'static str,
+    pub index_intro: &'static str,
+    pub attendance: &'static str,
+    pub attendance_summary: &'static str,
+    pub national: &'static str,
+    pub breadcrumb: &'static str,
+    pub province: &'static str,
+    pub district: &'static str,
+    pub school: &'static str,
+    pub learners: &'static str,
+    pub marks: &'static str,
+    pub rate: &'static str,
+    pub by_province: &'static str,
+    pub by_district: &'static str,
+    pub by_school: &'static str,
+    pub term: &'static str,
+    pub term_dates_to: &'static str,
+    pub no_term: &'static str,
+    pub no_marks: &'static str,
+    /// Shown instead of a count or bar for groups too small to publish.
+    pub suppressed: &'static str,
+    pub suppressed_note: &'static str,
+    /// Shown for a hidden figure of a suppressed group.
+    pub hidden: &'static str,
+    pub bad_request: &'static str,
+    pub server_error: &'static str,
+    pub server_error_detail: &'static str,
+    pub back_to_dashboards: &'static str,
+    pub invalid_parameter: &'static str,
+}
+
+pub static EN: Text = Text {
+    lang: "en",
+    site_name: "OneClass",
+    dashboards: "Dashboards",
+    index_intro: "Figures from the school records of the current term, updated as schools mark them.",
+    attendance: "Attendance",
+    attendance_summary: "Share of daily marks that are present or late, this term.",
+    national: "Zimbabwe",
+    breadcrumb: "Breadcrumb",
+    province: "Province",
+    district: "District",
+    school: "School",
+    learners: "Learners",
+    marks: "Marks",
+    rate: "Attendance rate",
+    by_province: "Attendance rate by province",
+    by_district: "Attendance rate by district",
+    by_school: "Attendance rate by school",
+    term: "Term",
+    term_dates_to: "to",
+    no_term: "No school term has started yet.",
+    no_marks: "No attendance has been marked this term in this area yet.",
+    suppressed: "<5",
+    suppressed_note: "Groups with fewer than 5 learners are shown as <5 to protect their privacy.",
+    hidden: "–",
+    bad_request: "That address is not valid",
+    server_error: "Something went wrong",
+    server_error_detail: "The figures could not be loaded. Please try again in a moment.",
+    back_to_dashboards: "Back to the dashboards",
+    invalid_parameter: "The parameter is too long or contains characters that are not allowed",
+};
+
+/// The language of a request. Only English is written so far.
+pub fn text() -> &'static Text {
+    &EN
+}

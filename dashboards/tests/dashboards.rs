@@ -1,0 +1,216 @@
+//! The dashboards end to end over a small real lake: schools in two provinces with this term's
+//! marks, requested through the router as a browser would.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use deltalake::DeltaTable;
+use deltalake::arrow::array::{ArrayRef, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use deltalake::protocol::SaveMode;
+use oneclass_warehouse::Warehouse;
+use tempfile::TempDir;
+use tower::ServiceExt;
+use url::Url;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Today in Harare (UTC+2) as days since the epoch, like Date32.
+fn today() -> i32 {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    ((secs + 2 * 3600) / 86_400) as i32
+}
+
+fn strings(values: Vec<String>) -> ArrayRef {
+    Arc::new(StringArray::from(values))
+}
+
+fn text(values: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+async fn write(lake: &TempDir, path: &str, columns: Vec<(&str, ArrayRef)>) -> TestResult {
+    let rows = columns.first().map(|c| c.1.len()).unwrap_or(0);
+    let mut columns = columns;
+    columns.push(("_lsn", Arc::new(Int64Array::from(vec![7_i64; rows]))));
+    let batch = RecordBatch::try_from_iter(columns)?;
+    let dir = lake.path().join(path);
+    std::fs::create_dir_all(&dir)?;
+    let url = Url::from_directory_path(&dir).map_err(|()| "bad path")?;
+    DeltaTable::try_from_url(url).await?.write(vec![batch]).with_save_mode(SaveMode::Append).await?;
+    Ok(())
+}
+
+/// Schools and this term's marks:
+/// - H001 (Harare / Harare Central): 6 learners × 2 days, 9 of 12 marks present or late → 75.0 %.
+/// - H002 (Harare / Mbare): 2 learners × 2 days, 1 of 4 → 25.0 %, suppressed below province level.
+/// - B001 (Bulawayo): 3 learners × 1 day, 2 of 3 → 66.7 %, suppressed everywhere.
+///
+/// Harare province: 8 learners, 10 of 16 → 62.5 %.
+async fn lake() -> Result<TempDir, Box<dyn std::error::Error>> {
+    let lake = tempfile::tempdir()?;
+    write(
+        &lake,
+        "silver/platform/schools",
+        vec![
+            ("id", text(&["s-h001", "s-h002", "s-b001"])),
+            ("emis_code", text(&["H001", "H002", "B001"])),
+            ("name", text(&["Avondale Primary", "Mbare Primary", "Lobengula Primary"])),
+            ("province", text(&["Harare", "Harare", "Bulawayo"])),
+            ("district", text(&["Harare Central", "Mbare", "Bulawayo Central"])),
+        ],
+    )
+    .await?;
+    let t = today();
+    write(
+        &lake,
+        "silver/ref/terms",
+        vec![
+            ("academic_year", Arc::new(Int32Array::from(vec![2026])) as ArrayRef),
+            ("term", Arc::new(Int32Array::from(vec![2]))),
+            ("start_date", Arc::new(Date32Array::from(vec![t - 20]))),
+            ("end_date", Arc::new(Date32Array::from(vec![t + 40]))),
+        ],
+    )
+    .await?;
+
+    let mut marks: Vec<(String, &str, i32, &str)> = Vec::new();
+    for learner in 0..6 {
+        let l = format!("h1-{learner}");
+        marks.push((l.clone(), "s-h001", -2, if learner == 0 { "absent" } else { "present" }));
+        let day1 = match learner {
+            0 | 1 => "absent",
+            2 => "late",
+            _ => "present",
+        };
+        marks.push((l, "s-h001", -1, day1));
+    }
+    marks.push(("h2-0".into(), "s-h002", -2, "present"));
+    marks.push(("h2-0".into(), "s-h002", -1, "absent"));
+    marks.push(("h2-1".into(), "s-h002", -2, "excused"));
+    marks.push(("h2-1".into(), "s-h002", -1, "absent"));
+    marks.push(("b-0".into(), "s-b001", -1, "present"));
+    marks.push(("b-1".into(), "s-b001", -1, "late"));
+    marks.push(("b-2".into(), "s-b001", -1, "absent"));
+    write(
+        &lake,
+        "silver/attendance/daily_marks",
+        vec![
+            ("id", strings((0..marks.len()).map(|i| format!("m-{i}")).collect())),
+            ("school_id", strings(marks.iter().map(|m| m.1.to_owned()).collect())),
+            ("learner_id", strings(marks.iter().map(|m| m.0.clone()).collect())),
+            ("date", Arc::new(Date32Array::from(marks.iter().map(|m| t + m.2).collect::<Vec<_>>()))),
+            ("status", strings(marks.iter().map(|m| m.3.to_owned()).collect())),
+        ],
+    )
+    .await?;
+    Ok(lake)
+}
+
+fn app(lake: &TempDir) -> axum::Router {
+    let url = Url::from_directory_path(lake.path()).expect("tempdir paths are absolute");
+    oneclass_dashboards::router(Arc::new(Warehouse::new(url, b"key".to_vec())))
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Result<(StatusCode, String), Box<dyn std::error::Error>> {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty())?).await?;
+    let status = response.status();
+    let body = to_bytes(response.into_body(), 1 << 20).await?;
+    Ok((status, String::from_utf8(body.to_vec())?))
+}
+
+#[tokio::test]
+async fn national_page_shows_provinces_and_suppresses_small_ones() -> TestResult {
+    let lake = lake().await?;
+    let app = app(&lake);
+    let (status, html) = get(&app, "/dash/attendance").await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<svg"), "{html}");
+    assert!(html.contains("Term 2, 2026"), "{html}");
+    // Harare: a bar, a value label and a table row.
+    assert!(html.contains("<title>Harare: 62.5%</title>"), "{html}");
+    assert!(html.contains(r#"<a href="attendance?province=Harare">Harare</a>"#), "{html}");
+    assert!(html.contains(r#"<td class="n">8</td><td class="n">16</td><td class="n">62.5%</td>"#), "{html}");
+    // Bulawayo has 3 learners: "<5" (escaped in HTML) instead of figures, and no bar.
+    assert!(html.contains("<title>Bulawayo: &lt;5</title>"), "{html}");
+    assert!(html.contains(r#"<td class="n">&lt;5</td>"#), "{html}");
+    assert!(!html.contains("66.7"), "a suppressed rate leaked: {html}");
+    assert_eq!(html.matches("<rect").count(), 1, "{html}");
+    assert!(html.len() < 100 * 1024);
+    Ok(())
+}
+
+#[tokio::test]
+async fn drill_down_to_districts_and_schools() -> TestResult {
+    let lake = lake().await?;
+    let app = app(&lake);
+
+    let (status, html) = get(&app, "/dash/attendance?province=Harare").await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"<a href="attendance">Zimbabwe</a>"#), "breadcrumb up: {html}");
+    assert!(html.contains("<title>Harare Central: 75.0%</title>"), "{html}");
+    assert!(
+        html.contains(r#"<a href="attendance?province=Harare&amp;district=Harare+Central">"#),
+        "{html}"
+    );
+    assert!(html.contains("<title>Mbare: &lt;5</title>") && !html.contains("25.0"), "{html}");
+
+    let (status, html) = get(&app, "/dash/attendance?province=Harare&district=Harare+Central").await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"<a href="attendance?province=Harare">Harare</a>"#), "{html}");
+    assert!(html.contains(r#"<span aria-current="page">Harare Central</span>"#), "{html}");
+    assert!(html.contains("<title>Avondale Primary: 75.0%</title>"), "{html}");
+    assert!(html.contains(r#"<td class="n">6</td><td class="n">12</td><td class="n">75.0%</td>"#), "{html}");
+
+    // An area without marks is a page that says so, not an error.
+    let (status, html) = get(&app, "/dash/attendance?province=Manicaland").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No attendance has been marked") && !html.contains("<svg"), "{html}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_pages() -> TestResult {
+    let lake = lake().await?;
+    let app = app(&lake);
+    let long = "x".repeat(200);
+    for uri in ["/dash/attendance?province=%01Harare".to_owned(), format!("/dash/attendance?district={long}")] {
+        let (status, html) = get(&app, &uri).await?;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(html.contains("<h1>That address is not valid</h1>"), "{html}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_broken_lake_is_a_500_page_without_details() -> TestResult {
+    // Marks without the columns the named query needs: the query fails inside the warehouse.
+    let lake = tempfile::tempdir()?;
+    write(&lake, "silver/attendance/daily_marks", vec![("id", text(&["m-1"]))]).await?;
+    write(&lake, "silver/platform/schools", vec![("id", text(&["s-1"]))]).await?;
+    let (status, html) = get(&app(&lake), "/dash/attendance").await?;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(html.contains("Something went wrong") && !html.contains("silver."), "{html}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn index_links_the_dashboards_and_pages_are_compressed() -> TestResult {
+    let lake = lake().await?;
+    let app = app(&lake);
+    let (status, html) = get(&app, "/dash/").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"<a href="attendance">Attendance</a>"#), "{html}");
+
+    let response = app.clone().oneshot(Request::get("/dash").body(Body::empty())?).await?;
+    assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+
+    let request = Request::get("/dash/attendance").header(header::ACCEPT_ENCODING, "gzip").body(Body::empty())?;
+    let response = app.clone().oneshot(request).await?;
+    assert_eq!(response.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    assert!(response.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+    let compressed = to_bytes(response.into_body(), 1 << 20).await?;
+    assert!(compressed.len() < 100 * 1024);
+    Ok(())
+}

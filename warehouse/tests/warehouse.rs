@@ -1,0 +1,539 @@
+//! The warehouse against real Delta tables in a temporary folder: catalog discovery, freshness,
+//! refusals, the analysts' privacy rules and area filter, limits, encodings and named queries.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use deltalake::DeltaTable;
+use deltalake::arrow::array::{
+    ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
+};
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use deltalake::arrow::ipc::reader::StreamReader;
+use deltalake::datafusion::scalar::ScalarValue;
+use deltalake::protocol::SaveMode;
+use oneclass_warehouse::{
+    Access, Area, Format, Limits, Warehouse, WarehouseError, encode, pseudonym,
+};
+use tempfile::TempDir;
+use url::Url;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const KEY: &[u8] = b"test-pseudonym-key";
+
+// Schools: two in Harare province (two districts), one in Bulawayo.
+const HARARE_A: &str = "01900000-0000-7000-8000-00000000000a";
+const HARARE_B: &str = "01900000-0000-7000-8000-00000000000b";
+const BULAWAYO: &str = "01900000-0000-7000-8000-00000000000c";
+
+fn learner_id(n: usize) -> String {
+    format!("01900000-0000-7000-8000-1000000000{n:02}")
+}
+
+/// Today's date in Harare (UTC+2, no DST) as days since the epoch, like Date32.
+fn today() -> i32 {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    ((secs + 2 * 3600) / 86_400) as i32
+}
+
+fn strings(values: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+fn opt_strings(values: &[Option<&str>]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+/// The CDC columns every silver table carries.
+fn with_cdc(mut columns: Vec<(&'static str, ArrayRef)>, rows: usize) -> RecordBatch {
+    columns.push(("_lsn", Arc::new(Int64Array::from(vec![42_i64; rows]))));
+    columns.push((
+        "_commit_ts",
+        Arc::new(TimestampMicrosecondArray::from(vec![1_780_000_000_000_000_i64; rows]).with_timezone("UTC")),
+    ));
+    RecordBatch::try_from_iter(columns).expect("fixture columns line up")
+}
+
+struct Lake {
+    dir: TempDir,
+}
+
+impl Lake {
+    fn new() -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self { dir: tempfile::tempdir()? })
+    }
+
+    fn url(&self) -> Url {
+        Url::from_directory_path(self.dir.path()).expect("tempdir paths are absolute")
+    }
+
+    fn warehouse(&self) -> Warehouse {
+        Warehouse::new(self.url(), KEY.to_vec())
+    }
+
+    async fn write(&self, path: &str, batch: RecordBatch) -> TestResult {
+        let dir = self.dir.path().join(path);
+        std::fs::create_dir_all(&dir)?;
+        let url = Url::from_directory_path(&dir).map_err(|()| "bad path")?;
+        DeltaTable::try_from_url(url).await?.write(vec![batch]).with_save_mode(SaveMode::Append).await?;
+        Ok(())
+    }
+
+    fn schools() -> RecordBatch {
+        with_cdc(
+            vec![
+                ("id", strings(&[HARARE_A, HARARE_B, BULAWAYO])),
+                ("emis_code", strings(&["H001", "H002", "B001"])),
+                ("name", strings(&["Avondale Primary", "Mbare Primary", "Lobengula Primary"])),
+                ("province", strings(&["Harare", "Harare", "Bulawayo"])),
+                ("district", strings(&["Harare Central", "Mbare", "Bulawayo Central"])),
+                ("level", strings(&["primary", "primary", "primary"])),
+            ],
+            3,
+        )
+    }
+
+    /// Learners 0–2 at HARARE_A, 3 at HARARE_B, 4 at BULAWAYO.
+    fn learners() -> RecordBatch {
+        let ids: Vec<String> = (0..5).map(learner_id).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        with_cdc(
+            vec![
+                ("id", strings(&ids)),
+                ("school_id", strings(&[HARARE_A, HARARE_A, HARARE_A, HARARE_B, BULAWAYO])),
+                ("learner_number", strings(&["L1", "L2", "L3", "L4", "L5"])),
+                ("first_name", strings(&["Tariro", "Tendai", "Nyasha", "Rudo", "Sipho"])),
+                ("last_name", strings(&["Moyo", "Ncube", "Dube", "Sibanda", "Ndlovu"])),
+                ("sex", strings(&["F", "M", "F", "F", "M"])),
+                ("date_of_birth", Arc::new(Date32Array::from(vec![14_000; 5]))),
+                (
+                    "national_id",
+                    opt_strings(&[Some("63-123456A78"), None, None, None, Some("08-765432B21")]),
+                ),
+                ("is_ovc", Arc::new(BooleanArray::from(vec![false, true, false, false, false]))),
+                ("status", strings(&["active"; 5])),
+            ],
+            5,
+        )
+    }
+
+    /// One mark per learner per day for the given (learner, school, day offset, status).
+    fn marks(rows: &[(usize, &str, i32, &str)]) -> RecordBatch {
+        let n = rows.len();
+        let ids: Vec<String> = (0..n).map(|i| format!("01900000-0000-7000-8000-2000000{i:05}")).collect();
+        let learners: Vec<String> = rows.iter().map(|r| learner_id(r.0)).collect();
+        with_cdc(
+            vec![
+                ("id", strings(&ids.iter().map(String::as_str).collect::<Vec<_>>())),
+                ("school_id", strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+                ("learner_id", strings(&learners.iter().map(String::as_str).collect::<Vec<_>>())),
+                ("class_id", opt_strings(&vec![None; n])),
+                ("date", Arc::new(Date32Array::from(rows.iter().map(|r| today() + r.2).collect::<Vec<_>>()))),
+                ("status", strings(&rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+            ],
+            n,
+        )
+    }
+
+    /// The current term runs from 20 days ago to 40 days ahead; the previous one ended 30 days ago.
+    fn terms() -> RecordBatch {
+        let t = today();
+        with_cdc(
+            vec![
+                ("academic_year", Arc::new(Int32Array::from(vec![2026, 2026]))),
+                ("term", Arc::new(Int32Array::from(vec![1, 2]))),
+                ("start_date", Arc::new(Date32Array::from(vec![t - 120, t - 20]))),
+                ("end_date", Arc::new(Date32Array::from(vec![t - 30, t + 40]))),
+            ],
+            2,
+        )
+    }
+
+    /// A small lake: schools, learners, terms and marks in silver; nothing in bronze or gold.
+    async fn seeded() -> Result<Self, Box<dyn std::error::Error>> {
+        let lake = Self::new()?;
+        lake.write("silver/platform/schools", Self::schools()).await?;
+        lake.write("silver/sis/learners", Self::learners()).await?;
+        lake.write("silver/ref/terms", Self::terms()).await?;
+        lake.write(
+            "silver/attendance/daily_marks",
+            Self::marks(&[
+                // HARARE_A, this term: 3 learners, 6 marks, 4 present or late.
+                (0, HARARE_A, -2, "present"),
+                (0, HARARE_A, -1, "late"),
+                (1, HARARE_A, -2, "absent"),
+                (1, HARARE_A, -1, "present"),
+                (2, HARARE_A, -2, "excused"),
+                (2, HARARE_A, -1, "present"),
+                // HARARE_B, this term: 1 learner, 2 marks, 1 present.
+                (3, HARARE_B, -2, "present"),
+                (3, HARARE_B, -1, "absent"),
+                // BULAWAYO, this term: 1 learner, 1 mark, present; last term: absent (ignored).
+                (4, BULAWAYO, -1, "present"),
+                (4, BULAWAYO, -60, "absent"),
+            ]),
+        )
+        .await?;
+        // A schema folder that has no table yet (ingest creates folders before first commits).
+        std::fs::create_dir_all(lake.dir.path().join("silver/finance/invoices"))?;
+        Ok(lake)
+    }
+}
+
+fn column_strings(out: &[RecordBatch], name: &str) -> Vec<Option<String>> {
+    let mut values = Vec::new();
+    for batch in out {
+        let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+        let column = cast(column, &DataType::Utf8).expect("castable to text");
+        values.extend(column.as_string::<i32>().iter().map(|v| v.map(str::to_owned)));
+    }
+    values
+}
+
+fn column_i64(out: &[RecordBatch], name: &str) -> Vec<i64> {
+    let mut values = Vec::new();
+    for batch in out {
+        let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+        let column = cast(column, &DataType::Int64).expect("castable to int64");
+        values.extend(column.as_primitive::<Int64Type>().iter().map(|v| v.unwrap_or(-1)));
+    }
+    values
+}
+
+fn column_f64(out: &[RecordBatch], name: &str) -> Vec<f64> {
+    let mut values = Vec::new();
+    for batch in out {
+        let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+        let column = cast(column, &DataType::Float64).expect("castable to float64");
+        values.extend(column.as_primitive::<Float64Type>().iter().map(|v| v.unwrap_or(f64::NAN)));
+    }
+    values
+}
+
+async fn count(warehouse: &Warehouse, sql: &str, access: &Access) -> Result<i64, WarehouseError> {
+    let out = warehouse.query(sql, access).await?;
+    Ok(column_i64(&out.batches, "n")[0])
+}
+
+fn analyst(area: Area) -> Access {
+    Access::Analyst { area }
+}
+
+#[tokio::test]
+async fn catalogs_list_the_lake() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &Access::Full).await?, 5);
+    // Unqualified schema.table means silver.
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM sis.learners", &Access::Full).await?, 5);
+
+    let out = warehouse
+        .query(
+            "SELECT table_catalog || '.' || table_schema || '.' || table_name AS t \
+             FROM information_schema.tables WHERE table_schema <> 'information_schema' ORDER BY t",
+            &Access::Full,
+        )
+        .await?;
+    let tables: Vec<String> = column_strings(&out.batches, "t").into_iter().flatten().collect();
+    assert_eq!(
+        tables,
+        [
+            "silver.attendance.daily_marks",
+            "silver.platform.schools",
+            "silver.ref.terms",
+            "silver.sis.learners"
+        ]
+    );
+
+    // A layer or table that does not exist yet is an ordinary "not found" for the user.
+    for missing in ["SELECT * FROM gold.indicators.values", "SELECT * FROM silver.finance.invoices"] {
+        let err = warehouse.query(missing, &Access::Full).await.expect_err(missing);
+        assert!(matches!(err, WarehouseError::Invalid(_)), "{missing}: {err:?}");
+        assert!(err.is_user_error());
+    }
+    // Quoted names cannot walk out of the lake.
+    let err = warehouse.query("SELECT * FROM silver.\"..\".\"..\"", &Access::Full).await.expect_err("..");
+    assert!(err.is_user_error(), "{err:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_missing_lake_is_empty_not_broken() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let url = Url::from_directory_path(dir.path().join("not-yet")).map_err(|()| "bad path")?;
+    let warehouse = Warehouse::new(url, KEY.to_vec());
+    let out = warehouse.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema <> 'information_schema'", &Access::Full).await?;
+    assert_eq!(column_i64(&out.batches, "n"), [0]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_query_sees_the_latest_commit() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+    let sql = "SELECT count(*) AS n FROM silver.attendance.daily_marks";
+    assert_eq!(count(&warehouse, sql, &Access::Full).await?, 10);
+
+    lake.write("silver/attendance/daily_marks", Lake::marks(&[(0, HARARE_A, 0, "present")])).await?;
+    assert_eq!(count(&warehouse, sql, &Access::Full).await?, 11);
+
+    // A table created after the warehouse started is queryable at once.
+    lake.write(
+        "gold/indicators/values",
+        RecordBatch::try_from_iter(vec![
+            ("indicator", strings(&["ATTENDANCE_RATE"])),
+            ("scope_level", strings(&["national"])),
+            ("scope_code", strings(&["ZW"])),
+            ("value", Arc::new(Int64Array::from(vec![90_i64])) as ArrayRef),
+        ])?,
+    )
+    .await?;
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM gold.indicators.values", &Access::Full).await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_read_only_queries_run() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+    let outside = lake.dir.path().join("copied.csv");
+    let statements = [
+        ("INSERT INTO silver.sis.learners (learner_number) VALUES ('X')", "INSERT"),
+        ("CREATE TABLE t AS SELECT 1", "CREATE TABLE"),
+        ("CREATE VIEW v AS SELECT 1", "CREATE VIEW"),
+        ("DROP TABLE silver.sis.learners", "DROP TABLE"),
+        ("DELETE FROM silver.sis.learners", "DELETE"),
+        (&format!("COPY (SELECT * FROM silver.sis.learners) TO '{}'", outside.display()), "COPY"),
+        ("CREATE EXTERNAL TABLE p STORED AS CSV LOCATION '/etc/passwd'", "CREATE EXTERNAL TABLE"),
+        ("SET datafusion.execution.batch_size = 1", "SET"),
+        ("EXPLAIN ANALYZE INSERT INTO silver.sis.learners (learner_number) VALUES ('X')", "INSERT"),
+        ("SELECT 1; SELECT 2", "one statement"),
+    ];
+    for (sql, named) in statements {
+        match warehouse.query(sql, &Access::Full).await {
+            Err(WarehouseError::Refused(why)) => assert!(why.contains(named), "{sql}: {why}"),
+            other => panic!("{sql}: expected a refusal, got {other:?}"),
+        }
+    }
+    // SELECT … INTO passes the parser's gate but not the plan check.
+    let into = warehouse.query("SELECT 1 AS a INTO t2", &Access::Full).await;
+    assert!(matches!(into, Err(WarehouseError::Refused(_))), "{into:?}");
+
+    assert!(!outside.exists());
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &Access::Full).await?, 5);
+
+    // Files are not tables: no URL tables, no file-reading table functions.
+    for sql in ["SELECT * FROM '/etc/passwd'", "SELECT * FROM read_csv('/etc/passwd')"] {
+        let err = warehouse.query(sql, &Access::Full).await.expect_err(sql);
+        assert!(err.is_user_error(), "{sql}: {err:?}");
+    }
+    // EXPLAIN is a query.
+    let explained = warehouse.query("EXPLAIN SELECT count(*) FROM silver.sis.learners", &Access::Full).await?;
+    assert!(explained.num_rows() > 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn analysts_see_pseudonyms_not_identities() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+    let national = analyst(Area::National);
+
+    let out = warehouse.query("SELECT * FROM silver.sis.learners ORDER BY learner_number", &national).await?;
+    let schema = out.batches[0].schema();
+    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    for hidden in ["first_name", "last_name", "national_id"] {
+        assert!(!columns.contains(&hidden), "{hidden} visible in {columns:?}");
+    }
+    for kept in ["id", "school_id", "sex", "date_of_birth", "is_ovc", "status"] {
+        assert!(columns.contains(&kept), "{kept} missing from {columns:?}");
+    }
+    let ids: Vec<String> = column_strings(&out.batches, "id").into_iter().flatten().collect();
+    let expected: Vec<String> = (0..5).map(|n| pseudonym(KEY, &learner_id(n))).collect();
+    assert_eq!(ids, expected);
+
+    for sql in [
+        "SELECT first_name FROM silver.sis.learners",
+        "SELECT count(*) FROM silver.sis.learners WHERE national_id IS NOT NULL",
+    ] {
+        let err = warehouse.query(sql, &national).await.expect_err(sql);
+        assert!(matches!(err, WarehouseError::Invalid(_)), "{sql}: {err:?}");
+    }
+    // The raw id cannot be recovered by calling the pseudonym function by name.
+    assert!(warehouse.query("SELECT pseudonym('x')", &national).await.is_err());
+
+    // The same pseudonym in every table: joins still match.
+    let sql = "SELECT count(*) AS n FROM silver.sis.learners l \
+               JOIN silver.attendance.daily_marks m ON m.learner_id = l.id";
+    assert_eq!(count(&warehouse, sql, &national).await?, 10);
+    let marks = warehouse.query("SELECT DISTINCT learner_id FROM silver.attendance.daily_marks", &national).await?;
+    for id in column_strings(&marks.batches, "learner_id").into_iter().flatten() {
+        assert!(expected.contains(&id), "{id} is not a pseudonym");
+    }
+
+    // Introspection shows the analyst's columns, not the table's.
+    let cols = warehouse
+        .query(
+            "SELECT column_name FROM information_schema.columns \
+             WHERE table_schema = 'sis' AND table_name = 'learners'",
+            &national,
+        )
+        .await?;
+    let cols: Vec<String> = column_strings(&cols.batches, "column_name").into_iter().flatten().collect();
+    assert!(cols.contains(&"sex".to_owned()) && !cols.contains(&"first_name".to_owned()), "{cols:?}");
+
+    // Full access still sees everything.
+    let full = warehouse.query("SELECT first_name FROM silver.sis.learners", &Access::Full).await?;
+    assert_eq!(full.num_rows(), 5);
+    Ok(())
+}
+
+#[tokio::test]
+async fn analysts_see_only_their_area() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+
+    let harare = analyst(Area::Province("Harare".into()));
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &harare).await?, 4);
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.attendance.daily_marks", &harare).await?, 8);
+    let schools = warehouse.query("SELECT emis_code FROM silver.platform.schools ORDER BY 1", &harare).await?;
+    assert_eq!(column_strings(&schools.batches, "emis_code"), [Some("H001".into()), Some("H002".into())]);
+    // Reference data is the same for every area.
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.ref.terms", &harare).await?, 2);
+
+    let mbare = analyst(Area::District("Mbare".into()));
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &mbare).await?, 1);
+    let schools = warehouse.query("SELECT emis_code FROM silver.platform.schools", &mbare).await?;
+    assert_eq!(column_strings(&schools.batches, "emis_code"), [Some("H002".into())]);
+
+    // A filter on a hidden school cannot widen the area.
+    let sql = format!("SELECT count(*) AS n FROM silver.sis.learners WHERE school_id = '{BULAWAYO}'");
+    assert_eq!(count(&warehouse, &sql, &mbare).await?, 0);
+
+    let nowhere = analyst(Area::Province("Atlantis".into()));
+    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &nowhere).await?, 0);
+
+    // Gold indicators: the national row and the area's own rows only.
+    lake.write(
+        "gold/indicators/values",
+        RecordBatch::try_from_iter(vec![
+            ("scope_level", strings(&["national", "province", "province", "district", "school", "school"])),
+            ("scope_code", strings(&["ZW", "Harare", "Bulawayo", "Mbare", "H001", "B001"])),
+            ("value", Arc::new(Int64Array::from(vec![1_i64, 2, 3, 4, 5, 6])) as ArrayRef),
+        ])?,
+    )
+    .await?;
+    let out = warehouse.query("SELECT value FROM gold.indicators.values ORDER BY value", &harare).await?;
+    assert_eq!(column_i64(&out.batches, "value"), [1, 2, 4, 5]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn rows_time_and_memory_are_limited() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let limits = Limits { max_rows: 3, ..Limits::default() };
+    let warehouse = lake.warehouse().with_limits(limits);
+
+    let out = warehouse.query("SELECT * FROM silver.attendance.daily_marks", &Access::Full).await?;
+    assert_eq!((out.num_rows(), out.truncated), (3, true));
+    let out = warehouse.query("SELECT * FROM silver.sis.learners LIMIT 3", &Access::Full).await?;
+    assert_eq!((out.num_rows(), out.truncated), (3, false));
+    let out = warehouse.query("SELECT * FROM silver.sis.learners WHERE false", &Access::Full).await?;
+    assert_eq!((out.num_rows(), out.truncated, out.batches.len()), (0, false, 1));
+
+    let slow = lake.warehouse().with_limits(Limits { timeout: Duration::from_millis(300), ..Limits::default() });
+    let err = slow
+        .query("SELECT count(*) FROM generate_series(1, 10000000000) WHERE value % 7 = 3", &Access::Full)
+        .await
+        .expect_err("runs far longer than 300 ms");
+    assert!(matches!(err, WarehouseError::Timeout(_)), "{err:?}");
+
+    let small = lake.warehouse().with_limits(Limits { memory_bytes: 1 << 20, ..Limits::default() });
+    let err = small
+        .query("SELECT array_agg(value) FROM generate_series(1, 5000000)", &Access::Full)
+        .await
+        .expect_err("needs far more than 1 MB");
+    assert!(matches!(err, WarehouseError::ResourcesExhausted(_)), "{err:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn results_encode_as_json_csv_and_arrow() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+    let out = warehouse
+        .query("SELECT emis_code, province FROM silver.platform.schools ORDER BY emis_code", &Access::Full)
+        .await?;
+
+    let (content_type, json) = encode(&out, Format::Json)?;
+    assert_eq!(content_type, "application/json");
+    let rows: serde_json::Value = serde_json::from_slice(&json)?;
+    assert_eq!(rows[0]["emis_code"], "B001");
+    assert_eq!(rows[2]["province"], "Harare");
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+
+    let (content_type, csv) = encode(&out, Format::Csv)?;
+    assert!(content_type.starts_with("text/csv"));
+    assert_eq!(String::from_utf8(csv)?, "emis_code,province\nB001,Bulawayo\nH001,Harare\nH002,Harare\n");
+
+    let (content_type, ipc) = encode(&out, Format::Arrow)?;
+    assert_eq!(content_type, "application/vnd.apache.arrow.stream");
+    let decoded: Vec<RecordBatch> = StreamReader::try_new(ipc.as_slice(), None)?.collect::<Result<_, _>>()?;
+    assert_eq!(column_strings(&decoded, "emis_code"), column_strings(&out.batches, "emis_code"));
+
+    // An empty result keeps its header and is still valid JSON and IPC.
+    let empty = warehouse.query("SELECT emis_code FROM silver.platform.schools WHERE false", &Access::Full).await?;
+    assert_eq!(encode(&empty, Format::Json)?.1, b"[]");
+    assert_eq!(encode(&empty, Format::Csv)?.1, b"emis_code\n");
+    let ipc = encode(&empty, Format::Arrow)?.1;
+    let decoded = StreamReader::try_new(ipc.as_slice(), None)?;
+    assert_eq!(decoded.schema().field(0).name(), "emis_code");
+    Ok(())
+}
+
+#[tokio::test]
+async fn dash_attendance_groups_by_the_level_asked() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+    let null = || ScalarValue::Utf8(None);
+    let text = |s: &str| ScalarValue::Utf8(Some(s.to_owned()));
+
+    let term = warehouse.named("current_term", vec![]).await?;
+    assert_eq!(column_i64(&term, "term"), [2]);
+
+    // By province. Harare: 8 marks, 5 present or late, 4 learners. Bulawayo's mark of last term
+    // does not count.
+    let out = warehouse.named("dash_attendance", vec![null(), null()]).await?;
+    assert_eq!(column_strings(&out, "group_code"), [Some("Bulawayo".into()), Some("Harare".into())]);
+    assert_eq!(column_i64(&out, "learners"), [1, 4]);
+    assert_eq!(column_i64(&out, "marks"), [1, 8]);
+    assert_eq!(column_i64(&out, "present_or_late"), [1, 5]);
+    assert_eq!(column_f64(&out, "rate"), [100.0, 62.5]);
+
+    // By district of Harare.
+    let out = warehouse.named("dash_attendance", vec![text("Harare"), null()]).await?;
+    assert_eq!(column_strings(&out, "group_label"), [Some("Harare Central".into()), Some("Mbare".into())]);
+    let rates = column_f64(&out, "rate");
+    assert!((rates[0] - 400.0 / 6.0).abs() < 1e-9 && rates[1] == 50.0, "{rates:?}");
+
+    // By school of a district.
+    let out = warehouse.named("dash_attendance", vec![text("Harare"), text("Mbare")]).await?;
+    assert_eq!(column_strings(&out, "group_code"), [Some("H002".into())]);
+    assert_eq!(column_strings(&out, "group_label"), [Some("Mbare Primary".into())]);
+
+    let err = warehouse.named("no_such_query", vec![]).await.expect_err("unknown");
+    assert!(matches!(err, WarehouseError::UnknownNamedQuery(_)) && !err.is_user_error());
+    Ok(())
+}
+
+#[test]
+fn pseudonym_is_stable_hex() {
+    let p = pseudonym(KEY, &learner_id(0));
+    assert_eq!(p.len(), 32);
+    assert_eq!(p, pseudonym(KEY, &learner_id(0)));
+    assert_ne!(p, pseudonym(b"other key", &learner_id(0)));
+}
