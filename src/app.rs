@@ -52,7 +52,8 @@ impl Application {
         let app_url = db::role_url(&settings.database_url, db::APP_ROLE, &settings.passwords.app)?;
         let pool = db::pool(&app_url, 20).await.context("connecting as the app role")?;
         let warehouse = warehouse(settings);
-        let jwt = oneclass_api::JwtKeys::new(settings.jwt_secret.as_bytes(), Duration::from_secs(3600));
+        let jwt =
+            oneclass_api::JwtKeys::new(settings.jwt_secret.as_bytes(), Duration::from_secs(3600));
         let router = oneclass_api::router(pool, jwt, warehouse.clone())
             .merge(oneclass_dashboards::router(warehouse));
         let router = oneclass_api::with_middleware(router);
@@ -70,7 +71,8 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled, then drains requests and stops ingest cleanly.
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let ingest_task = self.ingest.map(|cfg| tokio::spawn(supervise_ingest(cfg, shutdown.clone())));
+        let ingest_task =
+            self.ingest.map(|cfg| tokio::spawn(supervise_ingest(cfg, shutdown.clone())));
         let stop = shutdown.clone();
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move { stop.cancelled().await })

@@ -21,7 +21,10 @@ pub struct Settings {
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings").field("lake", &self.lake).field("bind", &self.bind).finish_non_exhaustive()
+        f.debug_struct("Settings")
+            .field("lake", &self.lake)
+            .field("bind", &self.bind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -40,7 +43,8 @@ pub fn lake_url(value: &str) -> anyhow::Result<Url> {
     let path = Path::new(value);
     std::fs::create_dir_all(path).with_context(|| format!("creating the lake folder {value}"))?;
     let abs = path.canonicalize().with_context(|| format!("resolving {value}"))?;
-    Url::from_directory_path(&abs).map_err(|_| anyhow::anyhow!("{} is not an absolute path", abs.display()))
+    Url::from_directory_path(&abs)
+        .map_err(|_| anyhow::anyhow!("{} is not an absolute path", abs.display()))
 }
 
 impl Settings {
@@ -61,7 +65,9 @@ impl Settings {
             jwt_secret: var("ONECLASS_JWT_SECRET")?,
             pseudonym_key: var("ONECLASS_PSEUDONYM_KEY")?,
             lake: lake_url(&std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into()))?,
-            bind: format!("{bind}:{port}").parse().context("ONECLASS_BIND must be an IP address")?,
+            bind: format!("{bind}:{port}")
+                .parse()
+                .context("ONECLASS_BIND must be an IP address")?,
         })
     }
 }

@@ -11,7 +11,11 @@ use oneclass_core::db::{self, RolePasswords};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "oneclass", version, about = "School management and education analytics for Zimbabwe")]
+#[command(
+    name = "oneclass",
+    version,
+    about = "School management and education analytics for Zimbabwe"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,7 +67,10 @@ fn init_tracing() {
 
 fn passwords_from_env() -> anyhow::Result<RolePasswords> {
     let get = |name: &str| {
-        std::env::var(name).ok().filter(|v| !v.is_empty()).with_context(|| format!("{name} is not set"))
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .with_context(|| format!("{name} is not set"))
     };
     Ok(RolePasswords { app: get("ONECLASS_APP_PASSWORD")?, cdc: get("ONECLASS_CDC_PASSWORD")? })
 }
@@ -113,13 +120,17 @@ async fn main() -> anyhow::Result<()> {
             params.seed = seed;
             params.schools_per_province = schools_per_province;
             let s = oneclass_synth::seed(&pool, &params).await?;
-            println!("seeded {} schools, {} learners, {} attendance marks", s.schools, s.learners, s.marks);
+            println!(
+                "seeded {} schools, {} learners, {} attendance marks",
+                s.schools, s.learners, s.marks
+            );
             Ok(())
         }
         Command::Sql { sql } => {
             let lake = std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into());
             // Operators read everything; the pseudonym key matters only to analysts' access.
-            let wh = oneclass_warehouse::Warehouse::new(oneclass::config::lake_url(&lake)?, Vec::new());
+            let wh =
+                oneclass_warehouse::Warehouse::new(oneclass::config::lake_url(&lake)?, Vec::new());
             let out = wh.query(&sql, &oneclass_warehouse::Access::Full).await?;
             let table = deltalake::arrow::util::pretty::pretty_format_batches(&out.batches)?;
             println!("{table}");

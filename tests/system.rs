@@ -17,7 +17,8 @@ async fn attendance_mark_flows_to_lake_and_dashboard() {
     let teacher = app.token("teacher").await;
     let analyst = app.token("analyst").await;
 
-    let classes: Vec<Value> = app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
+    let classes: Vec<Value> =
+        app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
     let class_id = classes[0]["id"].as_str().expect("class id").to_string();
     let (term_start, _) = support::current_term(&app.owner).await;
     let register: Value = app
@@ -39,15 +40,8 @@ async fn attendance_mark_flows_to_lake_and_dashboard() {
     .fetch_one(&app.owner)
     .await
     .expect("school");
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks")
-        .fetch_one(&app.owner)
-        .await
-        .expect("count");
-    eventually(Duration::from_secs(60), "the snapshot in silver", || async {
-        let rows = app.sql(&analyst, "SELECT count(*) AS n FROM silver.attendance.daily_marks").await;
-        (rows[0]["n"].as_i64() == Some(total)).then_some(())
-    })
-    .await;
+    app.wait_for_snapshot(&analyst, &["platform.schools", "ref.terms", "attendance.daily_marks"])
+        .await;
     let dash_path = format!(
         "/dash/attendance?province={}&district={}",
         urlencode(&province),
@@ -88,11 +82,20 @@ async fn attendance_mark_flows_to_lake_and_dashboard() {
     .await
     .expect("rate");
     let expected = format!("{rate:.1}");
-    let (after, on_dashboard) = eventually(Duration::from_secs(10), "the dashboard to change", || async {
-        let html = app.client.get(format!("{}{dash_path}", app.base)).send().await.ok()?.text().await.ok()?;
-        (html != before && html.contains(&expected)).then_some(html)
-    })
-    .await;
+    let (after, on_dashboard) =
+        eventually(Duration::from_secs(10), "the dashboard to change", || async {
+            let html = app
+                .client
+                .get(format!("{}{dash_path}", app.base))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            (html != before && html.contains(&expected)).then_some(html)
+        })
+        .await;
     assert!(after.contains("<svg"));
     eprintln!("write→silver {in_silver:?}, write→dashboard {on_dashboard:?}");
     app.stop().await;
@@ -143,8 +146,10 @@ async fn teacher_sees_only_their_learners() {
     assert_eq!(audited, 1, "the read is audited once");
 
     // The list holds only learners of the teacher's classes.
-    let page: Value = app.get(&teacher, "/api/v1/learners?limit=500").await.json().await.expect("json");
-    let ids: Vec<&str> = page["items"].as_array().expect("items").iter().filter_map(|l| l["id"].as_str()).collect();
+    let page: Value =
+        app.get(&teacher, "/api/v1/learners?limit=500").await.json().await.expect("json");
+    let ids: Vec<&str> =
+        page["items"].as_array().expect("items").iter().filter_map(|l| l["id"].as_str()).collect();
     assert!(ids.contains(&own.to_string().as_str()));
     assert!(!ids.contains(&other.to_string().as_str()));
     app.stop().await;
@@ -165,10 +170,11 @@ async fn row_level_security_scopes_the_app_role() {
         demo_password: "x".into(),
     };
     oneclass_synth::seed(&owner, &params).await.expect("seed");
-    let schools: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM platform.schools ORDER BY id LIMIT 2")
-        .fetch_all(&owner)
-        .await
-        .expect("schools");
+    let schools: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM platform.schools ORDER BY id LIMIT 2")
+            .fetch_all(&owner)
+            .await
+            .expect("schools");
     let (a, b) = (schools[0], schools[1]);
     let a_count: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners WHERE school_id = $1")
         .bind(a)
@@ -176,11 +182,13 @@ async fn row_level_security_scopes_the_app_role() {
         .await
         .expect("count");
 
-    let app_url = oneclass_core::db::role_url(&owner_url, "oneclass_app", APP_PASSWORD).expect("url");
+    let app_url =
+        oneclass_core::db::role_url(&owner_url, "oneclass_app", APP_PASSWORD).expect("url");
     let app = oneclass_core::db::pool(&app_url, 2).await.expect("app pool");
 
     // No session settings: nothing at all.
-    let none: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners").fetch_one(&app).await.expect("q");
+    let none: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sis.learners").fetch_one(&app).await.expect("q");
     assert_eq!(none, 0);
 
     let mut tx = app.begin().await.expect("tx");
@@ -195,13 +203,17 @@ async fn row_level_security_scopes_the_app_role() {
         .await
         .expect("q");
     assert_eq!(of_b, 0, "no learner of school B is visible");
-    let marks_of_b: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks WHERE school_id = $1")
-        .bind(b)
+    let marks_of_b: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks WHERE school_id = $1")
+            .bind(b)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("q");
+    assert_eq!(marks_of_b, 0);
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners")
         .fetch_one(&mut *tx)
         .await
         .expect("q");
-    assert_eq!(marks_of_b, 0);
-    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners").fetch_one(&mut *tx).await.expect("q");
     assert_eq!(all, a_count, "exactly school A's learners");
     let write = sqlx::query(
         "INSERT INTO sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth)
@@ -215,10 +227,11 @@ async fn row_level_security_scopes_the_app_role() {
     drop(tx);
 
     // The app role cannot read accounts' password hashes' neighbours it has no grant for, nor bypass RLS.
-    let bypass: bool = sqlx::query_scalar("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        .fetch_one(&app)
-        .await
-        .expect("q");
+    let bypass: bool =
+        sqlx::query_scalar("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            .fetch_one(&app)
+            .await
+            .expect("q");
     assert!(!bypass);
 }
 
@@ -228,7 +241,10 @@ async fn bad_input_is_refused_with_the_field_named() {
     let app = TestApp::spawn().await;
     let registrar = app.token("registrar").await;
     let count = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sis.learners").fetch_one(&app.owner).await.expect("count")
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sis.learners")
+            .fetch_one(&app.owner)
+            .await
+            .expect("count")
     };
     let before = count().await;
     let good = json!({"learner_number": "N-1", "first_name": "Tariro", "last_name": "Moyo",
@@ -262,8 +278,12 @@ async fn bad_input_is_refused_with_the_field_named() {
         assert_eq!(resp.headers()["content-type"], "application/problem+json");
         let problem: Value = resp.json().await.expect("json");
         assert_eq!(problem["status"], 422);
-        let fields: Vec<&str> =
-            problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
         assert!(fields.contains(&field), "{body}: expected {field} in {fields:?}");
     }
     assert_eq!(count().await, before, "nothing was written");
@@ -272,11 +292,20 @@ async fn bad_input_is_refused_with_the_field_named() {
     let resp = app.post(&registrar, "/api/v1/learners", &good).await;
     assert_eq!(resp.status(), 201);
     let teacher = app.token("teacher").await;
-    let classes: Vec<Value> = app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
+    let classes: Vec<Value> =
+        app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
     let class_id = classes[0]["id"].as_str().expect("id");
-    let register: Value = app.get(&teacher, &format!("/api/v1/classes/{class_id}/register?date=2026-03-02")).await.json().await.expect("json");
+    let register: Value = app
+        .get(&teacher, &format!("/api/v1/classes/{class_id}/register?date=2026-03-02"))
+        .await
+        .json()
+        .await
+        .expect("json");
     let member = register["learners"][0]["learner_id"].clone();
-    let marks_before: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks").fetch_one(&app.owner).await.expect("q");
+    let marks_before: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks")
+        .fetch_one(&app.owner)
+        .await
+        .expect("q");
     let resp = app
         .post(&teacher, &format!("/api/v1/classes/{class_id}/register"), &json!({"date": "2026-03-02",
             "marks": [{"learner_id": member, "status": "present"}, {"learner_id": Uuid::now_v7(), "status": "absent"}]}))
@@ -284,7 +313,10 @@ async fn bad_input_is_refused_with_the_field_named() {
     assert_eq!(resp.status(), 422);
     let problem: Value = resp.json().await.expect("json");
     assert_eq!(problem["errors"][0]["field"], "marks[1].learner_id");
-    let marks_after: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks").fetch_one(&app.owner).await.expect("q");
+    let marks_after: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks")
+        .fetch_one(&app.owner)
+        .await
+        .expect("q");
     assert_eq!(marks_before, marks_after, "all or nothing");
     app.stop().await;
 }
@@ -297,7 +329,14 @@ async fn sign_in_lockout_openapi_and_operations() {
     let login = |username: String, password: &'static str| {
         let client = app.client.clone();
         let url = format!("{}/api/v1/auth/login", app.base);
-        async move { client.post(url).json(&json!({"username": username, "password": password})).send().await.expect("login") }
+        async move {
+            client
+                .post(url)
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .expect("login")
+        }
     };
     let head = app.username("school_head");
     let resp = login(head.clone(), "wrong").await;
@@ -317,9 +356,19 @@ async fn sign_in_lockout_openapi_and_operations() {
     let resp = app.client.get(format!("{}/api/v1/learners", app.base)).send().await.expect("get");
     assert_eq!(resp.status(), 401, "no token, no data");
 
-    let doc: Value = app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.expect("get").json().await.expect("json");
+    let doc: Value = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
-    for path in ["/api/v1/auth/login", "/api/v1/learners", "/api/v1/classes/{id}/register", "/api/v1/sql"] {
+    for path in
+        ["/api/v1/auth/login", "/api/v1/learners", "/api/v1/classes/{id}/register", "/api/v1/sql"]
+    {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     let docs = app.client.get(format!("{}/api/docs", app.base)).send().await.expect("get");
@@ -330,7 +379,15 @@ async fn sign_in_lockout_openapi_and_operations() {
     assert!(health.headers().contains_key("x-request-id"));
     let ready = app.client.get(format!("{}/readyz", app.base)).send().await.expect("get");
     assert_eq!(ready.status(), 200);
-    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.expect("get").text().await.expect("text");
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("oneclass_http_requests_total"));
     app.stop().await;
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::{env, fs};
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let dir = manifest.join("..").join("queries");
     // A directory here makes cargo rerun the script when any file in it changes or appears.
     println!("cargo::rerun-if-changed={}", dir.display());
@@ -38,6 +39,7 @@ fn main() {
             .expect("writing to a String cannot fail");
     }
     out.push_str("];\n");
-    let target = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("named_queries.rs");
+    let target =
+        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("named_queries.rs");
     fs::write(target, out).expect("OUT_DIR is writable");
 }

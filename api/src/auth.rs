@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::{Validate, ValidJson};
+use crate::extract::{ValidJson, Validate};
 
 const MAX_FAILED_LOGINS: i32 = 5;
 const LOCKOUT_MINUTES: i64 = 15;
@@ -95,9 +95,9 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts).or_else(|| cookie(parts, SESSION_COOKIE)).ok_or(
-            ApiError::Unauthorized("sign in first: send `Authorization: Bearer <token>`"),
-        )?;
+        let token = bearer(parts)
+            .or_else(|| cookie(parts, SESSION_COOKIE))
+            .ok_or(ApiError::Unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
         decode(&state.jwt, &token)
     }
 }
@@ -119,7 +119,8 @@ pub fn decode(keys: &JwtKeys, token: &str) -> ApiResult<AuthUser> {
     let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &Validation::default())
         .map_err(|_| ApiError::Unauthorized("the token is invalid or expired: sign in again"))?;
     let c = data.claims;
-    let role = c.role.parse().map_err(|_| ApiError::Unauthorized("the token names no known role"))?;
+    let role =
+        c.role.parse().map_err(|_| ApiError::Unauthorized("the token names no known role"))?;
     Ok(AuthUser { id: c.sub, role, schools: c.schools, province: c.province, district: c.district })
 }
 
@@ -146,10 +147,8 @@ pub async fn begin_scoped(
     user: &AuthUser,
 ) -> ApiResult<Transaction<'static, Postgres>> {
     let mut tx = pool.begin().await?;
-    let schools = format!(
-        "{{{}}}",
-        user.schools.iter().map(Uuid::to_string).collect::<Vec<_>>().join(",")
-    );
+    let schools =
+        format!("{{{}}}", user.schools.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.school_ids', $2, true),
                 set_config('app.role', $3, true)",
@@ -218,7 +217,8 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> A
         // Same cost as a real check, so timing does not reveal which usernames exist.
         let hash = oneclass_core::password::dummy_hash().to_string();
         let pw = password.to_string();
-        let _ = tokio::task::spawn_blocking(move || oneclass_core::password::verify(&pw, &hash)).await;
+        let _ =
+            tokio::task::spawn_blocking(move || oneclass_core::password::verify(&pw, &hash)).await;
         return Err(ApiError::Unauthorized("wrong username or password"));
     };
     if row.locked {
@@ -256,7 +256,8 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> A
     .bind(row.id)
     .fetch_all(&state.pool)
     .await?;
-    let role = row.role.parse().map_err(|_| ApiError::Internal(format!("user role {}", row.role)))?;
+    let role =
+        row.role.parse().map_err(|_| ApiError::Internal(format!("user role {}", row.role)))?;
     Ok(AuthUser { id: row.id, role, schools, province: row.province, district: row.district })
 }
 

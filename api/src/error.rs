@@ -95,11 +95,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(why) => {
                 problem(StatusCode::UNAUTHORIZED, Some(why.to_string()), vec![])
             }
-            ApiError::Forbidden => problem(
-                StatusCode::FORBIDDEN,
-                Some("your role may not do this".into()),
-                vec![],
-            ),
+            ApiError::Forbidden => {
+                problem(StatusCode::FORBIDDEN, Some("your role may not do this".into()), vec![])
+            }
             ApiError::NotFound => problem(StatusCode::NOT_FOUND, None, vec![]),
             ApiError::Conflict(why) => problem(StatusCode::CONFLICT, Some(why), vec![]),
             ApiError::TooManyRequests => problem(

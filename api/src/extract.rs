@@ -90,7 +90,10 @@ mod tests {
     fn names_the_offending_field() {
         assert_eq!(field_of(r#"{"sex":"F","marks":[]}"#), "name");
         assert_eq!(field_of(r#"{"name":"a","sex":"X","marks":[]}"#), "sex");
-        assert_eq!(field_of(r#"{"name":"a","sex":"F","marks":[{"status":"gone"}]}"#), "marks[0].status");
+        assert_eq!(
+            field_of(r#"{"name":"a","sex":"F","marks":[{"status":"gone"}]}"#),
+            "marks[0].status"
+        );
         assert_eq!(field_of(r#"{"name":"a","#), "body");
         assert_eq!(field_of(r#"{"name":"a","sex":"F","marks":[{}]}"#), "marks[0].status");
     }

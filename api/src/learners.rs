@@ -12,11 +12,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::RequestId;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{Validate, ValidJson};
+use crate::extract::{ValidJson, Validate};
 use crate::pagination::{Page, PageQuery};
-use crate::RequestId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -96,7 +96,10 @@ impl Validate for NewLearner {
         }
         if let Some(id) = &self.national_id {
             if NationalId::parse(id).is_err() {
-                e.push(FieldError::new("national_id", "expected NN-NNNNNN L NN, e.g. 63-123456 A 42"));
+                e.push(FieldError::new(
+                    "national_id",
+                    "expected NN-NNNNNN L NN, e.g. 63-123456 A 42",
+                ));
             }
         }
         if let Some(d) = &self.disability {
@@ -192,10 +195,12 @@ async fn create_learner(
 ) -> ApiResult<(StatusCode, Json<Learner>)> {
     user.require(ADMISSIONS)?;
     let school_id = user.school_for_write(new.school_id)?;
-    let national_id =
-        new.national_id.as_deref().map(NationalId::parse).transpose().map_err(|e| {
-            ApiError::field("national_id", e.to_string())
-        })?;
+    let national_id = new
+        .national_id
+        .as_deref()
+        .map(NationalId::parse)
+        .transpose()
+        .map_err(|e| ApiError::field("national_id", e.to_string()))?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let learner: Learner = sqlx::query_as(
         "INSERT INTO sis.learners AS l (id, school_id, learner_number, first_name, last_name, sex,
@@ -281,7 +286,8 @@ async fn create_enrolment(
         .fetch_optional(&mut *tx)
         .await?;
         match class {
-            Some((s, y, g)) if s == school_id && y == new.academic_year && g == new.grade.as_str() => {}
+            Some((s, y, g))
+                if s == school_id && y == new.academic_year && g == new.grade.as_str() => {}
             Some(_) => {
                 return Err(ApiError::field(
                     "class_id",
@@ -300,7 +306,9 @@ async fn create_enrolment(
     .fetch_one(&mut *tx)
     .await?;
     if open {
-        return Err(ApiError::Conflict("the learner already has an open enrolment for that year".into()));
+        return Err(ApiError::Conflict(
+            "the learner already has an open enrolment for that year".into(),
+        ));
     }
     let enrolment: Enrolment = sqlx::query_as(
         "INSERT INTO sis.enrolments (id, school_id, learner_id, academic_year, grade, class_id,

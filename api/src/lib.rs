@@ -78,7 +78,8 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components
+            .add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 
@@ -94,11 +95,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// Everything the API serves, with its state. Dashboards are merged by the caller.
-pub fn router(
-    pool: PgPool,
-    jwt: JwtKeys,
-    warehouse: Arc<oneclass_warehouse::Warehouse>,
-) -> Router {
+pub fn router(pool: PgPool, jwt: JwtKeys, warehouse: Arc<oneclass_warehouse::Warehouse>) -> Router {
     let (api, openapi) = api_routes();
     let state = AppState {
         pool,

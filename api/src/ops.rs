@@ -40,11 +40,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
@@ -83,7 +79,11 @@ pub async fn docs(State(state): State<AppState>) -> Response {
                 operations.push(Operation {
                     method: method.to_string(),
                     path: path.clone(),
-                    summary: op.summary.clone().or_else(|| op.description.clone()).unwrap_or_default(),
+                    summary: op
+                        .summary
+                        .clone()
+                        .or_else(|| op.description.clone())
+                        .unwrap_or_default(),
                     tag: op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_default(),
                 });
             }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{Validate, ValidJson};
+use crate::extract::{ValidJson, Validate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_classes)).routes(routes!(get_register, save_register))
@@ -208,7 +208,9 @@ async fn save_register(
         .iter()
         .enumerate()
         .filter(|(_, m)| !enrolled.contains(&m.learner_id))
-        .map(|(i, _)| FieldError::new(format!("marks[{i}].learner_id"), "not enrolled in this class"))
+        .map(|(i, _)| {
+            FieldError::new(format!("marks[{i}].learner_id"), "not enrolled in this class")
+        })
         .collect();
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiResult, FieldError, Problem};
-use crate::extract::{Validate, ValidJson};
+use crate::extract::{ValidJson, Validate};
 use crate::pagination::{Page, PageQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -54,7 +54,10 @@ impl Validate for NewSchool {
             e.push(FieldError::new("name", "must be 1 to 200 characters"));
         }
         if !PROVINCES.contains(&self.province.as_str()) {
-            e.push(FieldError::new("province", format!("must be one of: {}", PROVINCES.join(", "))));
+            e.push(FieldError::new(
+                "province",
+                format!("must be one of: {}", PROVINCES.join(", ")),
+            ));
         }
         if self.district.trim().is_empty() || self.district.len() > 100 {
             e.push(FieldError::new("district", "must be 1 to 100 characters"));

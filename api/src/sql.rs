@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, FieldError, Problem};
-use crate::extract::{Validate, ValidJson};
+use crate::extract::{ValidJson, Validate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(run_sql))

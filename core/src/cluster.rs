@@ -44,8 +44,14 @@ impl PgCluster {
         let run_as_postgres = is_root();
         std::fs::create_dir_all(pgdata).map_err(CoreError::io(pgdata))?;
         let pgdata = pgdata.canonicalize().map_err(CoreError::io(pgdata))?;
-        let mut cluster =
-            Self { pgdata, bindir, port: 0, run_as_postgres, password: password.into(), stopped: false };
+        let mut cluster = Self {
+            pgdata,
+            bindir,
+            port: 0,
+            run_as_postgres,
+            password: password.into(),
+            stopped: false,
+        };
         if run_as_postgres {
             cluster.check_reachable()?;
             cluster.run("chown", &["-R", "postgres:postgres", &cluster.pgdata_str()], false)?;
@@ -64,8 +70,18 @@ impl PgCluster {
             let port_opt = format!("-p {}", cluster.port);
             cluster.run(
                 &pg_ctl,
-                &["-D", &cluster.pgdata_str(), "-l", &log.to_string_lossy(), "-w", "-t", "120",
-                  "-o", &port_opt, "start"],
+                &[
+                    "-D",
+                    &cluster.pgdata_str(),
+                    "-l",
+                    &log.to_string_lossy(),
+                    "-w",
+                    "-t",
+                    "120",
+                    "-o",
+                    &port_opt,
+                    "start",
+                ],
                 true,
             )?;
         }
@@ -129,7 +145,8 @@ impl PgCluster {
         } else {
             format!("{pg_ctl} -D '{}' -m immediate stop", self.pgdata_str())
         };
-        let script = format!("while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1");
+        let script =
+            format!("while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1");
         Command::new("sh")
             .args(["-c", &script])
             .stdin(std::process::Stdio::null())
@@ -149,9 +166,20 @@ impl PgCluster {
         let initdb = self.bin("initdb");
         let result = self.run(
             &initdb,
-            &["-D", &self.pgdata_str(), "-U", OWNER_ROLE, "--pwfile", &pwfile.to_string_lossy(),
-              "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8",
-              "--locale=C.UTF-8", "--no-instructions"],
+            &[
+                "-D",
+                &self.pgdata_str(),
+                "-U",
+                OWNER_ROLE,
+                "--pwfile",
+                &pwfile.to_string_lossy(),
+                "--auth-host=scram-sha-256",
+                "--auth-local=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-instructions",
+            ],
             true,
         );
         let _ = std::fs::remove_file(&pwfile);

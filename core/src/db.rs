@@ -1,7 +1,7 @@
 //! Database setup: connection URLs for the three roles, migrations, role passwords.
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -59,13 +59,32 @@ pub async fn migrate(owner_url: &str, passwords: &RolePasswords) -> Result<(), C
     let mut conn = sqlx::PgConnection::connect_with(&connect_options(owner_url)?).await?;
     MIGRATOR.run(&mut conn).await?;
     for (role, password) in [(APP_ROLE, &passwords.app), (CDC_ROLE, &passwords.cdc)] {
-        let stmt: String = sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
-            .bind(role)
-            .bind(password)
-            .fetch_one(&mut conn)
-            .await?;
-        sqlx::raw_sql(&stmt).execute(&mut conn).await?;
+        let stmt: String =
+            sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
+                .bind(role)
+                .bind(password)
+                .fetch_one(&mut conn)
+                .await?;
+        // Roles live in the cluster-wide catalog: databases of one cluster migrating at once
+        // can collide on the same role row ("tuple concurrently updated"); retry briefly.
+        let mut attempt = 0;
+        loop {
+            match sqlx::raw_sql(&stmt).execute(&mut conn).await {
+                Ok(_) => break,
+                Err(e) if attempt < 20 && is_concurrent_update(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     conn.close().await?;
     Ok(())
+}
+
+fn is_concurrent_update(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| matches!(code.as_ref(), "XX000" | "40001" | "40P01"))
 }

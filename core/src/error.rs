@@ -9,7 +9,9 @@ pub enum CoreError {
          `apt-get install -y postgresql` (Debian/Ubuntu), or set DATABASE_URL to an existing server"
     )]
     PostgresNotInstalled,
-    #[error("the postgres user cannot reach {0}: choose a data folder under a path every user may traverse")]
+    #[error(
+        "the postgres user cannot reach {0}: choose a data folder under a path every user may traverse"
+    )]
     DataDirNotReachable(PathBuf),
     #[error("`{command}` failed: {detail}")]
     Command { command: String, detail: String },

@@ -1,7 +1,7 @@
 //! Password hashing: argon2id with the crate's recommended parameters, PHC strings in storage.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]

@@ -221,7 +221,11 @@ impl NationalId {
         let letter = rest.next().ok_or(InvalidNationalId)?;
         let origin: String = rest.collect();
         let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if !(8..=9).contains(&digits.len()) || !all_digits(digits) || origin.len() != 2 || !all_digits(&origin) {
+        if !(8..=9).contains(&digits.len())
+            || !all_digits(digits)
+            || origin.len() != 2
+            || !all_digits(&origin)
+        {
             return Err(InvalidNationalId);
         }
         let (district, serial) = digits.split_at(2);

@@ -55,7 +55,9 @@ impl Level {
         match self {
             Level::National => vec![text(None), text(None)],
             Level::Province(p) => vec![text(Some(p)), text(None)],
-            Level::District { province, district } => vec![text(province.as_ref()), text(Some(district))],
+            Level::District { province, district } => {
+                vec![text(province.as_ref()), text(Some(district))]
+            }
         }
     }
 }
@@ -112,7 +114,8 @@ pub(crate) async fn page(
     params: Result<Query<AttendanceParams>, QueryRejection>,
 ) -> Result<AttendancePage, DashError> {
     let t = i18n::text();
-    let Query(params) = params.map_err(|_| DashError::BadRequest(t.invalid_parameter.to_owned()))?;
+    let Query(params) =
+        params.map_err(|_| DashError::BadRequest(t.invalid_parameter.to_owned()))?;
     let level = Level::parse(params, t)?;
 
     let (term, groups) = tokio::try_join!(
@@ -160,8 +163,9 @@ pub(crate) async fn page(
         Level::Province(p) => (p.clone(), t.district, t.by_district),
         Level::District { district, .. } => (district.clone(), t.school, t.by_school),
     };
-    let chart = BarChart { title: chart_title, max: 100.0, unit: "%", suppressed_text: t.suppressed }
-        .render(&bars);
+    let chart =
+        BarChart { title: chart_title, max: 100.0, unit: "%", suppressed_text: t.suppressed }
+            .render(&bars);
 
     Ok(AttendancePage {
         t,

@@ -130,7 +130,12 @@ mod tests {
     use super::*;
 
     fn chart() -> BarChart<'static> {
-        BarChart { title: "Attendance rate by province", max: 100.0, unit: "%", suppressed_text: "<5" }
+        BarChart {
+            title: "Attendance rate by province",
+            max: 100.0,
+            unit: "%",
+            suppressed_text: "<5",
+        }
     }
 
     fn row(label: &str, value: f64, suppressed: bool) -> BarRow {
@@ -162,8 +167,11 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        let svg = BarChart { title: "A & B <script>", ..chart() }
-            .render(&[row("St Mary's \"Mission\" <b>", 50.0, false)]);
+        let svg = BarChart { title: "A & B <script>", ..chart() }.render(&[row(
+            "St Mary's \"Mission\" <b>",
+            50.0,
+            false,
+        )]);
         assert!(svg.contains("A &amp; B &lt;script&gt;"));
         assert!(svg.contains("St Mary&#39;s &quot;Mission&quot; &lt;b&gt;"));
         assert!(!svg.contains("<script>") && !svg.contains("<b>"));

@@ -33,8 +33,12 @@ impl IntoResponse for DashError {
     fn into_response(self) -> Response {
         let t = i18n::text();
         let (status, title, detail) = match &self {
-            DashError::BadRequest(reason) => (StatusCode::BAD_REQUEST, t.bad_request, reason.as_str()),
-            DashError::Warehouse(WarehouseError::Timeout(_) | WarehouseError::ResourcesExhausted(_)) => {
+            DashError::BadRequest(reason) => {
+                (StatusCode::BAD_REQUEST, t.bad_request, reason.as_str())
+            }
+            DashError::Warehouse(
+                WarehouseError::Timeout(_) | WarehouseError::ResourcesExhausted(_),
+            ) => {
                 tracing::warn!(error = %self, "dashboard query over its limits");
                 (StatusCode::SERVICE_UNAVAILABLE, t.server_error, t.server_error_detail)
             }

@@ -26,8 +26,7 @@ use crate::i18n::Text;
 
 /// Pages carry their own CSS and no scripts; forbidding everything else keeps an injected tag
 /// inert even if escaping were ever missed.
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The dashboards, under `/dash`.
 pub fn router(warehouse: Arc<Warehouse>) -> Router {

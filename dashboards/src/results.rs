@@ -39,17 +39,25 @@ impl Results<'_> {
         let arrays = self.columns(column, &DataType::Utf8)?;
         Ok(arrays
             .iter()
-            .flat_map(|a| a.as_string::<i32>().iter().map(|v| v.map(str::to_owned)).collect::<Vec<_>>())
+            .flat_map(|a| {
+                a.as_string::<i32>().iter().map(|v| v.map(str::to_owned)).collect::<Vec<_>>()
+            })
             .collect())
     }
 
     pub fn ints(&self, column: &'static str) -> Result<Vec<Option<i64>>, DashError> {
         let arrays = self.columns(column, &DataType::Int64)?;
-        Ok(arrays.iter().flat_map(|a| a.as_primitive::<Int64Type>().iter().collect::<Vec<_>>()).collect())
+        Ok(arrays
+            .iter()
+            .flat_map(|a| a.as_primitive::<Int64Type>().iter().collect::<Vec<_>>())
+            .collect())
     }
 
     pub fn floats(&self, column: &'static str) -> Result<Vec<Option<f64>>, DashError> {
         let arrays = self.columns(column, &DataType::Float64)?;
-        Ok(arrays.iter().flat_map(|a| a.as_primitive::<Float64Type>().iter().collect::<Vec<_>>()).collect())
+        Ok(arrays
+            .iter()
+            .flat_map(|a| a.as_primitive::<Float64Type>().iter().collect::<Vec<_>>())
+            .collect())
     }
 }

@@ -60,7 +60,9 @@ impl Lake {
         match root.scheme() {
             "file" => {
                 if root.to_file_path().is_err() {
-                    return Err(IngestError::Config(format!("lake URL {root} is not an absolute file path")));
+                    return Err(IngestError::Config(format!(
+                        "lake URL {root} is not an absolute file path"
+                    )));
                 }
             }
             "s3" | "s3a" => register_s3(),
@@ -85,7 +87,8 @@ impl Lake {
             // The local store lists a missing directory as an error rather than as empty.
             std::fs::create_dir_all(&path)?;
         }
-        let delta = DeltaTable::try_from_url(url.clone()).await.map_err(IngestError::delta(&url))?;
+        let delta =
+            DeltaTable::try_from_url(url.clone()).await.map_err(IngestError::delta(&url))?;
         let mut t = LakeTable { url, table: delta, version: None };
         t.version = t.read_version().await?;
         Ok(t)
@@ -110,7 +113,10 @@ impl LakeTable {
             return Ok(None);
         };
         let store = self.table.log_store();
-        state.transaction_version(store.as_ref(), APP_ID).await.map_err(IngestError::delta(&self.url))
+        state
+            .transaction_version(store.as_ref(), APP_ID)
+            .await
+            .map_err(IngestError::delta(&self.url))
     }
 
     /// Whether a change committed at `lsn` still has to be applied here.
@@ -120,7 +126,11 @@ impl LakeTable {
 
     /// Appends rows in one commit (bronze), partitioned as given, evolving the schema by adding
     /// columns when the source grew.
-    pub async fn append(&mut self, batches: Vec<RecordBatch>, version: i64) -> Result<(), IngestError> {
+    pub async fn append(
+        &mut self,
+        batches: Vec<RecordBatch>,
+        version: i64,
+    ) -> Result<(), IngestError> {
         let table = self
             .table
             .clone()
@@ -136,7 +146,11 @@ impl LakeTable {
     }
 
     /// Replaces the whole content in one commit (silver from a snapshot, or after a TRUNCATE).
-    pub async fn overwrite(&mut self, batches: Vec<RecordBatch>, version: i64) -> Result<(), IngestError> {
+    pub async fn overwrite(
+        &mut self,
+        batches: Vec<RecordBatch>,
+        version: i64,
+    ) -> Result<(), IngestError> {
         let table = self
             .table
             .clone()
@@ -152,13 +166,21 @@ impl LakeTable {
 
     /// MERGE of one collapsed batch into silver: `source` holds one row per key with `_op`
     /// (`d` deletes, anything else upserts) beside the silver columns.
-    pub async fn merge(&mut self, source: RecordBatch, def: &TableDef, version: i64) -> Result<(), IngestError> {
-        let keys: Vec<&str> = def.columns.iter().filter(|c| c.key).map(|c| c.name.as_str()).collect();
+    pub async fn merge(
+        &mut self,
+        source: RecordBatch,
+        def: &TableDef,
+        version: i64,
+    ) -> Result<(), IngestError> {
+        let keys: Vec<&str> =
+            def.columns.iter().filter(|c| c.key).map(|c| c.name.as_str()).collect();
         let predicate = keys
             .iter()
             .map(|k| qualified("target", k).eq(qualified("source", k)))
             .reduce(Expr::and)
-            .ok_or_else(|| IngestError::Config(format!("{} has no replica identity key", def.table)))?;
+            .ok_or_else(|| {
+                IngestError::Config(format!("{} has no replica identity key", def.table))
+            })?;
         let columns: Vec<String> = def
             .columns
             .iter()
@@ -221,7 +243,9 @@ impl LakeTable {
             return Ok(out);
         }
         let ctx = SessionContext::new();
-        self.table.update_datafusion_session(&ctx.state()).map_err(IngestError::delta(&self.url))?;
+        self.table
+            .update_datafusion_session(&ctx.state())
+            .map_err(IngestError::delta(&self.url))?;
         let provider = self.table.table_provider().await?;
         let filter = keys
             .iter()
@@ -241,7 +265,8 @@ impl LakeTable {
             .chain(columns)
             .map(|c| Expr::Column(Column::new_unqualified(c)))
             .collect();
-        let batches = ctx.read_table(provider)?.filter(filter)?.select(projection)?.collect().await?;
+        let batches =
+            ctx.read_table(provider)?.filter(filter)?.select(projection)?.collect().await?;
         for batch in batches {
             let arrays: Vec<&ArrayRef> = batch.columns().iter().collect();
             for row in 0..batch.num_rows() {
@@ -291,7 +316,11 @@ fn register_s3() {
 struct S3StoreFactory;
 
 impl ObjectStoreFactory for S3StoreFactory {
-    fn parse_url_opts(&self, url: &Url, config: &StorageConfig) -> DeltaResult<(ObjectStoreRef, StorePath)> {
+    fn parse_url_opts(
+        &self,
+        url: &Url,
+        config: &StorageConfig,
+    ) -> DeltaResult<(ObjectStoreRef, StorePath)> {
         let mut builder = AmazonS3Builder::from_env().with_url(url.to_string());
         for (key, value) in &config.raw {
             if let Ok(key) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
@@ -299,7 +328,8 @@ impl ObjectStoreFactory for S3StoreFactory {
             }
         }
         let store = builder.build()?;
-        let path = StorePath::from_url_path(url.path()).map_err(|e| DeltaTableError::Generic(e.to_string()))?;
+        let path = StorePath::from_url_path(url.path())
+            .map_err(|e| DeltaTableError::Generic(e.to_string()))?;
         Ok((Arc::new(store), path))
     }
 }
@@ -325,10 +355,19 @@ mod tests {
     #[test]
     fn table_urls() {
         let lake = Url::parse("file:///data/lake").expect("url");
-        assert_eq!(lake_table_url(&lake, "silver", "sis", "learners").as_str(), "file:///data/lake/silver/sis/learners");
+        assert_eq!(
+            lake_table_url(&lake, "silver", "sis", "learners").as_str(),
+            "file:///data/lake/silver/sis/learners"
+        );
         let lake = Url::parse("file:///data/lake/").expect("url");
-        assert_eq!(lake_table_url(&lake, "bronze", "sis", "learners").as_str(), "file:///data/lake/bronze/sis/learners");
+        assert_eq!(
+            lake_table_url(&lake, "bronze", "sis", "learners").as_str(),
+            "file:///data/lake/bronze/sis/learners"
+        );
         let lake = Url::parse("s3://bucket").expect("url");
-        assert_eq!(lake_table_url(&lake, "silver", "platform", "schools").as_str(), "s3://bucket/silver/platform/schools");
+        assert_eq!(
+            lake_table_url(&lake, "silver", "platform", "schools").as_str(),
+            "s3://bucket/silver/platform/schools"
+        );
     }
 }

@@ -30,7 +30,9 @@ use tokio_util::sync::CancellationToken;
 pub use crate::delta::{APP_ID, BRONZE, SILVER, lake_table_url};
 pub use crate::error::IngestError;
 pub use crate::lsn::Lsn;
-pub use crate::pipeline::{METRIC_CHANGES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN, METRIC_VALUE_ERRORS};
+pub use crate::pipeline::{
+    METRIC_CHANGES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN, METRIC_VALUE_ERRORS,
+};
 pub use crate::table::{COMMIT_DATE, COMMIT_TS, LSN, OP, SEQ};
 
 /// The CDC role's connection. TCP only; authenticates with SCRAM-SHA-256, md5 or cleartext.
@@ -46,7 +48,8 @@ pub struct SourceConfig {
 impl SourceConfig {
     /// From a `postgres://user:password@host:port/database` URL.
     pub fn from_url(url: &str) -> Result<Self, IngestError> {
-        let parsed = url::Url::parse(url).map_err(|e| IngestError::Config(format!("source URL: {e}")))?;
+        let parsed =
+            url::Url::parse(url).map_err(|e| IngestError::Config(format!("source URL: {e}")))?;
         let decode = |s: &str| {
             url::form_urlencoded::parse(format!("x={s}").as_bytes())
                 .next()
@@ -142,7 +145,8 @@ mod tests {
 
     #[test]
     fn source_from_url_and_redacted_debug() {
-        let s = SourceConfig::from_url("postgres://oneclass_cdc:p%40ss@127.0.0.1:5544/oneclass").expect("url");
+        let s = SourceConfig::from_url("postgres://oneclass_cdc:p%40ss@127.0.0.1:5544/oneclass")
+            .expect("url");
         assert_eq!(s.user, "oneclass_cdc");
         assert_eq!(s.password, "p@ss");
         assert_eq!(s.port, 5544);

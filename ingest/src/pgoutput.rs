@@ -66,7 +66,11 @@ pub fn decode(data: Bytes) -> Result<PgOutput, IngestError> {
         b'B' => PgOutput::Begin { final_lsn: Lsn(r.u64()?), commit_ts: r.i64()?, xid: r.u32()? },
         b'C' => {
             let _flags = r.u8()?;
-            PgOutput::Commit { commit_lsn: Lsn(r.u64()?), end_lsn: Lsn(r.u64()?), commit_ts: r.i64()? }
+            PgOutput::Commit {
+                commit_lsn: Lsn(r.u64()?),
+                end_lsn: Lsn(r.u64()?),
+                commit_ts: r.i64()?,
+            }
         }
         b'O' => PgOutput::Origin { lsn: Lsn(r.u64()?), name: r.cstring()? },
         b'R' => {
@@ -105,7 +109,10 @@ pub fn decode(data: Bytes) -> Result<PgOutput, IngestError> {
                 marker = r.u8()?;
             }
             if marker != b'N' {
-                return Err(IngestError::Decode(format!("Update: expected 'N', got {:?}", char::from(marker))));
+                return Err(IngestError::Decode(format!(
+                    "Update: expected 'N', got {:?}",
+                    char::from(marker)
+                )));
             }
             PgOutput::Update { relation, old, new: r.tuple()? }
         }
@@ -130,7 +137,11 @@ pub fn decode(data: Bytes) -> Result<PgOutput, IngestError> {
             for _ in 0..n {
                 relations.push(r.u32()?);
             }
-            PgOutput::Truncate { relations, cascade: options & 1 != 0, restart_identity: options & 2 != 0 }
+            PgOutput::Truncate {
+                relations,
+                cascade: options & 1 != 0,
+                restart_identity: options & 2 != 0,
+            }
         }
         b'M' => {
             let flags = r.u8()?;
@@ -141,7 +152,10 @@ pub fn decode(data: Bytes) -> Result<PgOutput, IngestError> {
             PgOutput::Message { transactional: flags & 1 != 0, lsn, prefix, content }
         }
         other => {
-            return Err(IngestError::Decode(format!("unknown message type {:?}", char::from(other))));
+            return Err(IngestError::Decode(format!(
+                "unknown message type {:?}",
+                char::from(other)
+            )));
         }
     };
     Ok(msg)
@@ -237,7 +251,10 @@ impl Reader {
                     Datum::Binary(self.take(len)?)
                 }
                 other => {
-                    return Err(IngestError::Decode(format!("unknown tuple value kind {:?}", char::from(other))));
+                    return Err(IngestError::Decode(format!(
+                        "unknown tuple value kind {:?}",
+                        char::from(other)
+                    )));
                 }
             };
             out.push(datum);
@@ -391,7 +408,10 @@ mod tests {
         b.put_u8(b'n');
         assert_eq!(
             decode(b.freeze()).expect("delete"),
-            PgOutput::Delete { relation: 9, old: (OldKind::Full, vec![Datum::Text("k".into()), Datum::Null]) }
+            PgOutput::Delete {
+                relation: 9,
+                old: (OldKind::Full, vec![Datum::Text("k".into()), Datum::Null])
+            }
         );
 
         let mut b = BytesMut::new();
@@ -436,13 +456,24 @@ mod tests {
         b.put_slice(b"hi");
         assert_eq!(
             decode(b.freeze()).expect("message"),
-            PgOutput::Message { transactional: true, lsn: Lsn(5), prefix: "p".into(), content: Bytes::from_static(b"hi") }
+            PgOutput::Message {
+                transactional: true,
+                lsn: Lsn(5),
+                prefix: "p".into(),
+                content: Bytes::from_static(b"hi")
+            }
         );
     }
 
     #[test]
     fn truncated_and_unknown_messages_are_errors_not_panics() {
-        for raw in [&b""[..], b"B\x00\x00", b"I\x00\x00\x00\x01N\x00\x01t\x00\x00\x00\x09ab", b"Z", b"R\x00\x00\x00\x01abc"] {
+        for raw in [
+            &b""[..],
+            b"B\x00\x00",
+            b"I\x00\x00\x00\x01N\x00\x01t\x00\x00\x00\x09ab",
+            b"Z",
+            b"R\x00\x00\x00\x01abc",
+        ] {
             assert!(decode(Bytes::copy_from_slice(raw)).is_err(), "{raw:?}");
         }
     }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deltalake::arrow::array::{
-    ArrayRef, Date32Array, Date32Builder, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder,
-    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+    ArrayRef, Date32Array, Date32Builder, Int64Array, Int64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::util::display::array_value_to_string;
@@ -59,7 +59,11 @@ impl Op {
 enum ChangeKind {
     /// For a delete, `values` holds the key columns and nulls elsewhere. `old_key` is set
     /// when an update changed the key (the server then sends the old key too).
-    Row { op: Op, values: Vec<Datum>, old_key: Option<Vec<Datum>> },
+    Row {
+        op: Op,
+        values: Vec<Datum>,
+        old_key: Option<Vec<Datum>>,
+    },
     Truncate,
 }
 
@@ -190,7 +194,9 @@ impl Pipeline {
                 created.consistent_point
             }
             Some(state) => {
-                if state.plugin.as_deref() != Some("pgoutput") || state.database.as_deref() != Some(&self.cfg.source.database) {
+                if state.plugin.as_deref() != Some("pgoutput")
+                    || state.database.as_deref() != Some(&self.cfg.source.database)
+                {
                     return Err(IngestError::Config(format!(
                         "replication slot {} exists but is not a pgoutput slot of database {}",
                         self.cfg.slot, self.cfg.source.database
@@ -199,7 +205,11 @@ impl Pipeline {
                 let confirmed = state.confirmed_flush.unwrap_or_default();
                 let missing: Vec<PublishedTable> = published
                     .iter()
-                    .filter(|p| self.tables.get(&p.table).is_none_or(|l| !l.bronze.exists() || !l.silver.exists()))
+                    .filter(|p| {
+                        self.tables
+                            .get(&p.table)
+                            .is_none_or(|l| !l.bronze.exists() || !l.silver.exists())
+                    })
                     .cloned()
                     .collect();
                 if !missing.is_empty() {
@@ -239,7 +249,11 @@ impl Pipeline {
         loop {
             match repl.start_replication(&self.cfg.slot, start, &self.cfg.publication).await {
                 Ok(()) => break,
-                Err(e) if e.is_object_in_use() && Instant::now() < busy_until && !self.shutdown.is_cancelled() => {
+                Err(e)
+                    if e.is_object_in_use()
+                        && Instant::now() < busy_until
+                        && !self.shutdown.is_cancelled() =>
+                {
                     tracing::debug!("slot still held by the previous session; retrying");
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
@@ -275,36 +289,39 @@ impl Pipeline {
         only_missing: bool,
     ) -> BoxFuture<'a, Result<bool, IngestError>> {
         Box::pin(async move {
-        snapshot::execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
-        if let Some(name) = exported {
-            let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
-            snapshot::execute(conn, &stmt).await?;
-        }
-        let taken_at = snapshot::transaction_start_micros(conn).await?;
-        for published in tables {
-            if self.shutdown.is_cancelled() {
-                snapshot::execute(conn, "ROLLBACK").await?;
-                tracing::warn!("shutdown during the snapshot; the remaining tables are copied on the next start");
-                return Ok(false);
+            snapshot::execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+            if let Some(name) = exported {
+                let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
+                snapshot::execute(conn, &stmt).await?;
             }
-            let started = Instant::now();
-            let def = snapshot::table_def(conn, published).await?;
-            let source = snapshot::copy_table(conn, published, &def).await?;
-            let rows: usize = source.iter().map(RecordBatch::num_rows).sum();
-            let (bronze, silver) = snapshot_layers(&def, &source, row_lsn.as_i64(), taken_at)?;
-            self.open_layers(&def.table).await?;
-            let layers = self.layers(&def.table)?;
-            if !only_missing || !layers.bronze.exists() {
-                layers.bronze.append(bronze, version).await?;
+            let taken_at = snapshot::transaction_start_micros(conn).await?;
+            for published in tables {
+                if self.shutdown.is_cancelled() {
+                    snapshot::execute(conn, "ROLLBACK").await?;
+                    tracing::warn!(
+                        "shutdown during the snapshot; the remaining tables are copied on the next start"
+                    );
+                    return Ok(false);
+                }
+                let started = Instant::now();
+                let def = snapshot::table_def(conn, published).await?;
+                let source = snapshot::copy_table(conn, published, &def).await?;
+                let rows: usize = source.iter().map(RecordBatch::num_rows).sum();
+                let (bronze, silver) = snapshot_layers(&def, &source, row_lsn.as_i64(), taken_at)?;
+                self.open_layers(&def.table).await?;
+                let layers = self.layers(&def.table)?;
+                if !only_missing || !layers.bronze.exists() {
+                    layers.bronze.append(bronze, version).await?;
+                }
+                if !only_missing || !layers.silver.exists() {
+                    layers.silver.overwrite(silver, version).await?;
+                }
+                metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string())
+                    .increment(rows as u64);
+                tracing::info!(table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copied");
             }
-            if !only_missing || !layers.silver.exists() {
-                layers.silver.overwrite(silver, version).await?;
-            }
-            metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string()).increment(rows as u64);
-            tracing::info!(table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copied");
-        }
-        snapshot::execute(conn, "COMMIT").await?;
-        Ok(true)
+            snapshot::execute(conn, "COMMIT").await?;
+            Ok(true)
         })
     }
 
@@ -317,7 +334,10 @@ impl Pipeline {
     async fn stream(&mut self, repl: &mut ReplicationConnection) -> Result<(), IngestError> {
         loop {
             let status_at = self.last_status + STATUS_INTERVAL;
-            let wake = self.batch.opened.map_or(status_at, |t| (t + self.cfg.flush_interval).min(status_at));
+            let wake = self
+                .batch
+                .opened
+                .map_or(status_at, |t| (t + self.cfg.flush_interval).min(status_at));
             tokio::select! {
                 biased;
                 () = self.shutdown.cancelled() => break,
@@ -383,7 +403,11 @@ impl Pipeline {
                 self.relations.insert(rel.oid, Arc::new(TableDef::from_relation(&rel)));
             }
             PgOutput::Insert { relation, new } => {
-                self.push(relation, |_| ChangeKind::Row { op: Op::Insert, values: new, old_key: None })?;
+                self.push(relation, |_| ChangeKind::Row {
+                    op: Op::Insert,
+                    values: new,
+                    old_key: None,
+                })?;
             }
             PgOutput::Update { relation, old, new } => {
                 let old_key = old.map(|(_, tuple)| tuple);
@@ -419,12 +443,16 @@ impl Pipeline {
         Ok(())
     }
 
-    fn push(&mut self, relation: u32, kind: impl FnOnce(&TableDef) -> ChangeKind) -> Result<(), IngestError> {
-        let def = self
-            .relations
-            .get(&relation)
-            .cloned()
-            .ok_or_else(|| IngestError::Protocol(format!("change for relation {relation} before its Relation message")))?;
+    fn push(
+        &mut self,
+        relation: u32,
+        kind: impl FnOnce(&TableDef) -> ChangeKind,
+    ) -> Result<(), IngestError> {
+        let def = self.relations.get(&relation).cloned().ok_or_else(|| {
+            IngestError::Protocol(format!(
+                "change for relation {relation} before its Relation message"
+            ))
+        })?;
         let txn = self
             .txn
             .as_mut()
@@ -437,10 +465,8 @@ impl Pipeline {
 
     /// Moves a whole transaction into the batch, leaving out what each table already holds.
     fn commit(&mut self, committed: Committed) -> Result<(), IngestError> {
-        let txn = self
-            .txn
-            .take()
-            .ok_or_else(|| IngestError::Protocol("Commit without Begin".into()))?;
+        let txn =
+            self.txn.take().ok_or_else(|| IngestError::Protocol("Commit without Begin".into()))?;
         let lsn = committed.commit_lsn.as_i64();
         for mut change in txn.changes {
             change.lsn = lsn;
@@ -484,7 +510,12 @@ impl Pipeline {
         Ok(())
     }
 
-    async fn apply_table(&mut self, table: &TableName, mut changes: Vec<Change>, version: i64) -> Result<usize, IngestError> {
+    async fn apply_table(
+        &mut self,
+        table: &TableName,
+        mut changes: Vec<Change>,
+        version: i64,
+    ) -> Result<usize, IngestError> {
         let Some(def) = changes.last().map(|c| c.def.clone()) else {
             return Ok(0);
         };
@@ -519,9 +550,11 @@ impl Pipeline {
             layers.bronze.append(vec![batch], version).await?;
         }
 
-        let silver_changes: Vec<&Change> = changes.iter().filter(|c| layers.silver.needs(c.lsn)).collect();
+        let silver_changes: Vec<&Change> =
+            changes.iter().filter(|c| layers.silver.needs(c.lsn)).collect();
         if !silver_changes.is_empty() && !keyless {
-            let truncated = silver_changes.iter().rposition(|c| matches!(c.kind, ChangeKind::Truncate));
+            let truncated =
+                silver_changes.iter().rposition(|c| matches!(c.kind, ChangeKind::Truncate));
             let rows = collapse(&def, &silver_changes[truncated.map_or(0, |i| i + 1)..]);
             if truncated.is_some() || !layers.silver.exists() {
                 let batch = build_silver(&def, rows.iter().filter(|r| !r.delete), false)?;
@@ -537,7 +570,11 @@ impl Pipeline {
 
     /// A table first seen in the stream (added to the publication while we ran) is copied
     /// before its changes are applied on top.
-    async fn ensure_layers(&mut self, table: &TableName, first_lsn: i64) -> Result<(), IngestError> {
+    async fn ensure_layers(
+        &mut self,
+        table: &TableName,
+        first_lsn: i64,
+    ) -> Result<(), IngestError> {
         self.open_layers(table).await?;
         let layers = self.layers(table)?;
         if layers.bronze.exists() && layers.silver.exists() {
@@ -548,7 +585,8 @@ impl Pipeline {
         if let Some(p) = published.into_iter().find(|p| &p.table == table) {
             tracing::warn!(table = %table, "table joined the publication: copying it under a fresh snapshot");
             let version = first_lsn - 1;
-            self.snapshot_tables(&mut conn, &[p], None, Lsn::from_i64(version), version, true).await?;
+            self.snapshot_tables(&mut conn, &[p], None, Lsn::from_i64(version), version, true)
+                .await?;
         }
         conn.close().await?;
         Ok(())
@@ -556,14 +594,24 @@ impl Pipeline {
 }
 
 /// Appends a text value, or a null with a warning when the value has no Arrow form.
-pub(crate) fn append_text_logged(builder: &mut ColumnBuilder, text: &str, table: &TableName, column: &str) {
+pub(crate) fn append_text_logged(
+    builder: &mut ColumnBuilder,
+    text: &str,
+    table: &TableName,
+    column: &str,
+) {
     if let Err(reason) = builder.append_text(text) {
         metrics::counter!(METRIC_VALUE_ERRORS, "table" => table.to_string()).increment(1);
         tracing::warn!(table = %table, column, %reason, "value stored as null");
     }
 }
 
-fn append_datum(builder: &mut ColumnBuilder, datum: Option<&Datum>, table: &TableName, column: &str) {
+fn append_datum(
+    builder: &mut ColumnBuilder,
+    datum: Option<&Datum>,
+    table: &TableName,
+    column: &str,
+) {
     match datum {
         Some(Datum::Text(text)) => append_text_logged(builder, text, table, column),
         // Binary is never requested; an Unchanged still here had no current row to fill from.
@@ -595,7 +643,8 @@ fn snapshot_layers(
     for batch in source {
         let n = batch.num_rows();
         let lsns: ArrayRef = Arc::new(Int64Array::from(vec![lsn; n]));
-        let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![taken_at; n]).with_timezone("UTC"));
+        let ts: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![taken_at; n]).with_timezone("UTC"));
         let seqs: ArrayRef = Arc::new(Int64Array::from_iter_values(seq..seq + n as i64));
         seq += n as i64;
         let mut b: Vec<ArrayRef> = batch.columns().to_vec();
@@ -659,13 +708,16 @@ fn collapse<'a>(def: &TableDef, changes: &[&'a Change]) -> Vec<SilverRow<'a>> {
     let keys = def.key_indices();
     let mut index: HashMap<Vec<&'a Datum>, usize> = HashMap::new();
     let mut out: Vec<SilverRow<'a>> = Vec::new();
-    let mut put = |key: Vec<&'a Datum>, row: SilverRow<'a>, out: &mut Vec<SilverRow<'a>>| match index.get(&key) {
-        Some(&i) => out[i] = row,
-        None => {
-            index.insert(key, out.len());
-            out.push(row);
-        }
-    };
+    let mut put =
+        |key: Vec<&'a Datum>, row: SilverRow<'a>, out: &mut Vec<SilverRow<'a>>| match index
+            .get(&key)
+        {
+            Some(&i) => out[i] = row,
+            None => {
+                index.insert(key, out.len());
+                out.push(row);
+            }
+        };
     for c in changes {
         let ChangeKind::Row { op, values, old_key } = &c.kind else {
             continue;
@@ -674,10 +726,18 @@ fn collapse<'a>(def: &TableDef, changes: &[&'a Change]) -> Vec<SilverRow<'a>> {
         if let Some(old) = old_key {
             let old_key = key_of(&keys, old);
             if old_key != key {
-                put(old_key, SilverRow { delete: true, values: old, lsn: c.lsn, commit_ts: c.commit_ts }, &mut out);
+                put(
+                    old_key,
+                    SilverRow { delete: true, values: old, lsn: c.lsn, commit_ts: c.commit_ts },
+                    &mut out,
+                );
             }
         }
-        put(key, SilverRow { delete: *op == Op::Delete, values, lsn: c.lsn, commit_ts: c.commit_ts }, &mut out);
+        put(
+            key,
+            SilverRow { delete: *op == Op::Delete, values, lsn: c.lsn, commit_ts: c.commit_ts },
+            &mut out,
+        );
     }
     out
 }
@@ -714,14 +774,18 @@ fn build_silver<'a>(
 /// Replaces unchanged TOASTed values ('u' in pgoutput: the server does not resend a large
 /// value an update did not touch): from an earlier change of the same row in this batch, else
 /// from the row's current state in silver. Without either it stays null (logged).
-async fn fill_unchanged(silver: &LakeTable, def: &TableDef, changes: &mut [Change]) -> Result<(), IngestError> {
-    let has_unchanged =
-        |c: &Change| matches!(&c.kind, ChangeKind::Row { values, .. } if values.contains(&Datum::Unchanged));
+async fn fill_unchanged(
+    silver: &LakeTable,
+    def: &TableDef,
+    changes: &mut [Change],
+) -> Result<(), IngestError> {
+    let has_unchanged = |c: &Change| matches!(&c.kind, ChangeKind::Row { values, .. } if values.contains(&Datum::Unchanged));
     if !changes.iter().any(has_unchanged) {
         return Ok(());
     }
     let keys = def.key_indices();
-    let owned_key = |values: &[Datum]| -> Vec<Datum> { key_of(&keys, values).into_iter().cloned().collect() };
+    let owned_key =
+        |values: &[Datum]| -> Vec<Datum> { key_of(&keys, values).into_iter().cloned().collect() };
     let mut latest: HashMap<Vec<Datum>, Vec<Datum>> = HashMap::new();
     let mut unresolved = Vec::new();
     for (i, c) in changes.iter_mut().enumerate() {
@@ -768,6 +832,7 @@ async fn fill_unchanged(silver: &LakeTable, def: &TableDef, changes: &mut [Chang
         canonical.push(c);
     }
     let current = silver.lookup(&key_columns, &scalars, &needed_columns).await?;
+    tracing::debug!(table = %def.table, rows = unresolved.len(), found = current.len(), "filled unchanged TOASTed values from silver");
     for (&i, key) in unresolved.iter().zip(&canonical) {
         let ChangeKind::Row { values, .. } = &mut changes[i].kind else { continue };
         let row = current.get(key);
@@ -788,7 +853,11 @@ async fn fill_unchanged(silver: &LakeTable, def: &TableDef, changes: &mut [Chang
 
 /// A key as typed scalars (for the lookup filter) and as Arrow's display strings (to match
 /// the rows that come back, whatever string layout DataFusion reads them in).
-fn typed_key(def: &TableDef, keys: &[usize], values: &[Datum]) -> Result<(Vec<ScalarValue>, Vec<String>), IngestError> {
+fn typed_key(
+    def: &TableDef,
+    keys: &[usize],
+    values: &[Datum],
+) -> Result<(Vec<ScalarValue>, Vec<String>), IngestError> {
     let mut scalars = Vec::with_capacity(keys.len());
     let mut strings = Vec::with_capacity(keys.len());
     for &k in keys {
@@ -819,7 +888,14 @@ mod tests {
         })
     }
 
-    fn row(def: &Arc<TableDef>, lsn: i64, seq: i64, op: Op, id: &str, name: Option<&str>) -> Change {
+    fn row(
+        def: &Arc<TableDef>,
+        lsn: i64,
+        seq: i64,
+        op: Op,
+        id: &str,
+        name: Option<&str>,
+    ) -> Change {
         Change {
             def: def.clone(),
             lsn,
@@ -827,7 +903,10 @@ mod tests {
             commit_ts: 0,
             kind: ChangeKind::Row {
                 op,
-                values: vec![Datum::Text(id.into()), name.map_or(Datum::Null, |n| Datum::Text(n.into()))],
+                values: vec![
+                    Datum::Text(id.into()),
+                    name.map_or(Datum::Null, |n| Datum::Text(n.into())),
+                ],
                 old_key: None,
             },
         }
@@ -871,7 +950,8 @@ mod tests {
     #[test]
     fn bronze_rows_carry_bookkeeping_columns() {
         let d = def();
-        let changes = [row(&d, 10, 0, Op::Insert, "1", Some("a")), row(&d, 10, 1, Op::Delete, "1", None)];
+        let changes =
+            [row(&d, 10, 0, Op::Insert, "1", Some("a")), row(&d, 10, 1, Op::Delete, "1", None)];
         let refs: Vec<&Change> = changes.iter().collect();
         let batch = build_bronze(&d, &refs).expect("batch");
         assert_eq!(batch.schema(), d.bronze_schema());
@@ -882,7 +962,10 @@ mod tests {
     fn remaps_by_column_name() {
         let old = def();
         let mut new = (*old).clone();
-        new.columns.insert(1, ColumnDef { name: "extra".into(), type_oid: oid::TEXT, typmod: -1, key: false });
+        new.columns.insert(
+            1,
+            ColumnDef { name: "extra".into(), type_oid: oid::TEXT, typmod: -1, key: false },
+        );
         let values = vec![Datum::Text("1".into()), Datum::Text("a".into())];
         assert_eq!(
             remap(&values, &old, &new),

@@ -29,8 +29,14 @@ const MAX_FRAME: usize = 1 << 30;
 /// One message of the CopyBoth stream.
 #[derive(Debug)]
 pub enum ReplicationMessage {
-    XLogData { wal_end: Lsn, data: Bytes },
-    Keepalive { wal_end: Lsn, reply_requested: bool },
+    XLogData {
+        wal_end: Lsn,
+        data: Bytes,
+    },
+    Keepalive {
+        wal_end: Lsn,
+        reply_requested: bool,
+    },
     /// The server ended the stream (CopyDone).
     End,
 }
@@ -74,7 +80,7 @@ impl ReplicationConnection {
             ("replication", "database"),
             ("application_name", "oneclass-ingest"),
             ("client_encoding", "UTF8"),
-            ("DateStyle", "ISO, MDY"),
+            ("DateStyle", "ISO"),
             ("TimeZone", "UTC"),
             ("extra_float_digits", "3"),
         ];
@@ -114,24 +120,30 @@ impl ReplicationConnection {
                                     "server offers only {mechanisms:?}; SCRAM-SHA-256 without TLS is required"
                                 )));
                             }
-                            let client =
-                                ScramSha256::new(cfg.password.as_bytes(), ChannelBinding::unsupported());
-                            frontend::sasl_initial_response(SCRAM_SHA_256, client.message(), &mut self.out)?;
+                            let client = ScramSha256::new(
+                                cfg.password.as_bytes(),
+                                ChannelBinding::unsupported(),
+                            );
+                            frontend::sasl_initial_response(
+                                SCRAM_SHA_256,
+                                client.message(),
+                                &mut self.out,
+                            )?;
                             self.flush().await?;
                             scram = Some(client);
                         }
                         11 => {
-                            let client = scram
-                                .as_mut()
-                                .ok_or_else(|| IngestError::Protocol("SASL continue before start".into()))?;
+                            let client = scram.as_mut().ok_or_else(|| {
+                                IngestError::Protocol("SASL continue before start".into())
+                            })?;
                             client.update(&body).map_err(|e| IngestError::Auth(e.to_string()))?;
                             frontend::sasl_response(client.message(), &mut self.out)?;
                             self.flush().await?;
                         }
                         12 => {
-                            let client = scram
-                                .as_mut()
-                                .ok_or_else(|| IngestError::Protocol("SASL final before start".into()))?;
+                            let client = scram.as_mut().ok_or_else(|| {
+                                IngestError::Protocol("SASL final before start".into())
+                            })?;
                             // Verifies the server's signature: a server that does not know the
                             // password cannot impersonate the real one.
                             client.finish(&body).map_err(|e| IngestError::Auth(e.to_string()))?;
@@ -146,14 +158,18 @@ impl ReplicationConnection {
                 b'E' => {
                     let err = server_error(&body);
                     return Err(match err {
-                        IngestError::Server { code, message } if code == "28P01" || code == "28000" => {
+                        IngestError::Server { code, message }
+                            if code == "28P01" || code == "28000" =>
+                        {
                             IngestError::Auth(message)
                         }
                         other => other,
                     });
                 }
                 b'v' => {
-                    return Err(IngestError::Protocol("server asked to negotiate the protocol version".into()));
+                    return Err(IngestError::Protocol(
+                        "server asked to negotiate the protocol version".into(),
+                    ));
                 }
                 b'N' => {}
                 other => {
@@ -180,7 +196,10 @@ impl ReplicationConnection {
     }
 
     /// Runs one simple-query command and returns its rows as text.
-    pub async fn simple_query(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, IngestError> {
+    pub async fn simple_query(
+        &mut self,
+        sql: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, IngestError> {
         if self.streaming {
             return Err(IngestError::Protocol("query on a streaming connection".into()));
         }
@@ -201,7 +220,9 @@ impl ReplicationConnection {
 
     pub async fn identify_system(&mut self) -> Result<SystemIdentity, IngestError> {
         let rows = self.simple_query("IDENTIFY_SYSTEM").await?;
-        let row = rows.first().ok_or_else(|| IngestError::Protocol("IDENTIFY_SYSTEM returned no row".into()))?;
+        let row = rows
+            .first()
+            .ok_or_else(|| IngestError::Protocol("IDENTIFY_SYSTEM returned no row".into()))?;
         let col = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
         Ok(SystemIdentity {
             system_id: col(0),
@@ -215,11 +236,13 @@ impl ReplicationConnection {
     /// stays idle: copy the tables before sending anything else here.
     pub async fn create_slot(&mut self, slot: &str) -> Result<CreatedSlot, IngestError> {
         let rows = self
-            .simple_query(&format!("CREATE_REPLICATION_SLOT {slot} LOGICAL pgoutput EXPORT_SNAPSHOT"))
+            .simple_query(&format!(
+                "CREATE_REPLICATION_SLOT {slot} LOGICAL pgoutput EXPORT_SNAPSHOT"
+            ))
             .await?;
-        let row = rows
-            .first()
-            .ok_or_else(|| IngestError::Protocol("CREATE_REPLICATION_SLOT returned no row".into()))?;
+        let row = rows.first().ok_or_else(|| {
+            IngestError::Protocol("CREATE_REPLICATION_SLOT returned no row".into())
+        })?;
         let consistent_point = row
             .get(1)
             .cloned()
@@ -237,7 +260,12 @@ impl ReplicationConnection {
 
     /// Enters CopyBoth mode. Changes committed before `start` (or before the slot's confirmed
     /// flush position, whichever is later) are not sent again.
-    pub async fn start_replication(&mut self, slot: &str, start: Lsn, publication: &str) -> Result<(), IngestError> {
+    pub async fn start_replication(
+        &mut self,
+        slot: &str,
+        start: Lsn,
+        publication: &str,
+    ) -> Result<(), IngestError> {
         let names = format!("\"{}\"", publication.replace('"', "\"\"")).replace('\'', "''");
         let sql = format!(
             "START_REPLICATION SLOT {slot} LOGICAL {start} (proto_version '1', publication_names '{names}')"
@@ -254,8 +282,9 @@ impl ReplicationConnection {
                 }
                 b'E' => error = Some(server_error(&body)),
                 b'Z' => {
-                    return Err(error
-                        .unwrap_or_else(|| IngestError::Protocol("START_REPLICATION did not start streaming".into())));
+                    return Err(error.unwrap_or_else(|| {
+                        IngestError::Protocol("START_REPLICATION did not start streaming".into())
+                    }));
                 }
                 _ => {}
             }
@@ -319,7 +348,12 @@ impl ReplicationConnection {
 
     /// Standby Status Update. `flushed` tells the server it may recycle WAL and move the slot's
     /// confirmed_flush_lsn: only pass positions whose changes are durable in the lake.
-    pub async fn send_status(&mut self, written: Lsn, flushed: Lsn, reply: bool) -> Result<(), IngestError> {
+    pub async fn send_status(
+        &mut self,
+        written: Lsn,
+        flushed: Lsn,
+        reply: bool,
+    ) -> Result<(), IngestError> {
         let mut payload = BytesMut::with_capacity(34);
         payload.put_u8(b'r');
         payload.put_u64(written.0);
@@ -354,7 +388,12 @@ impl ReplicationConnection {
     async fn read_frame(&mut self) -> Result<(u8, Bytes), IngestError> {
         loop {
             if self.inbuf.len() >= 5 {
-                let len = u32::from_be_bytes([self.inbuf[1], self.inbuf[2], self.inbuf[3], self.inbuf[4]]) as usize;
+                let len = u32::from_be_bytes([
+                    self.inbuf[1],
+                    self.inbuf[2],
+                    self.inbuf[3],
+                    self.inbuf[4],
+                ]) as usize;
                 if !(4..=MAX_FRAME).contains(&len) {
                     return Err(IngestError::Protocol(format!("invalid message length {len}")));
                 }

@@ -49,7 +49,7 @@ pub fn connect(cfg: &SourceConfig) -> BoxFuture<'_, Result<PgConnection, IngestE
         .password(&cfg.password)
         .database(&cfg.database)
         .application_name("oneclass-ingest-snapshot")
-        .options([("TimeZone", "UTC"), ("DateStyle", "ISO, MDY"), ("extra_float_digits", "3")]);
+        .options([("TimeZone", "UTC"), ("DateStyle", "ISO"), ("extra_float_digits", "3")]);
     Box::pin(async move { Ok(PgConnection::connect_with(&opts).await?) })
 }
 
@@ -58,51 +58,60 @@ pub fn published_tables<'a>(
     publication: &'a str,
 ) -> BoxFuture<'a, Result<Vec<PublishedTable>, IngestError>> {
     Box::pin(async move {
-    let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
-        .fetch_one(&mut *conn)
-        .await?;
-    // Column lists and row filters exist from PostgreSQL 15 on.
-    let sql = if version >= 150_000 {
-        "SELECT schemaname::text, tablename::text, attnames::text[], rowfilter::text
+        let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
+            .fetch_one(&mut *conn)
+            .await?;
+        // Column lists and row filters exist from PostgreSQL 15 on.
+        let sql = if version >= 150_000 {
+            "SELECT schemaname::text, tablename::text, attnames::text[], rowfilter::text
            FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
-    } else {
-        "SELECT schemaname::text, tablename::text, NULL::text[], NULL::text
+        } else {
+            "SELECT schemaname::text, tablename::text, NULL::text[], NULL::text
            FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
-    };
-    let rows = sqlx::query(sql).bind(publication).fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PublishedTable {
-                table: TableName::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
-                columns: r.try_get(2)?,
-                row_filter: r.try_get(3)?,
+        };
+        let rows = sqlx::query(sql).bind(publication).fetch_all(&mut *conn).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PublishedTable {
+                    table: TableName::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
+                    columns: r.try_get(2)?,
+                    row_filter: r.try_get(3)?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(Into::into)
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Into::into)
     })
 }
 
-pub fn slot_state<'a>(conn: &'a mut PgConnection, slot: &'a str) -> BoxFuture<'a, Result<Option<SlotState>, IngestError>> {
+pub fn slot_state<'a>(
+    conn: &'a mut PgConnection,
+    slot: &'a str,
+) -> BoxFuture<'a, Result<Option<SlotState>, IngestError>> {
     Box::pin(async move {
-    let row = sqlx::query(
+        let row = sqlx::query(
         "SELECT plugin::text, database::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
     )
     .bind(slot)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let confirmed: Option<String> = row.try_get(2)?;
-    Ok(Some(SlotState {
-        plugin: row.try_get(0)?,
-        database: row.try_get(1)?,
-        confirmed_flush: confirmed.map(|s| s.parse()).transpose().map_err(IngestError::Protocol)?,
-    }))
+        let Some(row) = row else { return Ok(None) };
+        let confirmed: Option<String> = row.try_get(2)?;
+        Ok(Some(SlotState {
+            plugin: row.try_get(0)?,
+            database: row.try_get(1)?,
+            confirmed_flush: confirmed
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(IngestError::Protocol)?,
+        }))
     })
 }
 
 /// Runs one or more statements without results (transaction control, SET).
-pub fn execute<'a>(conn: &'a mut PgConnection, sql: &'a str) -> BoxFuture<'a, Result<(), IngestError>> {
+pub fn execute<'a>(
+    conn: &'a mut PgConnection,
+    sql: &'a str,
+) -> BoxFuture<'a, Result<(), IngestError>> {
     Box::pin(async move {
         // A &str without arguments goes over the simple-query protocol, which transaction
         // control and SET TRANSACTION SNAPSHOT need.
@@ -112,9 +121,13 @@ pub fn execute<'a>(conn: &'a mut PgConnection, sql: &'a str) -> BoxFuture<'a, Re
 }
 
 /// The current transaction's start time in Unix microseconds: the snapshot rows' `_commit_ts`.
-pub fn transaction_start_micros(conn: &mut PgConnection) -> BoxFuture<'_, Result<i64, IngestError>> {
+pub fn transaction_start_micros(
+    conn: &mut PgConnection,
+) -> BoxFuture<'_, Result<i64, IngestError>> {
     Box::pin(async move {
-        Ok(sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8").fetch_one(conn).await?)
+        Ok(sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8")
+            .fetch_one(conn)
+            .await?)
     })
 }
 
@@ -125,7 +138,7 @@ pub fn table_def<'a>(
     published: &'a PublishedTable,
 ) -> BoxFuture<'a, Result<TableDef, IngestError>> {
     Box::pin(async move {
-    let rows = sqlx::query(
+        let rows = sqlx::query(
         "SELECT a.attname::text, a.atttypid::int8, a.atttypmod,
                 (c.relreplident = 'f' OR coalesce(a.attnum = ANY (i.indkey::int2[]), false)) AS key
            FROM pg_attribute a
@@ -138,24 +151,27 @@ pub fn table_def<'a>(
     .bind(published.table.quoted())
     .fetch_all(&mut *conn)
     .await?;
-    let mut columns = Vec::with_capacity(rows.len());
-    for r in rows {
-        let name: String = r.try_get(0)?;
-        if published.columns.as_ref().is_some_and(|list| !list.contains(&name)) {
-            continue;
+        let mut columns = Vec::with_capacity(rows.len());
+        for r in rows {
+            let name: String = r.try_get(0)?;
+            if published.columns.as_ref().is_some_and(|list| !list.contains(&name)) {
+                continue;
+            }
+            let type_oid: i64 = r.try_get(1)?;
+            columns.push(ColumnDef {
+                name,
+                type_oid: u32::try_from(type_oid).unwrap_or(0),
+                typmod: r.try_get(2)?,
+                key: r.try_get(3)?,
+            });
         }
-        let type_oid: i64 = r.try_get(1)?;
-        columns.push(ColumnDef {
-            name,
-            type_oid: u32::try_from(type_oid).unwrap_or(0),
-            typmod: r.try_get(2)?,
-            key: r.try_get(3)?,
-        });
-    }
-    if columns.is_empty() {
-        return Err(IngestError::Snapshot { table: published.table.to_string(), message: "no columns".into() });
-    }
-    Ok(TableDef { table: published.table.clone(), columns })
+        if columns.is_empty() {
+            return Err(IngestError::Snapshot {
+                table: published.table.to_string(),
+                message: "no columns".into(),
+            });
+        }
+        Ok(TableDef { table: published.table.clone(), columns })
     })
 }
 
@@ -167,15 +183,20 @@ pub fn copy_table<'a>(
     def: &'a TableDef,
 ) -> BoxFuture<'a, Result<Vec<RecordBatch>, IngestError>> {
     Box::pin(async move {
-    let columns: Vec<String> = def.columns.iter().map(|c| quote_ident(&c.name)).collect();
-    let filter = published.row_filter.as_ref().map(|f| format!(" WHERE {f}")).unwrap_or_default();
-    let sql = format!("COPY (SELECT {} FROM {}{filter}) TO STDOUT", columns.join(", "), published.table.quoted());
-    let mut parser = CopyTextParser::new(def);
-    let mut stream = conn.copy_out_raw(&sql).await?;
-    while let Some(chunk) = stream.next().await {
-        parser.feed(&chunk?)?;
-    }
-    parser.finish()
+        let columns: Vec<String> = def.columns.iter().map(|c| quote_ident(&c.name)).collect();
+        let filter =
+            published.row_filter.as_ref().map(|f| format!(" WHERE {f}")).unwrap_or_default();
+        let sql = format!(
+            "COPY (SELECT {} FROM {}{filter}) TO STDOUT",
+            columns.join(", "),
+            published.table.quoted()
+        );
+        let mut parser = CopyTextParser::new(def);
+        let mut stream = conn.copy_out_raw(&sql).await?;
+        while let Some(chunk) = stream.next().await {
+            parser.feed(&chunk?)?;
+        }
+        parser.finish()
     })
 }
 
@@ -236,8 +257,12 @@ impl<'a> CopyTextParser<'a> {
         let def = self.def;
         let mut fields = 0;
         for (i, field) in line.split(|b| *b == b'\t').enumerate() {
-            let (Some(builder), Some(column)) = (self.builders.get_mut(i), def.columns.get(i)) else {
-                return Err(snapshot_error(def, "COPY row has more fields than the table has columns"));
+            let (Some(builder), Some(column)) = (self.builders.get_mut(i), def.columns.get(i))
+            else {
+                return Err(snapshot_error(
+                    def,
+                    "COPY row has more fields than the table has columns",
+                ));
             };
             fields += 1;
             if field == b"\\N" {
@@ -245,11 +270,15 @@ impl<'a> CopyTextParser<'a> {
                 continue;
             }
             unescape_copy_text(field, &mut self.scratch);
-            let text = std::str::from_utf8(&self.scratch).map_err(|_| snapshot_error(def, "COPY value is not UTF-8"))?;
+            let text = std::str::from_utf8(&self.scratch)
+                .map_err(|_| snapshot_error(def, "COPY value is not UTF-8"))?;
             crate::pipeline::append_text_logged(builder, text, &def.table, &column.name);
         }
         if fields != self.builders.len() {
-            return Err(snapshot_error(def, "COPY row has fewer fields than the table has columns"));
+            return Err(snapshot_error(
+                def,
+                "COPY row has fewer fields than the table has columns",
+            ));
         }
         self.rows_in_batch += 1;
         if self.rows_in_batch >= SNAPSHOT_BATCH_ROWS {
@@ -264,7 +293,6 @@ impl<'a> CopyTextParser<'a> {
         self.rows_in_batch = 0;
         Ok(())
     }
-
 }
 
 fn snapshot_error(def: &TableDef, message: &str) -> IngestError {
@@ -370,7 +398,12 @@ mod tests {
     fn rejects_misshapen_rows() {
         let def = TableDef {
             table: TableName::new("s", "t"),
-            columns: vec![ColumnDef { name: "id".into(), type_oid: oid::INT8, typmod: -1, key: true }],
+            columns: vec![ColumnDef {
+                name: "id".into(),
+                type_oid: oid::INT8,
+                typmod: -1,
+                key: true,
+            }],
         };
         let mut p = CopyTextParser::new(&def);
         assert!(p.feed(b"1\t2\n").is_err());
@@ -383,7 +416,12 @@ mod tests {
     fn empty_table_gives_one_empty_batch() {
         let def = TableDef {
             table: TableName::new("s", "t"),
-            columns: vec![ColumnDef { name: "id".into(), type_oid: oid::INT8, typmod: -1, key: true }],
+            columns: vec![ColumnDef {
+                name: "id".into(),
+                type_oid: oid::INT8,
+                typmod: -1,
+                key: true,
+            }],
         };
         let batches = CopyTextParser::new(&def).finish().expect("finish");
         assert_eq!(batches.len(), 1);

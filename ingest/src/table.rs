@@ -71,7 +71,12 @@ impl TableDef {
             columns: rel
                 .columns
                 .iter()
-                .map(|c| ColumnDef { name: c.name.clone(), type_oid: c.type_oid, typmod: c.typmod, key: c.key })
+                .map(|c| ColumnDef {
+                    name: c.name.clone(),
+                    type_oid: c.type_oid,
+                    typmod: c.typmod,
+                    key: c.key,
+                })
                 .collect(),
         }
     }
@@ -104,7 +109,10 @@ impl TableDef {
 
     pub fn silver_schema(&self) -> SchemaRef {
         let mut fields = self.source_fields();
-        fields.extend([Field::new(LSN, DataType::Int64, true), Field::new(COMMIT_TS, commit_ts_type(), true)]);
+        fields.extend([
+            Field::new(LSN, DataType::Int64, true),
+            Field::new(COMMIT_TS, commit_ts_type(), true),
+        ]);
         Arc::new(Schema::new(fields))
     }
 }

@@ -44,7 +44,10 @@ pub enum ColumnKind {
     Int32,
     Int64,
     Float64,
-    Decimal { precision: u8, scale: i8 },
+    Decimal {
+        precision: u8,
+        scale: i8,
+    },
     Date,
     /// timestamptz: an instant, stored as UTC.
     TimestampTz,
@@ -65,7 +68,13 @@ impl ColumnKind {
             oid::DATE => ColumnKind::Date,
             oid::TIMESTAMPTZ => ColumnKind::TimestampTz,
             oid::TIMESTAMP => ColumnKind::Timestamp,
-            oid::UUID | oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::CHAR | oid::JSON | oid::JSONB => ColumnKind::Utf8,
+            oid::UUID
+            | oid::TEXT
+            | oid::VARCHAR
+            | oid::BPCHAR
+            | oid::CHAR
+            | oid::JSON
+            | oid::JSONB => ColumnKind::Utf8,
             _ => ColumnKind::Utf8,
         }
     }
@@ -79,7 +88,9 @@ impl ColumnKind {
             ColumnKind::Float64 => DataType::Float64,
             ColumnKind::Decimal { precision, scale } => DataType::Decimal128(precision, scale),
             ColumnKind::Date => DataType::Date32,
-            ColumnKind::TimestampTz => DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
+            ColumnKind::TimestampTz => {
+                DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
+            }
             ColumnKind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
         }
     }
@@ -97,7 +108,9 @@ fn numeric_kind(typmod: i32) -> ColumnKind {
     // Negative scale rounds to tens, hundreds…: the values are integers with that many digits.
     let (precision, scale) = if scale < 0 { (precision - scale, 0) } else { (precision, scale) };
     match (u8::try_from(precision), i8::try_from(scale)) {
-        (Ok(p), Ok(s)) if (1..=MAX_DECIMAL_PRECISION).contains(&p) && i32::from(s) <= i32::from(p) => {
+        (Ok(p), Ok(s))
+            if (1..=MAX_DECIMAL_PRECISION).contains(&p) && i32::from(s) <= i32::from(p) =>
+        {
             ColumnKind::Decimal { precision: p, scale: s }
         }
         // Wider than Decimal128 can hold: keep the exact text instead of rounding money.
@@ -131,7 +144,9 @@ pub enum ColumnBuilder {
 impl ColumnBuilder {
     pub fn new(kind: ColumnKind, capacity: usize) -> Self {
         match kind {
-            ColumnKind::Utf8 => ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 16)),
+            ColumnKind::Utf8 => {
+                ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 16))
+            }
             ColumnKind::Boolean => ColumnBuilder::Boolean(BooleanBuilder::with_capacity(capacity)),
             ColumnKind::Int32 => ColumnBuilder::Int32(Int32Builder::with_capacity(capacity)),
             ColumnKind::Int64 => ColumnBuilder::Int64(Int64Builder::with_capacity(capacity)),
@@ -235,7 +250,10 @@ pub fn parse_decimal(text: &str, precision: u8, scale: i8) -> Result<i128, Value
     };
     let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (int_part.is_empty() && frac_part.is_empty()) || !all_digits(int_part) || !all_digits(frac_part) {
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
+    {
         return Err(ValueError("not a finite decimal (NaN or Infinity has no Decimal128 form)"));
     }
     let scale = usize::try_from(scale).map_err(|_| ValueError("negative decimal scale"))?;
@@ -299,9 +317,7 @@ pub fn parse_timestamp(text: &str, with_zone: bool) -> Result<i64, ValueError> {
         .signed_duration_since(UNIX_EPOCH_DATE.and_time(NaiveTime::MIN))
         .num_microseconds()
         .ok_or(ValueError("timestamp out of range"))?;
-    micros
-        .checked_sub(offset_secs * 1_000_000)
-        .ok_or(ValueError("timestamp out of range"))
+    micros.checked_sub(offset_secs * 1_000_000).ok_or(ValueError("timestamp out of range"))
 }
 
 fn strip_bc(text: &str) -> (&str, bool) {
@@ -332,11 +348,8 @@ fn parse_time(text: &str) -> Result<NaiveTime, ValueError> {
     if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad);
     }
-    let micros: u32 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<6}").parse().map_err(|_| bad.clone())?
-    };
+    let micros: u32 =
+        if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().map_err(|_| bad.clone())? };
     // 24:00:00 is a valid PostgreSQL time; chrono has no such reading.
     if h == 24 && m == 0 && s == 0 && micros == 0 {
         return Err(ValueError("24:00:00 is not supported"));
@@ -365,7 +378,9 @@ fn parse_offset(text: &str) -> Result<i64, ValueError> {
 mod tests {
     use super::*;
     use deltalake::arrow::array::{Array, AsArray};
-    use deltalake::arrow::datatypes::{Date32Type, Decimal128Type, Int32Type, TimestampMicrosecondType};
+    use deltalake::arrow::datatypes::{
+        Date32Type, Decimal128Type, Int32Type, TimestampMicrosecondType,
+    };
 
     #[test]
     fn maps_types_by_oid() {
@@ -375,16 +390,28 @@ mod tests {
         assert_eq!(ColumnKind::from_pg(oid::INT2, -1).arrow_type(), DataType::Int32);
         assert_eq!(ColumnKind::from_pg(oid::INT8, -1).arrow_type(), DataType::Int64);
         assert_eq!(ColumnKind::from_pg(oid::FLOAT4, -1).arrow_type(), DataType::Float64);
-        assert_eq!(ColumnKind::from_pg(oid::NUMERIC, ((14 << 16) | 2) + 4).arrow_type(), DataType::Decimal128(14, 2));
-        assert_eq!(ColumnKind::from_pg(oid::NUMERIC, -1).arrow_type(), DataType::Decimal128(38, 10));
+        assert_eq!(
+            ColumnKind::from_pg(oid::NUMERIC, ((14 << 16) | 2) + 4).arrow_type(),
+            DataType::Decimal128(14, 2)
+        );
+        assert_eq!(
+            ColumnKind::from_pg(oid::NUMERIC, -1).arrow_type(),
+            DataType::Decimal128(38, 10)
+        );
         // numeric(5,-2) (PostgreSQL 15): integers up to 7 digits.
-        assert_eq!(ColumnKind::from_pg(oid::NUMERIC, ((5 << 16) | (-2i32 & 0x7ff)) + 4).arrow_type(), DataType::Decimal128(7, 0));
+        assert_eq!(
+            ColumnKind::from_pg(oid::NUMERIC, ((5 << 16) | (-2i32 & 0x7ff)) + 4).arrow_type(),
+            DataType::Decimal128(7, 0)
+        );
         assert_eq!(ColumnKind::from_pg(oid::NUMERIC, ((60 << 16) | 2) + 4), ColumnKind::Utf8);
         assert_eq!(
             ColumnKind::from_pg(oid::TIMESTAMPTZ, -1).arrow_type(),
             DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
-        assert_eq!(ColumnKind::from_pg(oid::TIMESTAMP, -1).arrow_type(), DataType::Timestamp(TimeUnit::Microsecond, None));
+        assert_eq!(
+            ColumnKind::from_pg(oid::TIMESTAMP, -1).arrow_type(),
+            DataType::Timestamp(TimeUnit::Microsecond, None)
+        );
         assert_eq!(ColumnKind::from_pg(oid::DATE, -1).arrow_type(), DataType::Date32);
     }
 
@@ -402,7 +429,10 @@ mod tests {
         assert!(parse_decimal("", 38, 10).is_err());
         assert!(parse_decimal("1000", 3, 0).is_err());
         assert!(parse_decimal("99999999999999999999999999999", 38, 10).is_err());
-        assert_eq!(parse_decimal("9999999999999999999999999999", 38, 10), Ok(99_999_999_999_999_999_999_999_999_990_000_000_000));
+        assert_eq!(
+            parse_decimal("9999999999999999999999999999", 38, 10),
+            Ok(99_999_999_999_999_999_999_999_999_990_000_000_000)
+        );
     }
 
     #[test]

@@ -26,8 +26,10 @@ const LEARNER_LAKE_COLUMNS: &str = "id, school_id, learner_number, first_name, l
 const LEARNER_PG_COLUMNS: &str = "id::text, school_id::text, learner_number, first_name, last_name, sex, \
     date_of_birth::text, national_id, disability, is_ovc::text, status, \
     (extract(epoch FROM created_at) * 1000000)::int8::text, (extract(epoch FROM updated_at) * 1000000)::int8::text";
-const SCHOOL_LAKE_COLUMNS: &str = "id, emis_code, name, province, district, level, ownership, location";
-const SCHOOL_PG_COLUMNS: &str = "id::text, emis_code, name, province, district, level, ownership, location";
+const SCHOOL_LAKE_COLUMNS: &str =
+    "id, emis_code, name, province, district, level, ownership, location";
+const SCHOOL_PG_COLUMNS: &str =
+    "id::text, emis_code, name, province, district, level, ownership, location";
 const TERM_LAKE_COLUMNS: &str = "CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), CAST(start_date AS VARCHAR), CAST(end_date AS VARCHAR)";
 const TERM_PG_COLUMNS: &str = "academic_year::text, term::text, start_date::text, end_date::text";
 
@@ -36,17 +38,24 @@ type Rows = Vec<Vec<Option<String>>>;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_test_writer()
         .try_init();
 
     let dir = tempfile::Builder::new().prefix("oneclass-ingest-").tempdir_in("/tmp")?;
     // The server runs as the postgres user, which must reach the data folder inside.
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    let cluster = PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
+    let cluster =
+        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
     cluster.ensure_database("oneclass").await?;
     let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(&owner_url, &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() }).await?;
+    oneclass_core::db::migrate(
+        &owner_url,
+        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
+    )
+    .await?;
     let pool = PgPool::connect(&owner_url).await?;
 
     let school = Uuid::now_v7();
@@ -64,7 +73,8 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     }
     ops.r += 20;
 
-    let lake = Url::from_directory_path(dir.path().join("lake")).map_err(|()| anyhow::anyhow!("lake path"))?;
+    let lake = Url::from_directory_path(dir.path().join("lake"))
+        .map_err(|()| anyhow::anyhow!("lake path"))?;
     let mut cfg = IngestConfig::new(
         SourceConfig {
             host: "127.0.0.1".into(),
@@ -80,7 +90,9 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     // First run: snapshot, then streaming.
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90)).await.context("after the snapshot")?;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90))
+        .await
+        .context("after the snapshot")?;
 
     let mut tx = pool.begin().await?;
     for i in 20..25 {
@@ -97,7 +109,10 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         .await?
         .rows_affected();
     ops.u += updated;
-    sqlx::query("DELETE FROM sis.learners WHERE id = ANY($1)").bind(&learners[3..5]).execute(&pool).await?;
+    sqlx::query("DELETE FROM sis.learners WHERE id = ANY($1)")
+        .bind(&learners[3..5])
+        .execute(&pool)
+        .await?;
     ops.d += 2;
     // Never committed: must not reach the lake.
     let mut tx = pool.begin().await?;
@@ -106,31 +121,54 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     // Insert, update and delete of one row inside one transaction: three bronze rows, no silver row.
     let mut tx = pool.begin().await?;
     let fleeting = insert_learner(&mut *tx, school, 98, None).await?;
-    sqlx::query("UPDATE sis.learners SET first_name = 'Fleeting' WHERE id = $1").bind(fleeting).execute(&mut *tx).await?;
+    sqlx::query("UPDATE sis.learners SET first_name = 'Fleeting' WHERE id = $1")
+        .bind(fleeting)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM sis.learners WHERE id = $1").bind(fleeting).execute(&mut *tx).await?;
     tx.commit().await?;
     ops.c += 1;
     ops.u += 1;
     ops.d += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30)).await.context("after the first changes")?;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+        .await
+        .context("after the first changes")?;
 
     // The TOASTed value is not resent by an update that does not touch it.
-    sqlx::query("UPDATE sis.learners SET first_name = 'Rudo' WHERE id = $1").bind(toasted).execute(&pool).await?;
+    sqlx::query("UPDATE sis.learners SET first_name = 'Rudo' WHERE id = $1")
+        .bind(toasted)
+        .execute(&pool)
+        .await?;
     ops.u += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30)).await.context("after the TOAST update")?;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+        .await
+        .context("after the TOAST update")?;
 
     token.cancel();
     ingest.await??;
+    // A copy of the slot at this position lets a later run replay everything after it: what a
+    // crash between the Delta commits and the acknowledgement looks like to the next start.
+    sqlx::query(
+        "SELECT 1 FROM pg_copy_logical_replication_slot('oneclass_lake', 'oneclass_replay')",
+    )
+    .execute(&pool)
+    .await?;
 
     // Changes while ingest is down.
     learners.push(insert_learner(&pool, school, 30, None).await?);
     learners.push(insert_learner(&pool, school, 31, None).await?);
     ops.c += 2;
-    sqlx::query("UPDATE sis.learners SET national_id = '63-123456A-42' WHERE id = $1").bind(learners[6]).execute(&pool).await?;
+    sqlx::query("UPDATE sis.learners SET national_id = '63-123456A-42' WHERE id = $1")
+        .bind(learners[6])
+        .execute(&pool)
+        .await?;
     ops.u += 1;
     sqlx::query("DELETE FROM sis.learners WHERE id = $1").bind(learners[7]).execute(&pool).await?;
     ops.d += 1;
-    sqlx::query("UPDATE platform.schools SET name = 'Chipembere Primary School' WHERE id = $1").bind(school).execute(&pool).await?;
+    sqlx::query("UPDATE platform.schools SET name = 'Chipembere Primary School' WHERE id = $1")
+        .bind(school)
+        .execute(&pool)
+        .await?;
 
     // Second run: resumes from what the lake records.
     let token = CancellationToken::new();
@@ -139,20 +177,126 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         insert_learner(&pool, school, i, None).await?;
     }
     ops.c += 3;
-    sqlx::query("UPDATE sis.learners SET last_name = 'Moyo', status = 'completed' WHERE id = ANY($1)")
-        .bind(&learners[8..10])
+    sqlx::query(
+        "UPDATE sis.learners SET last_name = 'Moyo', status = 'completed' WHERE id = ANY($1)",
+    )
+    .bind(&learners[8..10])
+    .execute(&pool)
+    .await?;
+    ops.u += 2;
+    sqlx::query("UPDATE sis.learners SET first_name = 'Tatenda' WHERE id = $1")
+        .bind(toasted)
         .execute(&pool)
         .await?;
-    ops.u += 2;
-    sqlx::query("UPDATE sis.learners SET first_name = 'Tatenda' WHERE id = $1").bind(toasted).execute(&pool).await?;
     ops.u += 1;
     // A key change: silver must drop the old key and hold the new one.
-    sqlx::query("UPDATE sis.learners SET id = $2 WHERE id = $1").bind(learners[10]).bind(Uuid::now_v7()).execute(&pool).await?;
+    sqlx::query("UPDATE sis.learners SET id = $2 WHERE id = $1")
+        .bind(learners[10])
+        .bind(Uuid::now_v7())
+        .execute(&pool)
+        .await?;
     ops.u += 1;
     sqlx::query("DELETE FROM sis.learners WHERE id = $1").bind(learners[11]).execute(&pool).await?;
     ops.d += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30)).await.context("after the restart")?;
+    // A composite key, and a TRUNCATE followed by an insert in the same transaction.
+    let (teacher1, teacher2, class) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    sqlx::query(
+        "INSERT INTO platform.users (id, username, password_hash, role, display_name)
+         VALUES ($1, 'teacher1', 'x', 'teacher', 'Teacher One'), ($2, 'teacher2', 'x', 'teacher', 'Teacher Two')",
+    )
+    .bind(teacher1)
+    .bind(teacher2)
+    .execute(&pool)
+    .await?;
+    sqlx::query("INSERT INTO academic.classes (id, school_id, academic_year, grade, name) VALUES ($1, $2, 2026, 'G1', 'G1 Blue')")
+        .bind(class)
+        .bind(school)
+        .execute(&pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO academic.class_teachers (class_id, user_id, school_id) VALUES ($1, $2, $3)",
+    )
+    .bind(class)
+    .bind(teacher1)
+    .bind(school)
+    .execute(&pool)
+    .await?;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+        .await
+        .context("after the restart")?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("TRUNCATE academic.class_teachers").execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO academic.class_teachers (class_id, user_id, school_id) VALUES ($1, $2, $3)",
+    )
+    .bind(class)
+    .bind(teacher2)
+    .bind(school)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+        .await
+        .context("after the truncate")?;
 
+    token.cancel();
+    ingest.await??;
+
+    // Third run, simulating two crashes at once: the slot is behind the lake (every transaction
+    // since the first stop is sent again), and silver lost its last learners commit while bronze
+    // kept it (a crash between the two commits of one batch).
+    let log = dir.path().join("lake/silver/sis/learners/_delta_log");
+    let newest = std::fs::read_dir(&log)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .max()
+        .context("silver commits")?;
+    std::fs::remove_file(&newest)?;
+    // A column added at the source reaches both layers.
+    sqlx::query("ALTER TABLE ref.terms ADD COLUMN label text").execute(&pool).await?;
+    sqlx::query(
+        "UPDATE ref.terms SET label = 'First term' WHERE academic_year = 2026 AND term = 1",
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query("INSERT INTO ref.terms VALUES (2027, 1, '2027-01-12', '2027-04-01', 'First term')")
+        .execute(&pool)
+        .await?;
+    insert_learner(&pool, school, 50, None).await?;
+    ops.c += 1;
+    let mut replay = cfg.clone();
+    replay.slot = "oneclass_replay".into();
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(replay, token.clone()));
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+        .await
+        .context("after the replay")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut pg =
+            pg_rows(&pool, "SELECT academic_year::text, term::text, label FROM ref.terms").await?;
+        let silver = lake_rows(
+            &lake,
+            "silver",
+            "ref",
+            "terms",
+            "SELECT CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), label FROM t",
+        )
+        .await;
+        if let Ok(mut silver) = silver {
+            pg.sort();
+            silver.sort();
+            if pg == silver {
+                break;
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "silver ref.terms with the new column: {silver:?}, want {pg:?}"
+            );
+        }
+        ensure!(Instant::now() < deadline, "silver ref.terms has no label column");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     token.cancel();
     ingest.await??;
 
@@ -165,7 +309,10 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         "SELECT CAST(count(*) AS VARCHAR) FROM (SELECT _lsn, _seq FROM t GROUP BY _lsn, _seq HAVING count(*) > 1) d",
     )
     .await?;
-    ensure!(duplicates == vec![vec![Some("0".to_string())]], "duplicate (_lsn, _seq) in bronze: {duplicates:?}");
+    ensure!(
+        duplicates == vec![vec![Some("0".to_string())]],
+        "duplicate (_lsn, _seq) in bronze: {duplicates:?}"
+    );
     let by_op: BTreeMap<String, u64> = lake_rows(
         &lake,
         "bronze",
@@ -177,9 +324,31 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     .into_iter()
     .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?.parse().ok()?)))
     .collect();
-    let want: BTreeMap<String, u64> =
-        [("c", ops.c), ("d", ops.d), ("r", ops.r), ("u", ops.u)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let want: BTreeMap<String, u64> = [("c", ops.c), ("d", ops.d), ("r", ops.r), ("u", ops.u)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     ensure!(by_op == want, "bronze changes per op: got {by_op:?}, want {want:?}");
+
+    for (schema, table, want) in
+        [("ref", "terms", "c=1 r=3 u=1"), ("academic", "class_teachers", "c=2")]
+    {
+        let got = lake_rows(
+            &lake,
+            "bronze",
+            schema,
+            table,
+            "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op ORDER BY _op",
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            format!("{}={}", r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+        ensure!(got == want, "bronze {schema}.{table} changes per op: got {got}, want {want}");
+    }
 
     let toasted_rows = lake_rows(
         &lake,
@@ -189,7 +358,10 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         &format!("SELECT CAST(count(*) AS VARCHAR) FROM t WHERE id = '{toasted}' AND (disability IS NULL OR length(disability) <> {})", big.len()),
     )
     .await?;
-    ensure!(toasted_rows == vec![vec![Some("0".to_string())]], "bronze lost the unchanged TOASTed value");
+    ensure!(
+        toasted_rows == vec![vec![Some("0".to_string())]],
+        "bronze lost the unchanged TOASTed value"
+    );
     let deletes_with_values = lake_rows(
         &lake,
         "bronze",
@@ -198,7 +370,10 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         "SELECT CAST(count(*) AS VARCHAR) FROM t WHERE _op = 'd' AND (first_name IS NOT NULL OR id IS NULL)",
     )
     .await?;
-    ensure!(deletes_with_values == vec![vec![Some("0".to_string())]], "bronze deletes must carry the key only");
+    ensure!(
+        deletes_with_values == vec![vec![Some("0".to_string())]],
+        "bronze deletes must carry the key only"
+    );
     let bookkeeping = lake_rows(
         &lake,
         "bronze",
@@ -208,7 +383,10 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
          OR _commit_date IS NULL OR CAST(_commit_ts AS DATE) <> _commit_date",
     )
     .await?;
-    ensure!(bookkeeping == vec![vec![Some("0".to_string())]], "bronze bookkeeping columns incomplete");
+    ensure!(
+        bookkeeping == vec![vec![Some("0".to_string())]],
+        "bronze bookkeeping columns incomplete"
+    );
 
     // The application transaction recorded in the lake.
     for layer in ["bronze", "silver"] {
@@ -217,7 +395,11 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
             .snapshot()?
             .transaction_version(table.log_store().as_ref(), oneclass_ingest::APP_ID)
             .await?;
-        ensure!(version.is_some_and(|v| v > 0), "{layer} has no {} version", oneclass_ingest::APP_ID);
+        ensure!(
+            version.is_some_and(|v| v > 0),
+            "{layer} has no {} version",
+            oneclass_ingest::APP_ID
+        );
     }
     pool.close().await;
     Ok(())
@@ -238,7 +420,8 @@ async fn insert_learner<'e>(
     disability: Option<&str>,
 ) -> anyhow::Result<Uuid> {
     let id = Uuid::now_v7();
-    let dob = chrono::NaiveDate::from_ymd_opt(2012 + (n % 6) as i32, 1 + n % 12, 1 + n % 28).context("date")?;
+    let dob = chrono::NaiveDate::from_ymd_opt(2012 + (n % 6) as i32, 1 + n % 12, 1 + n % 28)
+        .context("date")?;
     sqlx::query(
         "INSERT INTO sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth,
                                    national_id, disability, is_ovc)
@@ -276,7 +459,9 @@ async fn wait_in_sync(
         let diff = silver_diff(pool, lake).await;
         match diff {
             Ok(None) => return Ok(()),
-            Ok(Some(what)) if Instant::now() > deadline => bail!("silver differs from PostgreSQL: {what}"),
+            Ok(Some(what)) if Instant::now() > deadline => {
+                bail!("silver differs from PostgreSQL: {what}")
+            }
             Err(e) if Instant::now() > deadline => return Err(e.context("reading the lake")),
             _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }
@@ -288,10 +473,17 @@ async fn silver_diff(pool: &PgPool, lake: &Url) -> anyhow::Result<Option<String>
         ("sis", "learners", LEARNER_LAKE_COLUMNS, LEARNER_PG_COLUMNS),
         ("platform", "schools", SCHOOL_LAKE_COLUMNS, SCHOOL_PG_COLUMNS),
         ("ref", "terms", TERM_LAKE_COLUMNS, TERM_PG_COLUMNS),
+        (
+            "academic",
+            "class_teachers",
+            "class_id, user_id, school_id",
+            "class_id::text, user_id::text, school_id::text",
+        ),
     ];
     for (schema, table, lake_cols, pg_cols) in checks {
         let mut pg = pg_rows(pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
-        let mut silver = lake_rows(lake, "silver", schema, table, &format!("SELECT {lake_cols} FROM t")).await?;
+        let mut silver =
+            lake_rows(lake, "silver", schema, table, &format!("SELECT {lake_cols} FROM t")).await?;
         pg.sort();
         silver.sort();
         if pg != silver {
@@ -310,12 +502,20 @@ async fn silver_diff(pool: &PgPool, lake: &Url) -> anyhow::Result<Option<String>
 async fn pg_rows(pool: &PgPool, sql: &str) -> anyhow::Result<Rows> {
     let rows = sqlx::query(sql).fetch_all(pool).await?;
     rows.iter()
-        .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).map_err(Into::into)).collect())
+        .map(|r| {
+            (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).map_err(Into::into)).collect()
+        })
         .collect()
 }
 
 /// Runs `sql` over one lake table registered as `t`.
-async fn lake_rows(lake: &Url, layer: &str, schema: &str, table: &str, sql: &str) -> anyhow::Result<Rows> {
+async fn lake_rows(
+    lake: &Url,
+    layer: &str,
+    schema: &str,
+    table: &str,
+    sql: &str,
+) -> anyhow::Result<Rows> {
     let delta = deltalake::open_table(lake_table_url(lake, layer, schema, table)).await?;
     let ctx = SessionContext::new();
     ctx.register_table("t", delta.table_provider().await?)?;
@@ -325,7 +525,11 @@ async fn lake_rows(lake: &Url, layer: &str, schema: &str, table: &str, sql: &str
         for row in 0..b.num_rows() {
             let mut values = Vec::with_capacity(b.num_columns());
             for col in b.columns() {
-                values.push(if col.is_null(row) { None } else { Some(array_value_to_string(col, row)?) });
+                values.push(if col.is_null(row) {
+                    None
+                } else {
+                    Some(array_value_to_string(col, row)?)
+                });
             }
             out.push(values);
         }

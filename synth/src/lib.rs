@@ -5,11 +5,11 @@
 mod names;
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use oneclass_core::types::{Grade, Location, Role, SchoolLevel, PROVINCES};
+use oneclass_core::types::{Grade, Location, PROVINCES, Role, SchoolLevel};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sqlx::postgres::PgPool;
 use sqlx::Acquire;
+use sqlx::postgres::PgPool;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -155,11 +155,8 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
     .fetch_all(&mut *conn)
     .await?;
     let year_start = terms.first().map(|t| t.1).ok_or(SynthError::NoTerm(p.academic_year))?;
-    let term = terms
-        .iter()
-        .rev()
-        .find(|t| t.1 <= p.as_of)
-        .ok_or(SynthError::NoTerm(p.academic_year))?;
+    let term =
+        terms.iter().rev().find(|t| t.1 <= p.as_of).ok_or(SynthError::NoTerm(p.academic_year))?;
     let days = school_days(term.1, p.as_of.min(term.2));
 
     // Schools, classes, learners, enrolments.
@@ -169,14 +166,23 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
         let districts = names::districts(province);
         for si in 0..p.schools_per_province {
             let (district, urban) = districts[si % districts.len()];
-            let location = if urban || rng.gen_bool(0.25) { Location::Urban } else { Location::Rural };
+            let location =
+                if urban || rng.gen_bool(0.25) { Location::Urban } else { Location::Rural };
             let level = match si % 3 {
                 0 | 2 => SchoolLevel::Primary,
                 _ => SchoolLevel::Secondary,
             };
             let grades: Vec<Grade> = match level {
                 SchoolLevel::Primary => {
-                    vec![Grade::G1, Grade::G2, Grade::G3, Grade::G4, Grade::G5, Grade::G6, Grade::G7]
+                    vec![
+                        Grade::G1,
+                        Grade::G2,
+                        Grade::G3,
+                        Grade::G4,
+                        Grade::G5,
+                        Grade::G6,
+                        Grade::G7,
+                    ]
                 }
                 _ => vec![Grade::F1, Grade::F2, Grade::F3, Grade::F4],
             };
@@ -188,8 +194,16 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
             let id = ids.next();
             row(
                 &mut schools_copy,
-                &[Some(&id.to_string()), Some(&emis), Some(&name), Some(province), Some(district),
-                  Some(level.as_str()), Some(ownership), Some(location.as_str())],
+                &[
+                    Some(&id.to_string()),
+                    Some(&emis),
+                    Some(&name),
+                    Some(province),
+                    Some(district),
+                    Some(level.as_str()),
+                    Some(ownership),
+                    Some(location.as_str()),
+                ],
             );
             schools.push(School { id, emis, location, grades });
         }
@@ -214,11 +228,17 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
         let mut seq = 0u32;
         for (gi, grade) in school.grades.iter().enumerate() {
             let class_id = ids.next();
-            let class_name = format!("{} {}", grade.as_str(), names::CLASS_NAMES[gi % names::CLASS_NAMES.len()]);
+            let class_name =
+                format!("{} {}", grade.as_str(), names::CLASS_NAMES[gi % names::CLASS_NAMES.len()]);
             row(
                 &mut classes_copy,
-                &[Some(&class_id.to_string()), Some(&school.id.to_string()), Some(&year_s),
-                  Some(grade.as_str()), Some(&class_name)],
+                &[
+                    Some(&class_id.to_string()),
+                    Some(&school.id.to_string()),
+                    Some(&year_s),
+                    Some(grade.as_str()),
+                    Some(&class_name),
+                ],
             );
             if school_index == 0 {
                 first_school_classes.push(class_id);
@@ -249,8 +269,17 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
                 let number = format!("{}-{seq:05}", school.emis);
                 row(
                     &mut learners_copy,
-                    &[Some(&learner_id.to_string()), Some(&school.id.to_string()), Some(&number),
-                      Some(first), Some(last), Some(sex), Some(&dob.to_string()), disability, Some(ovc)],
+                    &[
+                        Some(&learner_id.to_string()),
+                        Some(&school.id.to_string()),
+                        Some(&number),
+                        Some(first),
+                        Some(last),
+                        Some(sex),
+                        Some(&dob.to_string()),
+                        disability,
+                        Some(ovc),
+                    ],
                 );
                 let repeat_p = if school.location == Location::Rural { 0.07 } else { 0.03 };
                 let entry = if matches!(grade, Grade::G1 | Grade::F1) {
@@ -262,9 +291,16 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
                 };
                 row(
                     &mut enrol_copy,
-                    &[Some(&ids.next().to_string()), Some(&school.id.to_string()),
-                      Some(&learner_id.to_string()), Some(&year_s), Some(grade.as_str()),
-                      Some(&class_id.to_string()), Some(entry), Some(&enrol_start)],
+                    &[
+                        Some(&ids.next().to_string()),
+                        Some(&school.id.to_string()),
+                        Some(&learner_id.to_string()),
+                        Some(&year_s),
+                        Some(grade.as_str()),
+                        Some(&class_id.to_string()),
+                        Some(entry),
+                        Some(&enrol_start),
+                    ],
                 );
                 learner_count += 1;
                 // A few chronic absentees; rural schools a little more absence.
@@ -283,16 +319,26 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
                     };
                     row(
                         &mut marks_copy,
-                        &[Some(&ids.next().to_string()), Some(&school.id.to_string()),
-                          Some(&learner_id.to_string()), Some(&class_id.to_string()),
-                          Some(&day.to_string()), Some(status)],
+                        &[
+                            Some(&ids.next().to_string()),
+                            Some(&school.id.to_string()),
+                            Some(&learner_id.to_string()),
+                            Some(&class_id.to_string()),
+                            Some(&day.to_string()),
+                            Some(status),
+                        ],
                     );
                     mark_count += 1;
                 }
             }
         }
     }
-    copy_in(conn, "COPY academic.classes (id, school_id, academic_year, grade, name) FROM STDIN", classes_copy).await?;
+    copy_in(
+        conn,
+        "COPY academic.classes (id, school_id, academic_year, grade, name) FROM STDIN",
+        classes_copy,
+    )
+    .await?;
     copy_in(
         conn,
         "COPY sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth, disability, is_ovc) FROM STDIN",
@@ -335,7 +381,13 @@ async fn seed_users(
         (Role::PlatformAdmin, "admin".into(), None, None, false),
         (Role::Ministry, "ministry".into(), None, None, false),
         (Role::ProvinceOfficer, "officer.province".into(), Some(province.as_str()), None, false),
-        (Role::DistrictOfficer, "officer.district".into(), Some(province.as_str()), Some(district.as_str()), false),
+        (
+            Role::DistrictOfficer,
+            "officer.district".into(),
+            Some(province.as_str()),
+            Some(district.as_str()),
+            false,
+        ),
         (Role::Analyst, "analyst".into(), None, None, false),
         (Role::SchoolHead, format!("head.{tag}"), None, None, true),
         (Role::Registrar, format!("registrar.{tag}"), None, None, true),

@@ -108,8 +108,19 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run_until(shutdown.clone()));
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        TestApp { base, client, owner, owner_url, settings, seed, shutdown, lake_dir, task: Some(task) }
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+        TestApp {
+            base,
+            client,
+            owner,
+            owner_url,
+            settings,
+            seed,
+            shutdown,
+            lake_dir,
+            task: Some(task),
+        }
     }
 
     pub fn username(&self, role: &str) -> String {
@@ -135,7 +146,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("GET")
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
@@ -150,11 +166,37 @@ impl TestApp {
 
     /// Analyst SQL over the lake, as JSON rows.
     pub async fn sql(&self, token: &str, sql: &str) -> Vec<Value> {
+        match self.try_sql(token, sql).await {
+            Ok(rows) => rows,
+            Err(e) => panic!("sql {sql}: {e}"),
+        }
+    }
+
+    /// Analyst SQL that may fail (a table not in the lake yet).
+    pub async fn try_sql(&self, token: &str, sql: &str) -> Result<Vec<Value>, String> {
         let resp = self.post(token, "/api/v1/sql", &json!({"sql": sql, "format": "json"})).await;
         let status = resp.status();
-        let text = resp.text().await.expect("body");
-        assert_eq!(status, 200, "sql {sql}: {text}");
-        serde_json::from_str::<Vec<Value>>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+        let text = resp.text().await.map_err(|e| e.to_string())?;
+        if status != 200 {
+            return Err(format!("{status}: {text}"));
+        }
+        serde_json::from_str::<Vec<Value>>(&text).map_err(|e| format!("{e}: {text}"))
+    }
+
+    /// Waits until silver holds as many rows as PostgreSQL for each of `tables`.
+    pub async fn wait_for_snapshot(&self, analyst: &str, tables: &[&str]) {
+        for table in tables {
+            let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&self.owner)
+                .await
+                .expect("count");
+            let sql = format!("SELECT count(*) AS n FROM silver.{table}");
+            eventually(Duration::from_secs(60), &format!("{table} in silver"), || async {
+                let rows = self.try_sql(analyst, &sql).await.ok()?;
+                (rows.first()?["n"].as_i64() == Some(total)).then_some(())
+            })
+            .await;
+        }
     }
 
     pub async fn stop(mut self) {

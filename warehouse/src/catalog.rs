@@ -1,20 +1,21 @@
 //! The lake as DataFusion catalogs: `bronze`, `silver` and `gold`, schemas as in PostgreSQL, one
 //! table per Delta table at `<lake>/<layer>/<schema>/<table>`.
 //!
-//! Ingest commits every half second and creates tables as the source grows, so nothing here is
-//! opened ahead of time: `table()` opens the Delta table's latest version when a query is planned.
-//! The listing of names (only needed for `information_schema` and `SHOW TABLES`) is cached briefly.
+//! Ingest commits every half second and creates tables as the source grows, so nothing is fixed
+//! ahead of time: `table()` brings the Delta table to its latest version when a query is planned,
+//! and a table created a moment ago is found at once. The listing of names (only needed for
+//! `information_schema` and `SHOW TABLES`) is cached briefly.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use async_trait::async_trait;
-use deltalake::DeltaTableError;
 use deltalake::datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
 use deltalake::datafusion::common::TableReference;
 use deltalake::datafusion::error::{DataFusionError, Result as DfResult};
 use deltalake::datafusion::logical_expr::TableType;
 use deltalake::logstore::object_store::{self, ObjectStore, path::Path};
+use deltalake::{DeltaTable, DeltaTableError};
 use futures::StreamExt;
 use futures::future::try_join_all;
 use url::Url;
@@ -34,12 +35,26 @@ pub(crate) struct Lake {
     /// Rooted at the lake, so paths are `<layer>/<schema>/<table>`.
     pub store: Arc<dyn ObjectStore>,
     pub storage_options: HashMap<String, String>,
+    /// Tables opened before, brought up to date at each open by reading only the commits made
+    /// since: ingest commits twice a second, and replaying a table's log from its last
+    /// checkpoint for every query would cost far more than the query.
+    tables: Arc<std::sync::Mutex<HashMap<Url, TableSlot>>>,
 }
 
+type TableSlot = Arc<tokio::sync::Mutex<Option<DeltaTable>>>;
+
 impl Lake {
-    pub(crate) fn new(url: &Url, storage_options: HashMap<String, String>) -> Result<Self, DeltaTableError> {
+    pub(crate) fn new(
+        url: &Url,
+        storage_options: HashMap<String, String>,
+    ) -> Result<Self, DeltaTableError> {
         let store = deltalake::logstore::store_for(url, storage_options.clone())?;
-        Ok(Self { root: url.as_str().trim_end_matches('/').to_owned(), store, storage_options })
+        Ok(Self {
+            root: url.as_str().trim_end_matches('/').to_owned(),
+            store,
+            storage_options,
+            tables: Arc::default(),
+        })
     }
 
     fn table_url(&self, layer: &str, schema: &str, table: &str) -> Result<Url, DeltaTableError> {
@@ -48,7 +63,12 @@ impl Lake {
     }
 
     /// True when `<layer>/<schema>/<table>/_delta_log/` holds anything: the table has been created.
-    async fn has_delta_log(&self, layer: &str, schema: &str, table: &str) -> Result<bool, object_store::Error> {
+    async fn has_delta_log(
+        &self,
+        layer: &str,
+        schema: &str,
+        table: &str,
+    ) -> Result<bool, object_store::Error> {
         let prefix = Path::from_iter([layer, schema, table, DELTA_LOG]);
         match self.store.list(Some(&prefix)).next().await {
             None | Some(Err(object_store::Error::NotFound { .. })) => Ok(false),
@@ -67,19 +87,47 @@ impl Lake {
         if !is_identifier(schema) || !is_identifier(table) {
             return Ok(None);
         }
-        if !self.has_delta_log(layer, schema, table).await.map_err(external)? {
-            return Ok(None);
-        }
         let url = self.table_url(layer, schema, table).map_err(external)?;
-        let opened =
-            deltalake::open_table_with_storage_options(url, self.storage_options.clone()).await;
-        let table = match opened {
-            Ok(table) => table,
-            // The log directory exists but its first commit has not landed yet.
-            Err(DeltaTableError::NotATable(_)) => return Ok(None),
-            Err(e) => return Err(external(e)),
+        let cached = self.tables.lock().unwrap_or_else(PoisonError::into_inner).get(&url).cloned();
+        let slot = match cached {
+            Some(slot) => slot,
+            None => {
+                if !self.has_delta_log(layer, schema, table).await.map_err(external)? {
+                    return Ok(None);
+                }
+                let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+                tables.entry(url.clone()).or_default().clone()
+            }
         };
-        Ok(Some(table.table_provider().await?))
+        // One query at a time brings a table up to date; the others then find it current.
+        let mut slot = slot.lock().await;
+        let latest = match slot.take() {
+            Some(mut cached) => match cached.update_incremental(None).await {
+                Ok(()) => Some(cached),
+                Err(error) => {
+                    // Recreated, or its old commits cleaned up: start again from the log.
+                    tracing::debug!(%url, %error, "reopening Delta table");
+                    self.open_fresh(&url).await?
+                }
+            },
+            None => self.open_fresh(&url).await?,
+        };
+        let Some(latest) = latest else { return Ok(None) };
+        let provider = latest.table_provider().await?;
+        *slot = Some(latest);
+        Ok(Some(provider))
+    }
+
+    async fn open_fresh(&self, url: &Url) -> Result<Option<DeltaTable>, DataFusionError> {
+        let opened =
+            deltalake::open_table_with_storage_options(url.clone(), self.storage_options.clone())
+                .await;
+        match opened {
+            Ok(table) => Ok(Some(table)),
+            // The log directory exists but its first commit has not landed yet.
+            Err(DeltaTableError::NotATable(_)) => Ok(None),
+            Err(e) => Err(external(e)),
+        }
     }
 
     /// Every table of the lake, by layer and schema.
@@ -98,7 +146,8 @@ impl Lake {
                 Ok::<_, object_store::Error>((schema.clone(), tables))
             }))
             .await?;
-            let schemas: BTreeMap<_, _> = tables.into_iter().filter(|(_, t)| !t.is_empty()).collect();
+            let schemas: BTreeMap<_, _> =
+                tables.into_iter().filter(|(_, t)| !t.is_empty()).collect();
             if !schemas.is_empty() {
                 listing.layers.insert(layer, schemas);
             }
@@ -208,7 +257,10 @@ impl LakeSchema {
 impl SchemaProvider for LakeSchema {
     fn table_names(&self) -> Vec<String> {
         let listing = &self.catalog.lake.listing;
-        listing.tables(self.layer(), &self.schema).map(|t| t.iter().cloned().collect()).unwrap_or_default()
+        listing
+            .tables(self.layer(), &self.schema)
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
@@ -238,7 +290,11 @@ impl SchemaProvider for LakeSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.catalog.lake.listing.tables(self.layer(), &self.schema).is_some_and(|t| t.contains(name))
+        self.catalog
+            .lake
+            .listing
+            .tables(self.layer(), &self.schema)
+            .is_some_and(|t| t.contains(name))
     }
 }
 

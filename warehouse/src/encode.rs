@@ -43,7 +43,10 @@ impl std::str::FromStr for Format {
 
 /// json: an array of row objects; csv: with header; arrow: Arrow IPC stream.
 /// Returns (content type, bytes).
-pub fn encode(out: &QueryOutput, format: Format) -> Result<(&'static str, Vec<u8>), WarehouseError> {
+pub fn encode(
+    out: &QueryOutput,
+    format: Format,
+) -> Result<(&'static str, Vec<u8>), WarehouseError> {
     let batches: Vec<&RecordBatch> = out.batches.iter().collect();
     let bytes = match format {
         Format::Json => {

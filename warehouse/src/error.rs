@@ -65,7 +65,9 @@ impl From<DataFusionError> for WarehouseError {
             | DataFusionError::NotImplemented(_) => Self::Invalid(message),
             DataFusionError::ResourcesExhausted(_) => Self::ResourcesExhausted(message),
             DataFusionError::Execution(_) => Self::Execution(message),
-            DataFusionError::ArrowError(arrow, _) if is_data_error(arrow) => Self::Execution(message),
+            DataFusionError::ArrowError(arrow, _) if is_data_error(arrow) => {
+                Self::Execution(message)
+            }
             _ => Self::Internal(err),
         }
     }

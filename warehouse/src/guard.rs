@@ -102,8 +102,10 @@ mod tests {
     fn writes_and_settings_are_refused_by_name() {
         assert!(refused_reason("INSERT INTO silver.sis.learners VALUES (1)").starts_with("INSERT"));
         assert!(refused_reason("CREATE TABLE t (a int)").starts_with("CREATE TABLE"));
-        assert!(refused_reason("CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'")
-            .starts_with("CREATE EXTERNAL TABLE"));
+        assert!(
+            refused_reason("CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'")
+                .starts_with("CREATE EXTERNAL TABLE")
+        );
         assert!(refused_reason("COPY (SELECT 1) TO '/tmp/x.csv'").starts_with("COPY"));
         assert!(refused_reason("SET datafusion.execution.batch_size = 1").starts_with("SET"));
         assert!(refused_reason("DROP TABLE silver.sis.learners").starts_with("DROP TABLE"));

@@ -77,7 +77,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(30), memory_bytes: 512 * 1024 * 1024, max_rows: 100_000 }
+        Self {
+            timeout: Duration::from_secs(30),
+            memory_bytes: 512 * 1024 * 1024,
+            max_rows: 100_000,
+        }
     }
 }
 
@@ -236,7 +240,9 @@ impl Warehouse {
         let runtime = self
             .runtime
             .get_or_try_init(|| async {
-                RuntimeEnvBuilder::new().with_memory_limit(self.limits.memory_bytes, 1.0).build_arc()
+                RuntimeEnvBuilder::new()
+                    .with_memory_limit(self.limits.memory_bytes, 1.0)
+                    .build_arc()
             })
             .await?;
         Ok(runtime.clone())

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use deltalake::DeltaTable;
 use deltalake::arrow::array::{
-    ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch,
-    StringArray, TimestampMicrosecondArray,
+    ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
 };
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType, Float64Type, Int64Type};
@@ -52,7 +52,10 @@ fn with_cdc(mut columns: Vec<(&'static str, ArrayRef)>, rows: usize) -> RecordBa
     columns.push(("_lsn", Arc::new(Int64Array::from(vec![42_i64; rows]))));
     columns.push((
         "_commit_ts",
-        Arc::new(TimestampMicrosecondArray::from(vec![1_780_000_000_000_000_i64; rows]).with_timezone("UTC")),
+        Arc::new(
+            TimestampMicrosecondArray::from(vec![1_780_000_000_000_000_i64; rows])
+                .with_timezone("UTC"),
+        ),
     ));
     RecordBatch::try_from_iter(columns).expect("fixture columns line up")
 }
@@ -75,10 +78,24 @@ impl Lake {
     }
 
     async fn write(&self, path: &str, batch: RecordBatch) -> TestResult {
+        self.write_partitioned(path, batch, &[]).await
+    }
+
+    async fn write_partitioned(
+        &self,
+        path: &str,
+        batch: RecordBatch,
+        partitions: &[&str],
+    ) -> TestResult {
         let dir = self.dir.path().join(path);
         std::fs::create_dir_all(&dir)?;
         let url = Url::from_directory_path(&dir).map_err(|()| "bad path")?;
-        DeltaTable::try_from_url(url).await?.write(vec![batch]).with_save_mode(SaveMode::Append).await?;
+        DeltaTable::try_from_url(url)
+            .await?
+            .write(vec![batch])
+            .with_save_mode(SaveMode::Append)
+            .with_partition_columns(partitions.iter().copied())
+            .await?;
         Ok(())
     }
 
@@ -123,7 +140,8 @@ impl Lake {
     /// One mark per learner per day for the given (learner, school, day offset, status).
     fn marks(rows: &[(usize, &str, i32, &str)]) -> RecordBatch {
         let n = rows.len();
-        let ids: Vec<String> = (0..n).map(|i| format!("01900000-0000-7000-8000-2000000{i:05}")).collect();
+        let ids: Vec<String> =
+            (0..n).map(|i| format!("01900000-0000-7000-8000-2000000{i:05}")).collect();
         let learners: Vec<String> = rows.iter().map(|r| learner_id(r.0)).collect();
         with_cdc(
             vec![
@@ -131,7 +149,12 @@ impl Lake {
                 ("school_id", strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>())),
                 ("learner_id", strings(&learners.iter().map(String::as_str).collect::<Vec<_>>())),
                 ("class_id", opt_strings(&vec![None; n])),
-                ("date", Arc::new(Date32Array::from(rows.iter().map(|r| today() + r.2).collect::<Vec<_>>()))),
+                (
+                    "date",
+                    Arc::new(Date32Array::from(
+                        rows.iter().map(|r| today() + r.2).collect::<Vec<_>>(),
+                    )),
+                ),
                 ("status", strings(&rows.iter().map(|r| r.3).collect::<Vec<_>>())),
             ],
             n,
@@ -227,9 +250,15 @@ async fn catalogs_list_the_lake() -> TestResult {
     let lake = Lake::seeded().await?;
     let warehouse = lake.warehouse();
 
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &Access::Full).await?, 5);
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &Access::Full).await?,
+        5
+    );
     // Unqualified schema.table means silver.
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM sis.learners", &Access::Full).await?, 5);
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM sis.learners", &Access::Full).await?,
+        5
+    );
 
     let out = warehouse
         .query(
@@ -250,13 +279,15 @@ async fn catalogs_list_the_lake() -> TestResult {
     );
 
     // A layer or table that does not exist yet is an ordinary "not found" for the user.
-    for missing in ["SELECT * FROM gold.indicators.values", "SELECT * FROM silver.finance.invoices"] {
+    for missing in ["SELECT * FROM gold.indicators.values", "SELECT * FROM silver.finance.invoices"]
+    {
         let err = warehouse.query(missing, &Access::Full).await.expect_err(missing);
         assert!(matches!(err, WarehouseError::Invalid(_)), "{missing}: {err:?}");
         assert!(err.is_user_error());
     }
     // Quoted names cannot walk out of the lake.
-    let err = warehouse.query("SELECT * FROM silver.\"..\".\"..\"", &Access::Full).await.expect_err("..");
+    let err =
+        warehouse.query("SELECT * FROM silver.\"..\".\"..\"", &Access::Full).await.expect_err("..");
     assert!(err.is_user_error(), "{err:?}");
     Ok(())
 }
@@ -278,7 +309,8 @@ async fn every_query_sees_the_latest_commit() -> TestResult {
     let sql = "SELECT count(*) AS n FROM silver.attendance.daily_marks";
     assert_eq!(count(&warehouse, sql, &Access::Full).await?, 10);
 
-    lake.write("silver/attendance/daily_marks", Lake::marks(&[(0, HARARE_A, 0, "present")])).await?;
+    lake.write("silver/attendance/daily_marks", Lake::marks(&[(0, HARARE_A, 0, "present")]))
+        .await?;
     assert_eq!(count(&warehouse, sql, &Access::Full).await?, 11);
 
     // A table created after the warehouse started is queryable at once.
@@ -292,7 +324,11 @@ async fn every_query_sees_the_latest_commit() -> TestResult {
         ])?,
     )
     .await?;
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM gold.indicators.values", &Access::Full).await?, 1);
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM gold.indicators.values", &Access::Full)
+            .await?,
+        1
+    );
     Ok(())
 }
 
@@ -324,7 +360,10 @@ async fn only_read_only_queries_run() -> TestResult {
     assert!(matches!(into, Err(WarehouseError::Refused(_))), "{into:?}");
 
     assert!(!outside.exists());
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &Access::Full).await?, 5);
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &Access::Full).await?,
+        5
+    );
 
     // Files are not tables: no URL tables, no file-reading table functions.
     for sql in ["SELECT * FROM '/etc/passwd'", "SELECT * FROM read_csv('/etc/passwd')"] {
@@ -332,7 +371,8 @@ async fn only_read_only_queries_run() -> TestResult {
         assert!(err.is_user_error(), "{sql}: {err:?}");
     }
     // EXPLAIN is a query.
-    let explained = warehouse.query("EXPLAIN SELECT count(*) FROM silver.sis.learners", &Access::Full).await?;
+    let explained =
+        warehouse.query("EXPLAIN SELECT count(*) FROM silver.sis.learners", &Access::Full).await?;
     assert!(explained.num_rows() > 0);
     Ok(())
 }
@@ -343,7 +383,9 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     let warehouse = lake.warehouse();
     let national = analyst(Area::National);
 
-    let out = warehouse.query("SELECT * FROM silver.sis.learners ORDER BY learner_number", &national).await?;
+    let out = warehouse
+        .query("SELECT * FROM silver.sis.learners ORDER BY learner_number", &national)
+        .await?;
     let schema = out.batches[0].schema();
     let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     for hidden in ["first_name", "last_name", "national_id"] {
@@ -370,7 +412,9 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     let sql = "SELECT count(*) AS n FROM silver.sis.learners l \
                JOIN silver.attendance.daily_marks m ON m.learner_id = l.id";
     assert_eq!(count(&warehouse, sql, &national).await?, 10);
-    let marks = warehouse.query("SELECT DISTINCT learner_id FROM silver.attendance.daily_marks", &national).await?;
+    let marks = warehouse
+        .query("SELECT DISTINCT learner_id FROM silver.attendance.daily_marks", &national)
+        .await?;
     for id in column_strings(&marks.batches, "learner_id").into_iter().flatten() {
         assert!(expected.contains(&id), "{id} is not a pseudonym");
     }
@@ -383,8 +427,46 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
             &national,
         )
         .await?;
-    let cols: Vec<String> = column_strings(&cols.batches, "column_name").into_iter().flatten().collect();
-    assert!(cols.contains(&"sex".to_owned()) && !cols.contains(&"first_name".to_owned()), "{cols:?}");
+    let cols: Vec<String> =
+        column_strings(&cols.batches, "column_name").into_iter().flatten().collect();
+    assert!(
+        cols.contains(&"sex".to_owned()) && !cols.contains(&"first_name".to_owned()),
+        "{cols:?}"
+    );
+
+    // Bronze keeps every past version of a row, so the same rules apply there, partitioned or not.
+    let mut columns: Vec<(&str, ArrayRef)> = Vec::new();
+    let learners = Lake::learners();
+    let learners_schema = learners.schema();
+    for (field, column) in learners_schema.fields().iter().zip(learners.columns()) {
+        columns.push((field.name().as_str(), column.clone()));
+    }
+    columns.push(("_op", strings(&["r"; 5])));
+    columns.push(("_seq", Arc::new(Int64Array::from(vec![0_i64; 5]))));
+    columns.push(("_commit_date", Arc::new(Date32Array::from(vec![today(); 5]))));
+    lake.write_partitioned(
+        "bronze/sis/learners",
+        RecordBatch::try_from_iter(columns)?,
+        &["_commit_date"],
+    )
+    .await?;
+    let out = warehouse
+        .query("SELECT * FROM bronze.sis.learners ORDER BY learner_number", &national)
+        .await?;
+    let schema = out.batches[0].schema();
+    assert!(
+        schema.field_with_name("first_name").is_err()
+            && schema.field_with_name("_commit_date").is_ok()
+    );
+    assert_eq!(
+        column_strings(&out.batches, "id").into_iter().flatten().collect::<Vec<_>>(),
+        expected
+    );
+    let harare = analyst(Area::Province("Harare".into()));
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM bronze.sis.learners", &harare).await?,
+        4
+    );
 
     // Full access still sees everything.
     let full = warehouse.query("SELECT first_name FROM silver.sis.learners", &Access::Full).await?;
@@ -398,36 +480,59 @@ async fn analysts_see_only_their_area() -> TestResult {
     let warehouse = lake.warehouse();
 
     let harare = analyst(Area::Province("Harare".into()));
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &harare).await?, 4);
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.attendance.daily_marks", &harare).await?, 8);
-    let schools = warehouse.query("SELECT emis_code FROM silver.platform.schools ORDER BY 1", &harare).await?;
-    assert_eq!(column_strings(&schools.batches, "emis_code"), [Some("H001".into()), Some("H002".into())]);
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &harare).await?,
+        4
+    );
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM silver.attendance.daily_marks", &harare)
+            .await?,
+        8
+    );
+    let schools = warehouse
+        .query("SELECT emis_code FROM silver.platform.schools ORDER BY 1", &harare)
+        .await?;
+    assert_eq!(
+        column_strings(&schools.batches, "emis_code"),
+        [Some("H001".into()), Some("H002".into())]
+    );
     // Reference data is the same for every area.
     assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.ref.terms", &harare).await?, 2);
 
     let mbare = analyst(Area::District("Mbare".into()));
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &mbare).await?, 1);
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &mbare).await?,
+        1
+    );
     let schools = warehouse.query("SELECT emis_code FROM silver.platform.schools", &mbare).await?;
     assert_eq!(column_strings(&schools.batches, "emis_code"), [Some("H002".into())]);
 
     // A filter on a hidden school cannot widen the area.
-    let sql = format!("SELECT count(*) AS n FROM silver.sis.learners WHERE school_id = '{BULAWAYO}'");
+    let sql =
+        format!("SELECT count(*) AS n FROM silver.sis.learners WHERE school_id = '{BULAWAYO}'");
     assert_eq!(count(&warehouse, &sql, &mbare).await?, 0);
 
     let nowhere = analyst(Area::Province("Atlantis".into()));
-    assert_eq!(count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &nowhere).await?, 0);
+    assert_eq!(
+        count(&warehouse, "SELECT count(*) AS n FROM silver.sis.learners", &nowhere).await?,
+        0
+    );
 
     // Gold indicators: the national row and the area's own rows only.
     lake.write(
         "gold/indicators/values",
         RecordBatch::try_from_iter(vec![
-            ("scope_level", strings(&["national", "province", "province", "district", "school", "school"])),
+            (
+                "scope_level",
+                strings(&["national", "province", "province", "district", "school", "school"]),
+            ),
             ("scope_code", strings(&["ZW", "Harare", "Bulawayo", "Mbare", "H001", "B001"])),
             ("value", Arc::new(Int64Array::from(vec![1_i64, 2, 3, 4, 5, 6])) as ArrayRef),
         ])?,
     )
     .await?;
-    let out = warehouse.query("SELECT value FROM gold.indicators.values ORDER BY value", &harare).await?;
+    let out =
+        warehouse.query("SELECT value FROM gold.indicators.values ORDER BY value", &harare).await?;
     assert_eq!(column_i64(&out.batches, "value"), [1, 2, 4, 5]);
     Ok(())
 }
@@ -442,12 +547,18 @@ async fn rows_time_and_memory_are_limited() -> TestResult {
     assert_eq!((out.num_rows(), out.truncated), (3, true));
     let out = warehouse.query("SELECT * FROM silver.sis.learners LIMIT 3", &Access::Full).await?;
     assert_eq!((out.num_rows(), out.truncated), (3, false));
-    let out = warehouse.query("SELECT * FROM silver.sis.learners WHERE false", &Access::Full).await?;
+    let out =
+        warehouse.query("SELECT * FROM silver.sis.learners WHERE false", &Access::Full).await?;
     assert_eq!((out.num_rows(), out.truncated, out.batches.len()), (0, false, 1));
 
-    let slow = lake.warehouse().with_limits(Limits { timeout: Duration::from_millis(300), ..Limits::default() });
+    let slow = lake
+        .warehouse()
+        .with_limits(Limits { timeout: Duration::from_millis(300), ..Limits::default() });
     let err = slow
-        .query("SELECT count(*) FROM generate_series(1, 10000000000) WHERE value % 7 = 3", &Access::Full)
+        .query(
+            "SELECT count(*) FROM generate_series(1, 10000000000) WHERE value % 7 = 3",
+            &Access::Full,
+        )
         .await
         .expect_err("runs far longer than 300 ms");
     assert!(matches!(err, WarehouseError::Timeout(_)), "{err:?}");
@@ -466,7 +577,10 @@ async fn results_encode_as_json_csv_and_arrow() -> TestResult {
     let lake = Lake::seeded().await?;
     let warehouse = lake.warehouse();
     let out = warehouse
-        .query("SELECT emis_code, province FROM silver.platform.schools ORDER BY emis_code", &Access::Full)
+        .query(
+            "SELECT emis_code, province FROM silver.platform.schools ORDER BY emis_code",
+            &Access::Full,
+        )
         .await?;
 
     let (content_type, json) = encode(&out, Format::Json)?;
@@ -478,15 +592,21 @@ async fn results_encode_as_json_csv_and_arrow() -> TestResult {
 
     let (content_type, csv) = encode(&out, Format::Csv)?;
     assert!(content_type.starts_with("text/csv"));
-    assert_eq!(String::from_utf8(csv)?, "emis_code,province\nB001,Bulawayo\nH001,Harare\nH002,Harare\n");
+    assert_eq!(
+        String::from_utf8(csv)?,
+        "emis_code,province\nB001,Bulawayo\nH001,Harare\nH002,Harare\n"
+    );
 
     let (content_type, ipc) = encode(&out, Format::Arrow)?;
     assert_eq!(content_type, "application/vnd.apache.arrow.stream");
-    let decoded: Vec<RecordBatch> = StreamReader::try_new(ipc.as_slice(), None)?.collect::<Result<_, _>>()?;
+    let decoded: Vec<RecordBatch> =
+        StreamReader::try_new(ipc.as_slice(), None)?.collect::<Result<_, _>>()?;
     assert_eq!(column_strings(&decoded, "emis_code"), column_strings(&out.batches, "emis_code"));
 
     // An empty result keeps its header and is still valid JSON and IPC.
-    let empty = warehouse.query("SELECT emis_code FROM silver.platform.schools WHERE false", &Access::Full).await?;
+    let empty = warehouse
+        .query("SELECT emis_code FROM silver.platform.schools WHERE false", &Access::Full)
+        .await?;
     assert_eq!(encode(&empty, Format::Json)?.1, b"[]");
     assert_eq!(encode(&empty, Format::Csv)?.1, b"emis_code\n");
     let ipc = encode(&empty, Format::Arrow)?.1;
@@ -508,7 +628,10 @@ async fn dash_attendance_groups_by_the_level_asked() -> TestResult {
     // By province. Harare: 8 marks, 5 present or late, 4 learners. Bulawayo's mark of last term
     // does not count.
     let out = warehouse.named("dash_attendance", vec![null(), null()]).await?;
-    assert_eq!(column_strings(&out, "group_code"), [Some("Bulawayo".into()), Some("Harare".into())]);
+    assert_eq!(
+        column_strings(&out, "group_code"),
+        [Some("Bulawayo".into()), Some("Harare".into())]
+    );
     assert_eq!(column_i64(&out, "learners"), [1, 4]);
     assert_eq!(column_i64(&out, "marks"), [1, 8]);
     assert_eq!(column_i64(&out, "present_or_late"), [1, 5]);
@@ -516,7 +639,10 @@ async fn dash_attendance_groups_by_the_level_asked() -> TestResult {
 
     // By district of Harare.
     let out = warehouse.named("dash_attendance", vec![text("Harare"), null()]).await?;
-    assert_eq!(column_strings(&out, "group_label"), [Some("Harare Central".into()), Some("Mbare".into())]);
+    assert_eq!(
+        column_strings(&out, "group_label"),
+        [Some("Harare Central".into()), Some("Mbare".into())]
+    );
     let rates = column_f64(&out, "rate");
     assert!((rates[0] - 400.0 / 6.0).abs() < 1e-9 && rates[1] == 50.0, "{rates:?}");
 
