@@ -89,7 +89,7 @@ impl Lake {
         }
         let delta =
             DeltaTable::try_from_url(url.clone()).await.map_err(IngestError::delta(&url))?;
-        let mut t = LakeTable { url, table: delta, version: None };
+        let mut t = LakeTable { url, table: delta, version: None, partitioned: layer == BRONZE };
         t.version = t.read_version().await?;
         Ok(t)
     }
@@ -101,6 +101,7 @@ pub struct LakeTable {
     pub url: Url,
     pub table: DeltaTable,
     pub version: Option<i64>,
+    partitioned: bool,
 }
 
 impl LakeTable {
@@ -124,43 +125,30 @@ impl LakeTable {
         self.version.is_none_or(|v| lsn > v)
     }
 
-    /// Appends rows in one commit (bronze), partitioned as given, evolving the schema by adding
-    /// columns when the source grew.
-    pub async fn append(
+    /// Writes rows in one commit. Append evolves the schema by adding the columns the source
+    /// grew; Overwrite replaces content and schema. Bronze is partitioned by `_commit_date`.
+    /// `version` is recorded as the application transaction when given: intermediate commits
+    /// of a chunked snapshot carry none, so a crash leaves the table visibly unfinished.
+    pub async fn write(
         &mut self,
         batches: Vec<RecordBatch>,
-        version: i64,
+        mode: SaveMode,
+        version: Option<i64>,
     ) -> Result<(), IngestError> {
-        let table = self
-            .table
-            .clone()
-            .write(batches)
-            .with_save_mode(SaveMode::Append)
-            .with_schema_mode(SchemaMode::Merge)
-            .with_partition_columns([COMMIT_DATE])
-            .with_commit_properties(commit_properties(version))
-            .await
-            .map_err(IngestError::delta(&self.url))?;
-        self.committed(table, version);
-        Ok(())
-    }
-
-    /// Replaces the whole content in one commit (silver from a snapshot, or after a TRUNCATE).
-    pub async fn overwrite(
-        &mut self,
-        batches: Vec<RecordBatch>,
-        version: i64,
-    ) -> Result<(), IngestError> {
-        let table = self
-            .table
-            .clone()
-            .write(batches)
-            .with_save_mode(SaveMode::Overwrite)
-            .with_schema_mode(SchemaMode::Overwrite)
-            .with_commit_properties(commit_properties(version))
-            .await
-            .map_err(IngestError::delta(&self.url))?;
-        self.committed(table, version);
+        let schema_mode =
+            if mode == SaveMode::Overwrite { SchemaMode::Overwrite } else { SchemaMode::Merge };
+        let mut builder =
+            self.table.clone().write(batches).with_save_mode(mode).with_schema_mode(schema_mode);
+        if self.partitioned {
+            builder = builder.with_partition_columns([COMMIT_DATE]);
+        }
+        if let Some(v) = version {
+            builder = builder.with_commit_properties(commit_properties(v));
+        }
+        self.table = builder.await.map_err(IngestError::delta(&self.url))?;
+        if version.is_some() {
+            self.version = version;
+        }
         Ok(())
     }
 
@@ -220,13 +208,9 @@ impl LakeTable {
             .map_err(IngestError::delta(&self.url))?
             .await
             .map_err(IngestError::delta(&self.url))?;
-        self.committed(table, version);
-        Ok(())
-    }
-
-    fn committed(&mut self, table: DeltaTable, version: i64) {
         self.table = table;
         self.version = Some(version);
+        Ok(())
     }
 
     /// Current text values of `columns` for the rows with the given keys (typed scalars in key

@@ -13,6 +13,8 @@ use deltalake::arrow::array::{
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::util::display::array_value_to_string;
 use deltalake::datafusion::common::ScalarValue;
+use deltalake::protocol::SaveMode;
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
@@ -23,13 +25,15 @@ use crate::error::IngestError;
 use crate::lsn::Lsn;
 use crate::pgoutput::{self, Datum, PgOutput};
 use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
-use crate::snapshot::{self, PublishedTable, new_builders};
+use crate::snapshot::{self, CopyTextParser, PublishedTable, new_builders};
 use crate::table::{OP, TableDef, TableName, commit_date};
 use crate::values::{ColumnBuilder, ColumnKind};
 
 /// How often the server hears from us even when nothing happens (wal_sender_timeout is
 /// usually 60 s).
 const STATUS_INTERVAL: Duration = Duration::from_secs(5);
+/// Rows per Delta commit while copying a table: bounds the snapshot's memory.
+const SNAPSHOT_CHUNK_ROWS: usize = 250_000;
 /// How long a restart waits for the previous walsender to let go of the slot.
 const SLOT_BUSY_WAIT: Duration = Duration::from_secs(60);
 
@@ -206,9 +210,9 @@ impl Pipeline {
                 let missing: Vec<PublishedTable> = published
                     .iter()
                     .filter(|p| {
-                        self.tables
-                            .get(&p.table)
-                            .is_none_or(|l| !l.bronze.exists() || !l.silver.exists())
+                        self.tables.get(&p.table).is_none_or(|l| {
+                            l.bronze.version.is_none() || l.silver.version.is_none()
+                        })
                     })
                     .cloned()
                     .collect();
@@ -305,20 +309,37 @@ impl Pipeline {
                 }
                 let started = Instant::now();
                 let def = snapshot::table_def(conn, published).await?;
-                let source = snapshot::copy_table(conn, published, &def).await?;
-                let rows: usize = source.iter().map(RecordBatch::num_rows).sum();
-                let (bronze, silver) = snapshot_layers(&def, &source, row_lsn.as_i64(), taken_at)?;
                 self.open_layers(&def.table).await?;
                 let layers = self.layers(&def.table)?;
-                if !only_missing || !layers.bronze.exists() {
-                    layers.bronze.append(bronze, version).await?;
+                let mut sink = SnapshotSink {
+                    bronze: !only_missing || layers.bronze.version.is_none(),
+                    silver: !only_missing || layers.silver.version.is_none(),
+                    // Bronze without a recorded version holds at most an interrupted snapshot:
+                    // replace it. With one it is history, and the snapshot is appended to it.
+                    replace_bronze: layers.bronze.version.is_none(),
+                    first: true,
+                    seq: 0,
+                    row_lsn: row_lsn.as_i64(),
+                    taken_at,
+                };
+                let mut parser = CopyTextParser::new(&def);
+                let mut stream = snapshot::copy_out(conn, published, &def).await?;
+                while let Some(chunk) = stream.next().await {
+                    parser.feed(&chunk?)?;
+                    if parser.buffered_rows() >= SNAPSHOT_CHUNK_ROWS {
+                        let batches = parser.take_batches()?;
+                        sink.write(self.layers(&def.table)?, &def, batches, None).await?;
+                    }
                 }
-                if !only_missing || !layers.silver.exists() {
-                    layers.silver.overwrite(silver, version).await?;
-                }
-                metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string())
-                    .increment(rows as u64);
-                tracing::info!(table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copied");
+                drop(stream);
+                let last = parser.finish()?;
+                sink.write(self.layers(&def.table)?, &def, last, Some(version)).await?;
+                let rows = u64::try_from(sink.seq).unwrap_or(0);
+                metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string()).increment(rows);
+                tracing::info!(
+                    table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64,
+                    "snapshot copied"
+                );
             }
             snapshot::execute(conn, "COMMIT").await?;
             Ok(true)
@@ -547,7 +568,7 @@ impl Pipeline {
         let applied = bronze_rows.len();
         if !bronze_rows.is_empty() {
             let batch = build_bronze(&def, &bronze_rows)?;
-            layers.bronze.append(vec![batch], version).await?;
+            layers.bronze.write(vec![batch], SaveMode::Append, Some(version)).await?;
         }
 
         let silver_changes: Vec<&Change> =
@@ -556,9 +577,9 @@ impl Pipeline {
             let truncated =
                 silver_changes.iter().rposition(|c| matches!(c.kind, ChangeKind::Truncate));
             let rows = collapse(&def, &silver_changes[truncated.map_or(0, |i| i + 1)..]);
-            if truncated.is_some() || !layers.silver.exists() {
+            if truncated.is_some() || layers.silver.version.is_none() {
                 let batch = build_silver(&def, rows.iter().filter(|r| !r.delete), false)?;
-                layers.silver.overwrite(vec![batch], version).await?;
+                layers.silver.write(vec![batch], SaveMode::Overwrite, Some(version)).await?;
             } else if !rows.is_empty() {
                 let batch = build_silver(&def, rows.iter(), true)?;
                 layers.silver.merge(batch, &def, version).await?;
@@ -577,7 +598,7 @@ impl Pipeline {
     ) -> Result<(), IngestError> {
         self.open_layers(table).await?;
         let layers = self.layers(table)?;
-        if layers.bronze.exists() && layers.silver.exists() {
+        if layers.bronze.version.is_some() && layers.silver.version.is_some() {
             return Ok(());
         }
         let mut conn = snapshot::connect(&self.cfg.source).await?;
@@ -630,23 +651,63 @@ fn key_of<'a>(keys: &[usize], values: &'a [Datum]) -> Vec<&'a Datum> {
     keys.iter().map(|&k| values.get(k).unwrap_or(&Datum::Null)).collect()
 }
 
+/// Writes a snapshot copy chunk by chunk, so that memory holds one chunk, not one table. Only
+/// the last chunk records the version: until then the layer reads as not yet copied.
+struct SnapshotSink {
+    bronze: bool,
+    silver: bool,
+    replace_bronze: bool,
+    first: bool,
+    /// Rows written so far: also the next `_seq`.
+    seq: i64,
+    row_lsn: i64,
+    taken_at: i64,
+}
+
+impl SnapshotSink {
+    async fn write(
+        &mut self,
+        layers: &mut Layers,
+        def: &TableDef,
+        source: Vec<RecordBatch>,
+        version: Option<i64>,
+    ) -> Result<(), IngestError> {
+        let (bronze, silver) =
+            snapshot_layers(def, &source, self.row_lsn, self.taken_at, &mut self.seq)?;
+        if self.bronze {
+            let mode = if self.first && self.replace_bronze {
+                SaveMode::Overwrite
+            } else {
+                SaveMode::Append
+            };
+            layers.bronze.write(bronze, mode, version).await?;
+        }
+        if self.silver {
+            let mode = if self.first { SaveMode::Overwrite } else { SaveMode::Append };
+            layers.silver.write(silver, mode, version).await?;
+        }
+        self.first = false;
+        Ok(())
+    }
+}
+
 /// Bronze rows of a snapshot copy and the matching silver rows, sharing the source arrays.
 fn snapshot_layers(
     def: &TableDef,
     source: &[RecordBatch],
     lsn: i64,
     taken_at: i64,
+    seq: &mut i64,
 ) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>), IngestError> {
     let mut bronze = Vec::with_capacity(source.len());
     let mut silver = Vec::with_capacity(source.len());
-    let mut seq = 0i64;
     for batch in source {
         let n = batch.num_rows();
         let lsns: ArrayRef = Arc::new(Int64Array::from(vec![lsn; n]));
         let ts: ArrayRef =
             Arc::new(TimestampMicrosecondArray::from(vec![taken_at; n]).with_timezone("UTC"));
-        let seqs: ArrayRef = Arc::new(Int64Array::from_iter_values(seq..seq + n as i64));
-        seq += n as i64;
+        let seqs: ArrayRef = Arc::new(Int64Array::from_iter_values(*seq..*seq + n as i64));
+        *seq += n as i64;
         let mut b: Vec<ArrayRef> = batch.columns().to_vec();
         b.extend([
             Arc::new(StringArray::from(vec!["r"; n])) as ArrayRef,
@@ -956,6 +1017,71 @@ mod tests {
         let batch = build_bronze(&d, &refs).expect("batch");
         assert_eq!(batch.schema(), d.bronze_schema());
         assert_eq!(batch.num_rows(), 2);
+    }
+
+    async fn count_rows(table: &LakeTable) -> usize {
+        let ctx = deltalake::datafusion::prelude::SessionContext::new();
+        let provider = table.table.table_provider().await.expect("provider");
+        let batches = ctx.read_table(provider).expect("read").collect().await.expect("collect");
+        batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    fn source(def: &TableDef, ids: std::ops::Range<i32>) -> Vec<RecordBatch> {
+        let mut builders = new_builders(def);
+        for id in ids {
+            let _ = builders[0].append_text(&id.to_string());
+            let _ = builders[1].append_text("x");
+        }
+        let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
+        vec![
+            RecordBatch::try_new(Arc::new(Schema::new(def.source_fields())), arrays)
+                .expect("batch"),
+        ]
+    }
+
+    /// Chunks without a version leave a layer that reads as not yet copied; the next snapshot
+    /// replaces it, and only the last chunk records the version.
+    #[tokio::test]
+    async fn chunked_snapshot_records_its_version_last() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake =
+            Lake::new(&url::Url::from_directory_path(dir.path()).expect("url")).expect("lake");
+        let d = def();
+        let open = || async {
+            Layers {
+                bronze: lake.open(BRONZE, &d.table).await.expect("bronze"),
+                silver: lake.open(SILVER, &d.table).await.expect("silver"),
+            }
+        };
+        let sink = |replace_bronze| SnapshotSink {
+            bronze: true,
+            silver: true,
+            replace_bronze,
+            first: true,
+            seq: 0,
+            row_lsn: 100,
+            taken_at: 0,
+        };
+
+        // Interrupted after one chunk.
+        let mut layers = open().await;
+        let mut s = sink(true);
+        s.write(&mut layers, &d, source(&d, 0..3), None).await.expect("chunk");
+        let layers = open().await;
+        assert!(layers.bronze.exists() && layers.bronze.version.is_none());
+        assert!(layers.silver.version.is_none());
+
+        // Copied again, in two chunks.
+        let mut layers = open().await;
+        let mut s = sink(layers.bronze.version.is_none());
+        s.write(&mut layers, &d, source(&d, 0..4), None).await.expect("chunk");
+        s.write(&mut layers, &d, source(&d, 4..5), Some(99)).await.expect("last chunk");
+        assert_eq!(s.seq, 5);
+        let layers = open().await;
+        assert_eq!(layers.bronze.version, Some(99));
+        assert_eq!(layers.silver.version, Some(99));
+        assert_eq!(count_rows(&layers.bronze).await, 5);
+        assert_eq!(count_rows(&layers.silver).await, 5);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! the catalog, and the initial copy of a table as Arrow batches (`COPY (SELECT …) TO STDOUT`,
 //! text format, parsed with the same value code as the stream).
 
+use bytes::Bytes;
 use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::datatypes::Schema;
-use futures::StreamExt;
 use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::lsn::Lsn;
 use crate::table::{ColumnDef, TableDef, TableName, quote_ident};
 use crate::values::ColumnBuilder;
 
-/// Rows per Arrow batch while copying: bounds the size of one batch, not of the snapshot.
+/// Rows per Arrow batch while copying.
 const SNAPSHOT_BATCH_ROWS: usize = 65_536;
 
 /// One entry of `pg_publication_tables`.
@@ -175,13 +176,13 @@ pub fn table_def<'a>(
     })
 }
 
-/// Copies the table's published rows inside whatever transaction `conn` is in. Returns the
-/// source columns only; the caller adds the bronze/silver bookkeeping columns.
-pub fn copy_table<'a>(
+/// Starts copying the table's published rows inside whatever transaction `conn` is in: the
+/// raw COPY text stream, for a [`CopyTextParser`] to read.
+pub fn copy_out<'a>(
     conn: &'a mut PgConnection,
     published: &'a PublishedTable,
     def: &'a TableDef,
-) -> BoxFuture<'a, Result<Vec<RecordBatch>, IngestError>> {
+) -> BoxFuture<'a, Result<BoxStream<'a, Result<Bytes, sqlx::Error>>, IngestError>> {
     Box::pin(async move {
         let columns: Vec<String> = def.columns.iter().map(|c| quote_ident(&c.name)).collect();
         let filter =
@@ -191,12 +192,7 @@ pub fn copy_table<'a>(
             columns.join(", "),
             published.table.quoted()
         );
-        let mut parser = CopyTextParser::new(def);
-        let mut stream = conn.copy_out_raw(&sql).await?;
-        while let Some(chunk) = stream.next().await {
-            parser.feed(&chunk?)?;
-        }
-        parser.finish()
+        Ok(conn.copy_out_raw(&sql).await?)
     })
 }
 
@@ -241,6 +237,19 @@ impl<'a> CopyTextParser<'a> {
         // this is usually empty).
         self.pending = buf[start..].to_vec();
         result
+    }
+
+    /// Rows parsed and not yet taken.
+    pub fn buffered_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum::<usize>() + self.rows_in_batch
+    }
+
+    /// The rows parsed so far, as batches; the parser carries on with the next row.
+    pub fn take_batches(&mut self) -> Result<Vec<RecordBatch>, IngestError> {
+        if self.rows_in_batch > 0 {
+            self.cut()?;
+        }
+        Ok(std::mem::take(&mut self.batches))
     }
 
     pub fn finish(mut self) -> Result<Vec<RecordBatch>, IngestError> {
@@ -410,6 +419,28 @@ mod tests {
         let mut p = CopyTextParser::new(&def);
         p.feed(b"1").expect("partial row is fine until the end");
         assert!(p.finish().is_err());
+    }
+
+    #[test]
+    fn takes_batches_midway() {
+        let def = TableDef {
+            table: TableName::new("s", "t"),
+            columns: vec![ColumnDef {
+                name: "id".into(),
+                type_oid: oid::INT8,
+                typmod: -1,
+                key: true,
+            }],
+        };
+        let mut p = CopyTextParser::new(&def);
+        p.feed(b"1\n2\n3").expect("feed");
+        assert_eq!(p.buffered_rows(), 2);
+        let first = p.take_batches().expect("take");
+        assert_eq!(first.iter().map(RecordBatch::num_rows).sum::<usize>(), 2);
+        assert_eq!(p.buffered_rows(), 0);
+        p.feed(b"\n").expect("feed");
+        let rest = p.finish().expect("finish");
+        assert_eq!(rest.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
     }
 
     #[test]

@@ -32,6 +32,14 @@ const SCHOOL_PG_COLUMNS: &str =
     "id::text, emis_code, name, province, district, level, ownership, location";
 const TERM_LAKE_COLUMNS: &str = "CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), CAST(start_date AS VARCHAR), CAST(end_date AS VARCHAR)";
 const TERM_PG_COLUMNS: &str = "academic_year::text, term::text, start_date::text, end_date::text";
+const PROBE_LAKE_COLUMNS: &str = "CAST(id AS VARCHAR), CAST(small AS VARCHAR), \
+    CAST(amount AS VARCHAR), CAST(free AS VARCHAR), CAST(ratio AS VARCHAR), CAST(real_ratio AS VARCHAR), \
+    CAST(flag AS VARCHAR), CAST(born AS VARCHAR), CAST(CAST(at AS BIGINT) AS VARCHAR), \
+    CAST(CAST(local_at AS BIGINT) AS VARCHAR), doc, tags, code, note";
+const PROBE_PG_COLUMNS: &str = "id::text, small::text, amount::text, free::numeric(38,10)::text, \
+    ratio::text, real_ratio::float8::text, flag::text, born::text, \
+    (extract(epoch FROM at) * 1000000)::int8::text, (extract(epoch FROM local_at) * 1000000)::int8::text, \
+    doc::text, tags::text, code, note";
 
 type Rows = Vec<Vec<Option<String>>>;
 
@@ -73,6 +81,21 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     }
     ops.r += 20;
 
+    // Every mapped type, through the snapshot and then the stream.
+    for stmt in [
+        "CREATE TABLE ref.type_probe (id bigint PRIMARY KEY, small smallint, amount numeric(14,2),
+            free numeric, ratio double precision, real_ratio real, flag boolean, born date,
+            at timestamptz, local_at timestamp, doc jsonb, tags text[], code char(3), note varchar(20))",
+        "GRANT SELECT ON ref.type_probe TO oneclass_cdc",
+        "INSERT INTO ref.type_probe VALUES
+            (1, -7, 1234.50, 3.14159, 0.1, 1.5, true, '1969-07-20', '2026-01-13 08:30:00.123456+02',
+             '2026-01-13 08:30:00', '{\"a\": [1, 2]}', '{x,\"y z\"}', 'ZW', 'tab\there'),
+            (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.type_probe",
+    ] {
+        sqlx::query(stmt).execute(&pool).await?;
+    }
+
     let lake = Url::from_directory_path(dir.path().join("lake"))
         .map_err(|()| anyhow::anyhow!("lake path"))?;
     let mut cfg = IngestConfig::new(
@@ -90,7 +113,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     // First run: snapshot, then streaming.
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90))
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90), &[])
         .await
         .context("after the snapshot")?;
 
@@ -114,6 +137,14 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         .execute(&pool)
         .await?;
     ops.d += 2;
+    sqlx::query("INSERT INTO ref.type_probe (id, amount, at, local_at) VALUES (3, -0.05, now(), localtimestamp)")
+        .execute(&pool)
+        .await?;
+    sqlx::query(
+        "UPDATE ref.type_probe SET note = 'new\nline', free = 2.5, flag = false WHERE id = 1",
+    )
+    .execute(&pool)
+    .await?;
     // Never committed: must not reach the lake.
     let mut tx = pool.begin().await?;
     insert_learner(&mut *tx, school, 99, None).await?;
@@ -130,7 +161,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     ops.c += 1;
     ops.u += 1;
     ops.d += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
         .await
         .context("after the first changes")?;
 
@@ -140,7 +171,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         .execute(&pool)
         .await?;
     ops.u += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
         .await
         .context("after the TOAST update")?;
 
@@ -221,7 +252,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     .bind(school)
     .execute(&pool)
     .await?;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
         .await
         .context("after the restart")?;
     let mut tx = pool.begin().await?;
@@ -235,7 +266,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
         .await
         .context("after the truncate")?;
 
@@ -268,35 +299,33 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     replay.slot = "oneclass_replay".into();
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(replay, token.clone()));
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30))
+    let labelled: &[Check] = &[(
+        "ref",
+        "terms",
+        "CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), label",
+        "academic_year::text, term::text, label",
+    )];
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), labelled)
         .await
         .context("after the replay")?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let mut pg =
-            pg_rows(&pool, "SELECT academic_year::text, term::text, label FROM ref.terms").await?;
-        let silver = lake_rows(
-            &lake,
-            "silver",
-            "ref",
-            "terms",
-            "SELECT CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), label FROM t",
-        )
-        .await;
-        if let Ok(mut silver) = silver {
-            pg.sort();
-            silver.sort();
-            if pg == silver {
-                break;
-            }
-            ensure!(
-                Instant::now() < deadline,
-                "silver ref.terms with the new column: {silver:?}, want {pg:?}"
-            );
-        }
-        ensure!(Instant::now() < deadline, "silver ref.terms has no label column");
-        tokio::time::sleep(Duration::from_millis(250)).await;
+
+    // A table added to the publication while ingest runs is copied, then kept.
+    for stmt in [
+        "CREATE TABLE ref.late_joiner (id int PRIMARY KEY, v text)",
+        "GRANT SELECT ON ref.late_joiner TO oneclass_cdc",
+        "INSERT INTO ref.late_joiner SELECT g, 'before ' || g FROM generate_series(1, 5) g",
+        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.late_joiner",
+        "INSERT INTO ref.late_joiner VALUES (6, 'after'), (7, 'after')",
+        "UPDATE ref.late_joiner SET v = 'changed' WHERE id IN (1, 6)",
+        "DELETE FROM ref.late_joiner WHERE id = 2",
+    ] {
+        sqlx::query(stmt).execute(&pool).await?;
     }
+    let joined: &[Check] =
+        &[("ref", "late_joiner", "CAST(id AS VARCHAR), v", "id::text, v"), labelled[0]];
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), joined)
+        .await
+        .context("after a table joined the publication")?;
     token.cancel();
     ingest.await??;
 
@@ -446,6 +475,7 @@ async fn wait_in_sync(
     lake: &Url,
     ingest: &mut JoinHandle<Result<(), IngestError>>,
     timeout: Duration,
+    extra: &[Check],
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
@@ -456,7 +486,7 @@ async fn wait_in_sync(
                 Err(e) => bail!("ingest panicked: {e}"),
             }
         }
-        let diff = silver_diff(pool, lake).await;
+        let diff = silver_diff(pool, lake, extra).await;
         match diff {
             Ok(None) => return Ok(()),
             Ok(Some(what)) if Instant::now() > deadline => {
@@ -468,18 +498,25 @@ async fn wait_in_sync(
     }
 }
 
-async fn silver_diff(pool: &PgPool, lake: &Url) -> anyhow::Result<Option<String>> {
-    let checks = [
-        ("sis", "learners", LEARNER_LAKE_COLUMNS, LEARNER_PG_COLUMNS),
-        ("platform", "schools", SCHOOL_LAKE_COLUMNS, SCHOOL_PG_COLUMNS),
-        ("ref", "terms", TERM_LAKE_COLUMNS, TERM_PG_COLUMNS),
-        (
-            "academic",
-            "class_teachers",
-            "class_id, user_id, school_id",
-            "class_id::text, user_id::text, school_id::text",
-        ),
-    ];
+/// A table to compare: schema, name, the lake's select list, PostgreSQL's select list. Both
+/// lists render every value as text the same way.
+type Check = (&'static str, &'static str, &'static str, &'static str);
+
+const BASE_CHECKS: &[Check] = &[
+    ("sis", "learners", LEARNER_LAKE_COLUMNS, LEARNER_PG_COLUMNS),
+    ("platform", "schools", SCHOOL_LAKE_COLUMNS, SCHOOL_PG_COLUMNS),
+    ("ref", "terms", TERM_LAKE_COLUMNS, TERM_PG_COLUMNS),
+    ("ref", "type_probe", PROBE_LAKE_COLUMNS, PROBE_PG_COLUMNS),
+    (
+        "academic",
+        "class_teachers",
+        "class_id, user_id, school_id",
+        "class_id::text, user_id::text, school_id::text",
+    ),
+];
+
+async fn silver_diff(pool: &PgPool, lake: &Url, extra: &[Check]) -> anyhow::Result<Option<String>> {
+    let checks = BASE_CHECKS.iter().chain(extra).copied();
     for (schema, table, lake_cols, pg_cols) in checks {
         let mut pg = pg_rows(pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
         let mut silver =

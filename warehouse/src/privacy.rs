@@ -35,6 +35,8 @@ const DIRECT_IDENTIFIERS: &[&str] = &[
     "display_name",
     "username",
     "password_hash",
+    // A school's own number for a learner identifies them as surely as a name.
+    "learner_number",
 ];
 
 /// Schemas whose tables describe people, where a `name` or any `*_name` column is a person's name
