@@ -85,6 +85,31 @@ impl Application {
     }
 }
 
+/// Waits until every published table is in silver (the initial snapshot has landed), so that
+/// nothing is announced as ready while its dashboards would still be empty.
+pub async fn wait_for_lake(settings: &Settings, timeout: Duration) -> anyhow::Result<()> {
+    let owner = db::pool(&settings.database_url, 1).await?;
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1",
+    )
+    .bind(db::PUBLICATION)
+    .fetch_all(&owner)
+    .await?;
+    owner.close().await;
+    let wh = warehouse(settings);
+    let deadline = tokio::time::Instant::now() + timeout;
+    for (schema, table) in tables {
+        let sql = format!("SELECT 1 FROM silver.{schema}.{table} LIMIT 0");
+        while wh.query(&sql, &oneclass_warehouse::Access::Full).await.is_err() {
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!("silver.{schema}.{table} did not reach the lake within {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
+}
+
 /// Runs ingest, restarting it after a failure: it resumes exactly once from what the lake has.
 pub async fn supervise_ingest(cfg: IngestConfig, shutdown: CancellationToken) {
     let mut backoff = Duration::from_millis(500);

@@ -11,7 +11,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Application, shutdown_signal};
+use std::time::Duration;
+
+use crate::app::{Application, shutdown_signal, wait_for_lake};
 use crate::config::{Settings, lake_url};
 
 pub const DATABASE: &str = "oneclass";
@@ -93,10 +95,14 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             summary.schools, summary.learners, summary.marks
         );
     }
-    let logins: Vec<(String, String)> =
-        sqlx::query_as("SELECT role, username FROM platform.users ORDER BY created_at, username")
-            .fetch_all(&owner)
-            .await?;
+    let logins: Vec<(String, String)> = sqlx::query_as(
+        "SELECT role, username FROM platform.users
+             ORDER BY array_position(ARRAY['platform_admin', 'ministry', 'province_officer',
+                 'district_officer', 'school_head', 'deputy', 'teacher', 'bursar', 'registrar',
+                 'parent', 'analyst'], role), username",
+    )
+    .fetch_all(&owner)
+    .await?;
     owner.close().await;
 
     let settings = Settings {
@@ -109,6 +115,15 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     };
     let app = Application::build(&settings, true).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("Stopping …");
+        trigger.cancel();
+    });
+    let running = tokio::spawn(app.run_until(shutdown.clone()));
+    wait_for_lake(&settings, Duration::from_secs(600)).await?;
     println!("API: {base}/api/v1/ (docs: {base}/api/docs)");
     println!("Dashboards: {base}/dash/");
     println!("Database: {database_url}");
@@ -118,14 +133,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     }
     eprintln!("Ready in {:.1} s. Press Ctrl-C to stop.", started.elapsed().as_secs_f64());
 
-    let shutdown = CancellationToken::new();
-    let trigger = shutdown.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        eprintln!("Stopping …");
-        trigger.cancel();
-    });
-    let result = app.run_until(shutdown).await;
+    let result = running.await.context("the server task failed")?;
     if let Some(mut cluster) = cluster {
         tokio::task::spawn_blocking(move || cluster.stop()).await??;
     }

@@ -391,3 +391,75 @@ async fn sign_in_lockout_openapi_and_operations() {
     assert!(metrics.contains("oneclass_http_requests_total"));
     app.stop().await;
 }
+
+/// Acceptance 1 and the demo's contract: `oneclass demo --data DIR --port N` prints the URLs and
+/// logins, serves the dashboard with an inline SVG, survives kill -9 and a restart on the same
+/// DIR (its PostgreSQL still running), and stops cleanly on Ctrl-C.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_command_starts_survives_kill_and_stops() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::Builder::new().prefix("oneclass-demo").tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let data_arg = data.to_string_lossy().into_owned();
+    let start = move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_oneclass"))
+            .args(["demo", "--data", &data_arg, "--port", &port.to_string()])
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn demo");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            let done = line.starts_with("login: analyst");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        (child, lines)
+    };
+
+    let (child, lines) = tokio::task::spawn_blocking(start.clone()).await.expect("join");
+    let dash = format!("http://127.0.0.1:{port}/dash/");
+    assert!(lines.iter().any(|l| l.starts_with("API: http://")), "{lines:?}");
+    assert!(lines.iter().any(|l| l == &format!("Dashboards: {dash}")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("Database: postgres://")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("Lake: file://")), "{lines:?}");
+    for role in ["platform_admin", "ministry", "school_head", "teacher", "registrar", "analyst"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("login: {role} "))),
+            "{role}: {lines:?}"
+        );
+    }
+    let page = reqwest::get(format!("{dash}attendance")).await.expect("get");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("<svg"));
+
+    // kill -9: PostgreSQL keeps running; the next start adopts it and reuses the data.
+    let status = Command::new("kill").args(["-9", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let mut child = child;
+    let _ = child.wait();
+    let (mut child, lines) = tokio::task::spawn_blocking(start).await.expect("join");
+    assert!(lines.iter().any(|l| l.starts_with("login: teacher ")), "{lines:?}");
+    let page = reqwest::get(format!("{dash}attendance")).await.expect("get");
+    assert_eq!(page.status(), 200);
+
+    // Ctrl-C: everything stops, PostgreSQL included.
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    let status =
+        tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
+    assert!(status.success(), "clean exit: {status:?}");
+    assert!(!data.join("pg").join("postmaster.pid").exists(), "PostgreSQL stopped");
+}

@@ -113,7 +113,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     // First run: snapshot, then streaming.
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90), &[])
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90), BASE_CHECKS)
         .await
         .context("after the snapshot")?;
 
@@ -161,7 +161,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     ops.c += 1;
     ops.u += 1;
     ops.d += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the first changes")?;
 
@@ -171,7 +171,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         .execute(&pool)
         .await?;
     ops.u += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the TOAST update")?;
 
@@ -252,7 +252,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     .bind(school)
     .execute(&pool)
     .await?;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the restart")?;
     let mut tx = pool.begin().await?;
@@ -266,7 +266,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), &[])
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the truncate")?;
 
@@ -305,9 +305,15 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         "CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), label",
         "academic_year::text, term::text, label",
     )];
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), labelled)
-        .await
-        .context("after the replay")?;
+    wait_in_sync(
+        &pool,
+        &lake,
+        &mut ingest,
+        Duration::from_secs(30),
+        &[BASE_CHECKS, labelled].concat(),
+    )
+    .await
+    .context("after the replay")?;
 
     // A table added to the publication while ingest runs is copied, then kept.
     for stmt in [
@@ -323,9 +329,15 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     }
     let joined: &[Check] =
         &[("ref", "late_joiner", "CAST(id AS VARCHAR), v", "id::text, v"), labelled[0]];
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), joined)
-        .await
-        .context("after a table joined the publication")?;
+    wait_in_sync(
+        &pool,
+        &lake,
+        &mut ingest,
+        Duration::from_secs(30),
+        &[BASE_CHECKS, joined].concat(),
+    )
+    .await
+    .context("after a table joined the publication")?;
     token.cancel();
     ingest.await??;
 
@@ -469,13 +481,13 @@ async fn insert_learner<'e>(
     Ok(id)
 }
 
-/// Polls until silver equals PostgreSQL for the tables the test touches.
+/// Polls until silver equals PostgreSQL for `checks`.
 async fn wait_in_sync(
     pool: &PgPool,
     lake: &Url,
     ingest: &mut JoinHandle<Result<(), IngestError>>,
     timeout: Duration,
-    extra: &[Check],
+    checks: &[Check],
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
@@ -486,7 +498,7 @@ async fn wait_in_sync(
                 Err(e) => bail!("ingest panicked: {e}"),
             }
         }
-        let diff = silver_diff(pool, lake, extra).await;
+        let diff = silver_diff(pool, lake, checks).await;
         match diff {
             Ok(None) => return Ok(()),
             Ok(Some(what)) if Instant::now() > deadline => {
@@ -515,8 +527,12 @@ const BASE_CHECKS: &[Check] = &[
     ),
 ];
 
-async fn silver_diff(pool: &PgPool, lake: &Url, extra: &[Check]) -> anyhow::Result<Option<String>> {
-    let checks = BASE_CHECKS.iter().chain(extra).copied();
+async fn silver_diff(
+    pool: &PgPool,
+    lake: &Url,
+    checks: &[Check],
+) -> anyhow::Result<Option<String>> {
+    let checks = checks.iter().copied();
     for (schema, table, lake_cols, pg_cols) in checks {
         let mut pg = pg_rows(pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
         let mut silver =
@@ -572,4 +588,89 @@ async fn lake_rows(
         }
     }
     Ok(out)
+}
+
+/// Throughput probe, not a check: one 200 000-row transaction through the stream.
+/// `cargo test -p oneclass-ingest --test cdc -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bulk_transaction_throughput() -> anyhow::Result<()> {
+    let dir = tempfile::Builder::new().prefix("oneclass-ingest-bulk-").tempdir_in("/tmp")?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+    let cluster =
+        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
+    cluster.ensure_database("oneclass").await?;
+    let owner_url = cluster.url("oneclass");
+    oneclass_core::db::migrate(
+        &owner_url,
+        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
+    )
+    .await?;
+    let pool = PgPool::connect(&owner_url).await?;
+    let lake = Url::from_directory_path(dir.path().join("lake"))
+        .map_err(|()| anyhow::anyhow!("lake path"))?;
+    let cfg = IngestConfig::new(
+        SourceConfig {
+            host: "127.0.0.1".into(),
+            port: cluster.port(),
+            user: CDC_ROLE.into(),
+            password: "cdc-pw".into(),
+            database: "oneclass".into(),
+        },
+        lake.clone(),
+    );
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(60), &BASE_CHECKS[..3]).await?;
+    let school = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO platform.schools (id, emis_code, name, province, district, level, ownership, location)
+         VALUES ($1, 'EMIS-0001', 'Bulk Primary', 'Harare', 'Harare Central', 'primary', 'government', 'urban')",
+    )
+    .bind(school)
+    .execute(&pool)
+    .await?;
+    let started = Instant::now();
+    sqlx::query(
+        "WITH l AS (
+           INSERT INTO sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth)
+           SELECT gen_random_uuid(), $1, 'L' || g, 'First' || g, 'Last', 'F', date '2015-01-01' + g % 1000
+           FROM generate_series(1, 1000) g RETURNING id)
+         INSERT INTO attendance.daily_marks (id, school_id, learner_id, date, status)
+         SELECT gen_random_uuid(), $1, l.id, date '2026-01-13' + d, 'present'
+         FROM l, generate_series(0, 199) d",
+    )
+    .bind(school)
+    .execute(&pool)
+    .await?;
+    println!("inserted 201 000 rows in {:?}", started.elapsed());
+    let started = Instant::now();
+    let marks: &[Check] =
+        &[("attendance", "daily_marks", "CAST(count(*) AS VARCHAR)", "count(*)::text")];
+    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(600), marks).await?;
+    println!("in silver after {:?}", started.elapsed());
+    for round in 0..3 {
+        let started = Instant::now();
+        sqlx::query(
+            "UPDATE attendance.daily_marks SET status = 'late'
+             WHERE id IN (SELECT id FROM attendance.daily_marks WHERE status <> 'late' LIMIT 1000)",
+        )
+        .execute(&pool)
+        .await?;
+        // The trailing comment swallows the " FROM t" that silver_diff appends.
+        let late: &[Check] = &[(
+            "attendance",
+            "daily_marks",
+            "CAST(count(*) AS VARCHAR) FROM t WHERE status = 'late' --",
+            "count(*)::text FROM attendance.daily_marks WHERE status = 'late' --",
+        )];
+        wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(600), late).await?;
+        println!(
+            "round {round}: 1 000 updates merged into 200 000 rows after {:?}",
+            started.elapsed()
+        );
+    }
+    token.cancel();
+    ingest.await??;
+    Ok(())
 }

@@ -383,9 +383,7 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     let warehouse = lake.warehouse();
     let national = analyst(Area::National);
 
-    let out = warehouse
-        .query("SELECT * FROM silver.sis.learners", &national)
-        .await?;
+    let out = warehouse.query("SELECT * FROM silver.sis.learners", &national).await?;
     let schema = out.batches[0].schema();
     let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     for hidden in ["first_name", "last_name", "national_id", "learner_number"] {
@@ -452,9 +450,7 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
         &["_commit_date"],
     )
     .await?;
-    let out = warehouse
-        .query("SELECT * FROM bronze.sis.learners", &national)
-        .await?;
+    let out = warehouse.query("SELECT * FROM bronze.sis.learners", &national).await?;
     let schema = out.batches[0].schema();
     assert!(
         schema.field_with_name("first_name").is_err()
