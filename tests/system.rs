@@ -463,3 +463,137 @@ async fn demo_command_starts_survives_kill_and_stops() {
     assert!(status.success(), "clean exit: {status:?}");
     assert!(!data.join("pg").join("postmaster.pid").exists(), "PostgreSQL stopped");
 }
+
+/// Acceptance 5: ingest killed (its task aborted mid-stream, connection dropped, no clean stop)
+/// and restarted repeatedly while a writer changes attendance; afterwards silver equals
+/// PostgreSQL row for row and bronze holds no change twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ingest_killed_mid_stream_converges() {
+    use rand::{Rng, SeedableRng};
+    use std::collections::BTreeSet;
+
+    let owner_url = support::fresh_database().await;
+    let owner = oneclass_core::db::pool(&owner_url, 4).await.expect("pool");
+    let params = oneclass_synth::SeedParams {
+        seed: 3,
+        schools_per_province: 1,
+        class_size: (4, 6),
+        academic_year: 2026,
+        as_of: support::current_term(&owner).await.0,
+        demo_password: "x".into(),
+    };
+    oneclass_synth::seed(&owner, &params).await.expect("seed");
+    let lake = tempfile::Builder::new().prefix("oneclass-lake").tempdir().expect("tempdir");
+    let settings = oneclass::config::Settings {
+        database_url: owner_url.clone(),
+        passwords: support::passwords(),
+        jwt_secret: "x".into(),
+        pseudonym_key: PSEUDONYM_KEY.into(),
+        lake: url::Url::from_directory_path(lake.path()).expect("url"),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+    };
+    let mut cfg = oneclass::app::ingest_config(&settings).expect("config");
+    cfg.flush_interval = Duration::from_millis(100);
+    let spawn_ingest = |cfg: oneclass_ingest::IngestConfig| {
+        let token = tokio_util::sync::CancellationToken::new();
+        (tokio::spawn(oneclass::app::supervise_ingest(cfg, token.clone())), token)
+    };
+
+    // The writer flips marks and adds new days, in small transactions, until told to stop.
+    let stop_writer = tokio_util::sync::CancellationToken::new();
+    let writer = {
+        let owner = owner.clone();
+        let stop = stop_writer.clone();
+        tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+            let mut day = 1;
+            let mut transactions = 0u32;
+            while !stop.is_cancelled() {
+                let mut tx = owner.begin().await.expect("tx");
+                sqlx::query(
+                    "UPDATE attendance.daily_marks SET status = CASE status WHEN 'absent' THEN 'present' ELSE 'absent' END
+                     WHERE id IN (SELECT id FROM attendance.daily_marks ORDER BY md5(id::text || $1) LIMIT 20)",
+                )
+                .bind(rng.r#gen::<u32>().to_string())
+                .execute(&mut *tx)
+                .await
+                .expect("update");
+                sqlx::query(
+                    "INSERT INTO attendance.daily_marks (id, school_id, learner_id, class_id, date, status)
+                     SELECT gen_random_uuid(), school_id, learner_id, class_id, date + $1, 'present'
+                     FROM attendance.daily_marks WHERE date = (SELECT min(date) FROM attendance.daily_marks)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(day)
+                .execute(&mut *tx)
+                .await
+                .expect("insert");
+                tx.commit().await.expect("commit");
+                day += 1;
+                transactions += 1;
+                tokio::time::sleep(Duration::from_millis(rng.gen_range(10..60))).await;
+            }
+            transactions
+        })
+    };
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    for _ in 0..6 {
+        let (task, _token) = spawn_ingest(cfg.clone());
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1500))).await;
+        task.abort();
+        let _ = task.await;
+    }
+    stop_writer.cancel();
+    let transactions = writer.await.expect("writer");
+    assert!(transactions > 10, "the writer ran ({transactions} transactions)");
+
+    let (task, token) = spawn_ingest(cfg.clone());
+    let wh = oneclass::app::warehouse(&settings);
+    let pg: BTreeSet<(String, String)> = sqlx::query_as::<_, (String, String)>(
+        "SELECT id::text, status FROM attendance.daily_marks",
+    )
+    .fetch_all(&owner)
+    .await
+    .expect("pg rows")
+    .into_iter()
+    .collect();
+    let lake_rows = || async {
+        let out = wh
+            .query(
+                "SELECT id, status FROM silver.attendance.daily_marks",
+                &oneclass_warehouse::Access::Full,
+            )
+            .await
+            .ok()?;
+        let json = oneclass_warehouse::encode(&out, oneclass_warehouse::Format::Json).ok()?.1;
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&json).ok()?;
+        Some(
+            rows.iter()
+                .map(|r| {
+                    (
+                        r["id"].as_str().unwrap_or_default().to_string(),
+                        r["status"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect::<BTreeSet<_>>(),
+        )
+    };
+    eventually(Duration::from_secs(120), "silver to equal PostgreSQL", || async {
+        (lake_rows().await? == pg).then_some(())
+    })
+    .await;
+    let dup = wh
+        .query(
+            "SELECT count(*) AS n FROM (SELECT _lsn, _seq FROM bronze.attendance.daily_marks
+             GROUP BY _lsn, _seq HAVING count(*) > 1)",
+            &oneclass_warehouse::Access::Full,
+        )
+        .await
+        .expect("bronze");
+    let json = oneclass_warehouse::encode(&dup, oneclass_warehouse::Format::Json).expect("json").1;
+    let rows: Vec<Value> = serde_json::from_slice(&json).expect("rows");
+    assert_eq!(rows[0]["n"], 0, "no change is in bronze twice");
+    token.cancel();
+    let _ = task.await;
+}
