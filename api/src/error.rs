@@ -107,14 +107,12 @@ impl IntoResponse for ApiError {
             ),
             ApiError::BadRequest(why) => problem(StatusCode::BAD_REQUEST, Some(why), vec![]),
             ApiError::Database(e) => {
-                if let Some(db) = e.as_database_error() {
-                    if db.is_unique_violation() {
-                        return problem(
-                            StatusCode::CONFLICT,
-                            Some("a record with the same unique key already exists".into()),
-                            vec![],
-                        );
-                    }
+                if e.as_database_error().is_some_and(|db| db.is_unique_violation()) {
+                    return problem(
+                        StatusCode::CONFLICT,
+                        Some("a record with the same unique key already exists".into()),
+                        vec![],
+                    );
                 }
                 tracing::error!(error = %e, "database error");
                 problem(StatusCode::INTERNAL_SERVER_ERROR, None, vec![])

@@ -94,18 +94,11 @@ impl Validate for NewLearner {
         } else if today.year() - self.date_of_birth.year() < 2 {
             e.push(FieldError::new("date_of_birth", "a learner must be at least 2 years old"));
         }
-        if let Some(id) = &self.national_id {
-            if NationalId::parse(id).is_err() {
-                e.push(FieldError::new(
-                    "national_id",
-                    "expected NN-NNNNNN L NN, e.g. 63-123456 A 42",
-                ));
-            }
+        if self.national_id.as_deref().is_some_and(|id| NationalId::parse(id).is_err()) {
+            e.push(FieldError::new("national_id", "expected NN-NNNNNN L NN, e.g. 63-123456 A 42"));
         }
-        if let Some(d) = &self.disability {
-            if d.trim().is_empty() || d.len() > 100 {
-                e.push(FieldError::new("disability", "must be 1 to 100 characters, or absent"));
-            }
+        if self.disability.as_deref().is_some_and(|d| d.trim().is_empty() || d.len() > 100) {
+            e.push(FieldError::new("disability", "must be 1 to 100 characters, or absent"));
         }
         e
     }

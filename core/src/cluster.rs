@@ -13,16 +13,10 @@ use crate::error::CoreError;
 /// The bootstrap superuser of a private cluster; it owns the OneClass database.
 pub const OWNER_ROLE: &str = "oneclass";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClusterOptions {
     /// Trade durability for speed (`fsync=off` and friends): for throwaway test clusters only.
     pub unsafe_fast: bool,
-}
-
-impl Default for ClusterOptions {
-    fn default() -> Self {
-        Self { unsafe_fast: false }
-    }
 }
 
 /// A running private cluster. `stop` (or drop) shuts it down with a fast shutdown.
@@ -284,10 +278,11 @@ pub fn find_bindir() -> Result<PathBuf, CoreError> {
             let candidate = dir.join("initdb");
             if candidate.exists() {
                 let real = candidate.canonicalize().unwrap_or(candidate);
-                if let Some(parent) = real.parent() {
-                    if parent.join("pg_ctl").exists() && parent.join("postgres").exists() {
-                        return Ok(parent.to_path_buf());
-                    }
+                if let Some(parent) = real.parent()
+                    && parent.join("pg_ctl").exists()
+                    && parent.join("postgres").exists()
+                {
+                    return Ok(parent.to_path_buf());
                 }
             }
         }

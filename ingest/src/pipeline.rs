@@ -492,10 +492,11 @@ impl Pipeline {
         for mut change in txn.changes {
             change.lsn = lsn;
             change.commit_ts = committed.commit_ts;
-            if let Some(layers) = self.tables.get(&change.def.table) {
-                if !layers.bronze.needs(lsn) && !layers.silver.needs(lsn) {
-                    continue;
-                }
+            if let Some(layers) = self.tables.get(&change.def.table)
+                && !layers.bronze.needs(lsn)
+                && !layers.silver.needs(lsn)
+            {
+                continue;
             }
             self.batch.changes += 1;
             self.batch.tables.entry(change.def.table.clone()).or_default().push(change);

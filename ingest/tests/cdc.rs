@@ -472,10 +472,10 @@ async fn insert_learner<'e>(
     .bind(school)
     .bind(format!("L{n:05}"))
     .bind(format!("Learner{n}"))
-    .bind(if n % 2 == 0 { "F" } else { "M" })
+    .bind(if n.is_multiple_of(2) { "F" } else { "M" })
     .bind(dob)
     .bind(disability)
-    .bind(n % 5 == 0)
+    .bind(n.is_multiple_of(5))
     .execute(db)
     .await?;
     Ok(id)

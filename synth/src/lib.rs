@@ -141,7 +141,7 @@ fn school_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthError> {
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     let mut ids = Ids {
-        rng: ChaCha8Rng::seed_from_u64(p.seed ^ 0x5eed_1d5),
+        rng: ChaCha8Rng::seed_from_u64(p.seed ^ 0x05ee_d1d5),
         // 2026-01-01T00:00:00Z: seeded ids sort before anything created at run time.
         ms: 1_767_225_600_000,
     };
@@ -377,7 +377,9 @@ async fn seed_users(
             .fetch_one(&mut *conn)
             .await?;
     let tag = school.emis.as_str();
-    let accounts: Vec<(Role, String, Option<&str>, Option<&str>, bool)> = vec![
+    // (role, username, province scope, district scope, member of the first school)
+    type Account<'a> = (Role, String, Option<&'a str>, Option<&'a str>, bool);
+    let accounts: Vec<Account> = vec![
         (Role::PlatformAdmin, "admin".into(), None, None, false),
         (Role::Ministry, "ministry".into(), None, None, false),
         (Role::ProvinceOfficer, "officer.province".into(), Some(province.as_str()), None, false),

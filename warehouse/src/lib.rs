@@ -129,7 +129,7 @@ impl Warehouse {
             lake_url: lake,
             storage_options: HashMap::new(),
             limits: Limits::default(),
-            pseudonym: Arc::new(PseudonymUdf::new(key)),
+            pseudonym: Arc::new(PseudonymUdf::udf(key)),
             lake: OnceCell::new(),
             runtime: OnceCell::new(),
             listing: Mutex::new(None),

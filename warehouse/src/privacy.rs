@@ -217,7 +217,7 @@ pub(crate) struct PseudonymUdf {
 }
 
 impl PseudonymUdf {
-    pub(crate) fn new(key: Arc<[u8]>) -> ScalarUDF {
+    pub(crate) fn udf(key: Arc<[u8]>) -> ScalarUDF {
         ScalarUDF::new_from_impl(Self {
             key,
             signature: Signature::uniform(
