@@ -19,16 +19,8 @@ async fn main() {
     let teacher = app.token("teacher").await;
     let analyst = app.token("analyst").await;
     app.wait_for_snapshot(&analyst, &["attendance.daily_marks"]).await;
-    let classes: Vec<Value> =
-        app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
-    let class_id = classes[0]["id"].as_str().expect("class").to_string();
     let (term_start, _) = support::current_term(&app.owner).await;
-    let register: Value = app
-        .get(&teacher, &format!("/api/v1/classes/{class_id}/register?date={term_start}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let (class_id, register) = app.first_class_register(&teacher, term_start).await;
     let learner = register["learners"][0]["learner_id"].as_str().expect("learner").to_string();
     let pseudonym = oneclass_warehouse::pseudonym(PSEUDONYM_KEY.as_bytes(), &learner);
     let mut samples = Vec::with_capacity(TRIES);

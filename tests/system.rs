@@ -17,16 +17,8 @@ async fn attendance_mark_flows_to_lake_and_dashboard() {
     let teacher = app.token("teacher").await;
     let analyst = app.token("analyst").await;
 
-    let classes: Vec<Value> =
-        app.get(&teacher, "/api/v1/classes").await.json().await.expect("json");
-    let class_id = classes[0]["id"].as_str().expect("class id").to_string();
     let (term_start, _) = support::current_term(&app.owner).await;
-    let register: Value = app
-        .get(&teacher, &format!("/api/v1/classes/{class_id}/register?date={term_start}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let (class_id, register) = app.first_class_register(&teacher, term_start).await;
     let line = &register["learners"][0];
     let learner_id = line["learner_id"].as_str().expect("learner").to_string();
     let new_status = if line["status"] == "absent" { "present" } else { "absent" };
@@ -159,17 +151,7 @@ async fn teacher_sees_only_their_learners() {
 /// cannot write one.
 #[tokio::test]
 async fn row_level_security_scopes_the_app_role() {
-    let owner_url = support::fresh_database().await;
-    let owner = oneclass_core::db::pool(&owner_url, 2).await.expect("pool");
-    let params = oneclass_synth::SeedParams {
-        seed: 1,
-        schools_per_province: 1,
-        class_size: (3, 4),
-        academic_year: 2026,
-        as_of: support::current_term(&owner).await.0,
-        demo_password: "x".into(),
-    };
-    oneclass_synth::seed(&owner, &params).await.expect("seed");
+    let (owner_url, owner, _) = support::seeded_database(1, 1, (3, 4)).await;
     let schools: Vec<Uuid> =
         sqlx::query_scalar("SELECT id FROM platform.schools ORDER BY id LIMIT 2")
             .fetch_all(&owner)
@@ -472,26 +454,9 @@ async fn ingest_killed_mid_stream_converges() {
     use rand::{Rng, SeedableRng};
     use std::collections::BTreeSet;
 
-    let owner_url = support::fresh_database().await;
-    let owner = oneclass_core::db::pool(&owner_url, 4).await.expect("pool");
-    let params = oneclass_synth::SeedParams {
-        seed: 3,
-        schools_per_province: 1,
-        class_size: (4, 6),
-        academic_year: 2026,
-        as_of: support::current_term(&owner).await.0,
-        demo_password: "x".into(),
-    };
-    oneclass_synth::seed(&owner, &params).await.expect("seed");
+    let (owner_url, owner, _) = support::seeded_database(3, 1, (4, 6)).await;
     let lake = tempfile::Builder::new().prefix("oneclass-lake").tempdir().expect("tempdir");
-    let settings = oneclass::config::Settings {
-        database_url: owner_url.clone(),
-        passwords: support::passwords(),
-        jwt_secret: "x".into(),
-        pseudonym_key: PSEUDONYM_KEY.into(),
-        lake: url::Url::from_directory_path(lake.path()).expect("url"),
-        bind: "127.0.0.1:0".parse().expect("addr"),
-    };
+    let settings = support::settings(&owner_url, lake.path());
     let mut cfg = oneclass::app::ingest_config(&settings).expect("config");
     cfg.flush_interval = Duration::from_millis(100);
     let spawn_ingest = |cfg: oneclass_ingest::IngestConfig| {

@@ -67,6 +67,40 @@ pub async fn current_term(owner: &PgPool) -> (chrono::NaiveDate, chrono::NaiveDa
     .expect("a term has started")
 }
 
+/// A fresh database seeded small: `per_province` schools in each province, one day of
+/// attendance (the first day of the current term). Returns the owner URL, pool and seed summary.
+pub async fn seeded_database(
+    seed: u64,
+    per_province: usize,
+    class_size: (u32, u32),
+) -> (String, PgPool, oneclass_synth::SeedSummary) {
+    let owner_url = fresh_database().await;
+    let owner = db::pool(&owner_url, 4).await.expect("owner pool");
+    let (term_start, _) = current_term(&owner).await;
+    let params = oneclass_synth::SeedParams {
+        seed,
+        schools_per_province: per_province,
+        class_size,
+        academic_year: 2026,
+        as_of: term_start,
+        demo_password: DEMO_PASSWORD.into(),
+    };
+    let summary = oneclass_synth::seed(&owner, &params).await.expect("seed");
+    (owner_url, owner, summary)
+}
+
+/// Settings for a system on `owner_url` with its lake in `lake`, on any free port.
+pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
+    Settings {
+        database_url: owner_url.to_string(),
+        passwords: passwords(),
+        jwt_secret: "test-jwt-secret".into(),
+        pseudonym_key: PSEUDONYM_KEY.into(),
+        lake: url::Url::from_directory_path(lake).expect("lake url"),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -83,27 +117,9 @@ impl TestApp {
     /// A seeded system (one small school per province, one day of attendance: the first day of
     /// the current term) with API, dashboards and ingest running.
     pub async fn spawn() -> TestApp {
-        let owner_url = fresh_database().await;
-        let owner = db::pool(&owner_url, 4).await.expect("owner pool");
-        let (term_start, _) = current_term(&owner).await;
-        let params = oneclass_synth::SeedParams {
-            seed: 7,
-            schools_per_province: 2,
-            class_size: (5, 8),
-            academic_year: 2026,
-            as_of: term_start,
-            demo_password: DEMO_PASSWORD.into(),
-        };
-        let seed = oneclass_synth::seed(&owner, &params).await.expect("seed");
+        let (owner_url, owner, seed) = seeded_database(7, 2, (5, 8)).await;
         let lake_dir = tempfile::Builder::new().prefix("oneclass-lake").tempdir().expect("tempdir");
-        let settings = Settings {
-            database_url: owner_url.clone(),
-            passwords: passwords(),
-            jwt_secret: "test-jwt-secret".into(),
-            pseudonym_key: PSEUDONYM_KEY.into(),
-            lake: url::Url::from_directory_path(lake_dir.path()).expect("lake url"),
-            bind: "127.0.0.1:0".parse().expect("addr"),
-        };
+        let settings = settings(&owner_url, lake_dir.path());
         let app = Application::build(&settings, true).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let shutdown = CancellationToken::new();
@@ -197,6 +213,24 @@ impl TestApp {
             })
             .await;
         }
+    }
+
+    /// The first class a teacher sees and its register for `date`: (class id, register JSON).
+    pub async fn first_class_register(
+        &self,
+        token: &str,
+        date: chrono::NaiveDate,
+    ) -> (String, Value) {
+        let classes: Vec<Value> =
+            self.get(token, "/api/v1/classes").await.json().await.expect("classes");
+        let class_id = classes[0]["id"].as_str().expect("class id").to_string();
+        let register: Value = self
+            .get(token, &format!("/api/v1/classes/{class_id}/register?date={date}"))
+            .await
+            .json()
+            .await
+            .expect("register");
+        (class_id, register)
     }
 
     pub async fn stop(mut self) {
