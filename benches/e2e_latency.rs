@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{PSEUDONYM_KEY, TestApp, eventually};
 
 const TRIES: usize = 20;
