@@ -45,9 +45,13 @@ enum Command {
     Seed {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
-        /// Schools per province.
-        #[arg(long, default_value_t = 4)]
-        schools_per_province: usize,
+        /// Size of the synthetic country: district (2 schools a province), province (30) or
+        /// national (1,000). Without it, the demo's 4 schools a province.
+        #[arg(long)]
+        scale: Option<oneclass_synth::Scale>,
+        /// Schools per province; overrides the scale's.
+        #[arg(long)]
+        schools_per_province: Option<usize>,
     },
     /// Run one read-only SQL statement over the lake and print the result.
     Sql { sql: String },
@@ -113,15 +117,21 @@ async fn main() -> anyhow::Result<()> {
             println!("migrated");
             Ok(())
         }
-        Command::Seed { seed, schools_per_province } => {
+        Command::Seed { seed, scale, schools_per_province } => {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
             let pool = db::pool(&url, 4).await?;
             if oneclass_synth::is_seeded(&pool).await? {
                 anyhow::bail!("the database already has schools: seed only an empty database");
             }
-            let mut params = oneclass_synth::SeedParams::demo(chrono::Utc::now().date_naive());
+            let as_of = chrono::Utc::now().date_naive();
+            let mut params = match scale {
+                Some(scale) => oneclass_synth::params_for(scale, seed, as_of),
+                None => oneclass_synth::SeedParams::demo(as_of),
+            };
             params.seed = seed;
-            params.schools_per_province = schools_per_province;
+            if let Some(n) = schools_per_province {
+                params.schools_per_province = n;
+            }
             let s = oneclass_synth::seed(&pool, &params).await?;
             println!(
                 "seeded {} schools, {} learners, {} attendance marks",

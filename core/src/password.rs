@@ -9,8 +9,19 @@ pub struct HashError(String);
 
 pub fn hash(password: &str) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    hash_with(password, &salt)
+}
+
+/// A hash with a caller-chosen salt: only for synthetic accounts, whose data must be the same
+/// byte for byte for the same seed. Real accounts use `hash`.
+pub fn hash_with_salt(password: &str, salt: &[u8; 16]) -> Result<String, HashError> {
+    let salt = SaltString::encode_b64(salt).map_err(|e| HashError(e.to_string()))?;
+    hash_with(password, &salt)
+}
+
+fn hash_with(password: &str, salt: &SaltString) -> Result<String, HashError> {
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.as_bytes(), salt)
         .map(|h| h.to_string())
         .map_err(|e| HashError(e.to_string()))
 }

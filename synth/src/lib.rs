@@ -1,8 +1,15 @@
 //! A synthetic Zimbabwe for the demo and the tests: schools in every province, classes, learners
-//! with plausible names, sexes and ages, enrolments, demo accounts, and a term of daily
-//! attendance. Deterministic: the same parameters give byte-identical tables.
+//! with plausible names, sexes and ages, enrolments, staff, district population, demo accounts,
+//! and a term of daily attendance. Deterministic: the same parameters give byte-identical tables.
+//! Rows are streamed to COPY in chunks, so memory stays bounded at national scale; everything is
+//! one transaction, so a seed is all or nothing.
 
 mod names;
+mod population;
+mod scale;
+mod workforce;
+
+pub use scale::{Scale, params_for};
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use oneclass_core::types::{Grade, Location, PROVINCES, Role, SchoolLevel};
@@ -70,13 +77,13 @@ pub async fn is_seeded(pool: &PgPool) -> Result<bool, SynthError> {
 }
 
 /// Ids that are UUIDv7-shaped (time-ordered for index locality) yet derived from the seed.
-struct Ids {
+pub(crate) struct Ids {
     rng: ChaCha8Rng,
     ms: u64,
 }
 
 impl Ids {
-    fn next(&mut self) -> Uuid {
+    pub(crate) fn next(&mut self) -> Uuid {
         let mut bytes = [0u8; 10];
         self.rng.fill_bytes(&mut bytes);
         self.ms += 1;
@@ -84,10 +91,12 @@ impl Ids {
     }
 }
 
-struct School {
-    id: Uuid,
+pub(crate) struct School {
+    pub(crate) id: Uuid,
     emis: String,
-    location: Location,
+    pub(crate) district: &'static str,
+    pub(crate) level: SchoolLevel,
+    pub(crate) location: Location,
     grades: Vec<Grade>,
 }
 
@@ -119,13 +128,55 @@ fn row(out: &mut String, values: &[Option<&str>]) {
     out.push('\n');
 }
 
+/// A COPY buffer. Stamped rows end with `created_at` and `updated_at` set to one fixed stamp,
+/// so that the same seed gives the same bytes whenever it runs; reference rows have no stamps.
+pub(crate) struct Rows {
+    data: String,
+    stamp: Option<String>,
+}
+
+impl Rows {
+    fn new(stamp: &str) -> Self {
+        Self { data: String::new(), stamp: Some(stamp.to_string()) }
+    }
+
+    /// Rows of a table without audit columns (reference data).
+    fn plain() -> Self {
+        Self { data: String::new(), stamp: None }
+    }
+
+    pub(crate) fn push(&mut self, values: &[Option<&str>]) {
+        let mut all = values.to_vec();
+        if let Some(stamp) = &self.stamp {
+            all.push(Some(stamp));
+            all.push(Some(stamp));
+        }
+        row(&mut self.data, &all);
+    }
+
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// Bytes buffered before a batch of COPY data is sent: memory stays bounded at any scale.
+const COPY_CHUNK_BYTES: usize = 4 << 20;
+
+/// COPY the buffered rows into `table (columns[, created_at, updated_at])` and empty the buffer.
+/// Several COPYs into one table within the transaction keep the seed all-or-nothing.
 async fn copy_in(
     conn: &mut sqlx::PgConnection,
-    statement: &str,
-    data: String,
+    table: &str,
+    columns: &str,
+    rows: &mut Rows,
 ) -> Result<(), SynthError> {
-    let mut copy = conn.copy_in_raw(statement).await?;
-    copy.send(data.into_bytes()).await?;
+    if rows.data.is_empty() {
+        return Ok(());
+    }
+    let stamps = if rows.stamp.is_some() { ", created_at, updated_at" } else { "" };
+    let statement = format!("COPY {table} ({columns}{stamps}) FROM STDIN");
+    let mut copy = conn.copy_in_raw(&statement).await?;
+    copy.send(std::mem::take(&mut rows.data).into_bytes()).await?;
     copy.finish().await?;
     Ok(())
 }
@@ -137,14 +188,87 @@ fn school_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// The COPY buffers of the rows that hang off schools, flushed together in foreign-key order.
+struct Batch {
+    classes: Rows,
+    learners: Rows,
+    enrolments: Rows,
+    marks: Rows,
+    staff: Rows,
+}
+
+impl Batch {
+    fn new(stamp: &str) -> Self {
+        Self {
+            classes: Rows::new(stamp),
+            learners: Rows::new(stamp),
+            enrolments: Rows::new(stamp),
+            marks: Rows::new(stamp),
+            staff: Rows::new(stamp),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.classes.len()
+            + self.learners.len()
+            + self.enrolments.len()
+            + self.marks.len()
+            + self.staff.len()
+    }
+
+    async fn flush(&mut self, conn: &mut sqlx::PgConnection) -> Result<(), SynthError> {
+        copy_in(
+            conn,
+            "academic.classes",
+            "id, school_id, academic_year, grade, name",
+            &mut self.classes,
+        )
+        .await?;
+        copy_in(
+            conn,
+            "sis.learners",
+            "id, school_id, learner_number, first_name, last_name, sex, date_of_birth, disability, is_ovc",
+            &mut self.learners,
+        )
+        .await?;
+        copy_in(
+            conn,
+            "sis.enrolments",
+            "id, school_id, learner_id, academic_year, grade, class_id, entry_type, start_date",
+            &mut self.enrolments,
+        )
+        .await?;
+        copy_in(
+            conn,
+            "attendance.daily_marks",
+            "id, school_id, learner_id, class_id, date, status",
+            &mut self.marks,
+        )
+        .await?;
+        copy_in(conn, "staff.staff", workforce::COLUMNS, &mut self.staff).await
+    }
+}
+
+/// Everything the per-school generation reads and advances.
+struct Generator<'a> {
+    p: &'a SeedParams,
+    rng: ChaCha8Rng,
+    ids: Ids,
+    /// Staff draw from their own streams so that adding them left every other table unchanged.
+    staff_rng: ChaCha8Rng,
+    staff_ids: Ids,
+    days: Vec<NaiveDate>,
+    year_start: NaiveDate,
+    year_s: String,
+    enrol_start: String,
+    census: population::Census,
+    learners: usize,
+    marks: usize,
+    first_school_classes: Vec<Uuid>,
+}
+
 /// Seeds everything in one transaction: all or nothing.
 pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthError> {
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    let mut ids = Ids {
-        rng: ChaCha8Rng::seed_from_u64(p.seed ^ 0x05ee_d1d5),
-        // 2026-01-01T00:00:00Z: seeded ids sort before anything created at run time.
-        ms: 1_767_225_600_000,
-    };
     let mut tx = pool.begin().await?;
     let conn = tx.acquire().await?;
 
@@ -157,24 +281,83 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
     let year_start = terms.first().map(|t| t.1).ok_or(SynthError::NoTerm(p.academic_year))?;
     let term =
         terms.iter().rev().find(|t| t.1 <= p.as_of).ok_or(SynthError::NoTerm(p.academic_year))?;
-    let days = school_days(term.1, p.as_of.min(term.2));
+    // Every seeded row is stamped with the start of the academic year, never the clock.
+    let stamp = format!("{}-01-01 00:00:00+00", p.academic_year);
+    let mut g = Generator {
+        p,
+        rng: ChaCha8Rng::seed_from_u64(p.seed),
+        ids: Ids {
+            rng: ChaCha8Rng::seed_from_u64(p.seed ^ 0x05ee_d1d5),
+            // 2026-01-01T00:00:00Z: seeded ids sort before anything created at run time.
+            ms: 1_767_225_600_000,
+        },
+        staff_rng: ChaCha8Rng::seed_from_u64(p.seed ^ 0x57af_f000),
+        // Half a year of milliseconds later than learners' ids: the two streams never meet.
+        staff_ids: Ids {
+            rng: ChaCha8Rng::seed_from_u64(p.seed ^ 0x57af_f1d5),
+            ms: 1_767_225_600_000 + 15_768_000_000,
+        },
+        days: school_days(term.1, p.as_of.min(term.2)),
+        year_start,
+        year_s: p.academic_year.to_string(),
+        enrol_start: year_start.to_string(),
+        census: population::Census::default(),
+        learners: 0,
+        marks: 0,
+        first_school_classes: Vec::new(),
+    };
 
-    // Schools, classes, learners, enrolments.
-    let mut schools = Vec::new();
-    let mut schools_copy = String::new();
-    for (pi, province) in PROVINCES.iter().enumerate() {
-        let districts = names::districts(province);
-        for si in 0..p.schools_per_province {
-            let (district, urban) = districts[si % districts.len()];
-            let location =
-                if urban || rng.gen_bool(0.25) { Location::Urban } else { Location::Rural };
-            let level = match si % 3 {
-                0 | 2 => SchoolLevel::Primary,
-                _ => SchoolLevel::Secondary,
-            };
-            let grades: Vec<Grade> = match level {
-                SchoolLevel::Primary => {
-                    vec![
+    let schools = g.schools(&stamp, conn).await?;
+    let mut batch = Batch::new(&stamp);
+    for (school_index, school) in schools.iter().enumerate() {
+        let learners = g.school_rows(school_index, school, &mut batch);
+        workforce::staff_rows(
+            &mut g.staff_rng,
+            &mut g.staff_ids,
+            school,
+            learners,
+            g.year_start,
+            &mut batch.staff,
+        );
+        if batch.len() >= COPY_CHUNK_BYTES {
+            batch.flush(conn).await?;
+        }
+    }
+    batch.flush(conn).await?;
+
+    let mut population = Rows::plain();
+    population::population_rows(&g.census, &schools, p, &mut population);
+    copy_in(conn, "ref.population", population::COLUMNS, &mut population).await?;
+
+    let logins = seed_users(conn, &mut g.ids, p, &stamp, &schools, &g.first_school_classes).await?;
+    tx.commit().await?;
+    Ok(SeedSummary { schools: schools.len(), learners: g.learners, marks: g.marks, logins })
+}
+
+impl Generator<'_> {
+    /// The school register, copied at once (a few hundred bytes a school).
+    async fn schools(
+        &mut self,
+        stamp: &str,
+        conn: &mut sqlx::PgConnection,
+    ) -> Result<Vec<School>, SynthError> {
+        let mut schools = Vec::new();
+        let mut schools_copy = Rows::new(stamp);
+        for (pi, province) in PROVINCES.iter().enumerate() {
+            let districts = names::districts(province);
+            for si in 0..self.p.schools_per_province {
+                let (district, urban) = districts[si % districts.len()];
+                let location = if urban || self.rng.gen_bool(0.25) {
+                    Location::Urban
+                } else {
+                    Location::Rural
+                };
+                let level = match si % 3 {
+                    0 | 2 => SchoolLevel::Primary,
+                    _ => SchoolLevel::Secondary,
+                };
+                let grades: Vec<Grade> = match level {
+                    SchoolLevel::Primary => vec![
                         Grade::G1,
                         Grade::G2,
                         Grade::G3,
@@ -182,19 +365,16 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
                         Grade::G5,
                         Grade::G6,
                         Grade::G7,
-                    ]
-                }
-                _ => vec![Grade::F1, Grade::F2, Grade::F3, Grade::F4],
-            };
-            let place = names::pick(&mut rng, names::PLACES);
-            let kind = if level == SchoolLevel::Primary { "Primary" } else { "High" };
-            let name = format!("{place} {kind} School");
-            let emis = format!("{:02}{:04}", pi + 1, 1000 + si);
-            let ownership = if location == Location::Urban { "government" } else { "council" };
-            let id = ids.next();
-            row(
-                &mut schools_copy,
-                &[
+                    ],
+                    _ => vec![Grade::F1, Grade::F2, Grade::F3, Grade::F4],
+                };
+                let place = names::pick(&mut self.rng, names::PLACES);
+                let kind = if level == SchoolLevel::Primary { "Primary" } else { "High" };
+                let name = format!("{place} {kind} School");
+                let emis = format!("{:02}{:04}", pi + 1, 1000 + si);
+                let ownership = if location == Location::Urban { "government" } else { "council" };
+                let id = self.ids.next();
+                schools_copy.push(&[
                     Some(&id.to_string()),
                     Some(&emis),
                     Some(&name),
@@ -203,170 +383,146 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, SynthErr
                     Some(level.as_str()),
                     Some(ownership),
                     Some(location.as_str()),
-                ],
-            );
-            schools.push(School { id, emis, location, grades });
+                ]);
+                schools.push(School { id, emis, district, level, location, grades });
+            }
         }
+        copy_in(
+            conn,
+            "platform.schools",
+            "id, emis_code, name, province, district, level, ownership, location",
+            &mut schools_copy,
+        )
+        .await?;
+        Ok(schools)
     }
-    copy_in(
-        conn,
-        "COPY platform.schools (id, emis_code, name, province, district, level, ownership, location) FROM STDIN",
-        schools_copy,
-    )
-    .await?;
 
-    let mut classes_copy = String::new();
-    let mut learners_copy = String::new();
-    let mut enrol_copy = String::new();
-    let mut marks_copy = String::new();
-    let mut learner_count = 0usize;
-    let mut mark_count = 0usize;
-    let mut first_school_classes = Vec::new();
-    let year_s = p.academic_year.to_string();
-    let enrol_start = year_start.to_string();
-    for (school_index, school) in schools.iter().enumerate() {
+    /// One school's classes, learners, enrolments and marks; returns its learner count.
+    fn school_rows(&mut self, school_index: usize, school: &School, batch: &mut Batch) -> u32 {
         let mut seq = 0u32;
         for (gi, grade) in school.grades.iter().enumerate() {
-            let class_id = ids.next();
+            let class_id = self.ids.next();
             let class_name =
                 format!("{} {}", grade.as_str(), names::CLASS_NAMES[gi % names::CLASS_NAMES.len()]);
-            row(
-                &mut classes_copy,
-                &[
-                    Some(&class_id.to_string()),
-                    Some(&school.id.to_string()),
-                    Some(&year_s),
-                    Some(grade.as_str()),
-                    Some(&class_name),
-                ],
-            );
+            batch.classes.push(&[
+                Some(&class_id.to_string()),
+                Some(&school.id.to_string()),
+                Some(&self.year_s),
+                Some(grade.as_str()),
+                Some(&class_name),
+            ]);
             if school_index == 0 {
-                first_school_classes.push(class_id);
+                self.first_school_classes.push(class_id);
             }
-            let size = rng.gen_range(p.class_size.0..=p.class_size.1);
+            let size = self.rng.gen_range(self.p.class_size.0..=self.p.class_size.1);
             for _ in 0..size {
                 seq += 1;
-                let learner_id = ids.next();
-                let sex = if rng.gen_bool(0.5) { "F" } else { "M" };
-                let first = names::first_name(&mut rng, sex);
-                let last = names::pick(&mut rng, names::SURNAMES);
-                let over_age = match (school.location, rng.gen_range(0..100)) {
-                    (Location::Rural, 0..=4) => 2,
-                    (Location::Rural, 5..=24) => 1,
-                    (Location::Urban, 0..=7) => 1,
-                    _ => 0,
-                };
-                let age = grade.official_age() as i32 + over_age;
-                let birth_year = p.academic_year - age - 1;
-                let dob = NaiveDate::from_yo_opt(birth_year, rng.gen_range(2..=365))
-                    .unwrap_or(NaiveDate::MIN);
-                let disability = if rng.gen_bool(0.02) {
-                    Some(names::pick(&mut rng, &["visual", "hearing", "physical", "learning"]))
-                } else {
-                    None
-                };
-                let ovc = if rng.gen_bool(0.12) { "t" } else { "f" };
-                let number = format!("{}-{seq:05}", school.emis);
-                row(
-                    &mut learners_copy,
-                    &[
-                        Some(&learner_id.to_string()),
-                        Some(&school.id.to_string()),
-                        Some(&number),
-                        Some(first),
-                        Some(last),
-                        Some(sex),
-                        Some(&dob.to_string()),
-                        disability,
-                        Some(ovc),
-                    ],
-                );
-                let repeat_p = if school.location == Location::Rural { 0.07 } else { 0.03 };
-                let entry = if matches!(grade, Grade::G1 | Grade::F1) {
-                    "new"
-                } else if rng.gen_bool(repeat_p) {
-                    "repeater"
-                } else {
-                    "promoted"
-                };
-                row(
-                    &mut enrol_copy,
-                    &[
-                        Some(&ids.next().to_string()),
-                        Some(&school.id.to_string()),
-                        Some(&learner_id.to_string()),
-                        Some(&year_s),
-                        Some(grade.as_str()),
-                        Some(&class_id.to_string()),
-                        Some(entry),
-                        Some(&enrol_start),
-                    ],
-                );
-                learner_count += 1;
-                // A few chronic absentees; rural schools a little more absence.
-                let base = if school.location == Location::Rural { 0.08 } else { 0.05 };
-                let p_absent = if rng.gen_bool(0.08) { rng.gen_range(0.15..0.35) } else { base };
-                for day in &days {
-                    let r: f64 = rng.r#gen();
-                    let status = if r < p_absent {
-                        "absent"
-                    } else if r < p_absent + 0.03 {
-                        "late"
-                    } else if r < p_absent + 0.04 {
-                        "excused"
-                    } else {
-                        "present"
-                    };
-                    row(
-                        &mut marks_copy,
-                        &[
-                            Some(&ids.next().to_string()),
-                            Some(&school.id.to_string()),
-                            Some(&learner_id.to_string()),
-                            Some(&class_id.to_string()),
-                            Some(&day.to_string()),
-                            Some(status),
-                        ],
-                    );
-                    mark_count += 1;
-                }
+                self.learner_rows(school, *grade, class_id, seq, batch);
             }
         }
+        seq
     }
-    copy_in(
-        conn,
-        "COPY academic.classes (id, school_id, academic_year, grade, name) FROM STDIN",
-        classes_copy,
-    )
-    .await?;
-    copy_in(
-        conn,
-        "COPY sis.learners (id, school_id, learner_number, first_name, last_name, sex, date_of_birth, disability, is_ovc) FROM STDIN",
-        learners_copy,
-    )
-    .await?;
-    copy_in(
-        conn,
-        "COPY sis.enrolments (id, school_id, learner_id, academic_year, grade, class_id, entry_type, start_date) FROM STDIN",
-        enrol_copy,
-    )
-    .await?;
-    copy_in(
-        conn,
-        "COPY attendance.daily_marks (id, school_id, learner_id, class_id, date, status) FROM STDIN",
-        marks_copy,
-    )
-    .await?;
 
-    let logins = seed_users(conn, &mut ids, p, &schools, &first_school_classes).await?;
-    tx.commit().await?;
-    Ok(SeedSummary { schools: schools.len(), learners: learner_count, marks: mark_count, logins })
+    fn learner_rows(
+        &mut self,
+        school: &School,
+        grade: Grade,
+        class_id: Uuid,
+        seq: u32,
+        batch: &mut Batch,
+    ) {
+        let rng = &mut self.rng;
+        let learner_id = self.ids.next();
+        let sex = if rng.gen_bool(0.5) { "F" } else { "M" };
+        let first = names::first_name(rng, sex);
+        let last = names::pick(rng, names::SURNAMES);
+        let over_age = match (school.location, rng.gen_range(0..100)) {
+            (Location::Rural, 0..=4) => 2,
+            (Location::Rural, 5..=24) => 1,
+            (Location::Urban, 0..=7) => 1,
+            _ => 0,
+        };
+        // Completed years on 1 January of the academic year: born in the year before
+        // `year - age`, on any day but 1 January.
+        let age = grade.official_age() as i32 + over_age;
+        let birth_year = self.p.academic_year - age - 1;
+        let dob =
+            NaiveDate::from_yo_opt(birth_year, rng.gen_range(2..=365)).unwrap_or(NaiveDate::MIN);
+        self.census.add(school.district, age, sex);
+        let disability = if rng.gen_bool(0.02) {
+            Some(names::pick(rng, &["visual", "hearing", "physical", "learning"]))
+        } else {
+            None
+        };
+        let ovc = if rng.gen_bool(0.12) { "t" } else { "f" };
+        let number = format!("{}-{seq:05}", school.emis);
+        batch.learners.push(&[
+            Some(&learner_id.to_string()),
+            Some(&school.id.to_string()),
+            Some(&number),
+            Some(first),
+            Some(last),
+            Some(sex),
+            Some(&dob.to_string()),
+            disability,
+            Some(ovc),
+        ]);
+        let repeat_p = if school.location == Location::Rural { 0.07 } else { 0.03 };
+        let entry = if matches!(grade, Grade::G1 | Grade::F1) {
+            "new"
+        } else if rng.gen_bool(repeat_p) {
+            "repeater"
+        } else {
+            "promoted"
+        };
+        batch.enrolments.push(&[
+            Some(&self.ids.next().to_string()),
+            Some(&school.id.to_string()),
+            Some(&learner_id.to_string()),
+            Some(&self.year_s),
+            Some(grade.as_str()),
+            Some(&class_id.to_string()),
+            Some(entry),
+            Some(&self.enrol_start),
+        ]);
+        self.learners += 1;
+        self.mark_rows(school, learner_id, class_id, batch);
+    }
+
+    /// A term of daily marks: a few chronic absentees, rural schools a little more absence.
+    fn mark_rows(&mut self, school: &School, learner_id: Uuid, class_id: Uuid, batch: &mut Batch) {
+        let rng = &mut self.rng;
+        let base = if school.location == Location::Rural { 0.08 } else { 0.05 };
+        let p_absent = if rng.gen_bool(0.08) { rng.gen_range(0.15..0.35) } else { base };
+        for day in &self.days {
+            let r: f64 = rng.r#gen();
+            let status = if r < p_absent {
+                "absent"
+            } else if r < p_absent + 0.03 {
+                "late"
+            } else if r < p_absent + 0.04 {
+                "excused"
+            } else {
+                "present"
+            };
+            batch.marks.push(&[
+                Some(&self.ids.next().to_string()),
+                Some(&school.id.to_string()),
+                Some(&learner_id.to_string()),
+                Some(&class_id.to_string()),
+                Some(&day.to_string()),
+                Some(status),
+            ]);
+            self.marks += 1;
+        }
+    }
 }
 
 async fn seed_users(
     conn: &mut sqlx::PgConnection,
     ids: &mut Ids,
     p: &SeedParams,
+    stamp: &str,
     schools: &[School],
     first_school_classes: &[Uuid],
 ) -> Result<Vec<DemoLogin>, SynthError> {
@@ -396,14 +552,18 @@ async fn seed_users(
         (Role::Teacher, format!("teacher.{tag}"), None, None, true),
         (Role::Bursar, format!("bursar.{tag}"), None, None, true),
     ];
-    // One hash for all demo accounts: argon2 is slow by design, and they share a password.
-    let hash = oneclass_core::password::hash(&p.demo_password)?;
+    // One hash for all demo accounts: argon2 is slow by design, and they share a password. Its
+    // salt comes from the seed so that the same seed gives the same rows.
+    let mut salt = [0u8; 16];
+    ids.rng.fill_bytes(&mut salt);
+    let hash = oneclass_core::password::hash_with_salt(&p.demo_password, &salt)?;
     let mut logins = Vec::new();
     for (role, username, prov, dist, member) in accounts {
         let user_id = ids.next();
         sqlx::query(
-            "INSERT INTO platform.users (id, username, password_hash, role, display_name, province, district)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO platform.users (id, username, password_hash, role, display_name, province,
+                 district, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $8::timestamptz)",
         )
         .bind(user_id)
         .bind(&username)
@@ -412,23 +572,31 @@ async fn seed_users(
         .bind(names::display_name(role))
         .bind(prov)
         .bind(dist)
+        .bind(stamp)
         .execute(&mut *conn)
         .await?;
         if member {
-            sqlx::query("INSERT INTO platform.memberships (user_id, school_id) VALUES ($1, $2)")
-                .bind(user_id)
-                .bind(school.id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "INSERT INTO platform.memberships (user_id, school_id, created_at)
+                 VALUES ($1, $2, $3::timestamptz)",
+            )
+            .bind(user_id)
+            .bind(school.id)
+            .bind(stamp)
+            .execute(&mut *conn)
+            .await?;
         }
         if role == Role::Teacher {
             for class_id in first_school_classes.iter().take(2) {
                 sqlx::query(
-                    "INSERT INTO academic.class_teachers (class_id, user_id, school_id) VALUES ($1, $2, $3)",
+                    "INSERT INTO academic.class_teachers (class_id, user_id, school_id, created_at,
+                         updated_at)
+                     VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz)",
                 )
                 .bind(class_id)
                 .bind(user_id)
                 .bind(school.id)
+                .bind(stamp)
                 .execute(&mut *conn)
                 .await?;
             }
