@@ -683,3 +683,106 @@ async fn cli_migrate_seed_and_sql() {
         run(&["sql", "DROP TABLE silver.platform.schools"], &[("ONECLASS_LAKE", &lake_path)]);
     assert!(!ok && err.to_lowercase().contains("drop"), "a write is refused: {err}");
 }
+
+/// Staff pages: the sign-in form sets a secure session cookie; the teacher's classes and the
+/// register are plain HTML forms; saving the form writes the marks (and refuses bad input).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_pages_sign_in_and_mark_a_register() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resp = client.get(format!("{}/app/", app.base)).send().await.expect("get");
+    assert_eq!(resp.status(), 303, "signed out: to the sign-in form");
+    assert_eq!(resp.headers()["location"], "/app/login");
+    let form = client.get(format!("{}/app/login", app.base)).send().await.expect("get");
+    assert!(
+        form.text().await.expect("html").contains("<form method=\"post\" action=\"/app/login\">")
+    );
+
+    let wrong = client
+        .post(format!("{}/app/login", app.base))
+        .form(&[("username", app.username("teacher").as_str()), ("password", "nope")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), 401);
+    let resp = client
+        .post(format!("{}/app/login", app.base))
+        .form(&[
+            ("username", app.username("teacher").as_str()),
+            ("password", support::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let cookie = resp.headers()["set-cookie"].to_str().expect("cookie").to_string();
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    let session = cookie.split(';').next().expect("pair").to_string();
+
+    let classes = client
+        .get(format!("{}/app/", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(classes.status(), 200);
+    let html = classes.text().await.expect("html");
+    let class_id = html
+        .split("/app/classes/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a class link")
+        .to_string();
+    let (term_start, _) = support::current_term(&app.owner).await;
+    let page = client
+        .get(format!("{}/app/classes/{class_id}/register?date={term_start}", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    let learner = html
+        .split("name=\"m.")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("learner")
+        .to_string();
+
+    let resp = client
+        .post(format!("{}/app/classes/{class_id}/register", app.base))
+        .header("cookie", &session)
+        .form(&[
+            ("date", term_start.to_string()),
+            (format!("m.{learner}").as_str(), "late".to_string()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM attendance.daily_marks WHERE learner_id = $1::uuid AND date = $2",
+    )
+    .bind(&learner)
+    .bind(term_start)
+    .fetch_one(&app.owner)
+    .await
+    .expect("mark");
+    assert_eq!(status, "late");
+
+    let resp = client
+        .post(format!("{}/app/classes/{class_id}/register", app.base))
+        .header("cookie", &session)
+        .form(&[("date", "2999-01-01"), (format!("m.{learner}").as_str(), "absent")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 422, "a future day is refused");
+    assert!(resp.text().await.expect("html").contains("must not be in the future"));
+    app.stop().await;
+}

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod learners;
 pub mod ops;
+pub mod pages;
 pub mod pagination;
 pub mod register;
 pub mod schools;
@@ -105,7 +106,8 @@ pub fn router(pool: PgPool, jwt: JwtKeys, warehouse: Arc<oneclass_warehouse::War
         metrics: ops::metrics_handle(),
         openapi: Arc::new(openapi),
     };
-    api.route("/api/v1/openapi.json", get(ops::openapi_json))
+    api.merge(pages::router())
+        .route("/api/v1/openapi.json", get(ops::openapi_json))
         .route("/api/docs", get(ops::docs))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

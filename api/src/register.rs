@@ -46,8 +46,17 @@ async fn list_classes(
     user: AuthUser,
     Query(q): Query<ClassQuery>,
 ) -> ApiResult<Json<Vec<Class>>> {
+    Ok(Json(visible_classes(&state, &user, q.academic_year).await?))
+}
+
+/// The classes a user may see: a teacher's own, or every class of their schools.
+pub async fn visible_classes(
+    state: &AppState,
+    user: &AuthUser,
+    academic_year: Option<i32>,
+) -> ApiResult<Vec<Class>> {
     user.require(&[Role::Teacher, Role::SchoolHead, Role::Deputy, Role::Registrar])?;
-    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let mut tx = begin_scoped(&state.pool, user).await?;
     let rows: Vec<Class> = sqlx::query_as(
         "SELECT c.id, c.school_id, c.academic_year, c.grade, c.name FROM academic.classes c
          WHERE ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM academic.class_teachers ct
@@ -56,11 +65,11 @@ async fn list_classes(
          ORDER BY c.academic_year DESC, c.grade, c.name LIMIT 1000",
     )
     .bind(user.teacher_id())
-    .bind(q.academic_year)
+    .bind(academic_year)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(rows))
+    Ok(rows)
 }
 
 /// The class if the user may mark it: in their schools (RLS) and, for a teacher, taught by them.
@@ -115,10 +124,20 @@ async fn get_register(
     Path(class_id): Path<Uuid>,
     Query(q): Query<RegisterQuery>,
 ) -> ApiResult<Json<Register>> {
-    user.require(MARKERS)?;
     let date = q.date.unwrap_or_else(|| Utc::now().date_naive());
-    let mut tx = begin_scoped(&state.pool, &user).await?;
-    let class = visible_class(&mut tx, &user, class_id).await?;
+    Ok(Json(load_register(&state, &user, class_id, date).await?))
+}
+
+/// A class's register for a day, if the user may mark that class (else 404 or 403).
+pub async fn load_register(
+    state: &AppState,
+    user: &AuthUser,
+    class_id: Uuid,
+    date: NaiveDate,
+) -> ApiResult<Register> {
+    user.require(MARKERS)?;
+    let mut tx = begin_scoped(&state.pool, user).await?;
+    let class = visible_class(&mut tx, user, class_id).await?;
     let learners: Vec<RegisterLine> = sqlx::query_as(
         "SELECT l.id AS learner_id, l.learner_number, l.first_name, l.last_name, m.status
          FROM sis.enrolments e
@@ -132,7 +151,7 @@ async fn get_register(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(Register { class_id, date, learners }))
+    Ok(Register { class_id, date, learners })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -192,9 +211,21 @@ async fn save_register(
     Path(class_id): Path<Uuid>,
     ValidJson(body): ValidJson<RegisterMarks>,
 ) -> ApiResult<Json<RegisterSaved>> {
+    let saved = save_marks(&state, &user, class_id, &body).await?;
+    Ok(Json(RegisterSaved { class_id, date: body.date, saved }))
+}
+
+/// Writes a validated register in one transaction: every learner must be enrolled in the class,
+/// or nothing is written. Returns the number of marks added or changed.
+pub async fn save_marks(
+    state: &AppState,
+    user: &AuthUser,
+    class_id: Uuid,
+    body: &RegisterMarks,
+) -> ApiResult<u64> {
     user.require(MARKERS)?;
-    let mut tx = begin_scoped(&state.pool, &user).await?;
-    let class = visible_class(&mut tx, &user, class_id).await?;
+    let mut tx = begin_scoped(&state.pool, user).await?;
+    let class = visible_class(&mut tx, user, class_id).await?;
     let enrolled: HashSet<Uuid> = sqlx::query_scalar(
         "SELECT learner_id FROM sis.enrolments WHERE class_id = $1 AND end_date IS NULL",
     )
@@ -237,5 +268,5 @@ async fn save_register(
     .rows_affected();
     tx.commit().await?;
     metrics::counter!("oneclass_attendance_marks_saved_total").increment(saved);
-    Ok(Json(RegisterSaved { class_id, date: body.date, saved }))
+    Ok(saved)
 }
