@@ -568,18 +568,7 @@ async fn ingest_killed_mid_stream_converges() {
 /// a term, every enrolment's class has its grade.
 #[tokio::test]
 async fn seeding_is_deterministic_and_sane() {
-    const TABLES: &[&str] = &[
-        "platform.schools",
-        "platform.users",
-        "platform.memberships",
-        "academic.classes",
-        "academic.class_teachers",
-        "sis.learners",
-        "sis.enrolments",
-        "attendance.daily_marks",
-        "staff.staff",
-        "ref.population",
-    ];
+    use oneclass_synth::SEEDED_TABLES as TABLES;
     async fn hashes(owner: &sqlx::PgPool) -> Vec<String> {
         let mut out = Vec::new();
         for table in TABLES {

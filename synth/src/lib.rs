@@ -71,6 +71,20 @@ pub struct SeedSummary {
     pub logins: Vec<DemoLogin>,
 }
 
+/// Every table the seed writes, parents before children.
+pub const SEEDED_TABLES: &[&str] = &[
+    "platform.schools",
+    "platform.users",
+    "platform.memberships",
+    "academic.classes",
+    "academic.class_teachers",
+    "sis.learners",
+    "sis.enrolments",
+    "attendance.daily_marks",
+    "staff.staff",
+    "ref.population",
+];
+
 /// True when the database already holds seeded schools (the demo reuses its data).
 pub async fn is_seeded(pool: &PgPool) -> Result<bool, SynthError> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM platform.schools)").fetch_one(pool).await?)

@@ -7,18 +7,7 @@ use oneclass_core::db::{self, RolePasswords};
 use oneclass_synth::SeedParams;
 use sqlx::postgres::PgPool;
 
-const TABLES: &[&str] = &[
-    "platform.schools",
-    "platform.users",
-    "platform.memberships",
-    "academic.classes",
-    "academic.class_teachers",
-    "sis.learners",
-    "sis.enrolments",
-    "attendance.daily_marks",
-    "staff.staff",
-    "ref.population",
-];
+use oneclass_synth::SEEDED_TABLES as TABLES;
 
 fn params() -> SeedParams {
     SeedParams {
