@@ -2,5 +2,6 @@
 //! Tests drive the system through these, exactly as the binary does.
 
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod demo;

@@ -55,6 +55,24 @@ enum Command {
     },
     /// Run one read-only SQL statement over the lake and print the result.
     Sql { sql: String },
+    /// Run a benchmark in a private throwaway cluster: prints a table, appends JSON lines under
+    /// bench/results/ (run from the repository root).
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Bulk load: the synthetic seed's rows/s beside psql \copy of the same marks.
+    Load {
+        /// district or province (national is 33 times province: not measured yet).
+        #[arg(long, default_value = "district")]
+        scale: oneclass_synth::Scale,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 fn init_tracing() {
@@ -138,6 +156,9 @@ async fn main() -> anyhow::Result<()> {
                 s.schools, s.learners, s.marks
             );
             Ok(())
+        }
+        Command::Bench { which: BenchCommand::Load { scale, seed } } => {
+            oneclass::bench::load(oneclass::bench::LoadOptions { scale, seed }).await
         }
         Command::Sql { sql } => {
             let lake = std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into());
