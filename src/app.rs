@@ -74,7 +74,8 @@ impl Application {
         let ingest_task =
             self.ingest.map(|cfg| tokio::spawn(supervise_ingest(cfg, shutdown.clone())));
         let stop = shutdown.clone();
-        axum::serve(self.listener, self.router)
+        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
             .context("serving HTTP")?;
@@ -108,6 +109,27 @@ pub async fn wait_for_lake(settings: &Settings, timeout: Duration) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// `oneclass reconcile`: PostgreSQL (read as the CDC role) against silver, table by table.
+/// Run it while ingest is caught up or stopped: changes in flight show up as differences.
+pub async fn reconcile(settings: &Settings) -> anyhow::Result<Vec<oneclass_ingest::TableReport>> {
+    let cfg = ingest_config(settings)?;
+    oneclass_ingest::reconcile(&cfg.source, &cfg.lake, &cfg.publication)
+        .await
+        .context("reconciling PostgreSQL with silver")
+}
+
+/// The reconcile report as printed, and an error naming how many tables differ, if any do.
+pub fn reconcile_outcome(reports: &[oneclass_ingest::TableReport]) -> (String, anyhow::Result<()>) {
+    let text = oneclass_ingest::format_reports(reports);
+    let differ = reports.iter().filter(|r| !r.is_clean()).count();
+    let result = match differ {
+        0 => Ok(()),
+        1 => Err(anyhow::anyhow!("1 table differs")),
+        n => Err(anyhow::anyhow!("{n} tables differ")),
+    };
+    (text, result)
 }
 
 /// Runs ingest, restarting it after a failure: it resumes exactly once from what the lake has.

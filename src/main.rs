@@ -39,6 +39,9 @@ enum Command {
     },
     /// Change data capture into the lake, until stopped.
     Ingest,
+    /// Compare PostgreSQL with silver, table by table (row counts and a hash of every row);
+    /// print the differences and fail when any table differs. Same settings as `ingest`.
+    Reconcile,
     /// Apply database migrations (needs DATABASE_URL, ONECLASS_APP_PASSWORD, ONECLASS_CDC_PASSWORD).
     Migrate,
     /// Seed synthetic data into an empty database (needs DATABASE_URL).
@@ -128,6 +131,16 @@ async fn main() -> anyhow::Result<()> {
             });
             supervise_ingest(ingest_config(&settings)?, shutdown).await;
             Ok(())
+        }
+        Command::Reconcile => {
+            let settings = Settings::from_env()?;
+            let reports = oneclass::app::reconcile(&settings).await?;
+            let (text, outcome) = oneclass::app::reconcile_outcome(&reports);
+            print!("{text}");
+            if outcome.is_ok() {
+                println!("\nall {} tables match", reports.len());
+            }
+            outcome
         }
         Command::Migrate => {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;

@@ -144,6 +144,13 @@ async fn teacher_sees_only_their_learners() {
         page["items"].as_array().expect("items").iter().filter_map(|l| l["id"].as_str()).collect();
     assert!(ids.contains(&own.to_string().as_str()));
     assert!(!ids.contains(&other.to_string().as_str()));
+    let listed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit.events WHERE action = 'list' AND entity = 'sis.learners'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("audit");
+    assert_eq!(listed, ids.len() as i64, "every learner on the list is audited");
     app.stop().await;
 }
 
@@ -328,6 +335,24 @@ async fn sign_in_lockout_openapi_and_operations() {
     }
     let resp = login(head.clone(), "oneclass-demo").await;
     assert_eq!(resp.status(), 429, "locked after five failures, even with the right password");
+
+    // Oversized credentials are refused before any hashing.
+    let long = app
+        .client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"username": "u".repeat(65), "password": "p".repeat(300)}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(long.status(), 422);
+    let problem: Value = long.json().await.expect("json");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, vec!["username", "password"]);
 
     let resp = login(app.username("registrar"), "oneclass-demo").await;
     assert_eq!(resp.status(), 200);
@@ -774,4 +799,132 @@ async fn staff_pages_sign_in_and_mark_a_register() {
     assert_eq!(resp.status(), 422, "a future day is refused");
     assert!(resp.text().await.expect("html").contains("must not be in the future"));
     app.stop().await;
+}
+
+/// `oneclass reconcile`: after ingest has caught up every published table is clean; a mark
+/// updated, one deleted and one inserted behind ingest's back show up as exactly one different,
+/// one extra and one missing key of `attendance.daily_marks` (library and binary alike); once
+/// ingest runs again, everything is clean again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_finds_changes_made_behind_ingests_back() {
+    use std::process::Command;
+    let (owner_url, owner, _) = support::seeded_database(13, 1, (4, 6)).await;
+    let lake = tempfile::Builder::new().prefix("oneclass-lake").tempdir().expect("tempdir");
+    let settings = support::settings(&owner_url, lake.path());
+    let mut cfg = oneclass::app::ingest_config(&settings).expect("config");
+    cfg.flush_interval = Duration::from_millis(100);
+    let spawn_ingest = |cfg: oneclass_ingest::IngestConfig| {
+        let token = tokio_util::sync::CancellationToken::new();
+        (tokio::spawn(oneclass::app::supervise_ingest(cfg, token.clone())), token)
+    };
+    let all_clean = || async {
+        let reports = oneclass::app::reconcile(&settings).await.ok()?;
+        reports.iter().all(|r| r.is_clean()).then_some(reports)
+    };
+
+    let (task, token) = spawn_ingest(cfg.clone());
+    oneclass::app::wait_for_lake(&settings, Duration::from_secs(120)).await.expect("lake");
+    eventually(Duration::from_secs(60), "silver to catch up", all_clean).await;
+    token.cancel();
+    let _ = task.await;
+    let reports = oneclass::app::reconcile(&settings).await.expect("reconcile");
+    let published: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'oneclass_lake'",
+    )
+    .fetch_one(&owner)
+    .await
+    .expect("publication");
+    assert_eq!(reports.len() as i64, published, "one report a published table");
+    assert!(reports.iter().all(|r| r.is_clean()), "{reports:#?}");
+    let (text, outcome) = oneclass::app::reconcile_outcome(&reports);
+    assert!(outcome.is_ok(), "{text}");
+
+    // Behind ingest's back: one mark changed, one deleted, one added.
+    let ids: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM attendance.daily_marks ORDER BY id LIMIT 3")
+            .fetch_all(&owner)
+            .await
+            .expect("marks");
+    let (changed, deleted, template) = (ids[0], ids[1], ids[2]);
+    sqlx::query(
+        "UPDATE attendance.daily_marks SET status = CASE status WHEN 'absent' THEN 'present' ELSE 'absent' END
+         WHERE id = $1",
+    )
+    .bind(changed)
+    .execute(&owner)
+    .await
+    .expect("update");
+    sqlx::query("DELETE FROM attendance.daily_marks WHERE id = $1")
+        .bind(deleted)
+        .execute(&owner)
+        .await
+        .expect("delete");
+    let added = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO attendance.daily_marks (id, school_id, learner_id, class_id, date, status)
+         SELECT $1, school_id, learner_id, class_id, date + 1, 'present'
+         FROM attendance.daily_marks WHERE id = $2",
+    )
+    .bind(added)
+    .bind(template)
+    .execute(&owner)
+    .await
+    .expect("insert");
+
+    let reports = oneclass::app::reconcile(&settings).await.expect("reconcile");
+    let marks = reports
+        .iter()
+        .find(|r| r.table == "attendance.daily_marks")
+        .expect("a report for the marks");
+    let pg_marks: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks")
+        .fetch_one(&owner)
+        .await
+        .expect("count");
+    assert!(marks.in_silver);
+    assert_eq!(marks.pg_rows as i64, pg_marks);
+    assert_eq!(marks.silver_rows, marks.pg_rows, "one deleted, one added: same count");
+    assert_eq!(
+        (marks.different, marks.extra_in_silver, marks.missing_in_silver),
+        (1, 1, 1),
+        "{marks:#?}"
+    );
+    assert_eq!(marks.different_examples, vec![changed.to_string()]);
+    assert_eq!(marks.extra_examples, vec![deleted.to_string()]);
+    assert_eq!(marks.missing_examples, vec![added.to_string()]);
+    assert!(!marks.is_clean());
+    let others: Vec<_> = reports.iter().filter(|r| r.table != "attendance.daily_marks").collect();
+    assert!(others.iter().all(|r| r.is_clean()), "{others:#?}");
+
+    // The binary says the same, and fails.
+    let lake_path = lake.path().to_string_lossy().into_owned();
+    let out = Command::new(env!("CARGO_BIN_EXE_oneclass"))
+        .arg("reconcile")
+        .env("DATABASE_URL", &owner_url)
+        .env("ONECLASS_APP_PASSWORD", support::APP_PASSWORD)
+        .env("ONECLASS_CDC_PASSWORD", support::CDC_PASSWORD)
+        .env("ONECLASS_JWT_SECRET", "test-jwt-secret")
+        .env("ONECLASS_PSEUDONYM_KEY", PSEUDONYM_KEY)
+        .env("ONECLASS_LAKE", &lake_path)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run oneclass reconcile");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "differences fail the command: {stdout}{stderr}");
+    assert!(
+        stdout.contains("| table | postgres | silver | missing | extra | different |"),
+        "{stdout}"
+    );
+    let row = format!("| attendance.daily_marks | {pg_marks} | {pg_marks} | 1 | 1 | 1 |");
+    assert!(stdout.contains(&row), "{stdout}");
+    for key in [changed, deleted, added] {
+        assert!(stdout.contains(&key.to_string()), "example key {key} printed: {stdout}");
+    }
+    assert!(stderr.contains("1 table differs"), "{stderr}");
+
+    // Ingest carries the changes over; everything is clean again.
+    let (task, token) = spawn_ingest(cfg.clone());
+    eventually(Duration::from_secs(60), "silver to take the changes", all_clean).await;
+    token.cancel();
+    let _ = task.await;
 }

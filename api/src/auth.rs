@@ -23,6 +23,10 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{ValidJson, Validate};
 
 const MAX_FAILED_LOGINS: i32 = 5;
+/// Longer inputs are refused before any work: they are never real credentials, and hashing or
+/// remembering them is how a login endpoint is made to exhaust memory and CPU.
+pub const MAX_USERNAME_CHARS: usize = 64;
+pub const MAX_PASSWORD_BYTES: usize = 256;
 const LOCKOUT_MINUTES: i64 = 15;
 pub const SESSION_COOKIE: &str = "oneclass_session";
 
@@ -171,11 +175,11 @@ pub struct LoginRequest {
 impl Validate for LoginRequest {
     fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if self.username.trim().is_empty() {
-            errors.push(FieldError::new("username", "must not be empty"));
+        if self.username.trim().is_empty() || self.username.chars().count() > MAX_USERNAME_CHARS {
+            errors.push(FieldError::new("username", "must be 1 to 64 characters"));
         }
-        if self.password.is_empty() {
-            errors.push(FieldError::new("password", "must not be empty"));
+        if self.password.is_empty() || self.password.len() > MAX_PASSWORD_BYTES {
+            errors.push(FieldError::new("password", "must be 1 to 256 bytes"));
         }
         errors
     }
@@ -199,12 +203,33 @@ struct UserRow {
     locked: bool,
 }
 
-/// Checks a username and password; on success returns the user with their schools.
-pub async fn authenticate(state: &AppState, username: &str, password: &str) -> ApiResult<AuthUser> {
+/// Checks a username and password; on success returns the user with their schools. `client`
+/// is the caller's address: attempts are limited per address and per username, so neither one
+/// password tried on many accounts nor many passwords on one account go fast.
+pub async fn authenticate(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    username: &str,
+    password: &str,
+) -> ApiResult<AuthUser> {
     let username = username.trim();
-    if !state.login_limiter.allow(username) {
+    if username.is_empty()
+        || username.chars().count() > MAX_USERNAME_CHARS
+        || password.len() > MAX_PASSWORD_BYTES
+    {
+        return Err(ApiError::Unauthorized("wrong username or password"));
+    }
+    // A school's staff often share one address (one router, one NAT): its budget is larger.
+    let by_address = client.is_none_or(|ip| state.address_limiter.allow(&ip.to_string()));
+    if !by_address || !state.login_limiter.allow(username) {
         return Err(ApiError::TooManyRequests);
     }
+    // Argon2 is deliberately expensive: at most a few run at once, whoever asks.
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing semaphore: {e}")))?;
     let row: Option<UserRow> = sqlx::query_as(
         "SELECT id, password_hash, role, province, district,
                 coalesce(locked_until > now(), false) AS locked
@@ -230,10 +255,12 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> A
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ok {
         sqlx::query(
-            "UPDATE platform.users SET failed_logins = failed_logins + 1,
-                    locked_until = CASE WHEN failed_logins + 1 >= $2
-                                        THEN now() + make_interval(mins => $3) END,
-                    updated_at = now()
+            "UPDATE platform.users
+             SET failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
+                 locked_until = CASE WHEN locked_until <= now() THEN NULL
+                                     WHEN failed_logins + 1 >= $2
+                                     THEN now() + make_interval(mins => $3) END,
+                 updated_at = now()
              WHERE id = $1",
         )
         .bind(row.id)
@@ -267,15 +294,33 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> A
               (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     ValidJson(req): ValidJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let user = authenticate(&state, &req.username, &req.password).await?;
+    let user = authenticate(&state, client.0, &req.username, &req.password).await?;
     let token = issue(&state.jwt, &user)?;
     Ok(Json(LoginResponse {
         access_token: token,
         token_type: "Bearer",
         expires_in: state.jwt.ttl.as_secs(),
     }))
+}
+
+/// The caller's address when the server was started with connect info (tests driving the
+/// router directly have none).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|ci| ci.0.ip()),
+        ))
+    }
 }
 
 /// A fixed-window limiter keyed by a string (a username or an address): enough to blunt
@@ -296,6 +341,10 @@ impl RateLimiter {
         let Ok(mut hits) = self.hits.lock() else { return true };
         if hits.len() > 100_000 {
             hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+            // Still full inside one window: a flood of distinct keys. Refuse rather than grow.
+            if hits.len() > 100_000 {
+                return false;
+            }
         }
         let entry = hits.entry(key.to_lowercase()).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {

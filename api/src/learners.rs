@@ -119,6 +119,7 @@ pub struct LearnerQuery {
 async fn list_learners(
     State(state): State<AppState>,
     user: AuthUser,
+    request_id: RequestId,
     Query(q): Query<LearnerQuery>,
 ) -> ApiResult<Json<Page<Learner>>> {
     user.require(READERS)?;
@@ -136,8 +137,25 @@ async fn list_learners(
     .bind(limit + 1)
     .fetch_all(&mut *tx)
     .await?;
+    let page = Page::from_rows(rows, limit, |l| l.id);
+    // A list is a read of every record on it: one audit row per learner shown.
+    let ids: Vec<Uuid> = page.items.iter().map(|_| Uuid::now_v7()).collect();
+    let learners: Vec<Uuid> = page.items.iter().map(|l| l.id).collect();
+    let schools: Vec<Uuid> = page.items.iter().map(|l| l.school_id).collect();
+    sqlx::query(
+        "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
+         SELECT id, $1, school_id, 'list', 'sis.learners', learner_id, $2
+         FROM UNNEST($3::uuid[], $4::uuid[], $5::uuid[]) AS t(id, school_id, learner_id)",
+    )
+    .bind(user.id)
+    .bind(&request_id.0)
+    .bind(&ids)
+    .bind(&schools)
+    .bind(&learners)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(Json(Page::from_rows(rows, limit, |l| l.id)))
+    Ok(Json(page))
 }
 
 /// One learner's record. Audited.

@@ -44,7 +44,12 @@ pub struct AppState {
     pub pool: PgPool,
     pub jwt: Arc<JwtKeys>,
     pub warehouse: Arc<oneclass_warehouse::Warehouse>,
+    /// Sign-in attempts per username.
     pub login_limiter: Arc<RateLimiter>,
+    /// Sign-in attempts per client address.
+    pub address_limiter: Arc<RateLimiter>,
+    /// Bounds concurrent argon2 verifications (CPU- and memory-heavy by design).
+    pub hashing: Arc<tokio::sync::Semaphore>,
     pub metrics: PrometheusHandle,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
 }
@@ -103,6 +108,8 @@ pub fn router(pool: PgPool, jwt: JwtKeys, warehouse: Arc<oneclass_warehouse::War
         jwt: Arc::new(jwt),
         warehouse,
         login_limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
+        address_limiter: Arc::new(RateLimiter::new(120, Duration::from_secs(60))),
+        hashing: Arc::new(tokio::sync::Semaphore::new(4)),
         metrics: ops::metrics_handle(),
         openapi: Arc::new(openapi),
     };

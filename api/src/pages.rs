@@ -92,8 +92,12 @@ fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-async fn login_submit(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    match auth::authenticate(&state, &form.username, &form.password).await {
+async fn login_submit(
+    State(state): State<AppState>,
+    client: auth::ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match auth::authenticate(&state, client.0, &form.username, &form.password).await {
         Ok(user) => match auth::issue(&state.jwt, &user) {
             Ok(token) => {
                 let mut resp = Redirect::to("/app/").into_response();

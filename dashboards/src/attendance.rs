@@ -19,6 +19,27 @@ use crate::results::Results;
 /// Public and area dashboards never show a group of fewer learners than this (ARCHITECTURE.md).
 pub const MIN_LEARNERS: i64 = 5;
 
+/// Which groups of one listing to hide: those under `MIN_LEARNERS` (primary suppression), and,
+/// when the listing's total is shown on the page above (`complementary`) and exactly one group is
+/// hidden, also the smallest visible one, so that the hidden figures cannot be recovered by
+/// subtracting the shown groups from that total. A group hidden here hides everything below it
+/// too (see `hidden_in_parent`), so drilling down cannot undo it.
+pub fn suppression(learners: &[i64], complementary: bool) -> Vec<bool> {
+    let mut hidden: Vec<bool> = learners.iter().map(|&n| n < MIN_LEARNERS).collect();
+    if complementary && hidden.iter().filter(|h| **h).count() == 1 {
+        let smallest_visible = learners
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !hidden[*i])
+            .min_by_key(|(_, n)| **n)
+            .map(|(i, _)| i);
+        if let Some(i) = smallest_visible {
+            hidden[i] = true;
+        }
+    }
+    hidden
+}
+
 /// Longest province or district name accepted; real ones are far shorter.
 const MAX_PARAM_CHARS: usize = 80;
 
@@ -48,6 +69,24 @@ impl Level {
             (Some(p), None) => Level::Province(p),
             (province, Some(district)) => Level::District { province, district },
         })
+    }
+
+    /// The listing this level's group appears in, and its code there.
+    fn parent(&self) -> Option<(Level, String)> {
+        match self {
+            Level::National => None,
+            Level::Province(p) => Some((Level::National, p.clone())),
+            Level::District { province: Some(p), district } => {
+                Some((Level::Province(p.clone()), district.clone()))
+            }
+            // Reached only by hand-made links; without a province there is no listing above.
+            Level::District { province: None, .. } => None,
+        }
+    }
+
+    /// The total of a listing at this level is shown on the page above, except nationally.
+    fn total_shown_above(&self) -> bool {
+        *self != Level::National
     }
 
     fn query_params(&self) -> Vec<ScalarValue> {
@@ -109,6 +148,35 @@ pub(crate) struct AttendancePage {
     any_suppressed: bool,
 }
 
+/// (group code, learners) of the listing at `level`.
+async fn group_counts(
+    warehouse: &Warehouse,
+    level: &Level,
+) -> Result<Vec<(String, i64)>, DashError> {
+    let batches = warehouse.named(ATTENDANCE_QUERY, level.query_params()).await?;
+    let groups = Results { query: ATTENDANCE_QUERY, batches: &batches };
+    let codes = groups.texts("group_code")?;
+    let learners = groups.ints("learners")?;
+    Ok(codes
+        .into_iter()
+        .zip(learners)
+        .map(|(c, n)| (c.unwrap_or_default(), n.unwrap_or(0)))
+        .collect())
+}
+
+/// True when this level's group is hidden in the listing above it (or that one is hidden in
+/// its own parent): then every figure below it is hidden as well.
+async fn hidden_in_parent(warehouse: &Warehouse, level: &Level) -> Result<bool, DashError> {
+    let Some((parent, code)) = level.parent() else { return Ok(false) };
+    if Box::pin(hidden_in_parent(warehouse, &parent)).await? {
+        return Ok(true);
+    }
+    let groups = group_counts(warehouse, &parent).await?;
+    let counts: Vec<i64> = groups.iter().map(|g| g.1).collect();
+    let hidden = suppression(&counts, parent.total_shown_above());
+    Ok(groups.iter().zip(hidden).any(|((c, _), h)| *c == code && h))
+}
+
 pub(crate) async fn page(
     State(warehouse): State<Arc<Warehouse>>,
     params: Result<Query<AttendanceParams>, QueryRejection>,
@@ -131,6 +199,12 @@ pub(crate) async fn page(
     let marks = groups.ints("marks")?;
     let rates = groups.floats("rate")?;
 
+    let counts: Vec<i64> = learners.iter().map(|l| l.unwrap_or(0)).collect();
+    let hidden = if hidden_in_parent(&warehouse, &level).await? {
+        vec![true; counts.len()]
+    } else {
+        suppression(&counts, level.total_shown_above())
+    };
     let mut rows = Vec::with_capacity(groups.num_rows());
     let mut bars = Vec::with_capacity(groups.num_rows());
     for i in 0..groups.num_rows() {
@@ -138,7 +212,7 @@ pub(crate) async fn page(
         let label = labels[i].clone().unwrap_or_else(|| code.clone());
         let learners = learners[i].unwrap_or(0);
         let rate = rates[i].unwrap_or(f64::NAN);
-        let suppressed = learners < MIN_LEARNERS;
+        let suppressed = hidden[i];
         let href = match &level {
             Level::National => Some(link(&[("province", &code)])),
             Level::Province(p) => Some(link(&[("province", p), ("district", &code)])),
@@ -147,7 +221,12 @@ pub(crate) async fn page(
         rows.push(GroupRow {
             label: label.clone(),
             href,
-            learners: if suppressed { t.suppressed.to_owned() } else { learners.to_string() },
+            // "<5" says the group itself is small; "–" that it is hidden to protect another.
+            learners: match (suppressed, learners < MIN_LEARNERS) {
+                (false, _) => learners.to_string(),
+                (true, true) => t.suppressed.to_owned(),
+                (true, false) => t.hidden.to_owned(),
+            },
             marks: match (suppressed, marks[i]) {
                 (false, Some(m)) => m.to_string(),
                 _ => t.hidden.to_owned(),
@@ -163,9 +242,8 @@ pub(crate) async fn page(
         Level::Province(p) => (p.clone(), t.district, t.by_district),
         Level::District { district, .. } => (district.clone(), t.school, t.by_school),
     };
-    let chart =
-        BarChart { title: chart_title, max: 100.0, unit: "%", suppressed_text: t.suppressed }
-            .render(&bars);
+    let chart = BarChart { title: chart_title, max: 100.0, unit: "%", suppressed_text: t.hidden }
+        .render(&bars);
 
     Ok(AttendancePage {
         t,
@@ -248,5 +326,21 @@ mod tests {
             link(&[("province", "Mashonaland East"), ("district", "Murehwa & Co")]),
             "attendance?province=Mashonaland+East&district=Murehwa+%26+Co"
         );
+    }
+}
+
+#[cfg(test)]
+mod suppression_tests {
+    use super::suppression;
+
+    #[test]
+    fn one_hidden_group_takes_the_smallest_visible_with_it() {
+        assert_eq!(suppression(&[3, 40, 12], true), vec![true, false, true]);
+        // Two or more hidden: their sum alone is recoverable, not each one.
+        assert_eq!(suppression(&[3, 40, 4], true), vec![true, false, true]);
+        assert_eq!(suppression(&[30, 40], true), vec![false, false]);
+        assert_eq!(suppression(&[3], true), vec![true]);
+        // Nationally no total is shown, so the small group alone is hidden.
+        assert_eq!(suppression(&[3, 40, 12], false), vec![true, false, false]);
     }
 }

@@ -61,7 +61,8 @@ pub static EN: Text = Text {
     no_term: "No school term has started yet.",
     no_marks: "No attendance has been marked this term in this area yet.",
     suppressed: "<5",
-    suppressed_note: "Groups with fewer than 5 learners are shown as <5 to protect their privacy.",
+    suppressed_note: "Groups with fewer than 5 learners are shown as <5 to protect their \
+        privacy; where a total would give them away, one more group is hidden (–).",
     hidden: "–",
     bad_request: "That address is not valid",
     server_error: "Something went wrong",

@@ -17,6 +17,7 @@ mod error;
 mod lsn;
 mod pgoutput;
 mod pipeline;
+mod reconcile;
 mod replication;
 mod snapshot;
 mod table;
@@ -33,6 +34,7 @@ pub use crate::lsn::Lsn;
 pub use crate::pipeline::{
     METRIC_CHANGES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN, METRIC_VALUE_ERRORS,
 };
+pub use crate::reconcile::{TableReport, format_reports, reconcile};
 pub use crate::table::{COMMIT_DATE, COMMIT_TS, LSN, OP, SEQ};
 
 /// The CDC role's connection. TCP only; authenticates with SCRAM-SHA-256, md5 or cleartext.
