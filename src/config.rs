@@ -62,7 +62,13 @@ impl Settings {
                 app: var("ONECLASS_APP_PASSWORD")?,
                 cdc: var("ONECLASS_CDC_PASSWORD")?,
             },
-            jwt_secret: var("ONECLASS_JWT_SECRET")?,
+            jwt_secret: {
+                let secret = var("ONECLASS_JWT_SECRET")?;
+                if secret.len() < 32 {
+                    bail!("ONECLASS_JWT_SECRET must be at least 32 characters");
+                }
+                secret
+            },
             pseudonym_key: var("ONECLASS_PSEUDONYM_KEY")?,
             lake: lake_url(&std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into()))?,
             bind: format!("{bind}:{port}")

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use std::os::unix::fs::OpenOptionsExt;
+
 use anyhow::Context;
 use oneclass_core::cluster::{ClusterOptions, PgCluster};
 use oneclass_core::db::{self, RolePasswords};
@@ -46,9 +48,17 @@ fn load_secrets(dir: &Path) -> anyhow::Result<DemoSecrets> {
         jwt_secret: random_secret(),
         pseudonym_key: random_secret(),
     };
+    // Created owner-only from the first byte, then renamed into place: never readable by
+    // others, never half-written.
     let tmp = dir.join("secrets.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&secrets)?)?;
-    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    std::io::Write::write_all(&mut file, &serde_json::to_vec_pretty(&secrets)?)?;
+    file.sync_all()?;
     std::fs::rename(&tmp, &path)?;
     Ok(secrets)
 }

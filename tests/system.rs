@@ -384,6 +384,17 @@ async fn sign_in_lockout_openapi_and_operations() {
     let health = app.client.get(format!("{}/healthz", app.base)).send().await.expect("get");
     assert_eq!(health.status(), 200);
     assert!(health.headers().contains_key("x-request-id"));
+    // A caller's id is kept when it looks like one, replaced when it does not.
+    for (sent, kept) in [("trace-42.a_b", true), ("<script>", false)] {
+        let resp = app
+            .client
+            .get(format!("{}/healthz", app.base))
+            .header("x-request-id", sent)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.headers()["x-request-id"] == sent, kept, "{sent}");
+    }
     let ready = app.client.get(format!("{}/readyz", app.base)).send().await.expect("get");
     assert_eq!(ready.status(), 200);
     let metrics = app
@@ -902,7 +913,7 @@ async fn reconcile_finds_changes_made_behind_ingests_back() {
         .env("DATABASE_URL", &owner_url)
         .env("ONECLASS_APP_PASSWORD", support::APP_PASSWORD)
         .env("ONECLASS_CDC_PASSWORD", support::CDC_PASSWORD)
-        .env("ONECLASS_JWT_SECRET", "test-jwt-secret")
+        .env("ONECLASS_JWT_SECRET", "test-jwt-secret-of-at-least-32-characters")
         .env("ONECLASS_PSEUDONYM_KEY", PSEUDONYM_KEY)
         .env("ONECLASS_LAKE", &lake_path)
         .env("RUST_LOG", "warn")

@@ -140,6 +140,22 @@ pub fn with_middleware(router: Router) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::map_request(drop_unusable_request_id))
+}
+
+/// A client's `x-request-id` is kept for tracing across services only when it looks like an
+/// id (it lands in logs and audit rows); anything else is replaced by a fresh one.
+async fn drop_unusable_request_id(mut req: Request) -> Request {
+    let usable = req.headers().get(REQUEST_ID).is_none_or(|v| {
+        v.len() <= 64
+            && v.as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    if !usable {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {

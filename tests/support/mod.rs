@@ -94,7 +94,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
     Settings {
         database_url: owner_url.to_string(),
         passwords: passwords(),
-        jwt_secret: "test-jwt-secret".into(),
+        jwt_secret: "test-jwt-secret-of-at-least-32-characters".into(),
         pseudonym_key: PSEUDONYM_KEY.into(),
         lake: url::Url::from_directory_path(lake).expect("lake url"),
         bind: "127.0.0.1:0".parse().expect("addr"),
