@@ -11,19 +11,10 @@ use oneclass_core::db::{self, RolePasswords};
 use rand::RngCore;
 use serde_json::json;
 
-/// Every table `oneclass_synth::seed` writes to.
-pub const SEEDED_TABLES: [&str; 10] = [
-    "platform.schools",
-    "academic.classes",
-    "sis.learners",
-    "sis.enrolments",
-    "attendance.daily_marks",
-    "staff.staff",
-    "ref.population",
-    "platform.users",
-    "platform.memberships",
-    "academic.class_teachers",
-];
+mod queries;
+pub use queries::{QueriesOptions, queries};
+
+use oneclass_synth::SEEDED_TABLES;
 
 const DATABASE: &str = "oneclass";
 const RESULTS: &str = "bench/results/load.jsonl";
@@ -60,6 +51,33 @@ pub struct RunFacts {
     pub postgres: String,
     /// Our code's build profile: an unoptimised build generates rows several times slower.
     pub profile: &'static str,
+}
+
+impl RunFacts {
+    /// The facts of this machine and build, for a run at `scale` against PostgreSQL `postgres`.
+    pub fn gather(scale: oneclass_synth::Scale, seed: u64, postgres: String) -> Self {
+        Self {
+            date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            scale: format!("{scale:?}").to_lowercase(),
+            seed,
+            nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            mem_total_kib: std::fs::read_to_string("/proc/meminfo")
+                .ok()
+                .and_then(|t| mem_total_kib(&t)),
+            postgres,
+            profile: if cfg!(debug_assertions) { "dev" } else { "release" },
+        }
+    }
+
+    /// The `machine` object of every JSON line.
+    pub fn machine_json(&self) -> serde_json::Value {
+        json!({
+            "nproc": self.nproc,
+            "mem_total_kib": self.mem_total_kib,
+            "postgres": self.postgres,
+            "profile": self.profile,
+        })
+    }
 }
 
 /// `1234567` → `1,234,567`.
@@ -104,12 +122,7 @@ pub fn json_line(facts: &RunFacts, m: &Measurement) -> serde_json::Value {
         "seconds": m.seconds,
         "rows_per_s": m.rows_per_second(),
         "ratio_to_psql_copy": m.ratio_to_peer,
-        "machine": {
-            "nproc": facts.nproc,
-            "mem_total_kib": facts.mem_total_kib,
-            "postgres": facts.postgres,
-            "profile": facts.profile,
-        },
+        "machine": facts.machine_json(),
     })
 }
 
@@ -122,7 +135,7 @@ pub fn mem_total_kib(meminfo: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// A folder removed when dropped; declared before the cluster so that the server is stopped
+/// A folder removed when dropped; dropped after the cluster so that the server is stopped
 /// before its data folder goes.
 struct ScratchDir(PathBuf);
 
@@ -192,38 +205,64 @@ async fn psql(cluster: &PgCluster, password: &str, command: &str) -> anyhow::Res
     Ok(seconds)
 }
 
+/// A private throwaway cluster under /tmp, with the `oneclass` database migrated.
+pub(crate) struct BenchCluster {
+    // Fields drop in order: the server stops before its scratch folder is removed.
+    cluster: PgCluster,
+    scratch: ScratchDir,
+    /// The owner role's password (for psql).
+    password: String,
+    /// The owner's URL of the `oneclass` database.
+    pub url: String,
+    pub passwords: RolePasswords,
+}
+
+impl BenchCluster {
+    pub(crate) async fn start() -> anyhow::Result<Self> {
+        let scratch = ScratchDir::create()?;
+        let password = random_secret();
+        let pgdata = scratch.0.join("pg");
+        let cluster = {
+            let password = password.clone();
+            // pg_ctl waits for the server: off the async threads.
+            tokio::task::spawn_blocking(move || {
+                PgCluster::start(&pgdata, &password, &ClusterOptions::default())
+            })
+            .await??
+        };
+        cluster.ensure_database(DATABASE).await?;
+        let url = cluster.url(DATABASE);
+        let passwords = RolePasswords { app: random_secret(), cdc: random_secret() };
+        db::migrate(&url, &passwords).await.context("migrating")?;
+        Ok(Self { cluster, scratch, password, url, passwords })
+    }
+
+    /// The scratch folder, for files of the run; removed with the cluster.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.scratch.0
+    }
+
+    /// Stops the server (here rather than in drop so that a failed shutdown is reported), then
+    /// removes the scratch folder.
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
+        let Self { mut cluster, scratch, .. } = self;
+        tokio::task::spawn_blocking(move || cluster.stop()).await??;
+        drop(scratch);
+        Ok(())
+    }
+}
+
+/// `SHOW server_version`.
+pub(crate) async fn server_version(pool: &sqlx::PgPool) -> anyhow::Result<String> {
+    Ok(sqlx::query_scalar("SHOW server_version").fetch_one(pool).await?)
+}
+
 /// `oneclass bench load`: our seeder's bulk load rate beside `psql \copy` of the biggest seeded
 /// table, in one private cluster.
 pub async fn load(opts: LoadOptions) -> anyhow::Result<()> {
-    let scratch = ScratchDir::create()?;
-    let password = random_secret();
-    let pgdata = scratch.0.join("pg");
-    let cluster = {
-        let (pgdata, password) = (pgdata.clone(), password.clone());
-        // pg_ctl waits for the server: off the async threads.
-        tokio::task::spawn_blocking(move || {
-            PgCluster::start(&pgdata, &password, &ClusterOptions::default())
-        })
-        .await??
-    };
-    cluster.ensure_database(DATABASE).await?;
-    let url = cluster.url(DATABASE);
-    let passwords = RolePasswords { app: random_secret(), cdc: random_secret() };
-    db::migrate(&url, &passwords).await.context("migrating")?;
-    let pool = db::pool(&url, 4).await?;
-
-    let postgres: String = sqlx::query_scalar("SHOW server_version").fetch_one(&pool).await?;
-    let facts = RunFacts {
-        date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        scale: format!("{:?}", opts.scale).to_lowercase(),
-        seed: opts.seed,
-        nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        mem_total_kib: std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|t| mem_total_kib(&t)),
-        postgres,
-        profile: if cfg!(debug_assertions) { "dev" } else { "release" },
-    };
+    let bench = BenchCluster::start().await?;
+    let pool = db::pool(&bench.url, 4).await?;
+    let facts = RunFacts::gather(opts.scale, opts.seed, server_version(&pool).await?);
 
     // Migrations may put reference rows in some of these tables: count what the seed adds.
     let before = count_rows(&pool).await?;
@@ -246,10 +285,15 @@ pub async fn load(opts: LoadOptions) -> anyhow::Result<()> {
     // same columns, checks and indexes. `LIKE` copies no foreign keys, so that twin skips the FK
     // checks our seed pays for; a second twin carries the table's foreign keys too (the parents
     // are all in this database), so the cost of the checks is measured, not guessed.
-    let export = scratch.0.join("daily_marks.copy");
+    let export = bench.dir().join("daily_marks.copy");
     let export_s = export.to_string_lossy();
     eprintln!("Exporting and reloading {} marks with psql \\copy …", thousands(marks));
-    psql(&cluster, &password, &format!("\\copy attendance.daily_marks TO '{export_s}'")).await?;
+    psql(
+        &bench.cluster,
+        &bench.password,
+        &format!("\\copy attendance.daily_marks TO '{export_s}'"),
+    )
+    .await?;
     let foreign_keys: Vec<String> = sqlx::query_scalar(
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint
           WHERE conrelid = 'attendance.daily_marks'::regclass AND contype = 'f' ORDER BY conname",
@@ -276,7 +320,8 @@ pub async fn load(opts: LoadOptions) -> anyhow::Result<()> {
         ),
     ] {
         let seconds =
-            psql(&cluster, &password, &format!("\\copy {table} FROM '{export_s}'")).await?;
+            psql(&bench.cluster, &bench.password, &format!("\\copy {table} FROM '{export_s}'"))
+                .await?;
         // Our constant, never input.
         let copied: i64 =
             sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&pool).await?;
@@ -314,17 +359,14 @@ pub async fn load(opts: LoadOptions) -> anyhow::Result<()> {
     for (table, n) in &per_table {
         println!("| {table} | {} |", thousands(*n));
     }
-    append_results(Path::new(RESULTS), &facts, &rows)?;
-    println!("\nAppended {} lines to {RESULTS}", rows.len());
-
-    // Stopped here rather than in drop so that a failed shutdown is reported.
-    let mut cluster = cluster;
-    tokio::task::spawn_blocking(move || cluster.stop()).await??;
-    drop(scratch);
-    Ok(())
+    let lines: Vec<serde_json::Value> = rows.iter().map(|m| json_line(&facts, m)).collect();
+    append_json_lines(Path::new(RESULTS), &lines)?;
+    println!("\nAppended {} lines to {RESULTS}", lines.len());
+    bench.stop().await
 }
 
-fn append_results(path: &Path, facts: &RunFacts, rows: &[Measurement]) -> anyhow::Result<()> {
+/// Appends one JSON document a line to `path`, creating it and its folder if need be.
+pub(crate) fn append_json_lines(path: &Path, lines: &[serde_json::Value]) -> anyhow::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -334,8 +376,8 @@ fn append_results(path: &Path, facts: &RunFacts, rows: &[Measurement]) -> anyhow
         .append(true)
         .open(path)
         .with_context(|| format!("opening {}", path.display()))?;
-    for m in rows {
-        writeln!(file, "{}", json_line(facts, m))?;
+    for line in lines {
+        writeln!(file, "{line}")?;
     }
     Ok(())
 }

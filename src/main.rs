@@ -76,6 +76,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Analytical queries (bench/queries/*.sql): DataFusion beside DuckDB and Polars over the
+    /// same Parquet files exported from silver, cold and hot (needs python3 with duckdb, polars).
+    Queries {
+        /// district or province.
+        #[arg(long, default_value = "district")]
+        scale: oneclass_synth::Scale,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 fn init_tracing() {
@@ -172,6 +181,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { which: BenchCommand::Load { scale, seed } } => {
             oneclass::bench::load(oneclass::bench::LoadOptions { scale, seed }).await
+        }
+        Command::Bench { which: BenchCommand::Queries { scale, seed } } => {
+            oneclass::bench::queries(oneclass::bench::QueriesOptions { scale, seed }).await
         }
         Command::Sql { sql } => {
             let lake = std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into());

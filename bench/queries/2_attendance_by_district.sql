@@ -1,0 +1,19 @@
+-- Attendance rate (present + late marks ÷ all marks × 100) by district, term 3 of 2026.
+WITH marks AS (
+  SELECT s.province, s.district, m.learner_id,
+         CASE WHEN m.status IN ('present', 'late') THEN 1 ELSE 0 END AS attended
+  FROM daily_marks m
+  JOIN schools s ON s.id = m.school_id
+  CROSS JOIN terms t
+  WHERE t.academic_year = 2026 AND t.term = 3
+    AND m.date BETWEEN t.start_date AND t.end_date
+)
+SELECT province,
+       district,
+       count(DISTINCT learner_id) AS learners,
+       count(*) AS marks,
+       sum(attended) AS present_or_late,
+       100.0 * CAST(sum(attended) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS rate
+FROM marks
+GROUP BY province, district
+ORDER BY province, district
