@@ -449,6 +449,7 @@ async fn demo_command_starts_survives_kill_and_stops() {
     };
 
     let (child, lines) = tokio::task::spawn_blocking(start.clone()).await.expect("join");
+    let mut first = StopOnDrop(Some(child));
     let dash = format!("http://127.0.0.1:{port}/dash/");
     assert!(lines.iter().any(|l| l.starts_with("API: http://")), "{lines:?}");
     assert!(lines.iter().any(|l| l == &format!("Dashboards: {dash}")), "{lines:?}");
@@ -465,21 +466,42 @@ async fn demo_command_starts_survives_kill_and_stops() {
     assert!(page.text().await.expect("html").contains("<svg"));
 
     // kill -9: PostgreSQL keeps running; the next start adopts it and reuses the data.
+    let mut child = first.0.take().expect("the first demo");
     let status = Command::new("kill").args(["-9", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
-    let mut child = child;
     let _ = child.wait();
-    let (mut child, lines) = tokio::task::spawn_blocking(start).await.expect("join");
+    let (child, lines) = tokio::task::spawn_blocking(start).await.expect("join");
+    let mut second = StopOnDrop(Some(child));
     assert!(lines.iter().any(|l| l.starts_with("login: teacher ")), "{lines:?}");
     let page = reqwest::get(format!("{dash}attendance")).await.expect("get");
     assert_eq!(page.status(), 200);
 
     // Ctrl-C: everything stops, PostgreSQL included.
+    let mut child = second.0.take().expect("the second demo");
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
     let status =
         tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
     assert!(status.success(), "clean exit: {status:?}");
     assert!(!data.join("pg").join("postmaster.pid").exists(), "PostgreSQL stopped");
+}
+
+/// Stops a demo process that a failing assertion left running: Ctrl-C first (which also stops
+/// its PostgreSQL), a kill after ten seconds.
+struct StopOnDrop(Option<std::process::Child>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let Some(mut child) = self.0.take() else { return };
+        let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        for _ in 0..100 {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 /// Acceptance 5: ingest killed (its task aborted mid-stream, connection dropped, no clean stop)
