@@ -770,13 +770,12 @@ async fn staff_pages_sign_in_and_mark_a_register() {
         assert!(cookie.contains(flag), "{cookie}");
     }
     let session = cookie.split(';').next().expect("pair").to_string();
+    let page_get = |path: String| {
+        let request = client.get(format!("{}{path}", app.base)).header("cookie", &session);
+        async move { request.send().await.expect("get") }
+    };
 
-    let classes = client
-        .get(format!("{}/app/", app.base))
-        .header("cookie", &session)
-        .send()
-        .await
-        .expect("get");
+    let classes = page_get("/app/".to_string()).await;
     assert_eq!(classes.status(), 200);
     let html = classes.text().await.expect("html");
     let class_id = html
@@ -786,12 +785,7 @@ async fn staff_pages_sign_in_and_mark_a_register() {
         .expect("a class link")
         .to_string();
     let (term_start, _) = support::current_term(&app.owner).await;
-    let page = client
-        .get(format!("{}/app/classes/{class_id}/register?date={term_start}", app.base))
-        .header("cookie", &session)
-        .send()
-        .await
-        .expect("get");
+    let page = page_get(format!("/app/classes/{class_id}/register?date={term_start}")).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
     let learner = html

@@ -403,9 +403,9 @@ mod tests {
         assert_eq!(notes.value(2), "tab\there");
     }
 
-    #[test]
-    fn rejects_misshapen_rows() {
-        let def = TableDef {
+    /// `s.t (id int8 primary key)`.
+    fn single_key_table() -> TableDef {
+        TableDef {
             table: TableName::new("s", "t"),
             columns: vec![ColumnDef {
                 name: "id".into(),
@@ -413,7 +413,12 @@ mod tests {
                 typmod: -1,
                 key: true,
             }],
-        };
+        }
+    }
+
+    #[test]
+    fn rejects_misshapen_rows() {
+        let def = single_key_table();
         let mut p = CopyTextParser::new(&def);
         assert!(p.feed(b"1\t2\n").is_err());
         let mut p = CopyTextParser::new(&def);
@@ -423,15 +428,7 @@ mod tests {
 
     #[test]
     fn takes_batches_midway() {
-        let def = TableDef {
-            table: TableName::new("s", "t"),
-            columns: vec![ColumnDef {
-                name: "id".into(),
-                type_oid: oid::INT8,
-                typmod: -1,
-                key: true,
-            }],
-        };
+        let def = single_key_table();
         let mut p = CopyTextParser::new(&def);
         p.feed(b"1\n2\n3").expect("feed");
         assert_eq!(p.buffered_rows(), 2);
@@ -445,15 +442,7 @@ mod tests {
 
     #[test]
     fn empty_table_gives_one_empty_batch() {
-        let def = TableDef {
-            table: TableName::new("s", "t"),
-            columns: vec![ColumnDef {
-                name: "id".into(),
-                type_oid: oid::INT8,
-                typmod: -1,
-                key: true,
-            }],
-        };
+        let def = single_key_table();
         let batches = CopyTextParser::new(&def).finish().expect("finish");
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].num_rows(), 0);
