@@ -3,12 +3,13 @@
 //! every commit carries so a restart knows exactly what is already applied.
 
 use std::collections::HashMap;
+use std::num::NonZeroU64;
 use std::sync::{Arc, Once};
 
 use deltalake::arrow::array::{Array, ArrayRef, RecordBatch};
 use deltalake::arrow::util::display::array_value_to_string;
 use deltalake::datafusion::common::{Column, ScalarValue, TableReference};
-use deltalake::datafusion::prelude::{Expr, SessionContext, lit};
+use deltalake::datafusion::prelude::{DataFrame, Expr, SessionContext, lit};
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::logstore::object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
@@ -17,7 +18,9 @@ use deltalake::logstore::{
     LogStore, LogStoreFactory, ObjectStoreFactory, ObjectStoreRef, StorageConfig, default_logstore,
     logstore_factories, object_store_factories,
 };
-use deltalake::operations::write::SchemaMode;
+use deltalake::operations::write::{SchemaMode, WriteBuilder};
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaResult, DeltaTable, DeltaTableError};
 use url::Url;
@@ -135,10 +138,40 @@ impl LakeTable {
         mode: SaveMode,
         version: Option<i64>,
     ) -> Result<(), IngestError> {
+        let builder = self.table.clone().write(batches);
+        self.finish_write(builder, mode, version).await
+    }
+
+    /// [`write`](Self::write) of whatever `source` produces, streamed: many Parquet files, one
+    /// commit. Row groups and files are kept small so that the writer's buffers stay small.
+    pub async fn write_df(
+        &mut self,
+        source: DataFrame,
+        mode: SaveMode,
+        version: Option<i64>,
+    ) -> Result<(), IngestError> {
+        // Executed in delta-rs's own session (its planner knows its custom nodes); the plan's
+        // scans carry their sources.
+        let (_state, plan) = source.into_parts();
+        let builder = self
+            .table
+            .clone()
+            .write(Vec::new())
+            .with_input_plan(plan)
+            .with_writer_properties(streaming_writer_properties())
+            .with_target_file_size(NonZeroU64::new(STREAMING_FILE_SIZE));
+        self.finish_write(builder, mode, version).await
+    }
+
+    async fn finish_write(
+        &mut self,
+        builder: WriteBuilder,
+        mode: SaveMode,
+        version: Option<i64>,
+    ) -> Result<(), IngestError> {
         let schema_mode =
             if mode == SaveMode::Overwrite { SchemaMode::Overwrite } else { SchemaMode::Merge };
-        let mut builder =
-            self.table.clone().write(batches).with_save_mode(mode).with_schema_mode(schema_mode);
+        let mut builder = builder.with_save_mode(mode).with_schema_mode(schema_mode);
         if self.partitioned {
             builder = builder.with_partition_columns([COMMIT_DATE]);
         }
@@ -156,7 +189,7 @@ impl LakeTable {
     /// (`d` deletes, anything else upserts) beside the silver columns.
     pub async fn merge(
         &mut self,
-        source: RecordBatch,
+        source: DataFrame,
         def: &TableDef,
         version: i64,
     ) -> Result<(), IngestError> {
@@ -176,12 +209,11 @@ impl LakeTable {
             .chain([LSN.to_string(), COMMIT_TS.to_string()])
             .collect();
         let is_delete = qualified("source", OP).eq(lit("d"));
-        let ctx = SessionContext::new();
-        let df = ctx.read_batch(source)?;
         let (table, _metrics) = self
             .table
             .clone()
-            .merge(df, predicate)
+            .merge(source, predicate)
+            .with_writer_properties(streaming_writer_properties())
             .with_source_alias("source")
             .with_target_alias("target")
             // New source columns are added to silver; `_op` is never set so it never is.
@@ -277,6 +309,18 @@ impl LakeTable {
 
 fn qualified(relation: &str, name: &str) -> Expr {
     Expr::Column(Column::new(Some(TableReference::bare(relation)), name))
+}
+
+/// Rows per Parquet row group and bytes per file when writing a streamed source: the writer
+/// holds a file's row groups in memory until the file is complete.
+const STREAMING_ROW_GROUP: usize = 64 * 1024;
+const STREAMING_FILE_SIZE: u64 = 32 << 20;
+
+fn streaming_writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(STREAMING_ROW_GROUP))
+        .build()
 }
 
 fn commit_properties(version: i64) -> CommitProperties {

@@ -20,10 +20,12 @@ mod pipeline;
 mod reconcile;
 mod replication;
 mod snapshot;
+mod spill;
 mod table;
 mod values;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -32,9 +34,11 @@ pub use crate::delta::{APP_ID, BRONZE, SILVER, lake_table_url};
 pub use crate::error::IngestError;
 pub use crate::lsn::Lsn;
 pub use crate::pipeline::{
-    METRIC_CHANGES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN, METRIC_VALUE_ERRORS,
+    METRIC_CHANGES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN, METRIC_SPILLED,
+    METRIC_VALUE_ERRORS,
 };
 pub use crate::reconcile::{TableReport, format_reports, reconcile};
+pub use crate::spill::{SpillStats, spill_stats};
 pub use crate::table::{COMMIT_DATE, COMMIT_TS, LSN, OP, SEQ};
 
 /// The CDC role's connection. TCP only; authenticates with SCRAM-SHA-256, md5 or cleartext.
@@ -95,6 +99,14 @@ pub struct IngestConfig {
     pub flush_interval: Duration,
     /// …or as soon as it holds this many changes (whole transactions only). Default 50 000.
     pub max_batch_changes: usize,
+    /// An open transaction holding more than this many changes in memory is spilled to disk
+    /// (and so is every later part of it). Default 100 000.
+    pub spill_rows: usize,
+    /// …or more than about this many bytes of decoded values. Default 64 MiB.
+    pub spill_bytes: usize,
+    /// Where spill files go (a folder per slot below it). Default: `<lake>/_ingest_spill` for a
+    /// `file://` lake, else `oneclass-ingest-spill` in the system temporary folder.
+    pub spill_dir: Option<PathBuf>,
 }
 
 impl IngestConfig {
@@ -106,7 +118,19 @@ impl IngestConfig {
             publication: oneclass_core::db::PUBLICATION.to_string(),
             flush_interval: Duration::from_millis(500),
             max_batch_changes: 50_000,
+            spill_rows: 100_000,
+            spill_bytes: 64 << 20,
+            spill_dir: None,
         }
+    }
+
+    /// The folder of this slot's spill files.
+    pub fn spill_root(&self) -> PathBuf {
+        let base = self.spill_dir.clone().unwrap_or_else(|| match self.lake.to_file_path() {
+            Ok(lake) if self.lake.scheme() == "file" => lake.join("_ingest_spill"),
+            _ => std::env::temp_dir().join("oneclass-ingest-spill"),
+        });
+        base.join(&self.slot)
     }
 
     fn validate(&self) -> Result<(), IngestError> {
@@ -122,6 +146,11 @@ impl IngestConfig {
         }
         if self.publication.is_empty() {
             return Err(IngestError::Config("publication name is empty".into()));
+        }
+        if self.spill_rows == 0 || self.spill_bytes == 0 {
+            return Err(IngestError::Config(
+                "spill_rows and spill_bytes must be at least 1".into(),
+            ));
         }
         if self.max_batch_changes == 0 {
             return Err(IngestError::Config("max_batch_changes must be at least 1".into()));

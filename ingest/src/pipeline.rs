@@ -3,6 +3,7 @@
 //! LSN as the Delta application transaction, and only then acknowledge to PostgreSQL.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,8 @@ use deltalake::arrow::array::{
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::util::display::array_value_to_string;
-use deltalake::datafusion::common::ScalarValue;
+use deltalake::datafusion::common::{Column, ScalarValue};
+use deltalake::datafusion::prelude::{Expr, SessionContext, lit};
 use deltalake::protocol::SaveMode;
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -26,6 +28,7 @@ use crate::lsn::Lsn;
 use crate::pgoutput::{self, Datum, PgOutput};
 use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
 use crate::snapshot::{self, CopyTextParser, PublishedTable, new_builders};
+use crate::spill::{self, TableSpill, TxnSpill};
 use crate::table::{OP, TableDef, TableName, commit_date};
 use crate::values::{ColumnBuilder, ColumnKind};
 
@@ -36,14 +39,17 @@ const STATUS_INTERVAL: Duration = Duration::from_secs(5);
 const SNAPSHOT_CHUNK_ROWS: usize = 250_000;
 /// How long a restart waits for the previous walsender to let go of the slot.
 const SLOT_BUSY_WAIT: Duration = Duration::from_secs(60);
+/// The least memory the collapse of a spilled table gets before its sort spills to disk.
+const MIN_SPILL_SORT_MEMORY: usize = 32 << 20;
 
 pub const METRIC_LAST_APPLIED_LSN: &str = "oneclass_ingest_last_applied_lsn";
 pub const METRIC_LAG_SECONDS: &str = "oneclass_ingest_lag_seconds";
 pub const METRIC_CHANGES: &str = "oneclass_ingest_changes_total";
 pub const METRIC_VALUE_ERRORS: &str = "oneclass_ingest_value_errors_total";
+pub const METRIC_SPILLED: &str = "oneclass_ingest_spilled_changes_total";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(crate) enum Op {
     Insert,
     Update,
     Delete,
@@ -57,10 +63,14 @@ impl Op {
             Op::Delete => "d",
         }
     }
+
+    pub(crate) fn is_delete(self) -> bool {
+        self == Op::Delete
+    }
 }
 
 #[derive(Debug)]
-enum ChangeKind {
+pub(crate) enum ChangeKind {
     /// For a delete, `values` holds the key columns and nulls elsewhere. `old_key` is set
     /// when an update changed the key (the server then sends the old key too).
     Row {
@@ -72,20 +82,49 @@ enum ChangeKind {
 }
 
 #[derive(Debug)]
-struct Change {
+pub(crate) struct Change {
     /// The table's shape when the change was decoded (a Relation message may change it later).
-    def: Arc<TableDef>,
-    lsn: i64,
-    seq: i64,
+    pub(crate) def: Arc<TableDef>,
+    pub(crate) lsn: i64,
+    pub(crate) seq: i64,
     /// Unix microseconds.
-    commit_ts: i64,
-    kind: ChangeKind,
+    pub(crate) commit_ts: i64,
+    pub(crate) kind: ChangeKind,
+}
+
+impl Change {
+    /// A rough count of the bytes this change holds in memory, for the spill budget.
+    fn footprint(&self) -> usize {
+        let datum = |d: &Datum| {
+            size_of::<Datum>()
+                + match d {
+                    Datum::Text(t) => t.capacity(),
+                    Datum::Binary(b) => b.len(),
+                    Datum::Null | Datum::Unchanged => 0,
+                }
+        };
+        let values = match &self.kind {
+            ChangeKind::Row { values, old_key, .. } => {
+                values.iter().map(datum).sum::<usize>()
+                    + old_key.iter().flatten().map(datum).sum::<usize>()
+            }
+            ChangeKind::Truncate => 0,
+        };
+        size_of::<Change>() + values
+    }
 }
 
 struct OpenTxn {
     lsn: i64,
     commit_ts: i64,
+    /// Changes in memory (since the last spill).
     changes: Vec<Change>,
+    /// Their footprint.
+    bytes: usize,
+    /// `_seq` of the next change.
+    next_seq: i64,
+    /// Set once the transaction went over the spill budget.
+    spill: Option<TxnSpill>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +155,10 @@ pub(crate) struct Pipeline {
     tables: HashMap<TableName, Layers>,
     relations: HashMap<u32, Arc<TableDef>>,
     txn: Option<OpenTxn>,
+    /// A spilled transaction whose Commit arrived: applied on its own, after the batch.
+    spilled: Option<(OpenTxn, Committed)>,
+    /// `<spill_dir>/<slot>`.
+    spill_root: PathBuf,
     batch: Batch,
     /// End of the WAL the server has sent us.
     received: Lsn,
@@ -127,6 +170,7 @@ pub(crate) struct Pipeline {
 
 impl Pipeline {
     pub(crate) fn new(cfg: IngestConfig, lake: Lake, shutdown: CancellationToken) -> Self {
+        let spill_root = cfg.spill_root();
         Self {
             cfg,
             lake,
@@ -134,6 +178,8 @@ impl Pipeline {
             tables: HashMap::new(),
             relations: HashMap::new(),
             txn: None,
+            spilled: None,
+            spill_root,
             batch: Batch::default(),
             received: Lsn(0),
             acked: Lsn(0),
@@ -154,6 +200,8 @@ impl Pipeline {
     /// Slot, lake tables and snapshots; returns a connection in streaming mode, or None when
     /// shutdown was requested meanwhile.
     async fn prepare(&mut self) -> Result<Option<ReplicationConnection>, IngestError> {
+        // A transaction spilled by an earlier process was never acknowledged: it comes again.
+        spill::clear(&self.spill_root)?;
         let mut catalog = snapshot::connect(&self.cfg.source).await?;
         let published = snapshot::published_tables(&mut catalog, &self.cfg.publication).await?;
         if published.is_empty() {
@@ -366,6 +414,16 @@ impl Pipeline {
                     ReplicationMessage::XLogData { wal_end, data, .. } => {
                         self.received = self.received.max(wal_end);
                         self.on_message(pgoutput::decode(data)?)?;
+                        if self.txn.as_ref().is_some_and(|t| {
+                            t.changes.len() >= self.cfg.spill_rows || t.bytes >= self.cfg.spill_bytes
+                        }) {
+                            self.spill_txn().await?;
+                        }
+                        if let Some((txn, committed)) = self.spilled.take() {
+                            // Earlier whole transactions first: the slot moves in commit order.
+                            self.flush(repl).await?;
+                            self.apply_spilled(repl, txn, committed).await?;
+                        }
                     }
                     ReplicationMessage::Keepalive { wal_end, reply_requested } => {
                         self.received = self.received.max(wal_end);
@@ -418,6 +476,9 @@ impl Pipeline {
                     lsn: final_lsn.as_i64(),
                     commit_ts: commit_ts.saturating_add(PG_EPOCH_OFFSET_MICROS),
                     changes: Vec::new(),
+                    bytes: 0,
+                    next_seq: 0,
+                    spill: None,
                 });
             }
             PgOutput::Relation(rel) => {
@@ -479,8 +540,11 @@ impl Pipeline {
             .as_mut()
             .ok_or_else(|| IngestError::Protocol("change outside a transaction".into()))?;
         let kind = kind(&def);
-        let seq = i64::try_from(txn.changes.len()).unwrap_or(i64::MAX);
-        txn.changes.push(Change { def, lsn: txn.lsn, seq, commit_ts: txn.commit_ts, kind });
+        let seq = txn.next_seq;
+        txn.next_seq += 1;
+        let change = Change { def, lsn: txn.lsn, seq, commit_ts: txn.commit_ts, kind };
+        txn.bytes += change.footprint();
+        txn.changes.push(change);
         Ok(())
     }
 
@@ -488,6 +552,10 @@ impl Pipeline {
     fn commit(&mut self, committed: Committed) -> Result<(), IngestError> {
         let txn =
             self.txn.take().ok_or_else(|| IngestError::Protocol("Commit without Begin".into()))?;
+        if txn.spill.is_some() {
+            self.spilled = Some((txn, committed));
+            return Ok(());
+        }
         let lsn = committed.commit_lsn.as_i64();
         for mut change in txn.changes {
             change.lsn = lsn;
@@ -517,8 +585,10 @@ impl Pipeline {
         let started = Instant::now();
         let version = last.commit_lsn.as_i64();
         let mut applied = 0usize;
+        let (received, acked) = (self.received, self.acked);
         for (table, changes) in batch.tables {
-            applied += self.apply_table(&table, changes, version).await?;
+            let apply = self.apply_table(&table, changes, version);
+            applied += keep_alive(repl, received, acked, apply).await?;
         }
         self.acked = self.acked.max(last.end_lsn);
         self.send_status(repl).await?;
@@ -538,21 +608,9 @@ impl Pipeline {
         mut changes: Vec<Change>,
         version: i64,
     ) -> Result<usize, IngestError> {
-        let Some(def) = changes.last().map(|c| c.def.clone()) else {
+        let Some(def) = remap_to_newest(&mut changes) else {
             return Ok(0);
         };
-        // Rows decoded before a schema change are laid out by column name onto the newest shape.
-        for c in &mut changes {
-            if !Arc::ptr_eq(&c.def, &def) && *c.def != *def {
-                if let ChangeKind::Row { values, old_key, .. } = &mut c.kind {
-                    *values = remap(values, &c.def, &def);
-                    if let Some(old) = old_key {
-                        *old = remap(old, &c.def, &def);
-                    }
-                }
-                c.def = def.clone();
-            }
-        }
         let first_lsn = changes.first().map_or(version, |c| c.lsn);
         self.ensure_layers(table, first_lsn).await?;
         let keyless = def.key_indices().is_empty();
@@ -583,7 +641,139 @@ impl Pipeline {
                 layers.silver.write(vec![batch], SaveMode::Overwrite, Some(version)).await?;
             } else if !rows.is_empty() {
                 let batch = build_silver(&def, rows.iter(), true)?;
-                layers.silver.merge(batch, &def, version).await?;
+                let source = SessionContext::new().read_batch(batch)?;
+                layers.silver.merge(source, &def, version).await?;
+            }
+        }
+        metrics::counter!(METRIC_CHANGES, "table" => table.to_string()).increment(applied as u64);
+        Ok(applied)
+    }
+
+    /// Moves the in-memory changes of the (taken out) open transaction to its spill files.
+    async fn spill_changes(&mut self, txn: &mut OpenTxn) -> Result<(), IngestError> {
+        let changes = std::mem::take(&mut txn.changes);
+        txn.bytes = 0;
+        if txn.spill.is_none() {
+            tracing::info!(lsn = %Lsn::from_i64(txn.lsn), "large transaction: spilling it to disk");
+            txn.spill = Some(TxnSpill::create(&self.spill_root, txn.lsn)?);
+        }
+        let mut by_table: BTreeMap<TableName, Vec<Change>> = BTreeMap::new();
+        for c in changes {
+            by_table.entry(c.def.table.clone()).or_default().push(c);
+        }
+        for (table, mut changes) in by_table {
+            self.open_layers(&table).await?;
+            let layers = self.layers(&table)?;
+            if !layers.bronze.needs(txn.lsn) && !layers.silver.needs(txn.lsn) {
+                continue;
+            }
+            let Some(def) = remap_to_newest(&mut changes) else { continue };
+            // Within this chunk, else from silver: a value written by an earlier chunk of the
+            // same transaction is not seen (a documented limitation).
+            fill_unchanged(&layers.silver, &def, &mut changes).await?;
+            if let Some(spill) = txn.spill.as_mut() {
+                spill.write(&def, &changes)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn spill_txn(&mut self) -> Result<(), IngestError> {
+        if let Some(mut txn) = self.txn.take() {
+            let spilled = self.spill_changes(&mut txn).await;
+            self.txn = Some(txn);
+            spilled?;
+        }
+        Ok(())
+    }
+
+    /// Applies a spilled transaction (alone: the batch before it is already written), table
+    /// by table, each table's share in one bronze and one silver commit, then acknowledges it.
+    /// The server hears from us meanwhile, however long it takes.
+    async fn apply_spilled(
+        &mut self,
+        repl: &mut ReplicationConnection,
+        mut txn: OpenTxn,
+        last: Committed,
+    ) -> Result<(), IngestError> {
+        let started = Instant::now();
+        let (received, acked) = (self.received, self.acked);
+        keep_alive(repl, received, acked, self.spill_changes(&mut txn)).await?;
+        let Some(mut spill) = txn.spill.take() else {
+            return Ok(());
+        };
+        spill.finish()?;
+        let version = last.commit_lsn.as_i64();
+        if txn.lsn != version {
+            return Err(IngestError::Protocol(format!(
+                "Commit LSN {} differs from the Begin's final LSN {}",
+                last.commit_lsn,
+                Lsn::from_i64(txn.lsn)
+            )));
+        }
+        let mut applied = 0usize;
+        for (table, t) in &spill.tables {
+            let apply = self.apply_spilled_table(table, t, version);
+            applied += keep_alive(repl, received, acked, apply).await?;
+        }
+        let spilled = spill.changes;
+        drop(spill);
+        self.acked = self.acked.max(last.end_lsn);
+        self.send_status(repl).await?;
+        metrics::gauge!(METRIC_LAST_APPLIED_LSN).set(last.commit_lsn.0 as f64);
+        let now = chrono::Utc::now().timestamp_micros();
+        metrics::gauge!(METRIC_LAG_SECONDS).set((now - last.commit_ts).max(0) as f64 / 1e6);
+        tracing::info!(
+            changes = applied, spilled, lsn = %last.commit_lsn, acked = %self.acked,
+            elapsed_ms = started.elapsed().as_millis() as u64, "spilled transaction applied"
+        );
+        Ok(())
+    }
+
+    async fn apply_spilled_table(
+        &mut self,
+        table: &TableName,
+        spill: &TableSpill,
+        version: i64,
+    ) -> Result<usize, IngestError> {
+        let Some(def) = spill.def() else {
+            return Ok(0);
+        };
+        self.ensure_layers(table, version).await?;
+        let keyless = def.key_indices().is_empty();
+        if keyless && self.warned_keyless.insert(table.clone()) {
+            tracing::warn!(table = %table, "table has no replica identity key: bronze only, silver is not maintained");
+        }
+        let memory_limit = self.cfg.spill_bytes.saturating_mul(2).max(MIN_SPILL_SORT_MEMORY);
+        let work = spill::session(&self.spill_root, memory_limit)?;
+        let ctx = SessionContext::new();
+        let layers = self.layers(table)?;
+        let mut applied = 0;
+        if layers.bronze.needs(version)
+            && let Some(rows) = spill.bronze(&ctx, &def).await?
+        {
+            layers.bronze.write_df(rows, SaveMode::Append, Some(version)).await?;
+            applied = spill.rows;
+        }
+        if layers.silver.needs(version) && !keyless {
+            let collapsed = spill.collapsed_silver(&work, &ctx, &def).await?;
+            if spill.truncated() || layers.silver.version.is_none() {
+                let rows = match collapsed {
+                    Some(df) => {
+                        let columns: Vec<Expr> = def
+                            .silver_schema()
+                            .fields()
+                            .iter()
+                            .map(|f| Expr::Column(Column::new_unqualified(f.name())))
+                            .collect();
+                        df.filter(Expr::Column(Column::new_unqualified(OP)).not_eq(lit("d")))?
+                            .select(columns)?
+                    }
+                    None => ctx.read_batch(RecordBatch::new_empty(def.silver_schema()))?,
+                };
+                layers.silver.write_df(rows, SaveMode::Overwrite, Some(version)).await?;
+            } else if let Some(rows) = collapsed {
+                layers.silver.merge(rows, &def, version).await?;
             }
         }
         metrics::counter!(METRIC_CHANGES, "table" => table.to_string()).increment(applied as u64);
@@ -641,6 +831,44 @@ fn append_datum(
     }
 }
 
+/// Lays the rows decoded before a schema change out by column name onto the newest shape, which
+/// it returns (None for no changes).
+fn remap_to_newest(changes: &mut [Change]) -> Option<Arc<TableDef>> {
+    let def = changes.last().map(|c| c.def.clone())?;
+    for c in changes.iter_mut() {
+        if !Arc::ptr_eq(&c.def, &def) && *c.def != *def {
+            if let ChangeKind::Row { values, old_key, .. } = &mut c.kind {
+                *values = remap(values, &c.def, &def);
+                if let Some(old) = old_key {
+                    *old = remap(old, &c.def, &def);
+                }
+            }
+            c.def = def.clone();
+        }
+    }
+    Some(def)
+}
+
+/// Runs `work` while telling the server every [`STATUS_INTERVAL`] that we are alive (positions
+/// unchanged), so a long write does not hit `wal_sender_timeout`. What the server sends
+/// meanwhile waits in the socket: backpressure, not memory.
+async fn keep_alive<T>(
+    repl: &mut ReplicationConnection,
+    received: Lsn,
+    acked: Lsn,
+    work: impl Future<Output = Result<T, IngestError>>,
+) -> Result<T, IngestError> {
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            result = &mut work => return result,
+            () = tokio::time::sleep(STATUS_INTERVAL) => {
+                repl.send_status(received.max(acked), acked, false).await?;
+            }
+        }
+    }
+}
+
 fn remap(values: &[Datum], from: &TableDef, to: &TableDef) -> Vec<Datum> {
     to.columns
         .iter()
@@ -648,7 +876,7 @@ fn remap(values: &[Datum], from: &TableDef, to: &TableDef) -> Vec<Datum> {
         .collect()
 }
 
-fn key_of<'a>(keys: &[usize], values: &'a [Datum]) -> Vec<&'a Datum> {
+pub(crate) fn key_of<'a>(keys: &[usize], values: &'a [Datum]) -> Vec<&'a Datum> {
     keys.iter().map(|&k| values.get(k).unwrap_or(&Datum::Null)).collect()
 }
 
@@ -725,7 +953,7 @@ fn snapshot_layers(
     Ok((bronze, silver))
 }
 
-fn build_bronze(def: &TableDef, rows: &[&Change]) -> Result<RecordBatch, IngestError> {
+pub(crate) fn build_bronze(def: &TableDef, rows: &[&Change]) -> Result<RecordBatch, IngestError> {
     let mut columns = new_builders(def);
     let mut op = StringBuilder::new();
     let mut lsn = Int64Builder::with_capacity(rows.len());
@@ -757,11 +985,17 @@ fn build_bronze(def: &TableDef, rows: &[&Change]) -> Result<RecordBatch, IngestE
 }
 
 /// The last change of one key in a batch.
-struct SilverRow<'a> {
+pub(crate) struct SilverRow<'a> {
     delete: bool,
     values: &'a [Datum],
     lsn: i64,
     commit_ts: i64,
+}
+
+impl<'a> SilverRow<'a> {
+    pub(crate) fn new(delete: bool, values: &'a [Datum], change: &Change) -> Self {
+        Self { delete, values, lsn: change.lsn, commit_ts: change.commit_ts }
+    }
 }
 
 /// One row per key, the last change winning; an update that moved a row to a new key also
@@ -804,7 +1038,7 @@ fn collapse<'a>(def: &TableDef, changes: &[&'a Change]) -> Vec<SilverRow<'a>> {
     out
 }
 
-fn build_silver<'a>(
+pub(crate) fn build_silver<'a>(
     def: &TableDef,
     rows: impl Iterator<Item = &'a SilverRow<'a>>,
     with_op: bool,

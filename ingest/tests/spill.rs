@@ -1,0 +1,284 @@
+//! Bounded memory: source transactions far larger than a deliberately tiny spill budget go
+//! through spill files and still land whole and exactly once — silver equals PostgreSQL
+//! (checked by `reconcile`), bronze holds every change once, and the spill files are gone
+//! afterwards.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use deltalake::arrow::array::{Array, RecordBatch};
+use deltalake::arrow::util::display::array_value_to_string;
+use deltalake::datafusion::prelude::SessionContext;
+use oneclass_core::cluster::{ClusterOptions, PgCluster};
+use oneclass_core::db::{CDC_ROLE, PUBLICATION, RolePasswords};
+use oneclass_ingest::{IngestConfig, IngestError, SourceConfig, lake_table_url, reconcile};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+type Rows = Vec<Vec<Option<String>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+
+    let dir = tempfile::Builder::new().prefix("oneclass-ingest-spill-").tempdir_in("/tmp")?;
+    // The server runs as the postgres user, which must reach the data folder inside.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+    let cluster =
+        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
+    cluster.ensure_database("oneclass").await?;
+    let owner_url = cluster.url("oneclass");
+    oneclass_core::db::migrate(
+        &owner_url,
+        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
+    )
+    .await?;
+    let pool = PgPool::connect(&owner_url).await?;
+    for stmt in [
+        "CREATE TABLE ref.spill_probe (id int PRIMARY KEY, v text, n int)",
+        "CREATE TABLE ref.spill_other (k text PRIMARY KEY, x int)",
+        "GRANT SELECT ON ref.spill_probe, ref.spill_other TO oneclass_cdc",
+        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.spill_probe, ref.spill_other",
+        // Rows from before: copied by the snapshot, then updated and deleted by the big
+        // transaction (the MERGE's matched branches).
+        "INSERT INTO ref.spill_probe SELECT -g, 'before', g FROM generate_series(1, 100) g",
+    ] {
+        sqlx::query(stmt).execute(&pool).await?;
+    }
+
+    let lake = Url::from_directory_path(dir.path().join("lake"))
+        .map_err(|()| anyhow::anyhow!("lake path"))?;
+    let spill_dir = dir.path().join("spill");
+    let source = SourceConfig {
+        host: "127.0.0.1".into(),
+        port: cluster.port(),
+        user: CDC_ROLE.into(),
+        password: "cdc-pw".into(),
+        database: "oneclass".into(),
+    };
+    let mut cfg = IngestConfig::new(source.clone(), lake.clone());
+    cfg.flush_interval = Duration::from_millis(200);
+    cfg.spill_rows = 1_000;
+    cfg.spill_dir = Some(spill_dir.clone());
+
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    wait_reconciled(&source, &lake, &mut ingest, Duration::from_secs(90))
+        .await
+        .context("after the snapshot")?;
+    let before = oneclass_ingest::spill_stats();
+
+    // Watches the spill folder while the transactions stream.
+    let seen = Arc::new(AtomicBool::new(false));
+    let watching = CancellationToken::new();
+    let watcher = {
+        let (seen, watching, spill_dir) = (seen.clone(), watching.clone(), spill_dir.clone());
+        tokio::spawn(async move {
+            while !watching.is_cancelled() {
+                if count_files(&spill_dir) > 0 {
+                    seen.store(true, Ordering::SeqCst);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+
+    // One transaction of 20 900 changes in two tables: inserts, updates of rows inserted in
+    // the same transaction (twice for some), key changes, deletes, and changes to older rows.
+    let mut tx = pool.begin().await?;
+    let mut probe = Expected::default();
+    for (stmt, op, n) in [
+        (
+            "INSERT INTO ref.spill_probe SELECT g, 'v' || g, g FROM generate_series(1, 15000) g",
+            'c',
+            15_000,
+        ),
+        (
+            "UPDATE ref.spill_probe SET v = 'updated', n = n + 1 WHERE id > 0 AND id % 5 = 0",
+            'u',
+            3_000,
+        ),
+        ("UPDATE ref.spill_probe SET v = 'again' WHERE id > 0 AND id % 15 = 0", 'u', 1_000),
+        ("UPDATE ref.spill_probe SET id = id + 100000 WHERE id > 0 AND id % 50 = 1", 'u', 300),
+        ("DELETE FROM ref.spill_probe WHERE id > 0 AND id % 10 = 3", 'd', 1_500),
+        ("UPDATE ref.spill_probe SET v = 'changed' WHERE id BETWEEN -50 AND -1", 'u', 50),
+        ("DELETE FROM ref.spill_probe WHERE id BETWEEN -100 AND -91", 'd', 10),
+    ] {
+        let done = sqlx::query(stmt).execute(&mut *tx).await?.rows_affected();
+        ensure!(done == n, "{stmt}: {done} rows, expected {n}");
+        probe.add(op, n);
+    }
+    sqlx::query("INSERT INTO ref.spill_other SELECT 'k' || g, g FROM generate_series(1, 40) g")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    wait_reconciled(&source, &lake, &mut ingest, Duration::from_secs(180))
+        .await
+        .context("after the large transaction")?;
+
+    // A TRUNCATE inside a spilled transaction: silver keeps only what follows it.
+    let mut tx = pool.begin().await?;
+    sqlx::query("TRUNCATE ref.spill_other").execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO ref.spill_other SELECT 'n' || g, g FROM generate_series(1, 2500) g")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE ref.spill_other SET x = -x WHERE x % 2 = 0").execute(&mut *tx).await?;
+    tx.commit().await?;
+    wait_reconciled(&source, &lake, &mut ingest, Duration::from_secs(120))
+        .await
+        .context("after the truncating transaction")?;
+    watching.cancel();
+    watcher.await?;
+    token.cancel();
+    ingest.await??;
+
+    let after = oneclass_ingest::spill_stats();
+    ensure!(
+        after.transactions >= before.transactions + 2 && after.changes >= before.changes + 20_000,
+        "the transactions were not spilled: {before:?} → {after:?}"
+    );
+    ensure!(seen.load(Ordering::SeqCst), "no spill file was ever seen in {}", spill_dir.display());
+    let left = count_files(&spill_dir);
+    ensure!(left == 0, "{left} spill files left behind in {}", spill_dir.display());
+
+    // Bronze: every change of the transaction exactly once, under one LSN.
+    let stats = lake_rows(
+        &lake,
+        "spill_probe",
+        "SELECT CAST(count(*) AS VARCHAR), CAST(count(DISTINCT _lsn) AS VARCHAR), \
+         CAST(count(DISTINCT _seq) AS VARCHAR) FROM t WHERE _op <> 'r'",
+    )
+    .await?;
+    let total = probe.c + probe.u + probe.d;
+    let want = vec![vec![Some(total.to_string()), Some("1".into()), Some(total.to_string())]];
+    ensure!(stats == want, "bronze changes / LSNs / seqs: got {stats:?}, want {want:?}");
+    let duplicates = lake_rows(
+        &lake,
+        "spill_probe",
+        "SELECT CAST(count(*) AS VARCHAR) FROM (SELECT _lsn, _seq FROM t GROUP BY _lsn, _seq HAVING count(*) > 1) d",
+    )
+    .await?;
+    ensure!(duplicates == vec![vec![Some("0".into())]], "duplicate (_lsn, _seq): {duplicates:?}");
+    let by_op: BTreeMap<String, u64> = lake_rows(
+        &lake,
+        "spill_probe",
+        "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op",
+    )
+    .await?
+    .into_iter()
+    .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?.parse().ok()?)))
+    .collect();
+    let want: BTreeMap<String, u64> = [("c", probe.c), ("d", probe.d), ("r", 100), ("u", probe.u)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    ensure!(by_op == want, "bronze changes per op: got {by_op:?}, want {want:?}");
+    let deletes_with_values = lake_rows(
+        &lake,
+        "spill_probe",
+        "SELECT CAST(count(*) AS VARCHAR) FROM t WHERE _op = 'd' AND (v IS NOT NULL OR id IS NULL)",
+    )
+    .await?;
+    ensure!(
+        deletes_with_values == vec![vec![Some("0".into())]],
+        "bronze deletes must carry the key only"
+    );
+    pool.close().await;
+    Ok(())
+}
+
+#[derive(Default, Debug)]
+struct Expected {
+    c: u64,
+    u: u64,
+    d: u64,
+}
+
+impl Expected {
+    fn add(&mut self, op: char, n: u64) {
+        match op {
+            'c' => self.c += n,
+            'u' => self.u += n,
+            _ => self.d += n,
+        }
+    }
+}
+
+fn count_files(dir: &Path) -> usize {
+    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
+    let mut n = 0;
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(_) => n += 1,
+                Err(_) => {}
+            }
+        }
+    }
+    n
+}
+
+/// Polls `reconcile` until every published table's silver equals PostgreSQL.
+async fn wait_reconciled(
+    source: &SourceConfig,
+    lake: &Url,
+    ingest: &mut JoinHandle<Result<(), IngestError>>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if ingest.is_finished() {
+            match ingest.await {
+                Ok(Ok(())) => bail!("ingest stopped on its own"),
+                Ok(Err(e)) => bail!("ingest failed: {e}"),
+                Err(e) => bail!("ingest panicked: {e}"),
+            }
+        }
+        let last = match reconcile(source, lake, PUBLICATION).await {
+            Ok(reports) if reports.iter().all(|r| r.is_clean()) => return Ok(()),
+            Ok(reports) => format!("{reports:?}"),
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() > deadline {
+            bail!("silver differs from PostgreSQL: {last}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Runs `sql` over bronze `ref.<table>` registered as `t`.
+async fn lake_rows(lake: &Url, table: &str, sql: &str) -> anyhow::Result<Rows> {
+    let delta = deltalake::open_table(lake_table_url(lake, "bronze", "ref", table)).await?;
+    let ctx = SessionContext::new();
+    ctx.register_table("t", delta.table_provider().await?)?;
+    let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        for row in 0..b.num_rows() {
+            let mut values = Vec::with_capacity(b.num_columns());
+            for col in b.columns() {
+                values.push(if col.is_null(row) {
+                    None
+                } else {
+                    Some(array_value_to_string(col, row)?)
+                });
+            }
+            out.push(values);
+        }
+    }
+    Ok(out)
+}
