@@ -11,7 +11,9 @@ use oneclass_core::db::{self, RolePasswords};
 use rand::RngCore;
 use serde_json::json;
 
+mod api;
 mod queries;
+pub use api::{ApiOptions, api};
 pub use queries::{QueriesOptions, queries};
 
 use oneclass_synth::SEEDED_TABLES;

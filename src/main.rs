@@ -85,6 +85,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// HTTP load: N concurrent staff of one school against the real API and staff pages, served
+    /// in-process (the load generator shares the machine); fails above 1 % errors on any route.
+    Api {
+        /// district or province.
+        #[arg(long, default_value = "district")]
+        scale: oneclass_synth::Scale,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Concurrent simulated users (teachers, and every tenth a registrar).
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// How long every user keeps sending requests.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
 }
 
 fn init_tracing() {
@@ -184,6 +199,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { which: BenchCommand::Queries { scale, seed } } => {
             oneclass::bench::queries(oneclass::bench::QueriesOptions { scale, seed }).await
+        }
+        Command::Bench { which: BenchCommand::Api { scale, seed, users, seconds } } => {
+            oneclass::bench::api(oneclass::bench::ApiOptions { scale, seed, users, seconds }).await
         }
         Command::Sql { sql } => {
             let lake = std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into());

@@ -1,0 +1,1017 @@
+//! `oneclass bench api`: the real HTTP application (API, staff pages, middleware) served
+//! in-process on a free port of 127.0.0.1, over a seeded throwaway cluster, under N concurrent
+//! simulated staff of one school. Each user loops without pause until the time is up, so the
+//! figures are the server's capacity on this machine, shared with the load generator.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{Datelike, Duration as Days, NaiveDate, Weekday};
+use oneclass_api::AuthUser;
+use oneclass_api::auth::SESSION_COOKIE;
+use oneclass_core::db;
+use oneclass_core::types::Role;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
+use crate::app::Application;
+use crate::config::{Settings, lake_url};
+
+const RESULTS: &str = "bench/results/api.jsonl";
+/// A route answering more than this share of its requests with anything but 2xx fails the run.
+pub const MAX_ERROR_RATE: f64 = 0.01;
+/// Sign-ins through `POST /api/v1/auth/login`, one after another before the load (argon2 is
+/// slow by design, and the per-address limit allows 120 a minute); the other users' tokens are
+/// minted with the API's own `auth::issue` and the server's key.
+const SIGN_INS: usize = 20;
+/// Every tenth simulated user is a registrar (learner reads only); the rest are teachers.
+const REGISTRAR_EVERY: usize = 10;
+/// The token lifetime `Application::build` gives its keys.
+const TOKEN_TTL: Duration = Duration::from_secs(3600);
+const LEARNER_PAGE: usize = 50;
+/// Registers are read and written for a random weekday among the last this many days.
+const DAYS_BACK: i64 = 28;
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
+const MAX_USERS: usize = 5_000;
+/// Error messages kept per route, to show what broke.
+const MAX_SAMPLES: usize = 5;
+/// The load generator's threads (at most 15 characters: Linux's limit).
+const LOAD_THREAD: &str = "oneclass-load";
+
+pub struct ApiOptions {
+    pub scale: oneclass_synth::Scale,
+    pub seed: u64,
+    pub users: usize,
+    pub seconds: u64,
+}
+
+/// The measured routes; `SignIn` is measured on its own, before the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    ListLearners = 0,
+    GetLearner = 1,
+    GetRegister = 2,
+    PostRegister = 3,
+    RegisterPage = 4,
+    SignIn = 5,
+}
+
+impl Route {
+    /// The routes of the load phase, in table order.
+    pub const LOAD: [Route; 5] = [
+        Route::ListLearners,
+        Route::GetLearner,
+        Route::GetRegister,
+        Route::PostRegister,
+        Route::RegisterPage,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::ListLearners => "GET /api/v1/learners",
+            Route::GetLearner => "GET /api/v1/learners/{id}",
+            Route::GetRegister => "GET /api/v1/classes/{id}/register",
+            Route::PostRegister => "POST /api/v1/classes/{id}/register",
+            Route::RegisterPage => "GET /app/classes/{id}/register (HTML page)",
+            Route::SignIn => "POST /api/v1/auth/login",
+        }
+    }
+}
+
+/// One route's requests as recorded by the load generator: latency is from sending the request
+/// to the last byte of the answer, on the client's clock.
+#[derive(Debug, Clone, Default)]
+pub struct RouteStats {
+    pub requests: u64,
+    pub errors: u64,
+    pub latencies_us: Vec<u64>,
+    pub samples: Vec<String>,
+}
+
+impl RouteStats {
+    /// A request answered (or failed) after `latency`; `problem` is why it counts as an error.
+    pub fn record(&mut self, latency: Duration, problem: Option<String>) {
+        self.requests += 1;
+        self.latencies_us.push(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+        if let Some(p) = problem {
+            self.errors += 1;
+            self.sample(p);
+        }
+    }
+
+    /// A 2xx answer whose body was unusable: an error after all.
+    pub fn reject(&mut self, problem: String) {
+        self.errors = (self.errors + 1).min(self.requests);
+        self.sample(problem);
+    }
+
+    fn sample(&mut self, problem: String) {
+        if self.samples.len() < MAX_SAMPLES {
+            self.samples.push(problem);
+        }
+    }
+
+    pub fn merge(&mut self, other: RouteStats) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.latencies_us.extend(other.latencies_us);
+        for s in other.samples {
+            self.sample(s);
+        }
+    }
+
+    /// The table row: throughput over `seconds`, latency percentiles.
+    pub fn row(&self, route: &str, seconds: f64) -> RouteRow {
+        let mut sorted = self.latencies_us.clone();
+        sorted.sort_unstable();
+        let ms = |p| percentile(&sorted, p).map_or(0.0, |us| us as f64 / 1000.0);
+        RouteRow {
+            route: route.to_string(),
+            requests: self.requests,
+            errors: self.errors,
+            seconds,
+            p50_ms: ms(50.0),
+            p99_ms: ms(99.0),
+        }
+    }
+}
+
+/// The nearest-rank percentile `p` (0–100] of ascending `sorted`: the smallest value with at
+/// least p % of the values at or below it. `None` when empty.
+pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteRow {
+    pub route: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl RouteRow {
+    pub fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 { self.requests as f64 / self.seconds } else { 0.0 }
+    }
+
+    /// Errors over requests; a route that was never answered counts as all errors.
+    pub fn error_rate(&self) -> f64 {
+        if self.requests == 0 { 1.0 } else { self.errors as f64 / self.requests as f64 }
+    }
+}
+
+pub fn format_table(rows: &[RouteRow]) -> String {
+    let mut out = String::from(
+        "| route | requests | errors | req/s | p50 ms | p99 ms |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.1} | {:.1} | {:.1} |\n",
+            r.route,
+            thousands(r.requests),
+            thousands(r.errors),
+            r.per_second(),
+            r.p50_ms,
+            r.p99_ms
+        ));
+    }
+    out
+}
+
+/// The rows whose error rate is above [`MAX_ERROR_RATE`], described.
+pub fn over_error_budget(rows: &[RouteRow]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.error_rate() > MAX_ERROR_RATE)
+        .map(|r| {
+            format!(
+                "{}: {} errors in {} requests ({:.1} %)",
+                r.route,
+                r.errors,
+                r.requests,
+                r.error_rate() * 100.0
+            )
+        })
+        .collect()
+}
+
+/// Busy and total jiffies of the whole machine, from the `cpu` line of /proc/stat (idle and
+/// iowait are idle; guest time is already inside user time).
+pub fn machine_jiffies(proc_stat: &str) -> Option<(u64, u64)> {
+    let line = proc_stat.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+    Some((total - idle, total))
+}
+
+/// The fields of /proc/PID/stat after the command name (which may hold spaces and
+/// parentheses): the first is field 3, the state.
+fn stat_fields(pid_stat: &str) -> Option<Vec<&str>> {
+    Some(pid_stat[pid_stat.rfind(')')? + 1..].split_whitespace().collect())
+}
+
+fn field(fields: &[&str], number: usize) -> Option<u64> {
+    fields.get(number.checked_sub(3)?)?.parse().ok()
+}
+
+/// User plus system jiffies of a process (all its threads), from /proc/PID/stat; with
+/// `reaped_children`, also those of its children it has waited for.
+pub fn process_jiffies(pid_stat: &str, reaped_children: bool) -> Option<u64> {
+    let f = stat_fields(pid_stat)?;
+    let own = field(&f, 14)? + field(&f, 15)?;
+    let children = if reaped_children { field(&f, 16)? + field(&f, 17)? } else { 0 };
+    Some(own + children)
+}
+
+/// The command name of /proc/PID/stat (a thread's name, for a task of /proc/self/task).
+pub fn command_name(pid_stat: &str) -> Option<&str> {
+    pid_stat.get(pid_stat.find('(')? + 1..pid_stat.rfind(')')?)
+}
+
+/// CPU jiffies of this process's threads named `name`.
+fn threads_jiffies(name: &str) -> Option<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
+            && command_name(&stat) == Some(name)
+        {
+            total += process_jiffies(&stat, false).unwrap_or(0);
+        }
+    }
+    Some(total)
+}
+
+/// The parent pid, from /proc/PID/stat.
+pub fn parent_pid(pid_stat: &str) -> Option<u32> {
+    stat_fields(pid_stat)?.get(1)?.parse().ok()
+}
+
+/// PostgreSQL's CPU: the postmaster and its reaped children, plus its live children (the
+/// backends, the checkpointer, the WAL writer …).
+fn postgres_jiffies(postmaster: u32) -> Option<u64> {
+    let mut total = process_jiffies(&read_stat(postmaster)?, true)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        // A process may end between listing and reading: skip it.
+        if let Some(stat) = read_stat(pid)
+            && parent_pid(&stat) == Some(postmaster)
+        {
+            total += process_jiffies(&stat, false).unwrap_or(0);
+        }
+    }
+    Some(total)
+}
+
+fn read_stat(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()
+}
+
+/// The postmaster's pid: the first line of postmaster.pid in the data folder.
+fn postmaster_pid(pgdata: &Path) -> Option<u32> {
+    std::fs::read_to_string(pgdata.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
+}
+
+/// CPU use over a stretch of time: the machine's, this process's and PostgreSQL's.
+struct CpuMeter {
+    postmaster: Option<u32>,
+    machine: Option<(u64, u64)>,
+    ours: Option<u64>,
+    load: Option<u64>,
+    postgres: Option<u64>,
+}
+
+/// Shares of the machine's CPU time over the stretch (1.0 = every CPU all the time).
+#[derive(Debug, Clone, Copy)]
+struct CpuUse {
+    machine_busy: f64,
+    /// The oneclass process: server and load generator.
+    ours: f64,
+    /// The load generator's threads, inside `ours`.
+    load: Option<f64>,
+    postgres: Option<f64>,
+}
+
+impl CpuUse {
+    /// What is busy beyond us and PostgreSQL: other work on the machine.
+    fn other(&self) -> Option<f64> {
+        Some((self.machine_busy - self.ours - self.postgres?).max(0.0))
+    }
+}
+
+impl CpuMeter {
+    fn start(postmaster: Option<u32>) -> Self {
+        Self {
+            postmaster,
+            machine: read_machine(),
+            ours: read_ours(),
+            load: threads_jiffies(LOAD_THREAD),
+            postgres: postmaster.and_then(postgres_jiffies),
+        }
+    }
+
+    fn stop(&self) -> Option<CpuUse> {
+        let (busy0, total0) = self.machine?;
+        let (busy1, total1) = read_machine()?;
+        let total = total1.checked_sub(total0).filter(|t| *t > 0)? as f64;
+        let ours = read_ours()?.checked_sub(self.ours?)? as f64;
+        let postgres = self
+            .postmaster
+            .and_then(postgres_jiffies)
+            .zip(self.postgres)
+            .and_then(|(after, before)| after.checked_sub(before))
+            .map(|j| j as f64 / total);
+        let load = threads_jiffies(LOAD_THREAD)
+            .zip(self.load)
+            .and_then(|(after, before)| after.checked_sub(before))
+            .map(|j| j as f64 / total);
+        Some(CpuUse {
+            load,
+            machine_busy: busy1.saturating_sub(busy0) as f64 / total,
+            ours: ours / total,
+            postgres,
+        })
+    }
+}
+
+fn read_machine() -> Option<(u64, u64)> {
+    machine_jiffies(&std::fs::read_to_string("/proc/stat").ok()?)
+}
+
+fn read_ours() -> Option<u64> {
+    process_jiffies(&std::fs::read_to_string("/proc/self/stat").ok()?, false)
+}
+
+/// One simulated user: a token and, for a teacher, the classes they teach.
+struct SimUser {
+    role: Role,
+    token: String,
+    classes: Vec<Uuid>,
+}
+
+/// A created bench account.
+struct Account {
+    id: Uuid,
+    username: String,
+    role: Role,
+    classes: Vec<Uuid>,
+}
+
+#[derive(Deserialize)]
+struct PageBody {
+    items: Vec<IdBody>,
+}
+
+#[derive(Deserialize)]
+struct IdBody {
+    id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    learners: Vec<LineBody>,
+}
+
+#[derive(Deserialize)]
+struct LineBody {
+    learner_id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    access_token: String,
+}
+
+/// Sends a request and reads the whole answer; records it. The body when the status is 2xx.
+async fn call(stats: &mut RouteStats, req: reqwest::RequestBuilder) -> Option<Vec<u8>> {
+    let started = Instant::now();
+    let result = async {
+        let resp = req.send().await?;
+        let status = resp.status();
+        let body = resp.bytes().await?;
+        Ok::<_, reqwest::Error>((status, body))
+    }
+    .await;
+    let latency = started.elapsed();
+    match result {
+        Ok((status, body)) if status.is_success() => {
+            stats.record(latency, None);
+            Some(body.to_vec())
+        }
+        Ok((status, body)) => {
+            let text = String::from_utf8_lossy(&body);
+            let snippet: String = text.chars().take(200).collect();
+            stats.record(latency, Some(format!("{status}: {snippet}")));
+            None
+        }
+        Err(e) => {
+            stats.record(latency, Some(format!("{e}")));
+            None
+        }
+    }
+}
+
+fn parse<'a, T: Deserialize<'a>>(stats: &mut RouteStats, body: &'a [u8]) -> Option<T> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            stats.reject(format!("unreadable answer: {e}"));
+            None
+        }
+    }
+}
+
+/// A weekday among the last [`DAYS_BACK`] days up to `today` (never in the future).
+fn pick_day(rng: &mut StdRng, today: NaiveDate) -> NaiveDate {
+    loop {
+        let day = today - Days::days(rng.gen_range(0..DAYS_BACK));
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            return day;
+        }
+    }
+}
+
+/// Mostly present, as in a real register.
+fn pick_status(rng: &mut StdRng) -> &'static str {
+    match rng.gen_range(0..100) {
+        0..85 => "present",
+        85..95 => "absent",
+        95..98 => "late",
+        _ => "excused",
+    }
+}
+
+/// One user's loop until `deadline`: a registrar lists learners and opens one; a teacher does
+/// that, then reads a class register for a day, saves it for the whole class and opens the
+/// register's staff page. A failed step ends the round.
+async fn run_user(
+    client: reqwest::Client,
+    base: Arc<str>,
+    school: Uuid,
+    user: SimUser,
+    deadline: Instant,
+    seed: u64,
+) -> Vec<RouteStats> {
+    let mut stats = vec![RouteStats::default(); Route::LOAD.len()];
+    let mut rng = StdRng::seed_from_u64(seed);
+    let bearer = format!("Bearer {}", user.token);
+    let cookie = format!("{SESSION_COOKIE}={}", user.token);
+    let auth = reqwest::header::AUTHORIZATION;
+    let over = || Instant::now() >= deadline;
+    let mut round = 0usize;
+    while !over() {
+        round += 1;
+        let s = &mut stats[Route::ListLearners as usize];
+        let url = format!("{base}/api/v1/learners?school_id={school}&limit={LEARNER_PAGE}");
+        let Some(body) = call(s, client.get(url).header(auth.clone(), &bearer)).await else {
+            continue;
+        };
+        let Some(page) = parse::<PageBody>(s, &body) else { continue };
+        if page.items.is_empty() {
+            s.reject("an empty learner list".into());
+            continue;
+        }
+        if over() {
+            break;
+        }
+        let learner = page.items[rng.gen_range(0..page.items.len())].id;
+        let s = &mut stats[Route::GetLearner as usize];
+        let url = format!("{base}/api/v1/learners/{learner}");
+        if call(s, client.get(url).header(auth.clone(), &bearer)).await.is_none() {
+            continue;
+        }
+        if user.role != Role::Teacher || user.classes.is_empty() || over() {
+            continue;
+        }
+        let class = user.classes[round % user.classes.len()];
+        let day = pick_day(&mut rng, chrono::Utc::now().date_naive());
+        let s = &mut stats[Route::GetRegister as usize];
+        let url = format!("{base}/api/v1/classes/{class}/register?date={day}");
+        let Some(body) = call(s, client.get(url).header(auth.clone(), &bearer)).await else {
+            continue;
+        };
+        let Some(register) = parse::<RegisterBody>(s, &body) else { continue };
+        if register.learners.is_empty() {
+            s.reject("an empty register".into());
+            continue;
+        }
+        if over() {
+            break;
+        }
+        // In learner id order, as the staff page sends them: concurrent saves of one class then
+        // lock its marks in the same order.
+        let mut ids: Vec<Uuid> = register.learners.iter().map(|l| l.learner_id).collect();
+        ids.sort_unstable();
+        let marks: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| json!({ "learner_id": id, "status": pick_status(&mut rng) }))
+            .collect();
+        let s = &mut stats[Route::PostRegister as usize];
+        let url = format!("{base}/api/v1/classes/{class}/register");
+        let req = client
+            .post(url)
+            .header(auth.clone(), &bearer)
+            .json(&json!({ "date": day, "marks": marks }));
+        if call(s, req).await.is_none() || over() {
+            continue;
+        }
+        let s = &mut stats[Route::RegisterPage as usize];
+        let url = format!("{base}/app/classes/{class}/register?date={day}");
+        let _ = call(s, client.get(url).header(reqwest::header::COOKIE, &cookie)).await;
+    }
+    stats
+}
+
+/// Creates `n` staff accounts of `school` as the owner: every [`REGISTRAR_EVERY`]th a
+/// registrar, the others teachers of two classes each (round robin over `classes`).
+async fn create_accounts(
+    owner: &sqlx::PgPool,
+    school: Uuid,
+    classes: &[Uuid],
+    n: usize,
+    password_hash: &str,
+) -> anyhow::Result<Vec<Account>> {
+    let mut accounts = Vec::with_capacity(n);
+    let mut teachers = 0usize;
+    for i in 0..n {
+        let role = if i % REGISTRAR_EVERY == REGISTRAR_EVERY - 1 {
+            Role::Registrar
+        } else {
+            Role::Teacher
+        };
+        let mine = if role == Role::Teacher {
+            let first = teachers % classes.len();
+            teachers += 1;
+            let mut mine = vec![classes[first]];
+            if classes.len() > 1 {
+                mine.push(classes[(first + 1) % classes.len()]);
+            }
+            mine
+        } else {
+            Vec::new()
+        };
+        accounts.push(Account {
+            id: Uuid::now_v7(),
+            username: format!("bench.{}.{i:05}", role.as_str()),
+            role,
+            classes: mine,
+        });
+    }
+    let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
+    let usernames: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
+    let roles: Vec<&str> = accounts.iter().map(|a| a.role.as_str()).collect();
+    let mut tx = owner.begin().await?;
+    sqlx::query(
+        "INSERT INTO platform.users (id, username, password_hash, role, display_name)
+         SELECT id, username, $3, role, 'Bench ' || username
+         FROM UNNEST($1::uuid[], $2::text[], $4::text[]) AS t(id, username, role)",
+    )
+    .bind(&ids)
+    .bind(&usernames)
+    .bind(password_hash)
+    .bind(&roles)
+    .execute(&mut *tx)
+    .await
+    .context("creating the bench users")?;
+    sqlx::query(
+        "INSERT INTO platform.memberships (user_id, school_id)
+         SELECT id, $2 FROM UNNEST($1::uuid[]) AS t(id)",
+    )
+    .bind(&ids)
+    .bind(school)
+    .execute(&mut *tx)
+    .await
+    .context("creating the bench users' memberships")?;
+    let (class_ids, teacher_ids): (Vec<Uuid>, Vec<Uuid>) =
+        accounts.iter().flat_map(|a| a.classes.iter().map(|c| (*c, a.id))).unzip();
+    sqlx::query(
+        "INSERT INTO academic.class_teachers (class_id, user_id, school_id)
+         SELECT class_id, user_id, $3 FROM UNNEST($1::uuid[], $2::uuid[]) AS t(class_id, user_id)",
+    )
+    .bind(&class_ids)
+    .bind(&teacher_ids)
+    .bind(school)
+    .execute(&mut *tx)
+    .await
+    .context("assigning the bench teachers' classes")?;
+    tx.commit().await?;
+    Ok(accounts)
+}
+
+/// What a run measured, before it is printed.
+struct Outcome {
+    facts: RunFacts,
+    emis: String,
+    users: usize,
+    teachers: usize,
+    classes: usize,
+    signed_in: usize,
+    load_seconds: f64,
+    cpu: Option<CpuUse>,
+    rows: Vec<RouteRow>,
+    /// The load routes' error samples, then sign-in's.
+    samples: Vec<(String, Vec<String>)>,
+}
+
+/// `oneclass bench api`.
+pub async fn api(opts: ApiOptions) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=MAX_USERS).contains(&opts.users),
+        "--users must be between 1 and {MAX_USERS}"
+    );
+    anyhow::ensure!(opts.seconds >= 1, "--seconds must be at least 1");
+    let bench = BenchCluster::start().await?;
+    let outcome = run(&bench, &opts).await;
+    let stopped = bench.stop().await;
+    let outcome = outcome?;
+    stopped?;
+    report(&outcome)
+}
+
+async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome> {
+    let owner = db::pool(&bench.url, 4).await?;
+    let facts = RunFacts::gather(opts.scale, opts.seed, server_version(&owner).await?);
+    let params = oneclass_synth::params_for(opts.scale, opts.seed, chrono::Utc::now().date_naive());
+    eprintln!("Seeding at {} scale …", facts.scale);
+    oneclass_synth::seed(&owner, &params).await.context("seeding")?;
+
+    let (school, emis): (Uuid, String) =
+        sqlx::query_as("SELECT id, emis_code FROM platform.schools ORDER BY emis_code LIMIT 1")
+            .fetch_one(&owner)
+            .await
+            .context("finding the first school")?;
+    let classes: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT c.id FROM academic.classes c
+         WHERE c.school_id = $1 AND c.academic_year = $2
+           AND EXISTS (SELECT 1 FROM sis.enrolments e WHERE e.class_id = c.id AND e.end_date IS NULL)
+         ORDER BY c.grade, c.name",
+    )
+    .bind(school)
+    .bind(params.academic_year)
+    .fetch_all(&owner)
+    .await?;
+    anyhow::ensure!(!classes.is_empty(), "school {emis} has no class with learners");
+
+    let password = super::random_secret();
+    let hash = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || oneclass_core::password::hash(&password)).await??
+    };
+    eprintln!("Creating {} staff accounts of school {emis} …", thousands(opts.users as u64));
+    let accounts = create_accounts(&owner, school, &classes, opts.users, &hash).await?;
+    owner.close().await;
+
+    let settings = Settings {
+        database_url: bench.url.clone(),
+        passwords: bench.passwords.clone(),
+        jwt_secret: super::random_secret(),
+        pseudonym_key: super::random_secret(),
+        lake: lake_url(&bench.dir().join("lake").to_string_lossy())?,
+        bind: ([127, 0, 0, 1], 0).into(),
+    };
+    let app = Application::build(&settings, false).await?;
+    let base: Arc<str> = format!("http://127.0.0.1:{}", app.port()).into();
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until(shutdown.clone()));
+
+    let postmaster = postmaster_pid(bench.cluster.pgdata());
+    let measured = measure(&base, school, &settings, &password, accounts, opts, postmaster).await;
+    shutdown.cancel();
+    match tokio::time::timeout(Duration::from_secs(30), server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the server stopped with an error"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "the server task failed"),
+        Err(_) => tracing::warn!("the server did not stop within 30 s"),
+    }
+    let (load_seconds, cpu, load, sign_in, signed_in, teachers) = measured?;
+
+    let mut rows = Vec::new();
+    let mut samples = Vec::new();
+    let mut all = RouteStats::default();
+    for (route, stats) in Route::LOAD.iter().zip(load) {
+        rows.push(stats.row(route.label(), load_seconds));
+        samples.push((route.label().to_string(), stats.samples.clone()));
+        all.merge(stats);
+    }
+    rows.push(all.row("all five routes", load_seconds));
+    let sign_in_seconds = sign_in.latencies_us.iter().sum::<u64>() as f64 / 1e6;
+    rows.push(sign_in.row(
+        &format!("{} (one at a time, before the load)", Route::SignIn.label()),
+        sign_in_seconds,
+    ));
+    samples.push((Route::SignIn.label().to_string(), sign_in.samples));
+    Ok(Outcome {
+        facts,
+        emis,
+        users: opts.users,
+        teachers,
+        classes: classes.len(),
+        signed_in,
+        load_seconds,
+        cpu,
+        rows,
+        samples,
+    })
+}
+
+type Measured = (f64, Option<CpuUse>, Vec<RouteStats>, RouteStats, usize, usize);
+
+/// Signs in the first few accounts, mints the others' tokens, then runs every user until the
+/// time is up. The load's wall seconds, CPU use, per-route stats, sign-in stats, the number of
+/// users signed in and of teachers.
+async fn measure(
+    base: &Arc<str>,
+    school: Uuid,
+    settings: &Settings,
+    password: &str,
+    accounts: Vec<Account>,
+    opts: &ApiOptions,
+    postmaster: Option<u32>,
+) -> anyhow::Result<Measured> {
+    // Redirects are answers, not successes: a page that sends the user to sign in is an error.
+    let new_client = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(CLIENT_TIMEOUT)
+            .pool_max_idle_per_host(opts.users + 16)
+            .build()
+    };
+    let client = new_client()?;
+
+    eprintln!("Signing in {} users one at a time …", accounts.len().min(SIGN_INS));
+    let mut sign_in = RouteStats::default();
+    let mut tokens: HashMap<Uuid, String> = HashMap::new();
+    for account in accounts.iter().take(SIGN_INS) {
+        let req = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "username": account.username, "password": password }));
+        if let Some(body) = call(&mut sign_in, req).await
+            && let Some(login) = parse::<LoginBody>(&mut sign_in, &body)
+        {
+            tokens.insert(account.id, login.access_token);
+        }
+    }
+    let signed_in = tokens.len();
+    let keys = oneclass_api::JwtKeys::new(settings.jwt_secret.as_bytes(), TOKEN_TTL);
+    let mut users = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        let token = match tokens.remove(&a.id) {
+            Some(t) => t,
+            None => {
+                let user = AuthUser {
+                    id: a.id,
+                    role: a.role,
+                    schools: vec![school],
+                    province: None,
+                    district: None,
+                };
+                oneclass_api::auth::issue(&keys, &user)
+                    .map_err(|e| anyhow::anyhow!("minting a token: {e}"))?
+            }
+        };
+        users.push(SimUser { role: a.role, token, classes: a.classes });
+    }
+    let teachers = users.iter().filter(|u| u.role == Role::Teacher).count();
+    // A fresh client, so that all its connections belong to the load generator's runtime.
+    drop(client);
+    let client = new_client()?;
+
+    eprintln!(
+        "Running {} users for {} s against {base} …",
+        thousands(users.len() as u64),
+        opts.seconds
+    );
+    // The simulated users run on a runtime of their own, with named threads: their tasks do not
+    // queue on the server's workers, and their CPU time can be told apart from the server's.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .thread_name(LOAD_THREAD)
+        .enable_all()
+        .build()?;
+    let cpu = CpuMeter::start(postmaster);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(opts.seconds);
+    let (base, seed) = (base.clone(), opts.seed);
+    let load = runtime.spawn(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, user) in users.into_iter().enumerate() {
+            let seed = seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+            tasks.spawn(run_user(client.clone(), base.clone(), school, user, deadline, seed));
+        }
+        let mut load = vec![RouteStats::default(); Route::LOAD.len()];
+        while let Some(done) = tasks.join_next().await {
+            for (total, one) in load.iter_mut().zip(done.context("a simulated user failed")?) {
+                total.merge(one);
+            }
+        }
+        anyhow::Ok(load)
+    });
+    let load = load.await.context("the load generator failed");
+    // Until the last answer: requests in flight at the deadline are waited for and counted.
+    let load_seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu.stop();
+    runtime.shutdown_background();
+    let load = load??;
+    Ok((load_seconds, cpu, load, sign_in, signed_in, teachers))
+}
+
+fn json_line(o: &Outcome, r: &RouteRow) -> serde_json::Value {
+    json!({
+        "bench": "api",
+        "date": o.facts.date,
+        "route": r.route,
+        "scale": o.facts.scale,
+        "seed": o.facts.seed,
+        "users": o.users,
+        "teachers": o.teachers,
+        "school_emis": o.emis,
+        "requests": r.requests,
+        "errors": r.errors,
+        "seconds": r.seconds,
+        "req_per_s": r.per_second(),
+        "p50_ms": r.p50_ms,
+        "p99_ms": r.p99_ms,
+        "machine_busy": o.cpu.map(|c| c.machine_busy),
+        "oneclass_process_cpu": o.cpu.map(|c| c.ours),
+        "load_generator_cpu": o.cpu.and_then(|c| c.load),
+        "postgres_cpu": o.cpu.and_then(|c| c.postgres),
+        "other_cpu": o.cpu.and_then(|c| c.other()),
+        "load_generator": "in-process, sharing the machine with the server and PostgreSQL",
+        "machine": o.facts.machine_json(),
+    })
+}
+
+fn report(o: &Outcome) -> anyhow::Result<()> {
+    let f = &o.facts;
+    println!(
+        "\nAPI load, {} scale, seed {} ({} build, PostgreSQL {}, {} CPUs)\n",
+        f.scale, f.seed, f.profile, f.postgres, f.nproc
+    );
+    println!(
+        "{} users of school {} ({} teachers of {} classes, {} registrars), each looping without \
+         pause for {:.1} s; {} signed in through the API, the rest with tokens minted by the API's \
+         own code.",
+        thousands(o.users as u64),
+        o.emis,
+        thousands(o.teachers as u64),
+        o.classes,
+        thousands((o.users - o.teachers) as u64),
+        o.load_seconds,
+        o.signed_in
+    );
+    println!(
+        "The load generator runs in the same process as the server, on the same machine as \
+         PostgreSQL: all three share its {} CPUs.\n",
+        f.nproc
+    );
+    println!("{}", format_table(&o.rows));
+    if let Some(cpu) = o.cpu {
+        let share =
+            |v: Option<f64>| v.map_or_else(|| "?".to_string(), |v| format!("{:.0}", v * 100.0));
+        println!(
+            "CPU during the load, as shares of the whole machine: {:.0} % busy; the oneclass \
+             process {:.0} % (server {} %, load generator {} %), PostgreSQL {} %, other work on \
+             the machine {} %.",
+            cpu.machine_busy * 100.0,
+            cpu.ours * 100.0,
+            share(cpu.load.map(|l| (cpu.ours - l).max(0.0))),
+            share(cpu.load),
+            share(cpu.postgres),
+            share(cpu.other())
+        );
+    }
+    let failures = over_error_budget(&o.rows);
+    if !failures.is_empty() {
+        eprintln!("\nMore than {:.0} % errors:", MAX_ERROR_RATE * 100.0);
+        for f in &failures {
+            eprintln!("- {f}");
+        }
+        for (route, samples) in &o.samples {
+            for s in samples {
+                eprintln!("  {route}: {s}");
+            }
+        }
+        anyhow::bail!(
+            "the API failed under load ({} routes over the error budget); nothing appended to \
+             {RESULTS}",
+            failures.len()
+        );
+    }
+    let lines: Vec<serde_json::Value> = o.rows.iter().map(|r| json_line(o, r)).collect();
+    append_json_lines(Path::new(RESULTS), &lines)?;
+    println!("\nAppended {} lines to {RESULTS}", lines.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&values, 50.0), Some(50));
+        assert_eq!(percentile(&values, 99.0), Some(99));
+        assert_eq!(percentile(&values, 100.0), Some(100));
+        assert_eq!(percentile(&[7], 50.0), Some(7));
+        assert_eq!(percentile(&[7], 99.0), Some(7));
+        assert_eq!(percentile(&[1, 2, 3], 50.0), Some(2));
+        assert_eq!(percentile(&[1, 2, 3, 4], 50.0), Some(2));
+        assert_eq!(percentile(&[1, 1000], 99.0), Some(1000));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn stats_merge_and_give_a_row() {
+        let mut a = RouteStats::default();
+        a.record(Duration::from_millis(10), None);
+        a.record(Duration::from_millis(30), Some("500: boom".into()));
+        let mut b = RouteStats::default();
+        b.record(Duration::from_millis(20), None);
+        b.reject("unreadable".into());
+        a.merge(b);
+        assert_eq!((a.requests, a.errors), (3, 2));
+        assert_eq!(a.samples, ["500: boom", "unreadable"]);
+        let row = a.row("GET /x", 2.0);
+        assert_eq!(row.per_second(), 1.5);
+        assert_eq!(row.p50_ms, 20.0);
+        assert_eq!(row.p99_ms, 30.0);
+        // A rejected body never makes more errors than requests.
+        let mut c = RouteStats::default();
+        c.reject("nothing was sent".into());
+        assert_eq!((c.requests, c.errors), (0, 0));
+    }
+
+    #[test]
+    fn error_budget_is_one_percent_per_route() {
+        let row = |errors, requests| RouteRow {
+            route: "r".into(),
+            requests,
+            errors,
+            seconds: 1.0,
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+        };
+        assert!(over_error_budget(&[row(1, 100), row(0, 5)]).is_empty());
+        assert_eq!(over_error_budget(&[row(2, 100)]).len(), 1);
+        // Never answered: a failure, not a clean zero.
+        assert_eq!(over_error_budget(&[row(0, 0)]).len(), 1);
+    }
+
+    #[test]
+    fn table_has_a_row_per_route() {
+        let rows = [RouteRow {
+            route: "GET /api/v1/learners".into(),
+            requests: 12_345,
+            errors: 3,
+            seconds: 15.0,
+            p50_ms: 12.34,
+            p99_ms: 250.0,
+        }];
+        let table = format_table(&rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines[0], "| route | requests | errors | req/s | p50 ms | p99 ms |");
+        assert_eq!(lines[2], "| GET /api/v1/learners | 12,345 | 3 | 823.0 | 12.3 | 250.0 |");
+    }
+
+    #[test]
+    fn cpu_figures_are_read_from_proc() {
+        let stat = "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\n";
+        assert_eq!(machine_jiffies(stat), Some((150, 1000)));
+        let pid = "1234 (one (odd) name) S 77 1234 1234 0 -1 4194304 500 0 0 0 70 30 5 6 20 0";
+        assert_eq!(process_jiffies(pid, false), Some(100));
+        assert_eq!(process_jiffies(pid, true), Some(111));
+        assert_eq!(parent_pid(pid), Some(77));
+        assert_eq!(command_name(pid), Some("one (odd) name"));
+        assert_eq!(process_jiffies("no name", false), None);
+        assert_eq!(machine_jiffies("intr 5"), None);
+    }
+
+    #[test]
+    fn days_are_weekdays_in_the_past() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
+        let mut rng = StdRng::seed_from_u64(1);
+        for _ in 0..200 {
+            let d = pick_day(&mut rng, today);
+            assert!(d <= today && d > today - Days::days(DAYS_BACK));
+            assert!(!matches!(d.weekday(), Weekday::Sat | Weekday::Sun));
+        }
+    }
+}
