@@ -48,13 +48,21 @@ enum Command {
     Seed {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
-        /// Size of the synthetic country: district (2 schools a province), province (30) or
-        /// national (1,000). Without it, the demo's 4 schools a province.
+        /// Size of the synthetic country: district (20 schools), province (300) or national
+        /// (10,000 schools, 4.6 million learners, a month of attendance). Without it, the
+        /// demo's 40 schools.
         #[arg(long)]
         scale: Option<oneclass_synth::Scale>,
-        /// Schools per province; overrides the scale's.
+        /// Schools in all (spread over the ten provinces); overrides the scale's.
         #[arg(long)]
-        schools_per_province: Option<usize>,
+        schools: Option<usize>,
+        /// School years to generate, the current one included (history for year-on-year
+        /// indicators). Terms must exist in ref.terms for each year.
+        #[arg(long, default_value_t = 1)]
+        years: u32,
+        /// Attendance on at most this many school days (the latest); default: every day.
+        #[arg(long)]
+        attendance_days: Option<u32>,
     },
     /// Run one read-only SQL statement over the lake and print the result.
     Sql { sql: String },
@@ -172,7 +180,7 @@ async fn main() -> anyhow::Result<()> {
             println!("migrated");
             Ok(())
         }
-        Command::Seed { seed, scale, schools_per_province } => {
+        Command::Seed { seed, scale, schools, years, attendance_days } => {
             let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
             let pool = db::pool(&url, 4).await?;
             if oneclass_synth::is_seeded(&pool).await? {
@@ -184,13 +192,24 @@ async fn main() -> anyhow::Result<()> {
                 None => oneclass_synth::SeedParams::demo(as_of),
             };
             params.seed = seed;
-            if let Some(n) = schools_per_province {
-                params.schools_per_province = n;
+            params.years = years;
+            if attendance_days.is_some() {
+                params.attendance_days = attendance_days;
+            }
+            if let Some(n) = schools {
+                params.schools = n;
             }
             let s = oneclass_synth::seed(&pool, &params).await?;
             println!(
-                "seeded {} schools, {} learners, {} attendance marks",
-                s.schools, s.learners, s.marks
+                "seeded {} schools, {} learners, {} attendance marks; {} rows in {:.1} s \
+                 (load {:.1} s, indexes and constraints {:.1} s)",
+                s.schools,
+                s.learners,
+                s.marks,
+                s.rows,
+                s.load_seconds + s.rebuild_seconds,
+                s.load_seconds,
+                s.rebuild_seconds
             );
             Ok(())
         }

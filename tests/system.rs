@@ -622,29 +622,53 @@ async fn ingest_killed_mid_stream_converges() {
 }
 
 /// The same seed gives byte-identical tables (a hash of every seeded table); another seed does
-/// not. The data is sane: ages fit grades within the over-age rule, marks fall on school days of
-/// a term, every enrolment's class has its grade.
+/// not. The data is sane: ages fit grades within the over-age rule, district enrolments sum to the
+/// national figure, marks fall on school days within each enrolment, no payment takes an invoice
+/// above what was owed, results follow attendance, and every index and constraint is valid.
 #[tokio::test]
 async fn seeding_is_deterministic_and_sane() {
     use oneclass_synth::SEEDED_TABLES as TABLES;
-    async fn hashes(owner: &sqlx::PgPool) -> Vec<String> {
+    async fn hashes(owner: &sqlx::PgPool) -> Vec<Option<String>> {
         let mut out = Vec::new();
         for table in TABLES {
             let sql =
                 format!("SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t");
-            out.push(sqlx::query_scalar::<_, String>(&sql).fetch_one(owner).await.expect("hash"));
+            out.push(sqlx::query_scalar(&sql).fetch_one(owner).await.expect("hash"));
         }
         out
     }
-    let (_, first, _) = support::seeded_database(11, 1, (4, 6)).await;
-    let (_, second, _) = support::seeded_database(11, 1, (4, 6)).await;
-    let (_, other, _) = support::seeded_database(12, 1, (4, 6)).await;
+    async fn seeded(seed: u64) -> sqlx::PgPool {
+        let owner =
+            oneclass_core::db::pool(&support::fresh_database().await, 4).await.expect("pool");
+        let params = oneclass_synth::SeedParams {
+            seed,
+            // Two a province: primary and secondary schools.
+            schools: 20,
+            class_size: (3, 5),
+            streams: (1, 2),
+            academic_year: 2026,
+            // Two years, the past one complete (examinations, BEAM) and this one to late November.
+            years: 2,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"),
+            // The last 150 school days: across the change of year.
+            attendance_days: Some(150),
+            demo_password: support::DEMO_PASSWORD.into(),
+        };
+        oneclass_synth::seed(&owner, &params).await.expect("seed");
+        owner
+    }
+    async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.expect(sql)
+    }
+    let (first, second, other) = (seeded(11).await, seeded(11).await, seeded(12).await);
     let (a, b, c) = (hashes(&first).await, hashes(&second).await, hashes(&other).await);
+    assert!(a.iter().all(Option::is_some), "every seeded table has rows: {a:?}");
     assert_eq!(a, b, "same seed, same bytes");
     assert_ne!(a[5], c[5], "another seed, other learners");
 
-    // Age on 1 January of the year fits the grade: official age up to two years over.
-    let misfits: i64 = sqlx::query_scalar(
+    // Age on 1 January of each year fits that year's grade: official age up to two years over.
+    let misfits = count(
+        &first,
         "SELECT count(*) FROM sis.enrolments e JOIN sis.learners l ON l.id = e.learner_id
          WHERE extract(year FROM age(make_date(e.academic_year, 1, 1), l.date_of_birth))
                - CASE e.grade WHEN 'ECD_A' THEN 4 WHEN 'ECD_B' THEN 5
@@ -652,27 +676,162 @@ async fn seeding_is_deterministic_and_sane() {
                    WHEN 'F5' THEN 17 WHEN 'F6' THEN 18
                    ELSE 5 + substr(e.grade, 2)::int END NOT BETWEEN 0 AND 2",
     )
-    .fetch_one(&first)
-    .await
-    .expect("ages");
+    .await;
     assert_eq!(misfits, 0, "every learner's age fits their grade");
-    let off_days: i64 = sqlx::query_scalar(
+    // District enrolments sum to the national figure: no enrolment outside a known district.
+    let national =
+        count(&first, "SELECT count(*) FROM sis.enrolments WHERE academic_year = 2026").await;
+    let by_district = count(
+        &first,
+        "SELECT coalesce(sum(n), 0)::bigint FROM (
+           SELECT s.province, s.district, count(*) AS n FROM sis.enrolments e
+             JOIN platform.schools s ON s.id = e.school_id
+            WHERE e.academic_year = 2026 AND s.district IN (SELECT district FROM ref.population)
+            GROUP BY s.province, s.district) d",
+    )
+    .await;
+    assert!(national > 0);
+    assert_eq!(by_district, national, "district enrolments sum to the national figure");
+    let off_days = count(
+        &first,
         "SELECT count(*) FROM attendance.daily_marks m
-         WHERE extract(isodow FROM m.date) > 5
-            OR NOT EXISTS (SELECT 1 FROM ref.terms t WHERE m.date BETWEEN t.start_date AND t.end_date)",
+          WHERE extract(isodow FROM m.date) > 5
+             OR NOT EXISTS (SELECT 1 FROM ref.terms t WHERE m.date BETWEEN t.start_date AND t.end_date)
+             OR NOT EXISTS (SELECT 1 FROM sis.enrolments e WHERE e.learner_id = m.learner_id
+                              AND e.class_id = m.class_id
+                              AND m.date BETWEEN e.start_date AND coalesce(e.end_date, m.date))",
     )
-    .fetch_one(&first)
-    .await
-    .expect("days");
-    assert_eq!(off_days, 0, "marks only on school days");
-    let wrong_class: i64 = sqlx::query_scalar(
+    .await;
+    assert_eq!(off_days, 0, "marks only on school days while enrolled");
+    let wrong_class = count(
+        &first,
         "SELECT count(*) FROM sis.enrolments e JOIN academic.classes c ON c.id = e.class_id
-         WHERE c.grade <> e.grade OR c.school_id <> e.school_id",
+         WHERE c.grade <> e.grade OR c.school_id <> e.school_id OR c.academic_year <> e.academic_year",
+    )
+    .await;
+    assert_eq!(wrong_class, 0);
+    // No payment takes an invoice above what was owed: running totals in payment order.
+    let overpaid = count(
+        &first,
+        "SELECT count(*) FROM (
+           SELECT i.amount, sum(p.amount_applied) OVER (PARTITION BY p.invoice_id
+                    ORDER BY p.paid_on, p.id) AS paid, p.paid_on, i.issued_on
+             FROM finance.payments p JOIN finance.invoices i ON i.id = p.invoice_id) r
+          WHERE paid > amount OR paid_on < issued_on OR paid_on > date '2026-11-25'",
+    )
+    .await;
+    assert_eq!(overpaid, 0, "no payment beyond what was owed, none before the invoice");
+    let bad_rates = count(
+        &first,
+        "SELECT count(*) FROM finance.payments
+          WHERE (currency = 'ZWG') <> (exchange_rate IS NOT NULL)
+             OR (currency = 'ZWG' AND abs(amount - amount_applied * exchange_rate) > 0.01)
+             OR (currency = 'USD' AND amount <> amount_applied)",
+    )
+    .await;
+    assert_eq!(bad_rates, 0, "every conversion records its rate and adds up");
+    let beam = count(&first, "SELECT count(*) FROM finance.payments WHERE method = 'beam'").await;
+    let arrears = count(
+        &first,
+        "SELECT count(*) FROM finance.invoices i
+          WHERE i.amount > (SELECT coalesce(sum(amount_applied), 0) FROM finance.payments p
+                            WHERE p.invoice_id = i.id)",
+    )
+    .await;
+    assert!(beam > 0 && arrears > 0, "BEAM payments {beam}, invoices in arrears {arrears}");
+    let exams = count(
+        &first,
+        "SELECT count(DISTINCT exam) FROM assessment.exam_results WHERE academic_year = 2025",
+    )
+    .await;
+    assert!(exams >= 2, "last year's Grade 7 and O-level candidates have results");
+    // Results follow attendance: learners absent more often score lower.
+    let corr: f64 = sqlx::query_scalar(
+        "SELECT corr(att, score) FROM (
+           SELECT m.learner_id, avg((m.status IN ('present', 'late'))::int) AS att,
+                  (SELECT avg(r.score) FROM assessment.results r
+                    WHERE r.learner_id = m.learner_id)::float8 AS score
+             FROM attendance.daily_marks m GROUP BY m.learner_id) x WHERE score IS NOT NULL",
     )
     .fetch_one(&first)
     .await
-    .expect("classes");
-    assert_eq!(wrong_class, 0);
+    .expect("correlation");
+    assert!(corr > 0.1, "attendance and results correlate: {corr}");
+    // The bulk load put every index and constraint back, valid.
+    let invalid = count(
+        &first,
+        "SELECT (SELECT count(*) FROM pg_constraint WHERE NOT convalidated)
+              + (SELECT count(*) FROM pg_index WHERE NOT indisvalid)",
+    )
+    .await;
+    assert_eq!(invalid, 0, "no constraint or index left invalid");
+    let indexes = count(
+        &first,
+        "SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || tablename = 'attendance.daily_marks'",
+    )
+    .await;
+    assert_eq!(indexes, 3, "daily_marks has its primary key, unique and school-date indexes");
+    let foreign_keys = count(
+        &first,
+        "SELECT count(*) FROM pg_constraint
+          WHERE conrelid = 'attendance.daily_marks'::regclass AND contype = 'f'",
+    )
+    .await;
+    assert_eq!(foreign_keys, 3);
+    let state =
+        count(&first, "SELECT count(*) FROM platform.seed_state WHERE finished_at IS NOT NULL")
+            .await;
+    assert_eq!(state, 1, "the seed is recorded as finished");
+    assert!(oneclass_synth::is_seeded(&first).await.expect("is_seeded"));
+}
+
+/// A seed that fails part-way leaves nothing behind: no rows, every index and constraint back.
+#[tokio::test]
+async fn a_failed_seed_leaves_nothing_half_written() {
+    let owner = oneclass_core::db::pool(&support::fresh_database().await, 4).await.expect("pool");
+    let constraints = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT (SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                      WHERE n.nspname IN ('sis', 'attendance', 'academic', 'assessment', 'finance'))
+                  + (SELECT count(*) FROM pg_indexes
+                      WHERE schemaname IN ('sis', 'attendance', 'academic', 'assessment', 'finance'))",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("count")
+    };
+    let before = constraints(owner.clone()).await;
+    // A check that the generator's fees break, added for this test: the load fails part-way.
+    sqlx::query("ALTER TABLE finance.invoices ADD CONSTRAINT test_no_fees CHECK (amount < 1)")
+        .execute(&owner)
+        .await
+        .expect("add check");
+    let params = oneclass_synth::SeedParams {
+        schools: 10,
+        class_size: (3, 4),
+        attendance_days: Some(2),
+        ..oneclass_synth::SeedParams::demo(
+            chrono::NaiveDate::from_ymd_opt(2026, 9, 10).expect("date"),
+        )
+    };
+    let err = oneclass_synth::seed(&owner, &params).await.expect_err("the check fails the seed");
+    assert!(err.to_string().contains("test_no_fees"), "{err}");
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM platform.schools) + (SELECT count(*) FROM sis.learners)
+              + (SELECT count(*) FROM attendance.daily_marks) + (SELECT count(*) FROM platform.seed_state)",
+    )
+    .fetch_one(&owner)
+    .await
+    .expect("rows");
+    assert_eq!(rows, 0, "nothing half-written");
+    sqlx::query("ALTER TABLE finance.invoices DROP CONSTRAINT test_no_fees")
+        .execute(&owner)
+        .await
+        .expect("drop check");
+    assert_eq!(constraints(owner.clone()).await, before, "every index and constraint is back");
+    assert!(!oneclass_synth::is_seeded(&owner).await.expect("is_seeded"));
+    // And the database can be seeded afterwards.
+    oneclass_synth::seed(&owner, &params).await.expect("a later seed succeeds");
 }
 
 /// `oneclass migrate`, `oneclass seed` and `oneclass sql` need only their environment: migrate
@@ -703,7 +862,7 @@ async fn cli_migrate_seed_and_sql() {
     assert!(ok && out.contains("migrated"), "{out}{err}");
     let (ok, _, err) = run(&["migrate"], &[]);
     assert!(!ok && err.contains("ONECLASS_APP_PASSWORD"), "names the missing setting: {err}");
-    let (ok, out, err) = run(&["seed", "--seed", "5", "--schools-per-province", "1"], &[]);
+    let (ok, out, err) = run(&["seed", "--seed", "5", "--schools", "10", "--attendance-days", "5"], &[]);
     assert!(ok && out.contains("seeded 10 schools"), "{out}{err}");
     let (ok, _, err) = run(&["seed"], &[]);
     assert!(!ok && err.contains("already has schools"), "{err}");

@@ -4,10 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::{Rows, School, SeedParams};
+use crate::copy::Binary;
+use crate::plan::School;
+use crate::{SeedParams, rng_for};
 
 pub(crate) const COLUMNS: &str = "year, district, age, sex, population";
 
@@ -29,6 +31,13 @@ fn participation(age: i32) -> Option<f64> {
 pub(crate) struct Census(BTreeMap<(&'static str, i32, &'static str), u32>);
 
 impl Census {
+    /// Adds another school's counts.
+    pub(crate) fn merge(&mut self, other: Census) {
+        for (k, v) in other.0 {
+            *self.0.entry(k).or_insert(0) += v;
+        }
+    }
+
     pub(crate) fn add(&mut self, district: &'static str, age: i32, sex: &'static str) {
         *self.0.entry((district, age, sex)).or_insert(0) += 1;
     }
@@ -71,21 +80,19 @@ pub(crate) fn population_rows(
     census: &Census,
     schools: &[School],
     p: &SeedParams,
-    rows: &mut Rows,
+    rows: &mut Binary,
 ) {
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed ^ 0x0909_1a7e);
+    let mut rng = rng_for(p.seed, 0x0909_1a7e, 0);
     let districts: BTreeSet<&'static str> = schools.iter().map(|s| s.district).collect();
-    let year = p.academic_year.to_string();
     for district in districts {
         for sex in ["F", "M"] {
             for (age, pop) in district_population(census, district, sex, &mut rng) {
-                rows.push(&[
-                    Some(&year),
-                    Some(district),
-                    Some(&age.to_string()),
-                    Some(sex),
-                    Some(&pop.to_string()),
-                ]);
+                rows.row(5)
+                    .int4(p.academic_year)
+                    .text(district)
+                    .int4(age)
+                    .text(sex)
+                    .int4(pop as i32);
             }
         }
     }
@@ -94,6 +101,7 @@ pub(crate) fn population_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     #[test]
     fn population_exceeds_enrolment_and_is_never_zero() {

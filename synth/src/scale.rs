@@ -6,20 +6,22 @@ use crate::SeedParams;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
-    /// Two schools a province: quick to seed, for trying things out.
+    /// Two schools a province, the year so far: quick to seed, for trying things out.
     District,
-    /// Thirty schools a province: a province-sized data set.
+    /// Thirty schools a province, the year so far (about 60,000 learners, 13 million rows).
     Province,
-    /// A thousand schools a province: about the 10,000 schools of the real country.
+    /// The whole country: 10,000 schools, about 4.6 million learners in classes of 20 to 44,
+    /// two or three streams a grade in towns, a month of attendance (about 100 million marks).
     National,
 }
 
 impl Scale {
-    pub fn schools_per_province(self) -> usize {
+    /// Schools in all.
+    pub fn schools(self) -> usize {
         match self {
-            Scale::District => 2,
-            Scale::Province => 30,
-            Scale::National => 1_000,
+            Scale::District => 20,
+            Scale::Province => 300,
+            Scale::National => 10_000,
         }
     }
 }
@@ -39,10 +41,17 @@ impl std::str::FromStr for Scale {
 
 /// The demo's parameters at `scale`.
 pub fn params_for(scale: Scale, seed: u64, as_of: NaiveDate) -> SeedParams {
-    SeedParams {
-        seed,
-        schools_per_province: scale.schools_per_province(),
-        ..SeedParams::demo(as_of)
+    let demo = SeedParams::demo(as_of);
+    match scale {
+        Scale::District | Scale::Province => SeedParams { seed, schools: scale.schools(), ..demo },
+        Scale::National => SeedParams {
+            seed,
+            schools: scale.schools(),
+            class_size: (20, 44),
+            streams: (1, 3),
+            attendance_days: Some(22),
+            ..demo
+        },
     }
 }
 
@@ -58,6 +67,7 @@ mod tests {
         assert!("country".parse::<Scale>().is_err());
         let as_of = NaiveDate::from_ymd_opt(2026, 9, 20).expect("date");
         let national = params_for(Scale::National, 7, as_of);
-        assert_eq!((national.seed, national.schools_per_province), (7, 1_000));
+        assert_eq!((national.seed, national.schools), (7, 10_000));
+        assert_eq!(national.attendance_days, Some(22));
     }
 }

@@ -7,9 +7,12 @@ use oneclass_core::types::{Location, SchoolLevel};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::{Ids, Rows, School};
+use crate::Ids;
+use crate::copy::{Binary, pg_date};
+use crate::plan::School;
 
-pub(crate) const COLUMNS: &str = "id, school_id, sex, post, qualification, start_date, end_date";
+pub(crate) const COLUMNS: &str =
+    "id, school_id, sex, post, qualification, start_date, end_date, created_at, updated_at";
 
 /// The ratio a school staffs to, before ±10% noise.
 fn target_ratio(level: SchoolLevel, location: Location) -> f64 {
@@ -39,7 +42,8 @@ pub(crate) fn staff_rows(
     school: &School,
     learners: u32,
     year_start: NaiveDate,
-    rows: &mut Rows,
+    stamp: i64,
+    rows: &mut Binary,
 ) -> u32 {
     let ratio = target_ratio(school.level, school.location) * rng.gen_range(0.9..1.1);
     let teachers = teachers_for(learners, ratio);
@@ -62,7 +66,7 @@ pub(crate) fn staff_rows(
     let ancillary = rng.gen_range(1..=3);
     posts.extend(std::iter::repeat_n("ancillary", ancillary));
     for post in posts {
-        push_member(rng, ids, school, post, year_start, rows);
+        push_member(rng, ids, school, post, year_start, stamp, rows);
     }
     teachers
 }
@@ -73,7 +77,8 @@ fn push_member(
     school: &School,
     post: &str,
     year_start: NaiveDate,
-    rows: &mut Rows,
+    stamp: i64,
+    rows: &mut Binary,
 ) {
     let p_female = match post {
         "head" | "deputy" => 0.4,
@@ -92,15 +97,16 @@ fn push_member(
     // Joined up to 25 years before the academic year; still in post.
     let start =
         year_start.checked_sub_days(Days::new(rng.gen_range(0..=9_125))).unwrap_or(year_start);
-    rows.push(&[
-        Some(&ids.next().to_string()),
-        Some(&school.id.to_string()),
-        Some(sex),
-        Some(post),
-        qualification,
-        Some(&start.to_string()),
-        None,
-    ]);
+    rows.row(9)
+        .uuid(ids.next())
+        .uuid(school.id)
+        .text(sex)
+        .text(post)
+        .opt_text(qualification)
+        .date(pg_date(start))
+        .null()
+        .timestamptz(stamp)
+        .timestamptz(stamp);
 }
 
 #[cfg(test)]

@@ -14,10 +14,14 @@ fn params() -> SeedParams {
         seed: 11,
         // Three a province: primary and secondary schools, urban and rural, and more than one
         // COPY chunk of marks.
-        schools_per_province: 3,
+        schools: 30,
         class_size: (18, 40),
+        streams: (1, 2),
         academic_year: 2026,
-        as_of: NaiveDate::from_ymd_opt(2026, 9, 18).expect("date"),
+        years: 1,
+        // After the November examinations: every table has rows.
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        attendance_days: Some(20),
         demo_password: "pw".into(),
     }
 }

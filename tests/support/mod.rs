@@ -79,10 +79,13 @@ pub async fn seeded_database(
     let (term_start, _) = current_term(&owner).await;
     let params = oneclass_synth::SeedParams {
         seed,
-        schools_per_province: per_province,
+        schools: per_province * 10,
         class_size,
+        streams: (1, 1),
         academic_year: 2026,
+        years: 1,
         as_of: term_start,
+        attendance_days: Some(1),
         demo_password: DEMO_PASSWORD.into(),
     };
     let summary = oneclass_synth::seed(&owner, &params).await.expect("seed");

@@ -1,0 +1,96 @@
+//! The demo accounts: one per role, scoped to the first school, its province and district.
+
+use oneclass_core::types::Role;
+use rand::RngCore;
+use uuid::Uuid;
+
+use crate::plan::School;
+use crate::{DemoLogin, Ids, SeedParams, SynthError, names};
+
+pub(crate) async fn seed_users(
+    conn: &mut sqlx::PgConnection,
+    ids: &mut Ids,
+    p: &SeedParams,
+    stamp: &str,
+    school: Option<&School>,
+    first_school_classes: &[Uuid],
+) -> Result<Vec<DemoLogin>, SynthError> {
+    let Some(school) = school else { return Ok(Vec::new()) };
+    let (province, district): (String, String) =
+        sqlx::query_as("SELECT province, district FROM platform.schools WHERE id = $1")
+            .bind(school.id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let tag = school.emis.as_str();
+    // (role, username, province scope, district scope, member of the first school)
+    type Account<'a> = (Role, String, Option<&'a str>, Option<&'a str>, bool);
+    let accounts: Vec<Account> = vec![
+        (Role::PlatformAdmin, "admin".into(), None, None, false),
+        (Role::Ministry, "ministry".into(), None, None, false),
+        (Role::ProvinceOfficer, "officer.province".into(), Some(province.as_str()), None, false),
+        (
+            Role::DistrictOfficer,
+            "officer.district".into(),
+            Some(province.as_str()),
+            Some(district.as_str()),
+            false,
+        ),
+        (Role::Analyst, "analyst".into(), None, None, false),
+        (Role::SchoolHead, format!("head.{tag}"), None, None, true),
+        (Role::Registrar, format!("registrar.{tag}"), None, None, true),
+        (Role::Teacher, format!("teacher.{tag}"), None, None, true),
+        (Role::Bursar, format!("bursar.{tag}"), None, None, true),
+    ];
+    // One hash for all demo accounts: argon2 is slow by design, and they share a password. Its
+    // salt comes from the seed so that the same seed gives the same rows.
+    let mut salt = [0u8; 16];
+    ids.rng.fill_bytes(&mut salt);
+    let hash = oneclass_core::password::hash_with_salt(&p.demo_password, &salt)?;
+    let mut logins = Vec::new();
+    for (role, username, prov, dist, member) in accounts {
+        let user_id = ids.next();
+        sqlx::query(
+            "INSERT INTO platform.users (id, username, password_hash, role, display_name, province,
+                 district, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $8::timestamptz)",
+        )
+        .bind(user_id)
+        .bind(&username)
+        .bind(&hash)
+        .bind(role.as_str())
+        .bind(names::display_name(role))
+        .bind(prov)
+        .bind(dist)
+        .bind(stamp)
+        .execute(&mut *conn)
+        .await?;
+        if member {
+            sqlx::query(
+                "INSERT INTO platform.memberships (user_id, school_id, created_at)
+                 VALUES ($1, $2, $3::timestamptz)",
+            )
+            .bind(user_id)
+            .bind(school.id)
+            .bind(stamp)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if role == Role::Teacher {
+            for class_id in first_school_classes.iter().take(2) {
+                sqlx::query(
+                    "INSERT INTO academic.class_teachers (class_id, user_id, school_id, created_at,
+                         updated_at)
+                     VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz)",
+                )
+                .bind(class_id)
+                .bind(user_id)
+                .bind(school.id)
+                .bind(stamp)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        logins.push(DemoLogin { role, username, password: p.demo_password.clone() });
+    }
+    Ok(logins)
+}
