@@ -12,8 +12,10 @@ use rand::RngCore;
 use serde_json::json;
 
 mod api;
+mod cdc_memory;
 mod queries;
 pub use api::{ApiOptions, api};
+pub use cdc_memory::{CdcMemoryOptions, cdc_memory};
 pub use queries::{QueriesOptions, queries};
 
 use oneclass_synth::SEEDED_TABLES;

@@ -76,6 +76,12 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// CDC memory: ingest's peak RSS while one source transaction of --rows rows streams
+    /// through it (spilled to disk past the budget) into silver.
+    CdcMemory {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+    },
     /// Bulk load: the synthetic seed's rows/s beside psql \copy of the same marks.
     Load {
         /// district or province (national is 33 times province: not measured yet).
@@ -212,6 +218,9 @@ async fn main() -> anyhow::Result<()> {
                 s.rebuild_seconds
             );
             Ok(())
+        }
+        Command::Bench { which: BenchCommand::CdcMemory { rows } } => {
+            oneclass::bench::cdc_memory(oneclass::bench::CdcMemoryOptions { rows }).await
         }
         Command::Bench { which: BenchCommand::Load { scale, seed } } => {
             oneclass::bench::load(oneclass::bench::LoadOptions { scale, seed }).await
