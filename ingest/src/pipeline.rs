@@ -993,6 +993,16 @@ pub(crate) struct SilverRow<'a> {
 }
 
 impl<'a> SilverRow<'a> {
+    /// Key text, name text and whether it deletes: for tests of a two-column table.
+    #[cfg(test)]
+    pub(crate) fn parts(&self) -> (String, Option<String>, bool) {
+        let text = |d: Option<&Datum>| match d {
+            Some(Datum::Text(t)) => Some(t.clone()),
+            _ => None,
+        };
+        (text(self.values.first()).unwrap_or_default(), text(self.values.get(1)), self.delete)
+    }
+
     pub(crate) fn new(delete: bool, values: &'a [Datum], change: &Change) -> Self {
         Self { delete, values, lsn: change.lsn, commit_ts: change.commit_ts }
     }
@@ -1000,7 +1010,7 @@ impl<'a> SilverRow<'a> {
 
 /// One row per key, the last change winning; an update that moved a row to a new key also
 /// deletes the old one.
-fn collapse<'a>(def: &TableDef, changes: &[&'a Change]) -> Vec<SilverRow<'a>> {
+pub(crate) fn collapse<'a>(def: &TableDef, changes: &[&'a Change]) -> Vec<SilverRow<'a>> {
     let keys = def.key_indices();
     let mut index: HashMap<Vec<&'a Datum>, usize> = HashMap::new();
     let mut out: Vec<SilverRow<'a>> = Vec::new();

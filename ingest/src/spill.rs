@@ -365,3 +365,112 @@ pub(crate) fn clear(root: &Path) -> Result<(), IngestError> {
     std::fs::create_dir_all(root)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use deltalake::arrow::util::display::array_value_to_string;
+
+    use super::*;
+    use crate::pgoutput::Datum;
+    use crate::pipeline::{Op, collapse};
+    use crate::table::ColumnDef;
+    use crate::values::oid;
+
+    fn def() -> Arc<TableDef> {
+        Arc::new(TableDef {
+            table: TableName::new("sis", "learners"),
+            columns: vec![
+                ColumnDef { name: "id".into(), type_oid: oid::INT4, typmod: -1, key: true },
+                ColumnDef { name: "name".into(), type_oid: oid::TEXT, typmod: -1, key: false },
+            ],
+        })
+    }
+
+    fn change(def: &Arc<TableDef>, seq: i64, kind: ChangeKind) -> Change {
+        Change { def: def.clone(), lsn: 77, seq, commit_ts: 1, kind }
+    }
+
+    fn row(op: Op, id: i32, name: Option<&str>, old: Option<i32>) -> ChangeKind {
+        ChangeKind::Row {
+            op,
+            values: vec![
+                Datum::Text(id.to_string()),
+                name.map_or(Datum::Null, |n| Datum::Text(n.into())),
+            ],
+            old_key: old.map(|o| vec![Datum::Text(o.to_string()), Datum::Null]),
+        }
+    }
+
+    /// (id, name, op) of every collapsed row.
+    type Collapsed = BTreeSet<(String, Option<String>, &'static str)>;
+
+    /// The DataFusion collapse over spill files, chunk by chunk, agrees with the in-memory one.
+    #[tokio::test]
+    async fn collapse_from_spill_files_matches_memory() {
+        let d = def();
+        let mut changes = vec![change(&d, 0, row(Op::Insert, 99, Some("gone"), None))];
+        changes.push(change(&d, 1, ChangeKind::Truncate));
+        let mut seq = 2;
+        for id in 0..50 {
+            changes.push(change(&d, seq, row(Op::Insert, id, Some("a"), None)));
+            seq += 1;
+        }
+        for id in (0..50).step_by(3) {
+            changes.push(change(&d, seq, row(Op::Update, id, Some("b"), None)));
+            seq += 1;
+        }
+        for id in (0..50).step_by(7) {
+            // Moves id to id + 1000; the old key goes.
+            changes.push(change(&d, seq, row(Op::Update, id + 1000, Some("moved"), Some(id))));
+            seq += 1;
+        }
+        for id in (1..50).step_by(5) {
+            changes.push(change(&d, seq, row(Op::Delete, id, None, None)));
+            seq += 1;
+        }
+        // A key deleted, then inserted again.
+        changes.push(change(&d, seq, row(Op::Insert, 1, Some("back"), None)));
+
+        let truncated = changes.iter().rposition(|c| matches!(c.kind, ChangeKind::Truncate));
+        let after: Vec<&Change> = changes[truncated.map_or(0, |i| i + 1)..].iter().collect();
+        let want: Collapsed = collapse(&d, &after)
+            .iter()
+            .map(|r| {
+                let (id, name, delete) = r.parts();
+                (id, name, if delete { "d" } else { "u" })
+            })
+            .collect();
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut spill = TxnSpill::create(dir.path(), 77).expect("spill");
+        for chunk in changes.chunks(17) {
+            spill.write(&d, chunk).expect("write");
+        }
+        spill.finish().expect("finish");
+        let table = spill.tables.get(&d.table).expect("table");
+        assert!(table.truncated());
+        assert_eq!(table.rows, changes.len() - 1);
+        let work = session(dir.path(), 64 << 20).expect("session");
+        let ctx = SessionContext::new();
+        let df = table.collapsed_silver(&work, &ctx, &d).await.expect("collapse").expect("rows");
+        let mut got = Collapsed::new();
+        for batch in df.collect().await.expect("collect") {
+            let schema = batch.schema();
+            let col = |name: &str| batch.column(schema.index_of(name).expect("column"));
+            for i in 0..batch.num_rows() {
+                let text = |name: &str| {
+                    let a = col(name);
+                    (!a.is_null(i)).then(|| array_value_to_string(a, i).expect("text"))
+                };
+                let op = if text(OP).as_deref() == Some("d") { "d" } else { "u" };
+                got.insert((text("id").expect("id"), text("name"), op));
+            }
+        }
+        assert_eq!(got, want);
+        let folder = spill.dir.clone();
+        drop(spill);
+        assert!(!folder.exists(), "spill files removed on drop");
+    }
+}
