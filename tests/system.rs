@@ -862,7 +862,8 @@ async fn cli_migrate_seed_and_sql() {
     assert!(ok && out.contains("migrated"), "{out}{err}");
     let (ok, _, err) = run(&["migrate"], &[]);
     assert!(!ok && err.contains("ONECLASS_APP_PASSWORD"), "names the missing setting: {err}");
-    let (ok, out, err) = run(&["seed", "--seed", "5", "--schools", "10", "--attendance-days", "5"], &[]);
+    let (ok, out, err) =
+        run(&["seed", "--seed", "5", "--schools", "10", "--attendance-days", "5"], &[]);
     assert!(ok && out.contains("seeded 10 schools"), "{out}{err}");
     let (ok, _, err) = run(&["seed"], &[]);
     assert!(!ok && err.contains("already has schools"), "{err}");
