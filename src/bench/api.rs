@@ -622,6 +622,8 @@ struct Outcome {
     users: usize,
     teachers: usize,
     classes: usize,
+    /// Learners enrolled in those classes.
+    learners: u64,
     signed_in: usize,
     load_seconds: f64,
     cpu: Option<CpuUse>,
@@ -668,6 +670,12 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
     .fetch_all(&owner)
     .await?;
     anyhow::ensure!(!classes.is_empty(), "school {emis} has no class with learners");
+    let learners: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sis.enrolments WHERE class_id = ANY($1) AND end_date IS NULL",
+    )
+    .bind(&classes)
+    .fetch_one(&owner)
+    .await?;
 
     let password = super::random_secret();
     let hash = {
@@ -723,6 +731,7 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
         users: opts.users,
         teachers,
         classes: classes.len(),
+        learners: u64::try_from(learners).unwrap_or(0),
         signed_in,
         load_seconds,
         cpu,
@@ -842,6 +851,8 @@ fn json_line(o: &Outcome, r: &RouteRow) -> serde_json::Value {
         "users": o.users,
         "teachers": o.teachers,
         "school_emis": o.emis,
+        "school_classes": o.classes,
+        "school_learners": o.learners,
         "requests": r.requests,
         "errors": r.errors,
         "seconds": r.seconds,
@@ -865,13 +876,14 @@ fn report(o: &Outcome) -> anyhow::Result<()> {
         f.scale, f.seed, f.profile, f.postgres, f.nproc
     );
     println!(
-        "{} users of school {} ({} teachers of {} classes, {} registrars), each looping without \
-         pause for {:.1} s; {} signed in through the API, the rest with tokens minted by the API's \
-         own code.",
+        "{} users of school {} ({} learners in {} classes): {} teachers of two classes each and \
+         {} registrars, each looping without pause for {:.1} s; {} signed in through the API, \
+         the rest with tokens minted by the API's own code.",
         thousands(o.users as u64),
         o.emis,
-        thousands(o.teachers as u64),
+        thousands(o.learners),
         o.classes,
+        thousands(o.teachers as u64),
         thousands((o.users - o.teachers) as u64),
         o.load_seconds,
         o.signed_in
