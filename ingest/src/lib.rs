@@ -15,6 +15,7 @@
 mod delta;
 mod error;
 mod lsn;
+mod monitor;
 mod pgoutput;
 mod pipeline;
 mod reconcile;
@@ -33,9 +34,10 @@ use tokio_util::sync::CancellationToken;
 pub use crate::delta::{APP_ID, BRONZE, SILVER, lake_table_url};
 pub use crate::error::IngestError;
 pub use crate::lsn::Lsn;
+pub use crate::monitor::{WARN_EVERY, lag_bytes, should_warn_retained};
 pub use crate::pipeline::{
-    METRIC_CHANGES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN, METRIC_SPILLED,
-    METRIC_VALUE_ERRORS,
+    METRIC_CHANGES, METRIC_LAG_BYTES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN,
+    METRIC_SLOT_RETAINED_WAL_BYTES, METRIC_SPILLED, METRIC_VALUE_ERRORS,
 };
 pub use crate::reconcile::{TableReport, format_reports, reconcile};
 pub use crate::spill::{SpillStats, spill_stats};
@@ -107,6 +109,12 @@ pub struct IngestConfig {
     /// Where spill files go (a folder per slot below it). Default: `<lake>/_ingest_spill` for a
     /// `file://` lake, else `oneclass-ingest-spill` in the system temporary folder.
     pub spill_dir: Option<PathBuf>,
+    /// How often the WAL our slot retains on the server is read (gauge
+    /// `oneclass_ingest_slot_retained_wal_bytes`). Default 10 s.
+    pub slot_poll_interval: Duration,
+    /// A warning is logged (at most once a minute) while the slot retains more WAL than this.
+    /// Default 1 GiB.
+    pub retained_wal_warn_bytes: u64,
 }
 
 impl IngestConfig {
@@ -121,6 +129,8 @@ impl IngestConfig {
             spill_rows: 100_000,
             spill_bytes: 64 << 20,
             spill_dir: None,
+            slot_poll_interval: Duration::from_secs(10),
+            retained_wal_warn_bytes: 1 << 30,
         }
     }
 
@@ -158,6 +168,9 @@ impl IngestConfig {
         if self.flush_interval.is_zero() {
             return Err(IngestError::Config("flush_interval must be positive".into()));
         }
+        if self.slot_poll_interval.is_zero() {
+            return Err(IngestError::Config("slot_poll_interval must be positive".into()));
+        }
         Ok(())
     }
 }
@@ -167,7 +180,35 @@ impl IngestConfig {
 pub async fn run(cfg: IngestConfig, shutdown: CancellationToken) -> Result<(), IngestError> {
     cfg.validate()?;
     let lake = delta::Lake::new(&cfg.lake)?;
-    pipeline::Pipeline::new(cfg, lake, shutdown).run().await
+    let progress = std::sync::Arc::new(monitor::Progress::default());
+    let stop_monitor = shutdown.child_token();
+    let monitor = tokio::spawn(monitor::run(cfg.clone(), progress.clone(), stop_monitor.clone()));
+    let result = pipeline::Pipeline::new(cfg, lake, shutdown, progress).run().await;
+    stop_monitor.cancel();
+    let _ = monitor.await;
+    result
+}
+
+/// The source commit LSN recorded in a lake table (`layer` is [`BRONZE`] or [`SILVER`]): every
+/// transaction committed at or below it is in the table. None when the table does not exist or
+/// records none yet (its snapshot is unfinished). Read-only.
+pub async fn recorded_lsn(
+    lake: &url::Url,
+    layer: &str,
+    schema: &str,
+    table: &str,
+) -> Result<Option<i64>, IngestError> {
+    let url = lake_table_url(lake, layer, schema, table);
+    let Ok(t) = deltalake::open_table(url.clone()).await else {
+        return Ok(None);
+    };
+    let Ok(state) = t.snapshot() else {
+        return Ok(None);
+    };
+    state
+        .transaction_version(t.log_store().as_ref(), APP_ID)
+        .await
+        .map_err(IngestError::delta(&url))
 }
 
 #[cfg(test)]

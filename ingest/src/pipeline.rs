@@ -25,6 +25,7 @@ use crate::IngestConfig;
 use crate::delta::{BRONZE, Lake, LakeTable, SILVER};
 use crate::error::IngestError;
 use crate::lsn::Lsn;
+use crate::monitor::Progress;
 use crate::pgoutput::{self, Datum, PgOutput};
 use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
 use crate::snapshot::{self, CopyTextParser, PublishedTable, new_builders};
@@ -44,6 +45,8 @@ const MIN_SPILL_SORT_MEMORY: usize = 32 << 20;
 
 pub const METRIC_LAST_APPLIED_LSN: &str = "oneclass_ingest_last_applied_lsn";
 pub const METRIC_LAG_SECONDS: &str = "oneclass_ingest_lag_seconds";
+pub const METRIC_LAG_BYTES: &str = "oneclass_ingest_lag_bytes";
+pub const METRIC_SLOT_RETAINED_WAL_BYTES: &str = "oneclass_ingest_slot_retained_wal_bytes";
 pub const METRIC_CHANGES: &str = "oneclass_ingest_changes_total";
 pub const METRIC_VALUE_ERRORS: &str = "oneclass_ingest_value_errors_total";
 pub const METRIC_SPILLED: &str = "oneclass_ingest_spilled_changes_total";
@@ -166,10 +169,17 @@ pub(crate) struct Pipeline {
     acked: Lsn,
     last_status: Instant,
     warned_keyless: BTreeSet<TableName>,
+    /// Shared with the monitor: the applied position, for the lag in bytes.
+    progress: Arc<Progress>,
 }
 
 impl Pipeline {
-    pub(crate) fn new(cfg: IngestConfig, lake: Lake, shutdown: CancellationToken) -> Self {
+    pub(crate) fn new(
+        cfg: IngestConfig,
+        lake: Lake,
+        shutdown: CancellationToken,
+        progress: Arc<Progress>,
+    ) -> Self {
         let spill_root = cfg.spill_root();
         Self {
             cfg,
@@ -185,6 +195,7 @@ impl Pipeline {
             acked: Lsn(0),
             last_status: Instant::now(),
             warned_keyless: BTreeSet::new(),
+            progress,
         }
     }
 
@@ -296,6 +307,8 @@ impl Pipeline {
         };
         catalog.close().await?;
         self.received = start;
+        self.progress.applied(self.acked);
+        self.progress.server(start);
 
         let busy_until = Instant::now() + SLOT_BUSY_WAIT;
         loop {
@@ -413,6 +426,7 @@ impl Pipeline {
                 msg = repl.recv() => match msg? {
                     ReplicationMessage::XLogData { wal_end, data, .. } => {
                         self.received = self.received.max(wal_end);
+                        self.progress.server(wal_end);
                         self.on_message(pgoutput::decode(data)?)?;
                         if self.txn.as_ref().is_some_and(|t| {
                             t.changes.len() >= self.cfg.spill_rows || t.bytes >= self.cfg.spill_bytes
@@ -427,10 +441,12 @@ impl Pipeline {
                     }
                     ReplicationMessage::Keepalive { wal_end, reply_requested } => {
                         self.received = self.received.max(wal_end);
+                        self.progress.server(wal_end);
                         // With nothing in hand, everything the server sent before this point
                         // is applied: let the slot move on even when no published table changes.
                         if self.txn.is_none() && self.batch.last.is_none() {
                             self.acked = self.acked.max(wal_end);
+                            self.progress.applied(self.acked);
                             metrics::gauge!(METRIC_LAG_SECONDS).set(0.0);
                         }
                         if reply_requested {
@@ -592,6 +608,7 @@ impl Pipeline {
         }
         self.acked = self.acked.max(last.end_lsn);
         self.send_status(repl).await?;
+        self.progress.applied(self.acked);
         metrics::gauge!(METRIC_LAST_APPLIED_LSN).set(last.commit_lsn.0 as f64);
         let now = chrono::Utc::now().timestamp_micros();
         metrics::gauge!(METRIC_LAG_SECONDS).set((now - last.commit_ts).max(0) as f64 / 1e6);
@@ -720,6 +737,7 @@ impl Pipeline {
         drop(spill);
         self.acked = self.acked.max(last.end_lsn);
         self.send_status(repl).await?;
+        self.progress.applied(self.acked);
         metrics::gauge!(METRIC_LAST_APPLIED_LSN).set(last.commit_lsn.0 as f64);
         let now = chrono::Utc::now().timestamp_micros();
         metrics::gauge!(METRIC_LAG_SECONDS).set((now - last.commit_ts).max(0) as f64 / 1e6);
