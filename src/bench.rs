@@ -12,9 +12,11 @@ use rand::RngCore;
 use serde_json::json;
 
 mod api;
+mod cdc;
 mod cdc_memory;
 mod queries;
 pub use api::{ApiOptions, api};
+pub use cdc::{CdcOptions, cdc};
 pub use cdc_memory::{CdcMemoryOptions, cdc_memory};
 pub use queries::{QueriesOptions, queries};
 

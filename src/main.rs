@@ -76,6 +76,24 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// CDC throughput and lag: snapshot rows/s, commit-to-silver lag at steady write rates, and
+    /// catch-up from a backlog beside pg_recvlogical draining the same changes.
+    Cdc {
+        /// district or province.
+        #[arg(long, default_value = "district")]
+        scale: oneclass_synth::Scale,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Steady-state target rates, writes/s (one run each).
+        #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
+        rate: Vec<u64>,
+        /// Length of each steady-state run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Changes written while ingest is stopped (the catch-up phase).
+        #[arg(long, default_value_t = 300_000)]
+        backlog: u64,
+    },
     /// CDC memory: ingest's peak RSS while one source transaction of --rows rows streams
     /// through it (spilled to disk past the budget) into silver.
     CdcMemory {
@@ -218,6 +236,16 @@ async fn main() -> anyhow::Result<()> {
                 s.rebuild_seconds
             );
             Ok(())
+        }
+        Command::Bench { which: BenchCommand::Cdc { scale, seed, rate, seconds, backlog } } => {
+            oneclass::bench::cdc(oneclass::bench::CdcOptions {
+                scale,
+                seed,
+                rates: rate,
+                seconds,
+                backlog,
+            })
+            .await
         }
         Command::Bench { which: BenchCommand::CdcMemory { rows } } => {
             oneclass::bench::cdc_memory(oneclass::bench::CdcMemoryOptions { rows }).await
