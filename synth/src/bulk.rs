@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
-use sqlx::{Connection, Executor};
+use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::calendar::Calendar;
@@ -32,7 +32,9 @@ fn bulk_tables() -> Vec<String> {
 }
 
 async fn connect(opts: &PgConnectOptions) -> Result<PgConnection, SynthError> {
-    let mut conn = PgConnection::connect_with(opts).await?;
+    // Index builds take seconds by design: no "slow statement" warnings for them.
+    let opts = opts.clone().disable_statement_logging();
+    let mut conn = PgConnection::connect_with(&opts).await?;
     conn.execute("SET synchronous_commit = off").await?;
     Ok(conn)
 }
@@ -343,7 +345,7 @@ async fn run_parallel(
         let queue = Arc::clone(&queue);
         let mut conn = connect(opts).await?;
         tasks.push(tokio::spawn(async move {
-            conn.execute("SET maintenance_work_mem = '256MB'").await?;
+            conn.execute("SET maintenance_work_mem = '1GB'").await?;
             loop {
                 let job = { queue.lock().await.next() };
                 let Some(job) = job else { break };
