@@ -815,8 +815,6 @@ async fn ingest_survives_kills_and_postgres_restarts() {
 /// ingest looks the current value up in silver under the row's NEW key (which silver does not
 /// have yet) instead of its old key, so the value is stored as null in bronze and silver.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "ingest bug: an unchanged TOASTed value of an update that changes the key is stored as \
-            null (fill_unchanged looks silver up by the new key, not the old one)"]
 async fn toasted_value_survives_a_key_change() {
     let owner_url = support::fresh_database().await;
     let mut owner = PgConnection::connect(&owner_url).await.expect("owner connection");

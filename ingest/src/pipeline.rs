@@ -1150,8 +1150,9 @@ async fn fill_unchanged(
     let mut scalars = Vec::new();
     let mut canonical = Vec::new();
     for &i in &unresolved {
-        let ChangeKind::Row { values, .. } = &changes[i].kind else { continue };
-        let (s, c) = typed_key(def, &keys, values)?;
+        // An update that moved the row to a new key finds its current state under the old one.
+        let ChangeKind::Row { values, old_key, .. } = &changes[i].kind else { continue };
+        let (s, c) = typed_key(def, &keys, old_key.as_deref().unwrap_or(values))?;
         scalars.push(s);
         canonical.push(c);
     }
