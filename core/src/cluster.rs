@@ -182,6 +182,7 @@ impl PgCluster {
             "\n# OneClass private cluster\nlisten_addresses = '127.0.0.1'\n\
              unix_socket_directories = ''\nwal_level = logical\nmax_replication_slots = 20\n\
              max_wal_senders = 20\nmax_connections = 200\nshared_buffers = 256MB\n\
+             max_wal_size = 4GB\n\
              wal_sender_timeout = 60s\ntimezone = 'UTC'\nlog_timezone = 'UTC'\n",
         );
         if opts.unsafe_fast {

@@ -395,7 +395,11 @@ async fn restore(opts: &PgConnectOptions, workers: usize) -> Result<(), SynthErr
         }
     }
     index_jobs.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    let started = Instant::now();
+    let indexes = index_jobs.len();
     run_parallel(opts, workers, index_jobs.into_iter().map(|(_, j)| j).collect()).await?;
+    tracing::info!(indexes, seconds = started.elapsed().as_secs_f64(), "indexes rebuilt");
+    let started = Instant::now();
 
     let mut fk_jobs: Vec<(i64, String, Vec<String>)> = Vec::new();
     for d in &deferred {
@@ -444,7 +448,9 @@ async fn restore(opts: &PgConnectOptions, workers: usize) -> Result<(), SynthErr
     }
     // Validating takes a lock that conflicts with itself on the same table: one job per table.
     fk_jobs.sort_by_key(|(size, _, _)| std::cmp::Reverse(*size));
-    run_parallel(opts, workers, fk_jobs.into_iter().map(|(_, _, j)| j).collect()).await
+    run_parallel(opts, workers, fk_jobs.into_iter().map(|(_, _, j)| j).collect()).await?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "constraints attached and validated");
+    Ok(())
 }
 
 async fn analyze(opts: &PgConnectOptions) -> Result<(), SynthError> {
