@@ -101,6 +101,15 @@ pub struct IngestConfig {
     pub flush_interval: Duration,
     /// …or as soon as it holds this many changes (whole transactions only). Default 50 000.
     pub max_batch_changes: usize,
+    /// While catching up (the server's WAL is more than 16 MiB ahead of what we have received),
+    /// a batch grows up to this many changes instead, and is written when it is that full, when
+    /// the stream has reached the server's position, or 5 s after its first transaction: a
+    /// silver MERGE has a large fixed cost per batch, so a backlog is drained in
+    /// few large batches. Default 150 000 (`max_batch_changes` or less turns it off).
+    pub catch_up_batch_changes: usize,
+    /// Any batch is written once its decoded changes take about this many bytes. Default
+    /// 128 MiB.
+    pub max_batch_bytes: usize,
     /// An open transaction holding more than this many changes in memory is spilled to disk
     /// (and so is every later part of it). Default 100 000.
     pub spill_rows: usize,
@@ -126,6 +135,8 @@ impl IngestConfig {
             publication: oneclass_core::db::PUBLICATION.to_string(),
             flush_interval: Duration::from_millis(500),
             max_batch_changes: 50_000,
+            catch_up_batch_changes: 150_000,
+            max_batch_bytes: 128 << 20,
             spill_rows: 100_000,
             spill_bytes: 64 << 20,
             spill_dir: None,
@@ -162,8 +173,10 @@ impl IngestConfig {
                 "spill_rows and spill_bytes must be at least 1".into(),
             ));
         }
-        if self.max_batch_changes == 0 {
-            return Err(IngestError::Config("max_batch_changes must be at least 1".into()));
+        if self.max_batch_changes == 0 || self.max_batch_bytes == 0 {
+            return Err(IngestError::Config(
+                "max_batch_changes and max_batch_bytes must be at least 1".into(),
+            ));
         }
         if self.flush_interval.is_zero() {
             return Err(IngestError::Config("flush_interval must be positive".into()));

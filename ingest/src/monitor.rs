@@ -43,6 +43,11 @@ impl Progress {
         self.publish();
     }
 
+    /// The newest server WAL position seen so far (0 before any).
+    pub(crate) fn server_lsn(&self) -> Lsn {
+        Lsn(self.server.load(Ordering::Relaxed))
+    }
+
     fn publish(&self) {
         let applied = self.applied.load(Ordering::Relaxed);
         if applied == 0 {

@@ -42,6 +42,10 @@ const SNAPSHOT_CHUNK_ROWS: usize = 250_000;
 const SLOT_BUSY_WAIT: Duration = Duration::from_secs(60);
 /// The least memory the collapse of a spilled table gets before its sort spills to disk.
 const MIN_SPILL_SORT_MEMORY: usize = 32 << 20;
+/// Catching up starts when the server's WAL is this far ahead of what we have received…
+const CATCH_UP_LAG_BYTES: u64 = 16 << 20;
+/// …and a batch is then written at the latest this long after its first transaction.
+const CATCH_UP_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 pub const METRIC_LAST_APPLIED_LSN: &str = "oneclass_ingest_last_applied_lsn";
 pub const METRIC_LAG_SECONDS: &str = "oneclass_ingest_lag_seconds";
@@ -142,6 +146,8 @@ struct Committed {
 struct Batch {
     tables: BTreeMap<TableName, Vec<Change>>,
     changes: usize,
+    /// Footprint of the changes.
+    bytes: usize,
     last: Option<Committed>,
     opened: Option<Instant>,
 }
@@ -167,6 +173,10 @@ pub(crate) struct Pipeline {
     received: Lsn,
     /// What we have told the server is durable.
     acked: Lsn,
+    /// Set while the server is far ahead of `received` (see [`Pipeline::catching_up`]).
+    catching_up: bool,
+    /// Messages received while a batch was being written, not yet handled.
+    ahead: ReadAhead,
     last_status: Instant,
     warned_keyless: BTreeSet<TableName>,
     /// Shared with the monitor: the applied position, for the lag in bytes.
@@ -181,6 +191,7 @@ impl Pipeline {
         progress: Arc<Progress>,
     ) -> Self {
         let spill_root = cfg.spill_root();
+        let ahead = ReadAhead::new(cfg.spill_bytes);
         Self {
             cfg,
             lake,
@@ -193,6 +204,8 @@ impl Pipeline {
             batch: Batch::default(),
             received: Lsn(0),
             acked: Lsn(0),
+            catching_up: false,
+            ahead,
             last_status: Instant::now(),
             warned_keyless: BTreeSet::new(),
             progress,
@@ -309,6 +322,8 @@ impl Pipeline {
         self.received = start;
         self.progress.applied(self.acked);
         self.progress.server(start);
+        // Known before the first message: how far behind we start (catch-up batching).
+        self.progress.server(system.xlog_pos);
 
         let busy_until = Instant::now() + SLOT_BUSY_WAIT;
         loop {
@@ -415,52 +430,32 @@ impl Pipeline {
 
     async fn stream(&mut self, repl: &mut ReplicationConnection) -> Result<(), IngestError> {
         loop {
-            let status_at = self.last_status + STATUS_INTERVAL;
-            let wake = self
-                .batch
-                .opened
-                .map_or(status_at, |t| (t + self.cfg.flush_interval).min(status_at));
-            tokio::select! {
-                biased;
-                () = self.shutdown.cancelled() => break,
-                msg = repl.recv() => match msg? {
-                    ReplicationMessage::XLogData { wal_end, data, .. } => {
-                        self.received = self.received.max(wal_end);
-                        self.progress.server(wal_end);
-                        self.on_message(pgoutput::decode(data)?)?;
-                        if self.txn.as_ref().is_some_and(|t| {
-                            t.changes.len() >= self.cfg.spill_rows || t.bytes >= self.cfg.spill_bytes
-                        }) {
-                            self.spill_txn().await?;
-                        }
-                        if let Some((txn, committed)) = self.spilled.take() {
-                            // Earlier whole transactions first: the slot moves in commit order.
-                            self.flush(repl).await?;
-                            self.apply_spilled(repl, txn, committed).await?;
-                        }
-                    }
-                    ReplicationMessage::Keepalive { wal_end, reply_requested } => {
-                        self.received = self.received.max(wal_end);
-                        self.progress.server(wal_end);
-                        // With nothing in hand, everything the server sent before this point
-                        // is applied: let the slot move on even when no published table changes.
-                        if self.txn.is_none() && self.batch.last.is_none() {
-                            self.acked = self.acked.max(wal_end);
-                            self.progress.applied(self.acked);
-                            metrics::gauge!(METRIC_LAG_SECONDS).set(0.0);
-                        }
-                        if reply_requested {
-                            self.send_status(repl).await?;
-                        }
-                    }
-                    ReplicationMessage::End => {
-                        return Err(IngestError::Protocol("the server ended the replication stream".into()));
-                    }
-                },
-                () = tokio::time::sleep_until(wake.into()) => {}
+            if self.shutdown.is_cancelled() {
+                break;
             }
-            let due = self.batch.changes >= self.cfg.max_batch_changes
-                || self.batch.opened.is_some_and(|t| t.elapsed() >= self.cfg.flush_interval);
+            // What was read ahead during a write comes first, in order.
+            let msg = if let Some(msg) = self.ahead.pop() {
+                Some(msg)
+            } else if let Some(e) = self.ahead.failed.take() {
+                return Err(e);
+            } else {
+                let status_at = self.last_status + STATUS_INTERVAL;
+                let (_, interval) = self.batch_limits();
+                let wake = self.batch.opened.map_or(status_at, |t| (t + interval).min(status_at));
+                tokio::select! {
+                    biased;
+                    () = self.shutdown.cancelled() => break,
+                    msg = repl.recv() => Some(msg?),
+                    () = tokio::time::sleep_until(wake.into()) => None,
+                }
+            };
+            if let Some(msg) = msg {
+                self.on_replication(repl, msg).await?;
+            }
+            let (max_changes, interval) = self.batch_limits();
+            let due = self.batch.changes >= max_changes
+                || self.batch.bytes >= self.cfg.max_batch_bytes
+                || self.batch.opened.is_some_and(|t| t.elapsed() >= interval);
             if due && self.batch.last.is_some() {
                 self.flush(repl).await?;
             }
@@ -474,6 +469,72 @@ impl Pipeline {
         self.send_status(repl).await?;
         tracing::info!(acked = %self.acked, "ingest stopped");
         Ok(())
+    }
+
+    async fn on_replication(
+        &mut self,
+        repl: &mut ReplicationConnection,
+        msg: ReplicationMessage,
+    ) -> Result<(), IngestError> {
+        match msg {
+            ReplicationMessage::XLogData { wal_end, data, .. } => {
+                self.received = self.received.max(wal_end);
+                self.progress.server(wal_end);
+                self.on_message(pgoutput::decode(data)?)?;
+                if self.txn.as_ref().is_some_and(|t| {
+                    t.changes.len() >= self.cfg.spill_rows || t.bytes >= self.cfg.spill_bytes
+                }) {
+                    self.spill_txn().await?;
+                }
+                if let Some((txn, committed)) = self.spilled.take() {
+                    // Earlier whole transactions first: the slot moves in commit order.
+                    self.flush(repl).await?;
+                    self.apply_spilled(repl, txn, committed).await?;
+                }
+            }
+            ReplicationMessage::Keepalive { wal_end, reply_requested } => {
+                self.received = self.received.max(wal_end);
+                self.progress.server(wal_end);
+                // With nothing in hand, everything the server sent before this point
+                // is applied: let the slot move on even when no published table changes.
+                if self.txn.is_none() && self.batch.last.is_none() {
+                    self.acked = self.acked.max(wal_end);
+                    self.progress.applied(self.acked);
+                    metrics::gauge!(METRIC_LAG_SECONDS).set(0.0);
+                }
+                if reply_requested {
+                    self.send_status(repl).await?;
+                }
+            }
+            ReplicationMessage::End => {
+                return Err(IngestError::Protocol(
+                    "the server ended the replication stream".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the server's WAL is far ahead of what we have received: from more than
+    /// [`CATCH_UP_LAG_BYTES`] behind (its position from IDENTIFY_SYSTEM, the monitor's poll or the
+    /// stream) until the stream reaches the newest position known, so that a backlog's last
+    /// batch ends with the backlog.
+    fn catching_up(&mut self) -> bool {
+        if self.cfg.catch_up_batch_changes <= self.cfg.max_batch_changes {
+            return false;
+        }
+        let lag = self.progress.server_lsn().0.saturating_sub(self.received.0);
+        self.catching_up = next_catch_up(self.catching_up, lag);
+        self.catching_up
+    }
+
+    /// Changes and age at which the batch is written: larger while catching up.
+    fn batch_limits(&mut self) -> (usize, Duration) {
+        if self.catching_up() {
+            (self.cfg.catch_up_batch_changes, CATCH_UP_FLUSH_INTERVAL.max(self.cfg.flush_interval))
+        } else {
+            (self.cfg.max_batch_changes, self.cfg.flush_interval)
+        }
     }
 
     async fn send_status(&mut self, repl: &mut ReplicationConnection) -> Result<(), IngestError> {
@@ -583,6 +644,7 @@ impl Pipeline {
                 continue;
             }
             self.batch.changes += 1;
+            self.batch.bytes += change.footprint();
             self.batch.tables.entry(change.def.table.clone()).or_default().push(change);
         }
         self.batch.last = Some(committed);
@@ -598,14 +660,17 @@ impl Pipeline {
             return Ok(());
         };
         let batch = std::mem::take(&mut self.batch);
+        let (bytes, catching_up) = (batch.bytes, self.catching_up);
         let started = Instant::now();
         let version = last.commit_lsn.as_i64();
         let mut applied = 0usize;
         let (received, acked) = (self.received, self.acked);
+        let mut ahead = std::mem::take(&mut self.ahead);
         for (table, changes) in batch.tables {
             let apply = self.apply_table(&table, changes, version);
-            applied += keep_alive(repl, received, acked, apply).await?;
+            applied += keep_alive(repl, received, acked, &mut ahead, apply).await?;
         }
+        self.ahead = ahead;
         self.acked = self.acked.max(last.end_lsn);
         self.send_status(repl).await?;
         self.progress.applied(self.acked);
@@ -613,7 +678,7 @@ impl Pipeline {
         let now = chrono::Utc::now().timestamp_micros();
         metrics::gauge!(METRIC_LAG_SECONDS).set((now - last.commit_ts).max(0) as f64 / 1e6);
         tracing::debug!(
-            changes = applied, lsn = %last.commit_lsn, acked = %self.acked,
+            changes = applied, bytes, catching_up, lsn = %last.commit_lsn, acked = %self.acked,
             elapsed_ms = started.elapsed().as_millis() as u64, "batch applied"
         );
         Ok(())
@@ -642,26 +707,47 @@ impl Pipeline {
             .filter(|c| matches!(c.kind, ChangeKind::Row { .. }) && layers.bronze.needs(c.lsn))
             .collect();
         let applied = bronze_rows.len();
-        if !bronze_rows.is_empty() {
+        // Bronze is appended on a task of its own while silver is merged here: two Delta tables,
+        // each commit carrying the version, both awaited before the batch counts as written.
+        let bronze = if bronze_rows.is_empty() {
+            None
+        } else {
             let batch = build_bronze(&def, &bronze_rows)?;
-            layers.bronze.write(vec![batch], SaveMode::Append, Some(version)).await?;
-        }
+            let mut bronze = layers.bronze.clone();
+            Some(tokio::spawn(async move {
+                bronze.write(vec![batch], SaveMode::Append, Some(version)).await.map(|()| bronze)
+            }))
+        };
+        drop(bronze_rows);
 
-        let silver_changes: Vec<&Change> =
-            changes.iter().filter(|c| layers.silver.needs(c.lsn)).collect();
-        if !silver_changes.is_empty() && !keyless {
+        let silver = async {
+            let silver_changes: Vec<&Change> =
+                changes.iter().filter(|c| layers.silver.needs(c.lsn)).collect();
+            if silver_changes.is_empty() || keyless {
+                return Ok(());
+            }
             let truncated =
                 silver_changes.iter().rposition(|c| matches!(c.kind, ChangeKind::Truncate));
             let rows = collapse(&def, &silver_changes[truncated.map_or(0, |i| i + 1)..]);
             if truncated.is_some() || layers.silver.version.is_none() {
                 let batch = build_silver(&def, rows.iter().filter(|r| !r.delete), false)?;
-                layers.silver.write(vec![batch], SaveMode::Overwrite, Some(version)).await?;
+                layers.silver.write(vec![batch], SaveMode::Overwrite, Some(version)).await
             } else if !rows.is_empty() {
                 let batch = build_silver(&def, rows.iter(), true)?;
                 let source = SessionContext::new().read_batch(batch)?;
-                layers.silver.merge(source, &def, version).await?;
+                layers.silver.merge(source, &def, version).await
+            } else {
+                Ok(())
             }
         }
+        .await;
+        if let Some(task) = bronze {
+            let written = task.await.map_err(|e| {
+                IngestError::Io(std::io::Error::other(format!("bronze write task: {e}")))
+            })?;
+            layers.bronze = written?;
+        }
+        silver?;
         metrics::counter!(METRIC_CHANGES, "table" => table.to_string()).increment(applied as u64);
         Ok(applied)
     }
@@ -715,8 +801,10 @@ impl Pipeline {
     ) -> Result<(), IngestError> {
         let started = Instant::now();
         let (received, acked) = (self.received, self.acked);
-        keep_alive(repl, received, acked, self.spill_changes(&mut txn)).await?;
+        let mut ahead = std::mem::take(&mut self.ahead);
+        keep_alive(repl, received, acked, &mut ahead, self.spill_changes(&mut txn)).await?;
         let Some(mut spill) = txn.spill.take() else {
+            self.ahead = ahead;
             return Ok(());
         };
         spill.finish()?;
@@ -731,8 +819,9 @@ impl Pipeline {
         let mut applied = 0usize;
         for (table, t) in &spill.tables {
             let apply = self.apply_spilled_table(table, t, version);
-            applied += keep_alive(repl, received, acked, apply).await?;
+            applied += keep_alive(repl, received, acked, &mut ahead, apply).await?;
         }
+        self.ahead = ahead;
         let spilled = spill.changes;
         drop(spill);
         self.acked = self.acked.max(last.end_lsn);
@@ -867,22 +956,85 @@ fn remap_to_newest(changes: &mut [Change]) -> Option<Arc<TableDef>> {
     Some(def)
 }
 
+/// Catching up from [`CATCH_UP_LAG_BYTES`] of lag until none is left (between the two, as before).
+fn next_catch_up(was: bool, lag: u64) -> bool {
+    if lag >= CATCH_UP_LAG_BYTES {
+        true
+    } else if lag == 0 {
+        false
+    } else {
+        was
+    }
+}
+
+/// Messages received while a batch is written, in order, up to about `limit` bytes: the server
+/// goes on decoding meanwhile, and the next batch is in hand sooner. Past the limit, what the
+/// server sends waits in the socket (backpressure).
+#[derive(Default)]
+struct ReadAhead {
+    messages: std::collections::VecDeque<ReplicationMessage>,
+    bytes: usize,
+    limit: usize,
+    /// The connection failed while reading ahead: reported once the messages before are handled.
+    failed: Option<IngestError>,
+}
+
+impl ReadAhead {
+    fn new(limit: usize) -> Self {
+        Self { limit, ..Self::default() }
+    }
+
+    fn has_room(&self) -> bool {
+        self.bytes < self.limit && self.failed.is_none()
+    }
+
+    fn push(&mut self, msg: ReplicationMessage) {
+        if let ReplicationMessage::XLogData { data, .. } = &msg {
+            self.bytes += data.len();
+        }
+        self.messages.push_back(msg);
+    }
+
+    fn pop(&mut self) -> Option<ReplicationMessage> {
+        let msg = self.messages.pop_front()?;
+        if let ReplicationMessage::XLogData { data, .. } = &msg {
+            self.bytes = self.bytes.saturating_sub(data.len());
+        }
+        Some(msg)
+    }
+}
+
 /// Runs `work` while telling the server every [`STATUS_INTERVAL`] that we are alive (positions
-/// unchanged), so a long write does not hit `wal_sender_timeout`. What the server sends
-/// meanwhile waits in the socket: backpressure, not memory.
+/// unchanged), so a long write does not hit `wal_sender_timeout`, and while reading what the
+/// server sends meanwhile into `ahead` (handled after the write, in order) until it is full.
 async fn keep_alive<T>(
     repl: &mut ReplicationConnection,
     received: Lsn,
     acked: Lsn,
+    ahead: &mut ReadAhead,
     work: impl Future<Output = Result<T, IngestError>>,
 ) -> Result<T, IngestError> {
     let mut work = std::pin::pin!(work);
+    let mut status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
     loop {
+        let room = ahead.has_room();
         tokio::select! {
+            biased;
             result = &mut work => return result,
-            () = tokio::time::sleep(STATUS_INTERVAL) => {
+            () = tokio::time::sleep_until(status_at) => {
                 repl.send_status(received.max(acked), acked, false).await?;
+                status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
             }
+            msg = repl.recv(), if room => match msg {
+                Ok(msg) => {
+                    if matches!(msg, ReplicationMessage::Keepalive { reply_requested: true, .. }) {
+                        repl.send_status(received.max(acked), acked, false).await?;
+                        status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
+                    }
+                    ahead.push(msg);
+                }
+                Err(e) => ahead.failed = Some(e),
+            },
         }
     }
 }
@@ -1346,6 +1498,36 @@ mod tests {
         assert_eq!(layers.silver.version, Some(99));
         assert_eq!(count_rows(&layers.bronze).await, 5);
         assert_eq!(count_rows(&layers.silver).await, 5);
+    }
+
+    #[test]
+    fn catch_up_from_a_large_lag_until_none_is_left() {
+        assert!(!next_catch_up(false, CATCH_UP_LAG_BYTES - 1));
+        assert!(next_catch_up(false, CATCH_UP_LAG_BYTES));
+        assert!(next_catch_up(true, 1));
+        assert!(!next_catch_up(true, 0));
+        assert!(!next_catch_up(false, 1));
+    }
+
+    #[test]
+    fn read_ahead_counts_bytes_and_keeps_order() {
+        let data = |n: usize| ReplicationMessage::XLogData {
+            wal_end: Lsn(n as u64),
+            data: bytes::Bytes::from(vec![0u8; n]),
+        };
+        let mut ahead = ReadAhead::new(10);
+        assert!(ahead.has_room());
+        ahead.push(data(4));
+        ahead.push(ReplicationMessage::Keepalive { wal_end: Lsn(5), reply_requested: false });
+        ahead.push(data(6));
+        assert!(!ahead.has_room());
+        assert!(matches!(ahead.pop(), Some(ReplicationMessage::XLogData { wal_end: Lsn(4), .. })));
+        assert!(ahead.has_room());
+        assert!(matches!(ahead.pop(), Some(ReplicationMessage::Keepalive { .. })));
+        assert!(matches!(ahead.pop(), Some(ReplicationMessage::XLogData { wal_end: Lsn(6), .. })));
+        assert!(ahead.pop().is_none() && ahead.bytes == 0);
+        ahead.failed = Some(IngestError::Protocol("gone".into()));
+        assert!(!ahead.has_room());
     }
 
     #[test]
