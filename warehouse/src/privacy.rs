@@ -37,6 +37,10 @@ const DIRECT_IDENTIFIERS: &[&str] = &[
     "password_hash",
     // A school's own number for a learner identifies them as surely as a name.
     "learner_number",
+    // Payment references and idempotency keys are free text chosen by payers and their apps
+    // (an EcoCash reference carries a phone number).
+    "reference",
+    "idempotency_key",
 ];
 
 /// Schemas whose tables describe people, where a `name` or any `*_name` column is a person's name
@@ -294,6 +298,10 @@ mod tests {
         assert_eq!(column_rule("staff", "staff", "name"), Drop);
         assert_eq!(column_rule("sis", "learners", "id"), Pseudonymise);
         assert_eq!(column_rule("attendance", "daily_marks", "learner_id"), Pseudonymise);
+        assert_eq!(column_rule("finance", "payments", "learner_id"), Pseudonymise);
+        assert_eq!(column_rule("finance", "payments", "idempotency_key"), Drop);
+        assert_eq!(column_rule("finance", "payments", "reference"), Drop);
+        assert_eq!(column_rule("finance", "payments", "amount"), Keep);
         assert_eq!(column_rule("attendance", "daily_marks", "id"), Keep);
         assert_eq!(column_rule("sis", "learners", "date_of_birth"), Keep);
         // A school's name is public; so is a class's.
