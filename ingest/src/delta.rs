@@ -9,7 +9,7 @@ use std::sync::{Arc, Once};
 use deltalake::arrow::array::{Array, ArrayRef, RecordBatch};
 use deltalake::arrow::util::display::array_value_to_string;
 use deltalake::datafusion::common::{Column, ScalarValue, TableReference};
-use deltalake::datafusion::prelude::{DataFrame, Expr, SessionContext, lit};
+use deltalake::datafusion::prelude::{DataFrame, Expr, SessionContext, lit, when};
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::logstore::object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
@@ -183,6 +183,43 @@ impl LakeTable {
             self.version = version;
         }
         Ok(())
+    }
+
+    /// The names of the table's columns (None before its first commit).
+    pub fn column_names(&self) -> Option<Vec<String>> {
+        let state = self.table.snapshot().ok()?;
+        Some(state.schema().fields().map(|f| f.name().clone()).collect())
+    }
+
+    /// Adds `columns` to the table, every row it holds reading the given value (what PostgreSQL
+    /// shows in rows older than a column added with a constant default), in ONE commit: the
+    /// table overwritten with itself plus the columns. It records no version (the one recorded
+    /// stays): the batch that brought the columns is merged after it as usual, and a crash
+    /// between the two leaves silver complete in its older state.
+    pub async fn add_columns(
+        &mut self,
+        columns: &[(String, ScalarValue)],
+    ) -> Result<(), IngestError> {
+        let ctx = SessionContext::new();
+        self.table
+            .update_datafusion_session(&ctx.state())
+            .map_err(IngestError::delta(&self.url))?;
+        let provider = self.table.table_provider().await?;
+        let df = ctx.read_table(provider)?;
+        let mut projection: Vec<Expr> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Expr::Column(Column::new_unqualified(f.name())))
+            .collect();
+        for (name, value) in columns {
+            // Not a bare literal: the column must stay nullable (every lake column is).
+            let null = ScalarValue::try_from(value.data_type())?;
+            let value = when(Expr::Column(Column::new_unqualified(LSN)).is_null(), lit(null))
+                .otherwise(lit(value.clone()))?;
+            projection.push(value.alias(name));
+        }
+        self.write_df(df.select(projection)?, SaveMode::Overwrite, None).await
     }
 
     /// MERGE of one collapsed batch into silver: `source` holds one row per key with `_op`

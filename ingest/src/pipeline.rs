@@ -28,7 +28,7 @@ use crate::lsn::Lsn;
 use crate::monitor::Progress;
 use crate::pgoutput::{self, Datum, PgOutput};
 use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
-use crate::snapshot::{self, CopyTextParser, PublishedTable, new_builders};
+use crate::snapshot::{self, CopyTextParser, MissingValue, PublishedTable, new_builders};
 use crate::spill::{self, TableSpill, TxnSpill};
 use crate::table::{OP, TableDef, TableName, commit_date};
 use crate::values::{ColumnBuilder, ColumnKind};
@@ -690,6 +690,11 @@ impl Pipeline {
         mut changes: Vec<Change>,
         version: i64,
     ) -> Result<usize, IngestError> {
+        let Some(newest) = changes.last().map(|c| c.def.clone()) else {
+            return Ok(0);
+        };
+        // Changes decoded before a column was added: silver gives them its missing value.
+        let absent = decoded_without(&changes, &newest);
         let Some(def) = remap_to_newest(&mut changes) else {
             return Ok(0);
         };
@@ -699,6 +704,19 @@ impl Pipeline {
         if keyless && self.warned_keyless.insert(table.clone()) {
             tracing::warn!(table = %table, "table has no replica identity key: bronze only, silver is not maintained");
         }
+        let layers = self.layers(table)?;
+        let silver_applies = !keyless && changes.iter().any(|c| layers.silver.needs(c.lsn));
+        let (missing, backfill) = if silver_applies {
+            let silver_new = new_to_silver(&layers.silver, &def);
+            let absent_names =
+                absent.iter().flat_map(|(_, cols)| cols).map(|&j| &def.columns[j].name);
+            let wanted: BTreeSet<String> = silver_new.iter().chain(absent_names).cloned().collect();
+            let missing = self.missing_values(&def, wanted).await?;
+            let backfill = backfill_of(&silver_new, &missing);
+            (missing, backfill)
+        } else {
+            Default::default()
+        };
         let layers = self.layers(table)?;
         fill_unchanged(&layers.silver, &def, &mut changes).await?;
 
@@ -719,6 +737,20 @@ impl Pipeline {
             }))
         };
         drop(bronze_rows);
+        // Bronze keeps what the changes carried; silver, what PostgreSQL shows now.
+        for (i, columns) in &absent {
+            if let ChangeKind::Row { op, values, .. } = &mut changes[*i].kind
+                && *op != Op::Delete
+            {
+                for &j in columns {
+                    if let (Some(slot), Some((text, _))) =
+                        (values.get_mut(j), missing.get(&def.columns[j].name))
+                    {
+                        *slot = Datum::Text(text.clone());
+                    }
+                }
+            }
+        }
 
         let silver = async {
             let silver_changes: Vec<&Change> =
@@ -733,6 +765,9 @@ impl Pipeline {
                 let batch = build_silver(&def, rows.iter().filter(|r| !r.delete), false)?;
                 layers.silver.write(vec![batch], SaveMode::Overwrite, Some(version)).await
             } else if !rows.is_empty() {
+                if !backfill.is_empty() {
+                    layers.silver.add_columns(&backfill).await?;
+                }
                 let batch = build_silver(&def, rows.iter(), true)?;
                 let source = SessionContext::new().read_batch(batch)?;
                 layers.silver.merge(source, &def, version).await
@@ -851,6 +886,26 @@ impl Pipeline {
         if keyless && self.warned_keyless.insert(table.clone()) {
             tracing::warn!(table = %table, "table has no replica identity key: bronze only, silver is not maintained");
         }
+        let silver_applies = !keyless && self.layers(table)?.silver.needs(version);
+        let (fill, backfill) = if silver_applies {
+            let silver_new = new_to_silver(&self.layers(table)?.silver, &def);
+            // Columns some segment was spilled without: its rows read the missing value.
+            let absent: Vec<String> = def
+                .columns
+                .iter()
+                .filter(|c| spill.defs().any(|d| d.position(&c.name).is_none()))
+                .map(|c| c.name.clone())
+                .collect();
+            let wanted: BTreeSet<String> = silver_new.iter().chain(&absent).cloned().collect();
+            let missing = self.missing_values(&def, wanted).await?;
+            let fill: HashMap<String, ScalarValue> = absent
+                .iter()
+                .filter_map(|n| missing.get(n).map(|(_, v)| (n.clone(), v.clone())))
+                .collect();
+            (fill, backfill_of(&silver_new, &missing))
+        } else {
+            Default::default()
+        };
         let memory_limit = self.cfg.spill_bytes.saturating_mul(2).max(MIN_SPILL_SORT_MEMORY);
         let work = spill::session(&self.spill_root, memory_limit)?;
         let ctx = SessionContext::new();
@@ -863,7 +918,7 @@ impl Pipeline {
             applied = spill.rows;
         }
         if layers.silver.needs(version) && !keyless {
-            let collapsed = spill.collapsed_silver(&work, &ctx, &def).await?;
+            let collapsed = spill.collapsed_silver(&work, &ctx, &def, &fill).await?;
             if spill.truncated() || layers.silver.version.is_none() {
                 let rows = match collapsed {
                     Some(df) => {
@@ -880,11 +935,59 @@ impl Pipeline {
                 };
                 layers.silver.write_df(rows, SaveMode::Overwrite, Some(version)).await?;
             } else if let Some(rows) = collapsed {
+                if !backfill.is_empty() {
+                    layers.silver.add_columns(&backfill).await?;
+                }
                 layers.silver.merge(rows, &def, version).await?;
             }
         }
         metrics::counter!(METRIC_CHANGES, "table" => table.to_string()).increment(applied as u64);
         Ok(applied)
+    }
+
+    /// What PostgreSQL shows for `columns` of `def`'s table in the rows that existed before
+    /// each was added: column → (text, typed value), for the columns added with a constant
+    /// default.
+    /// Asked on a plain connection as the CDC role; a default PostgreSQL wrote into the rows by
+    /// rewriting the table (a volatile one) is not knowable here and is logged.
+    async fn missing_values(
+        &self,
+        def: &TableDef,
+        columns: BTreeSet<String>,
+    ) -> Result<HashMap<String, (String, ScalarValue)>, IngestError> {
+        let mut out = HashMap::new();
+        if columns.is_empty() {
+            return Ok(out);
+        }
+        let table = &def.table;
+        let columns: Vec<String> = columns.into_iter().collect();
+        let mut conn = snapshot::connect(&self.cfg.source).await?;
+        let values = snapshot::missing_values(&mut conn, table, &columns).await;
+        conn.close().await?;
+        for (column, value) in values? {
+            match value {
+                MissingValue::Constant(text) => {
+                    let Some(c) = def.columns.iter().find(|c| c.name == column) else { continue };
+                    let mut builder = ColumnBuilder::new(c.kind(), 1);
+                    append_text_logged(&mut builder, &text, table, &column);
+                    let scalar = ScalarValue::try_from_array(&builder.finish(), 0)?;
+                    tracing::info!(
+                        table = %table, column,
+                        "column added with a default: rows older than it take its value in silver"
+                    );
+                    out.insert(column, (text, scalar));
+                }
+                MissingValue::Null => {}
+                MissingValue::Unknown => tracing::warn!(
+                    table = %table, column,
+                    "column added with a default PostgreSQL did not record for the existing rows (a \
+                     volatile default, or the table was rewritten since): their values are not in \
+                     the replication stream, so silver leaves them null; `oneclass reconcile` \
+                     shows the difference"
+                ),
+            }
+        }
+        Ok(out)
     }
 
     /// A table first seen in the stream (added to the publication while we ran) is copied
@@ -936,6 +1039,40 @@ fn append_datum(
         // Binary is never requested; an Unchanged still here had no current row to fill from.
         _ => builder.append_null(),
     }
+}
+
+/// The columns of `def` that silver (already written) has not yet.
+fn new_to_silver(silver: &LakeTable, def: &TableDef) -> Vec<String> {
+    match (silver.version, silver.column_names()) {
+        (Some(_), Some(have)) => {
+            def.columns.iter().filter(|c| !have.contains(&c.name)).map(|c| c.name.clone()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What the silver rows a MERGE does not touch get in the columns it adds.
+fn backfill_of(
+    silver_new: &[String],
+    missing: &HashMap<String, (String, ScalarValue)>,
+) -> Vec<(String, ScalarValue)> {
+    silver_new.iter().filter_map(|n| missing.get(n).map(|(_, v)| (n.clone(), v.clone()))).collect()
+}
+
+/// The changes decoded under a shape without some of `def`'s columns (before they were added):
+/// their index and those columns' positions in `def`.
+fn decoded_without(changes: &[Change], def: &Arc<TableDef>) -> Vec<(usize, Vec<usize>)> {
+    changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !Arc::ptr_eq(&c.def, def) && *c.def != **def)
+        .filter_map(|(i, c)| {
+            let absent: Vec<usize> = (0..def.columns.len())
+                .filter(|&j| c.def.position(&def.columns[j].name).is_none())
+                .collect();
+            (!absent.is_empty()).then_some((i, absent))
+        })
+        .collect()
 }
 
 /// Lays the rows decoded before a schema change out by column name onto the newest shape, which

@@ -121,6 +121,60 @@ pub fn execute<'a>(
     })
 }
 
+/// What the rows that existed before a column was added read in it, as PostgreSQL knows it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissingValue {
+    /// A constant ("fast") default: stored once in `pg_attribute.attmissingval` and read by
+    /// every row written before the column existed; nothing about those rows is in the WAL.
+    Constant(String),
+    /// No default: those rows read null.
+    Null,
+    /// A default, but no stored value: the table was rewritten (a volatile default such as
+    /// `gen_random_uuid()`, or a later rewrite such as VACUUM FULL), which logical replication
+    /// does not carry; the values are in the table only.
+    Unknown,
+}
+
+/// The [`MissingValue`] of each of `columns` of `table` (columns no longer there are left out),
+/// read from the catalog as the CDC role (`attmissingval` is readable by every role). The
+/// element's text form comes from the connection's output settings, the same as COPY's.
+pub fn missing_values<'a>(
+    conn: &'a mut PgConnection,
+    table: &'a TableName,
+    columns: &'a [String],
+) -> BoxFuture<'a, Result<Vec<(String, MissingValue)>, IngestError>> {
+    Box::pin(async move {
+        // attmissingval is an anyarray of one element: through text[] its element comes back
+        // in the type's own text form, unquoted.
+        let rows = sqlx::query(
+            "SELECT a.attname::text, a.atthasmissing, (a.attmissingval::text::text[])[1],
+                    d.adbin IS NOT NULL
+               FROM pg_attribute a
+               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              WHERE a.attrelid = to_regclass($1) AND a.attname = ANY($2)
+                AND a.attnum > 0 AND NOT a.attisdropped",
+        )
+        .bind(table.quoted())
+        .bind(columns)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: String = row.try_get(0)?;
+            let has_missing: bool = row.try_get(1)?;
+            let missing: Option<String> = row.try_get(2)?;
+            let has_default: bool = row.try_get(3)?;
+            let value = match (has_missing, missing) {
+                (true, Some(text)) => MissingValue::Constant(text),
+                _ if has_default => MissingValue::Unknown,
+                _ => MissingValue::Null,
+            };
+            out.push((name, value));
+        }
+        Ok(out)
+    })
+}
+
 /// The current transaction's start time in Unix microseconds: the snapshot rows' `_commit_ts`.
 pub fn transaction_start_micros(
     conn: &mut PgConnection,

@@ -5,7 +5,7 @@
 //! change per key by DataFusion under a memory limit (its sort spills to disk). The files go when
 //! the transaction is applied or dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -261,6 +261,11 @@ pub(crate) fn session(dir: &Path, memory_limit: usize) -> Result<SessionContext,
 }
 
 impl TableSpill {
+    /// Every shape of the table its segments were written under, oldest first.
+    pub(crate) fn defs(&self) -> impl Iterator<Item = &Arc<TableDef>> {
+        self.segments.iter().map(|s| &s.def)
+    }
+
     /// The table's newest shape in this transaction.
     pub(crate) fn def(&self) -> Option<Arc<TableDef>> {
         self.segments.last().map(|s| s.def.clone())
@@ -271,11 +276,12 @@ impl TableSpill {
     }
 
     /// Every spilled file of one kind, read as `schema` (columns mapped by name, missing ones
-    /// null), as one DataFrame.
+    /// null, or their value in `fill`), as one DataFrame.
     async fn read(
         ctx: &SessionContext,
         files: impl Iterator<Item = &IpcFile>,
         schema: &SchemaRef,
+        fill: &HashMap<String, ScalarValue>,
     ) -> Result<Option<DataFrame>, IngestError> {
         let mut out: Option<DataFrame> = None;
         for file in files {
@@ -292,7 +298,10 @@ impl TableSpill {
                     let e = match have.field_with_unqualified_name(f.name()) {
                         Ok(h) if h.data_type() == f.data_type() => column(f.name()),
                         Ok(_) => cast(column(f.name()), f.data_type().clone()),
-                        Err(_) => cast(lit(ScalarValue::Null), f.data_type().clone()),
+                        Err(_) => {
+                            let value = fill.get(f.name()).cloned().unwrap_or(ScalarValue::Null);
+                            cast(lit(value), f.data_type().clone())
+                        }
                     };
                     e.alias(f.name())
                 })
@@ -312,21 +321,24 @@ impl TableSpill {
         ctx: &SessionContext,
         def: &TableDef,
     ) -> Result<Option<DataFrame>, IngestError> {
-        Self::read(ctx, self.segments.iter().map(|s| &s.bronze), &def.bronze_schema()).await
+        let segments = self.segments.iter().map(|s| &s.bronze);
+        Self::read(ctx, segments, &def.bronze_schema(), &HashMap::new()).await
     }
 
     /// One row per key, the last change winning (after the last TRUNCATE when there was one),
     /// with `_op` beside the silver columns: collapsed by `work` (memory-limited, its sort
-    /// spills) into a file of its own, then read back by `ctx` as a plain scan.
+    /// spills) into a file of its own, then read back by `ctx` as a plain scan. Rows spilled
+    /// before a column was added read its value in `fill` (its missing value), else null.
     pub(crate) async fn collapsed_silver(
         &self,
         work: &SessionContext,
         ctx: &SessionContext,
         def: &TableDef,
+        fill: &HashMap<String, ScalarValue>,
     ) -> Result<Option<DataFrame>, IngestError> {
         let schema = Arc::new(candidate_schema(def));
         let files = self.segments.iter().filter_map(|s| s.silver.as_ref());
-        let Some(mut df) = Self::read(work, files, &schema).await? else {
+        let Some(mut df) = Self::read(work, files, &schema, fill).await? else {
             return Ok(None);
         };
         if let Some(t) = self.truncated_at {
@@ -454,7 +466,11 @@ mod tests {
         assert_eq!(table.rows, changes.len() - 1);
         let work = session(dir.path(), 64 << 20).expect("session");
         let ctx = SessionContext::new();
-        let df = table.collapsed_silver(&work, &ctx, &d).await.expect("collapse").expect("rows");
+        let df = table
+            .collapsed_silver(&work, &ctx, &d, &HashMap::new())
+            .await
+            .expect("collapse")
+            .expect("rows");
         let mut got = Collapsed::new();
         for batch in df.collect().await.expect("collect") {
             let schema = batch.schema();

@@ -228,12 +228,18 @@ async fn lake_rows(lake: &Url, layer: &str, sql: &str) -> anyhow::Result<Rows> {
     Ok(out)
 }
 
-/// A column added with a default: PostgreSQL shows the default in the rows that existed before
-/// (without rewriting them, so nothing about them is in the WAL); silver should too.
+/// A column added with a constant default: PostgreSQL shows the default in the rows that
+/// existed before (without rewriting them, so nothing about them is in the WAL); silver does
+/// too (ingest reads `pg_attribute.attmissingval`), bronze does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "ingest gap: rows that existed before ADD COLUMN … DEFAULT read null in silver, the \
-            default in PostgreSQL (no WAL for them; reconcile reports them as different)"]
 async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,buoyant_kernel=off".into()),
+        )
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::Builder::new().prefix("oneclass-ingest-schema-").tempdir_in("/tmp")?;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
     let cluster =
@@ -270,19 +276,61 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
     wait_in_sync(&pool, &lake, &mut ingest, "CAST(id AS VARCHAR), name", "id::text, name")
         .await
         .context("after the snapshot")?;
-    sqlx::query("ALTER TABLE ref.evolving ADD COLUMN flag text NOT NULL DEFAULT 'yes'")
-        .execute(&pool)
-        .await?;
-    sqlx::query("INSERT INTO ref.evolving VALUES (4, 'after', 'no')").execute(&pool).await?;
-    wait_in_sync(
-        &pool,
-        &lake,
-        &mut ingest,
-        "CAST(id AS VARCHAR), name, flag",
-        "id::text, name, flag",
+    // One transaction: a row inserted before the change (decoded without the columns, in the
+    // same batch as the rows after it), the change, a row that sets the columns.
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO ref.evolving VALUES (4, 'before')").execute(&mut *tx).await?;
+    sqlx::query(
+        "ALTER TABLE ref.evolving ADD COLUMN flag text NOT NULL DEFAULT 'yes', \
+         ADD COLUMN level int DEFAULT 7",
     )
-    .await
-    .context("after ADD COLUMN … DEFAULT")?;
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO ref.evolving VALUES (5, 'after', 'no', 1)").execute(&mut *tx).await?;
+    tx.commit().await?;
+    // An old row changed afterwards carries the default in its new tuple.
+    sqlx::query("UPDATE ref.evolving SET name = 'touched' WHERE id = 1").execute(&pool).await?;
+    let after = "CAST(id AS VARCHAR), name, flag, CAST(level AS VARCHAR)";
+    let after_pg = "id::text, name, flag, level::text";
+    wait_in_sync(&pool, &lake, &mut ingest, after, after_pg)
+        .await
+        .context("after ADD COLUMN … DEFAULT")?;
+    let silver = lake_rows(&lake, "silver", &format!("SELECT {after} FROM t")).await?;
+    let row = |id: &str, name: &str, flag: &str, level: &str| {
+        vec![Some(id.into()), Some(name.into()), Some(flag.into()), Some(level.into())]
+    };
+    assert_eq!(
+        silver,
+        vec![
+            row("1", "touched", "yes", "7"),
+            row("2", "snapshot 2", "yes", "7"),
+            row("3", "snapshot 3", "yes", "7"),
+            row("4", "before", "yes", "7"),
+            row("5", "after", "no", "1"),
+        ],
+        "silver after ADD COLUMN … DEFAULT"
+    );
+    // The added columns stay nullable in silver: an old row set to null later.
+    sqlx::query("UPDATE ref.evolving SET level = NULL WHERE id = 2").execute(&pool).await?;
+    wait_in_sync(&pool, &lake, &mut ingest, after, after_pg).await.context("level set to null")?;
+    // Bronze is the changelog: the insert decoded before the change carries null.
+    let bronze = lake_rows(
+        &lake,
+        "bronze",
+        "SELECT _op, CAST(id AS VARCHAR), flag FROM t WHERE _op <> 'r' ORDER BY _lsn, _seq",
+    )
+    .await?;
+    let some = |v: &str| Some(v.to_string());
+    assert_eq!(
+        bronze,
+        vec![
+            vec![some("c"), some("4"), None],
+            vec![some("c"), some("5"), some("no")],
+            vec![some("u"), some("1"), some("yes")],
+            vec![some("u"), some("2"), some("yes")],
+        ],
+        "bronze changes (op, id, flag)"
+    );
     let reports = reconcile(&source, &lake, PUBLICATION).await?;
     let evolving = reports
         .iter()
