@@ -36,6 +36,7 @@ pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
         .collect();
     let mut cfg = IngestConfig::new(source, settings.lake.clone());
     cfg.slot = slot;
+    crate::config::lake_maintenance(&mut cfg)?;
     Ok(cfg)
 }
 
@@ -115,7 +116,7 @@ pub async fn wait_for_lake(settings: &Settings, timeout: Duration) -> anyhow::Re
 /// Run it while ingest is caught up or stopped: changes in flight show up as differences.
 pub async fn reconcile(settings: &Settings) -> anyhow::Result<Vec<oneclass_ingest::TableReport>> {
     let cfg = ingest_config(settings)?;
-    oneclass_ingest::reconcile(&cfg.source, &cfg.lake, &cfg.publication)
+    oneclass_ingest::reconcile(&cfg.source, &cfg.lake, &cfg.storage_options, &cfg.publication)
         .await
         .context("reconciling PostgreSQL with silver")
 }

@@ -77,3 +77,53 @@ impl Settings {
         })
     }
 }
+
+/// A duration as operators write it: a whole number with `s`, `m`, `h` or `d` (`90s`, `30m`,
+/// `1h`, `7d`); a bare number is seconds.
+pub fn parse_duration(name: &str, value: &str) -> anyhow::Result<std::time::Duration> {
+    let value = value.trim();
+    let (digits, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: u64 = digits
+        .parse()
+        .with_context(|| format!("{name} {value:?}: expected a number with s, m, h or d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => bail!("{name} {value:?}: unknown unit {other:?} (use s, m, h or d)"),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
+}
+
+/// Lake maintenance from the environment, over ingest's defaults:
+/// `ONECLASS_LAKE_MAINTENANCE_INTERVAL` (`0` turns it off) and `ONECLASS_LAKE_TIME_TRAVEL`.
+pub fn lake_maintenance(cfg: &mut oneclass_ingest::IngestConfig) -> anyhow::Result<()> {
+    if let Ok(v) = std::env::var("ONECLASS_LAKE_MAINTENANCE_INTERVAL") {
+        let interval = parse_duration("ONECLASS_LAKE_MAINTENANCE_INTERVAL", &v)?;
+        cfg.maintenance_interval = (!interval.is_zero()).then_some(interval);
+    }
+    if let Ok(v) = std::env::var("ONECLASS_LAKE_TIME_TRAVEL") {
+        cfg.time_travel = parse_duration("ONECLASS_LAKE_TIME_TRAVEL", &v)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_as_operators_write_them() {
+        assert_eq!(parse_duration("X", "90").ok(), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("X", "30m").ok(), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("X", "7d").ok(), Some(Duration::from_secs(7 * 86_400)));
+        let err = parse_duration("ONECLASS_LAKE_TIME_TRAVEL", "7 weeks").expect_err("unit");
+        assert!(err.to_string().contains("ONECLASS_LAKE_TIME_TRAVEL"), "{err}");
+        assert!(parse_duration("X", "h").is_err());
+    }
+}

@@ -4,25 +4,19 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU64;
-use std::sync::{Arc, Once};
 
+use deltalake::DeltaTable;
 use deltalake::arrow::array::{Array, ArrayRef, RecordBatch};
 use deltalake::arrow::util::display::array_value_to_string;
 use deltalake::datafusion::common::{Column, ScalarValue, TableReference};
 use deltalake::datafusion::prelude::{DataFrame, Expr, SessionContext, lit, when};
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::logstore::object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use deltalake::logstore::object_store::path::Path as StorePath;
-use deltalake::logstore::{
-    LogStore, LogStoreFactory, ObjectStoreFactory, ObjectStoreRef, StorageConfig, default_logstore,
-    logstore_factories, object_store_factories,
-};
 use deltalake::operations::write::{SchemaMode, WriteBuilder};
 use deltalake::parquet::basic::Compression;
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::SaveMode;
-use deltalake::{DeltaResult, DeltaTable, DeltaTableError};
+use oneclass_lake::StorageOptions;
 use url::Url;
 
 use crate::error::IngestError;
@@ -34,49 +28,20 @@ pub const APP_ID: &str = "oneclass-ingest";
 pub const BRONZE: &str = "bronze";
 pub const SILVER: &str = "silver";
 
-/// `<lake>/<layer>/<schema>/<table>`.
-pub fn lake_table_url(lake: &Url, layer: &str, schema: &str, table: &str) -> Url {
-    let mut url = lake.clone();
-    let extended = match url.path_segments_mut() {
-        Ok(mut segments) => {
-            segments.pop_if_empty().extend([layer, schema, table]);
-            true
-        }
-        Err(()) => false,
-    };
-    if extended {
-        return url;
-    }
-    // A URL without a hierarchical path (never a valid lake) still gets a usable answer.
-    let joined = format!("{}/{layer}/{schema}/{table}", lake.as_str().trim_end_matches('/'));
-    Url::parse(&joined).unwrap_or(url)
-}
+pub use oneclass_lake::table_url as lake_table_url;
 
-/// The lake root, with object stores registered for its scheme.
+/// The lake root, with object stores registered for its scheme, and the storage options every
+/// table there is opened with.
 #[derive(Debug, Clone)]
 pub struct Lake {
     root: Url,
+    options: StorageOptions,
 }
 
 impl Lake {
-    pub fn new(root: &Url) -> Result<Self, IngestError> {
-        match root.scheme() {
-            "file" => {
-                if root.to_file_path().is_err() {
-                    return Err(IngestError::Config(format!(
-                        "lake URL {root} is not an absolute file path"
-                    )));
-                }
-            }
-            "s3" | "s3a" => register_s3(),
-            "memory" => {}
-            other => {
-                return Err(IngestError::Config(format!(
-                    "lake URL scheme {other:?} is not supported (use file:// or s3://)"
-                )));
-            }
-        }
-        Ok(Self { root: root.clone() })
+    pub fn new(root: &Url, options: &StorageOptions) -> Result<Self, IngestError> {
+        oneclass_lake::check_url(root).map_err(IngestError::Config)?;
+        Ok(Self { root: root.clone(), options: options.clone() })
     }
 
     pub fn table_url(&self, layer: &str, table: &TableName) -> Url {
@@ -90,8 +55,9 @@ impl Lake {
             // The local store lists a missing directory as an error rather than as empty.
             std::fs::create_dir_all(&path)?;
         }
-        let delta =
-            DeltaTable::try_from_url(url.clone()).await.map_err(IngestError::delta(&url))?;
+        let delta = oneclass_lake::table_or_new(&url, &self.options)
+            .await
+            .map_err(IngestError::delta(&url))?;
         let mut t = LakeTable { url, table: delta, version: None, partitioned: layer == BRONZE };
         t.version = t.read_version().await?;
         Ok(t)
@@ -344,6 +310,78 @@ impl LakeTable {
     }
 }
 
+/// What one maintenance pass did to a table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Maintained {
+    /// Small files rewritten into larger ones…
+    pub files_compacted: u64,
+    /// …and the files written in their place.
+    pub files_written: u64,
+    /// Files no version within the time-travel window reads, deleted.
+    pub files_vacuumed: u64,
+}
+
+impl LakeTable {
+    /// The Arrow schema of what the table holds (None before its first commit).
+    pub fn arrow_schema(&self) -> Option<deltalake::arrow::datatypes::SchemaRef> {
+        Some(self.table.snapshot().ok()?.snapshot().arrow_schema())
+    }
+
+    /// Files smaller than `target` bytes: what compaction would rewrite.
+    pub fn small_files(&self, target: u64) -> usize {
+        let Ok(state) = self.table.snapshot() else { return 0 };
+        let target = i64::try_from(target).unwrap_or(i64::MAX);
+        state.log_data().iter().filter(|f| f.size() < target).count()
+    }
+
+    /// Compacts the table when it holds at least `min_files` files under `target` bytes (bin
+    /// packing into files of about `target`, partition by partition), then deletes the files
+    /// that only versions older than `retain` read. Neither changes what the table holds nor
+    /// the recorded LSN (the application transaction stays in the log); time travel to any
+    /// version younger than `retain` keeps working.
+    pub async fn maintain(
+        &mut self,
+        min_files: usize,
+        target: u64,
+        retain: std::time::Duration,
+    ) -> Result<Maintained, IngestError> {
+        let mut done = Maintained::default();
+        if !self.exists() {
+            return Ok(done);
+        }
+        if self.small_files(target) >= min_files.max(2) {
+            let target = NonZeroU64::new(target.max(1 << 20)).unwrap_or(NonZeroU64::MIN);
+            let (table, metrics) = self
+                .table
+                .clone()
+                .optimize()
+                .with_target_size(target)
+                .with_writer_properties(streaming_writer_properties())
+                .with_max_concurrent_tasks(2)
+                .await
+                .map_err(IngestError::delta(&self.url))?;
+            self.table = table;
+            done.files_compacted = metrics.num_files_removed;
+            done.files_written = metrics.num_files_added;
+        }
+        let retention = chrono::Duration::from_std(retain).unwrap_or(chrono::Duration::MAX);
+        let (table, metrics) = self
+            .table
+            .clone()
+            .vacuum()
+            .with_retention_period(retention)
+            // The operator's window, even when shorter than Delta's default of 7 days.
+            .with_enforce_retention_duration(false)
+            // Full: also files a crashed write left behind that no commit ever named.
+            .with_mode(deltalake::operations::vacuum::VacuumMode::Full)
+            .await
+            .map_err(IngestError::delta(&self.url))?;
+        self.table = table;
+        done.files_vacuumed = metrics.files_deleted.len() as u64;
+        Ok(done)
+    }
+}
+
 fn qualified(relation: &str, name: &str) -> Expr {
     Expr::Column(Column::new(Some(TableReference::bare(relation)), name))
 }
@@ -362,77 +400,4 @@ fn streaming_writer_properties() -> WriterProperties {
 
 fn commit_properties(version: i64) -> CommitProperties {
     CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, version))
-}
-
-/// Makes `s3://bucket/prefix` work through object_store's S3 client, configured from the usual
-/// `AWS_*` environment variables. Commits rely on S3's conditional put (If-None-Match), which
-/// is safe with the single writer ingest is.
-fn register_s3() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        for scheme in ["s3://", "s3a://"] {
-            let Ok(url) = Url::parse(scheme) else { continue };
-            object_store_factories().insert(url.clone(), Arc::new(S3StoreFactory));
-            logstore_factories().insert(url, Arc::new(S3LogStoreFactory));
-        }
-    });
-}
-
-struct S3StoreFactory;
-
-impl ObjectStoreFactory for S3StoreFactory {
-    fn parse_url_opts(
-        &self,
-        url: &Url,
-        config: &StorageConfig,
-    ) -> DeltaResult<(ObjectStoreRef, StorePath)> {
-        let mut builder = AmazonS3Builder::from_env().with_url(url.to_string());
-        for (key, value) in &config.raw {
-            if let Ok(key) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
-                builder = builder.with_config(key, value);
-            }
-        }
-        let store = builder.build()?;
-        let path = StorePath::from_url_path(url.path())
-            .map_err(|e| DeltaTableError::Generic(e.to_string()))?;
-        Ok((Arc::new(store), path))
-    }
-}
-
-struct S3LogStoreFactory;
-
-impl LogStoreFactory for S3LogStoreFactory {
-    fn with_options(
-        &self,
-        prefixed_store: ObjectStoreRef,
-        root_store: ObjectStoreRef,
-        location: &Url,
-        options: &StorageConfig,
-    ) -> DeltaResult<Arc<dyn LogStore>> {
-        Ok(default_logstore(prefixed_store, root_store, location, options))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_urls() {
-        let lake = Url::parse("file:///data/lake").expect("url");
-        assert_eq!(
-            lake_table_url(&lake, "silver", "sis", "learners").as_str(),
-            "file:///data/lake/silver/sis/learners"
-        );
-        let lake = Url::parse("file:///data/lake/").expect("url");
-        assert_eq!(
-            lake_table_url(&lake, "bronze", "sis", "learners").as_str(),
-            "file:///data/lake/bronze/sis/learners"
-        );
-        let lake = Url::parse("s3://bucket").expect("url");
-        assert_eq!(
-            lake_table_url(&lake, "silver", "platform", "schools").as_str(),
-            "s3://bucket/silver/platform/schools"
-        );
-    }
 }

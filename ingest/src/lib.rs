@@ -22,6 +22,7 @@ mod reconcile;
 mod replication;
 mod snapshot;
 mod spill;
+mod stopped;
 mod table;
 mod values;
 
@@ -31,17 +32,19 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-pub use crate::delta::{APP_ID, BRONZE, SILVER, lake_table_url};
+pub use crate::delta::{APP_ID, BRONZE, Maintained, SILVER, lake_table_url};
 pub use crate::error::IngestError;
 pub use crate::lsn::Lsn;
 pub use crate::monitor::{WARN_EVERY, lag_bytes, should_warn_retained};
 pub use crate::pipeline::{
-    METRIC_CHANGES, METRIC_LAG_BYTES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN,
-    METRIC_SLOT_RETAINED_WAL_BYTES, METRIC_SPILLED, METRIC_VALUE_ERRORS,
+    METRIC_CHANGES, METRIC_COMPACTED_FILES, METRIC_LAG_BYTES, METRIC_LAG_SECONDS,
+    METRIC_LAST_APPLIED_LSN, METRIC_MAINTENANCE_SECONDS, METRIC_SLOT_RETAINED_WAL_BYTES,
+    METRIC_SPILLED, METRIC_STOPPED_TABLES, METRIC_VACUUMED_FILES, METRIC_VALUE_ERRORS,
 };
 pub use crate::reconcile::{TableReport, format_reports, reconcile};
 pub use crate::spill::{SpillStats, spill_stats};
 pub use crate::table::{COMMIT_DATE, COMMIT_TS, LSN, OP, SEQ};
+pub use oneclass_lake::StorageOptions;
 
 /// The CDC role's connection. TCP only; authenticates with SCRAM-SHA-256, md5 or cleartext.
 #[derive(Clone)]
@@ -93,6 +96,8 @@ pub struct IngestConfig {
     pub source: SourceConfig,
     /// `file:///abs/path` or `s3://bucket/prefix` (credentials from the `AWS_*` environment).
     pub lake: url::Url,
+    /// Object store options on top of the environment (`aws_endpoint`, `aws_allow_http`, …).
+    pub storage_options: StorageOptions,
     /// Default `oneclass_lake`.
     pub slot: String,
     /// Default `oneclass_lake` (`oneclass_core::db::PUBLICATION`).
@@ -124,6 +129,18 @@ pub struct IngestConfig {
     /// A warning is logged (at most once a minute) while the slot retains more WAL than this.
     /// Default 1 GiB.
     pub retained_wal_warn_bytes: u64,
+    /// How often every lake table is compacted and vacuumed, between two batches (so never
+    /// racing ingest's own commits); the first pass comes this long after the start. None: never.
+    /// Default 1 h.
+    pub maintenance_interval: Option<Duration>,
+    /// A table is compacted once it holds at least this many files smaller than
+    /// `compact_target_bytes`. Default 10.
+    pub compact_min_files: usize,
+    /// The size compaction packs small files into. Default 64 MiB.
+    pub compact_target_bytes: u64,
+    /// How far back time travel must keep working: vacuum deletes only files that no version
+    /// younger than this reads. Default 7 days.
+    pub time_travel: Duration,
 }
 
 impl IngestConfig {
@@ -131,6 +148,7 @@ impl IngestConfig {
         Self {
             source,
             lake,
+            storage_options: StorageOptions::new(),
             slot: oneclass_core::db::PUBLICATION.to_string(),
             publication: oneclass_core::db::PUBLICATION.to_string(),
             flush_interval: Duration::from_millis(500),
@@ -142,6 +160,10 @@ impl IngestConfig {
             spill_dir: None,
             slot_poll_interval: Duration::from_secs(10),
             retained_wal_warn_bytes: 1 << 30,
+            maintenance_interval: Some(Duration::from_secs(3600)),
+            compact_min_files: 10,
+            compact_target_bytes: 64 << 20,
+            time_travel: Duration::from_secs(7 * 24 * 3600),
         }
     }
 
@@ -181,6 +203,14 @@ impl IngestConfig {
         if self.flush_interval.is_zero() {
             return Err(IngestError::Config("flush_interval must be positive".into()));
         }
+        if self.maintenance_interval.is_some_and(|i| i.is_zero()) {
+            return Err(IngestError::Config(
+                "maintenance_interval must be positive (or None for no maintenance)".into(),
+            ));
+        }
+        if self.compact_min_files < 2 {
+            return Err(IngestError::Config("compact_min_files must be at least 2".into()));
+        }
         if self.slot_poll_interval.is_zero() {
             return Err(IngestError::Config("slot_poll_interval must be positive".into()));
         }
@@ -192,7 +222,7 @@ impl IngestConfig {
 /// or a fatal error. Safe to call again after any crash: resumes exactly once.
 pub async fn run(cfg: IngestConfig, shutdown: CancellationToken) -> Result<(), IngestError> {
     cfg.validate()?;
-    let lake = delta::Lake::new(&cfg.lake)?;
+    let lake = delta::Lake::new(&cfg.lake, &cfg.storage_options)?;
     let progress = std::sync::Arc::new(monitor::Progress::default());
     let stop_monitor = shutdown.child_token();
     let monitor = tokio::spawn(monitor::run(cfg.clone(), progress.clone(), stop_monitor.clone()));
@@ -207,12 +237,13 @@ pub async fn run(cfg: IngestConfig, shutdown: CancellationToken) -> Result<(), I
 /// records none yet (its snapshot is unfinished). Read-only.
 pub async fn recorded_lsn(
     lake: &url::Url,
+    options: &StorageOptions,
     layer: &str,
     schema: &str,
     table: &str,
 ) -> Result<Option<i64>, IngestError> {
     let url = lake_table_url(lake, layer, schema, table);
-    let Ok(t) = deltalake::open_table(url.clone()).await else {
+    let Ok(t) = oneclass_lake::open_table(&url, options).await else {
         return Ok(None);
     };
     let Ok(state) = t.snapshot() else {

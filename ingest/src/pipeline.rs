@@ -30,6 +30,7 @@ use crate::pgoutput::{self, Datum, PgOutput};
 use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
 use crate::snapshot::{self, CopyTextParser, MissingValue, PublishedTable, new_builders};
 use crate::spill::{self, TableSpill, TxnSpill};
+use crate::stopped::{self, StoppedTables};
 use crate::table::{OP, TableDef, TableName, commit_date};
 use crate::values::{ColumnBuilder, ColumnKind};
 
@@ -54,6 +55,10 @@ pub const METRIC_SLOT_RETAINED_WAL_BYTES: &str = "oneclass_ingest_slot_retained_
 pub const METRIC_CHANGES: &str = "oneclass_ingest_changes_total";
 pub const METRIC_VALUE_ERRORS: &str = "oneclass_ingest_value_errors_total";
 pub const METRIC_SPILLED: &str = "oneclass_ingest_spilled_changes_total";
+pub const METRIC_COMPACTED_FILES: &str = "oneclass_ingest_compacted_files_total";
+pub const METRIC_VACUUMED_FILES: &str = "oneclass_ingest_vacuumed_files_total";
+pub const METRIC_MAINTENANCE_SECONDS: &str = "oneclass_ingest_maintenance_seconds";
+pub const METRIC_STOPPED_TABLES: &str = "oneclass_ingest_stopped_tables";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
@@ -181,6 +186,10 @@ pub(crate) struct Pipeline {
     warned_keyless: BTreeSet<TableName>,
     /// Shared with the monitor: the applied position, for the lag in bytes.
     progress: Arc<Progress>,
+    /// When the lake tables are next compacted and vacuumed.
+    next_maintenance: Option<Instant>,
+    /// Tables stopped by an incompatible schema change (loaded from the lake at the start).
+    stopped: Option<StoppedTables>,
 }
 
 impl Pipeline {
@@ -192,6 +201,7 @@ impl Pipeline {
     ) -> Self {
         let spill_root = cfg.spill_root();
         let ahead = ReadAhead::new(cfg.spill_bytes);
+        let next_maintenance = cfg.maintenance_interval.map(|i| Instant::now() + i);
         Self {
             cfg,
             lake,
@@ -208,6 +218,8 @@ impl Pipeline {
             ahead,
             last_status: Instant::now(),
             warned_keyless: BTreeSet::new(),
+            next_maintenance,
+            stopped: None,
             progress,
         }
     }
@@ -226,6 +238,7 @@ impl Pipeline {
     async fn prepare(&mut self) -> Result<Option<ReplicationConnection>, IngestError> {
         // A transaction spilled by an earlier process was never acknowledged: it comes again.
         spill::clear(&self.spill_root)?;
+        self.stopped = Some(StoppedTables::load(&self.cfg.lake, &self.cfg.storage_options).await?);
         let mut catalog = snapshot::connect(&self.cfg.source).await?;
         let published = snapshot::published_tables(&mut catalog, &self.cfg.publication).await?;
         if published.is_empty() {
@@ -266,6 +279,11 @@ impl Pipeline {
                     repl.close().await;
                     return Ok(None);
                 }
+                // Every table was copied anew: none stays stopped.
+                let stopped: Vec<TableName> = self.stopped_names();
+                for table in stopped {
+                    self.resume(&table).await?;
+                }
                 self.acked = created.consistent_point;
                 created.consistent_point
             }
@@ -303,6 +321,9 @@ impl Pipeline {
                     if !done {
                         repl.close().await;
                         return Ok(None);
+                    }
+                    for p in &missing {
+                        self.resume(&p.table).await?;
                     }
                 }
                 self.acked = confirmed;
@@ -422,6 +443,55 @@ impl Pipeline {
         })
     }
 
+    fn is_stopped(&self, table: &TableName) -> bool {
+        self.stopped.as_ref().is_some_and(|s| s.is_stopped(table))
+    }
+
+    fn stopped_names(&self) -> Vec<TableName> {
+        self.stopped.as_ref().map(|s| s.names().cloned().collect()).unwrap_or_default()
+    }
+
+    async fn resume(&mut self, table: &TableName) -> Result<(), IngestError> {
+        match self.stopped.as_mut() {
+            Some(stopped) => stopped.resume(table).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops `table` for good (until its lake tables are deleted and copied again).
+    async fn stop(
+        &mut self,
+        table: &TableName,
+        reason: String,
+        lsn: i64,
+    ) -> Result<(), IngestError> {
+        match self.stopped.as_mut() {
+            Some(stopped) => stopped.stop(table, reason, Lsn::from_i64(lsn)).await,
+            None => Err(IngestError::Config("stopped tables not loaded".into())),
+        }
+    }
+
+    /// How many of `changes` (from the first) the lake can take: up to the first decoded under
+    /// a shape whose column types differ from what the table holds, and why it cannot.
+    fn compatible_prefix(&self, table: &TableName, changes: &[Change]) -> (usize, Option<String>) {
+        let Some(layers) = self.tables.get(table) else { return (changes.len(), None) };
+        let Some(schema) = layers.silver.arrow_schema().or_else(|| layers.bronze.arrow_schema())
+        else {
+            return (changes.len(), None);
+        };
+        let mut checked: Option<&Arc<TableDef>> = None;
+        for (i, c) in changes.iter().enumerate() {
+            if checked.is_some_and(|d| Arc::ptr_eq(d, &c.def)) {
+                continue;
+            }
+            if let Some(why) = stopped::incompatibility(&c.def, &schema) {
+                return (i, Some(why));
+            }
+            checked = Some(&c.def);
+        }
+        (changes.len(), None)
+    }
+
     fn layers(&mut self, table: &TableName) -> Result<&mut Layers, IngestError> {
         self.tables
             .get_mut(table)
@@ -458,6 +528,11 @@ impl Pipeline {
                 || self.batch.opened.is_some_and(|t| t.elapsed() >= interval);
             if due && self.batch.last.is_some() {
                 self.flush(repl).await?;
+            }
+            if self.batch.last.is_none()
+                && self.next_maintenance.is_some_and(|t| Instant::now() >= t)
+            {
+                self.maintain(repl).await;
             }
             if self.last_status.elapsed() >= STATUS_INTERVAL {
                 self.send_status(repl).await?;
@@ -635,6 +710,9 @@ impl Pipeline {
         }
         let lsn = committed.commit_lsn.as_i64();
         for mut change in txn.changes {
+            if self.is_stopped(&change.def.table) {
+                continue;
+            }
             change.lsn = lsn;
             change.commit_ts = committed.commit_ts;
             if let Some(layers) = self.tables.get(&change.def.table)
@@ -690,6 +768,18 @@ impl Pipeline {
         mut changes: Vec<Change>,
         version: i64,
     ) -> Result<usize, IngestError> {
+        if self.is_stopped(table) {
+            return Ok(0);
+        }
+        let (cut, incompatible) = self.compatible_prefix(table, &changes);
+        if let Some(why) = incompatible {
+            let at = changes[cut].lsn;
+            changes.truncate(cut);
+            // What came before the change is applied; nothing after it.
+            let applied = Box::pin(self.apply_table(table, changes, version)).await?;
+            self.stop(table, why, at).await?;
+            return Ok(applied);
+        }
         let Some(newest) = changes.last().map(|c| c.def.clone()) else {
             return Ok(0);
         };
@@ -787,6 +877,52 @@ impl Pipeline {
         Ok(applied)
     }
 
+    /// Compacts and vacuums every lake table, one after the other, while the server keeps
+    /// hearing from us. Nothing is in hand (the batch was just written), so no commit of ours
+    /// can race it. A failure is logged and tried again at the next pass: the tables are as
+    /// they were, and ingest goes on.
+    async fn maintain(&mut self, repl: &mut ReplicationConnection) {
+        let started = Instant::now();
+        self.next_maintenance = self.cfg.maintenance_interval.map(|i| Instant::now() + i);
+        let (received, acked) = (self.received, self.acked);
+        let mut ahead = std::mem::take(&mut self.ahead);
+        let (min_files, target, retain) =
+            (self.cfg.compact_min_files, self.cfg.compact_target_bytes, self.cfg.time_travel);
+        let mut names: Vec<TableName> = self.tables.keys().cloned().collect();
+        names.sort();
+        let mut total = crate::delta::Maintained::default();
+        for name in names {
+            let Some(layers) = self.tables.get_mut(&name) else { continue };
+            for (layer, table) in [(BRONZE, &mut layers.bronze), (SILVER, &mut layers.silver)] {
+                let work = table.maintain(min_files, target, retain);
+                match keep_alive(repl, received, acked, &mut ahead, work).await {
+                    Ok(done) => {
+                        if done != crate::delta::Maintained::default() {
+                            tracing::debug!(table = %name, layer, ?done, "maintained");
+                        }
+                        total.files_compacted += done.files_compacted;
+                        total.files_written += done.files_written;
+                        total.files_vacuumed += done.files_vacuumed;
+                    }
+                    Err(error) => {
+                        tracing::warn!(table = %name, layer, %error, "compaction or vacuum failed; tried again at the next pass");
+                    }
+                }
+            }
+        }
+        self.ahead = ahead;
+        metrics::counter!(METRIC_COMPACTED_FILES).increment(total.files_compacted);
+        metrics::counter!(METRIC_VACUUMED_FILES).increment(total.files_vacuumed);
+        metrics::gauge!(METRIC_MAINTENANCE_SECONDS).set(started.elapsed().as_secs_f64());
+        tracing::info!(
+            compacted = total.files_compacted,
+            written = total.files_written,
+            vacuumed = total.files_vacuumed,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "lake maintenance done"
+        );
+    }
+
     /// Moves the in-memory changes of the (taken out) open transaction to its spill files.
     async fn spill_changes(&mut self, txn: &mut OpenTxn) -> Result<(), IngestError> {
         let changes = std::mem::take(&mut txn.changes);
@@ -800,6 +936,9 @@ impl Pipeline {
             by_table.entry(c.def.table.clone()).or_default().push(c);
         }
         for (table, mut changes) in by_table {
+            if self.is_stopped(&table) {
+                continue;
+            }
             self.open_layers(&table).await?;
             let layers = self.layers(&table)?;
             if !layers.bronze.needs(txn.lsn) && !layers.silver.needs(txn.lsn) {
@@ -881,7 +1020,20 @@ impl Pipeline {
         let Some(def) = spill.def() else {
             return Ok(0);
         };
+        if self.is_stopped(table) {
+            return Ok(0);
+        }
         self.ensure_layers(table, version).await?;
+        let lake_schema = {
+            let layers = self.layers(table)?;
+            layers.silver.arrow_schema().or_else(|| layers.bronze.arrow_schema())
+        };
+        if let Some(why) = lake_schema
+            .and_then(|schema| spill.defs().find_map(|d| stopped::incompatibility(d, &schema)))
+        {
+            self.stop(table, why, version).await?;
+            return Ok(0);
+        }
         let keyless = def.key_indices().is_empty();
         if keyless && self.warned_keyless.insert(table.clone()) {
             tracing::warn!(table = %table, "table has no replica identity key: bronze only, silver is not maintained");
@@ -1597,8 +1749,11 @@ mod tests {
     #[tokio::test]
     async fn chunked_snapshot_records_its_version_last() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let lake =
-            Lake::new(&url::Url::from_directory_path(dir.path()).expect("url")).expect("lake");
+        let lake = Lake::new(
+            &url::Url::from_directory_path(dir.path()).expect("url"),
+            &Default::default(),
+        )
+        .expect("lake");
         let d = def();
         let open = || async {
             Layers {

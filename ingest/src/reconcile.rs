@@ -26,11 +26,11 @@ use futures::StreamExt;
 use sqlx::PgConnection;
 use url::Url;
 
-use crate::SourceConfig;
 use crate::delta::{Lake, SILVER};
 use crate::error::IngestError;
 use crate::snapshot::{self, CopyTextParser, PublishedTable};
 use crate::table::TableName;
+use crate::{SourceConfig, StorageOptions};
 
 /// How many example keys of each kind a report keeps.
 pub const EXAMPLES: usize = 5;
@@ -103,12 +103,13 @@ impl fmt::Display for TableReport {
 pub async fn reconcile(
     source: &SourceConfig,
     lake: &Url,
+    options: &StorageOptions,
     publication: &str,
 ) -> Result<Vec<TableReport>, IngestError> {
     if publication.is_empty() {
         return Err(IngestError::Config("publication name is empty".into()));
     }
-    let lake = Lake::new(lake)?;
+    let lake = Lake::new(lake, options)?;
     let mut conn = snapshot::connect(source).await?;
     snapshot::execute(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
     let tables = snapshot::published_tables(&mut conn, publication).await?;

@@ -1,23 +1,20 @@
-//! End to end against a real private PostgreSQL cluster and a real lake in a temporary folder:
+//! End to end against a real private PostgreSQL cluster and a real lake, in a temporary folder
+//! and in a bucket of a local S3 server (the same scenario and assertions on both):
 //! initial snapshot, streaming inserts/updates/deletes (including a key change, a rolled-back
 //! transaction and an unchanged TOASTed value), a clean stop with changes made while stopped,
 //! a restart, and the exactly-once properties of bronze.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use deltalake::arrow::array::{Array, RecordBatch};
-use deltalake::arrow::util::display::array_value_to_string;
-use deltalake::datafusion::prelude::SessionContext;
-use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{CDC_ROLE, RolePasswords};
-use oneclass_ingest::{IngestConfig, IngestError, SourceConfig, lake_table_url};
-use sqlx::{PgPool, Row};
+use common::{Fixture, LakeKind, pg_rows};
+use oneclass_ingest::{IngestError, lake_table_url};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 use uuid::Uuid;
 
 const LEARNER_LAKE_COLUMNS: &str = "id, school_id, learner_number, first_name, last_name, sex, \
@@ -41,30 +38,24 @@ const PROBE_PG_COLUMNS: &str = "id::text, small::text, amount::text, free::numer
     (extract(epoch FROM at) * 1000000)::int8::text, (extract(epoch FROM local_at) * 1000000)::int8::text, \
     doc::text, tags::text, code, note";
 
-type Rows = Vec<Vec<Option<String>>>;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_test_writer()
-        .try_init();
+    exactly_once(LakeKind::Folder).await
+}
 
-    let dir = tempfile::Builder::new().prefix("oneclass-ingest-").tempdir_in("/tmp")?;
-    // The server runs as the postgres user, which must reach the data folder inside.
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    let cluster =
-        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
-    cluster.ensure_database("oneclass").await?;
-    let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(
-        &owner_url,
-        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
-    )
-    .await?;
-    let pool = PgPool::connect(&owner_url).await?;
+/// The same scenario and assertions with the lake in a bucket of a local S3 server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_stream_restart_exactly_once_on_s3() -> anyhow::Result<()> {
+    exactly_once(LakeKind::S3).await
+}
+
+async fn exactly_once(kind: LakeKind) -> anyhow::Result<()> {
+    let name = match kind {
+        LakeKind::Folder => "ingest",
+        LakeKind::S3 => "ingest-s3",
+    };
+    let fx = Fixture::start(name, kind).await?;
+    let pool = fx.pool.clone();
     // The terms the migrations ship: copied by the snapshot.
     let seeded_terms: i64 =
         sqlx::query_scalar("SELECT count(*) FROM ref.terms").fetch_one(&pool).await?;
@@ -99,24 +90,12 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         sqlx::query(stmt).execute(&pool).await?;
     }
 
-    let lake = Url::from_directory_path(dir.path().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let mut cfg = IngestConfig::new(
-        SourceConfig {
-            host: "127.0.0.1".into(),
-            port: cluster.port(),
-            user: CDC_ROLE.into(),
-            password: "cdc-pw".into(),
-            database: "oneclass".into(),
-        },
-        lake.clone(),
-    );
-    cfg.flush_interval = Duration::from_millis(200);
+    let cfg = fx.config();
 
     // First run: snapshot, then streaming.
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(90), BASE_CHECKS)
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(90), BASE_CHECKS)
         .await
         .context("after the snapshot")?;
 
@@ -164,7 +143,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     ops.c += 1;
     ops.u += 1;
     ops.d += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the first changes")?;
 
@@ -174,7 +153,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         .execute(&pool)
         .await?;
     ops.u += 1;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the TOAST update")?;
 
@@ -255,7 +234,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     .bind(school)
     .execute(&pool)
     .await?;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the restart")?;
     let mut tx = pool.begin().await?;
@@ -269,7 +248,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), BASE_CHECKS)
         .await
         .context("after the truncate")?;
 
@@ -279,13 +258,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     // Third run, simulating two crashes at once: the slot is behind the lake (every transaction
     // since the first stop is sent again), and silver lost its last learners commit while bronze
     // kept it (a crash between the two commits of one batch).
-    let log = dir.path().join("lake/silver/sis/learners/_delta_log");
-    let newest = std::fs::read_dir(&log)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .max()
-        .context("silver commits")?;
-    std::fs::remove_file(&newest)?;
+    fx.remove_newest_commit("silver", "sis", "learners").await.context("silver commits")?;
     // A column added at the source reaches both layers.
     sqlx::query("ALTER TABLE ref.terms ADD COLUMN label text").execute(&pool).await?;
     sqlx::query(
@@ -308,15 +281,9 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         "CAST(academic_year AS VARCHAR), CAST(term AS VARCHAR), label",
         "academic_year::text, term::text, label",
     )];
-    wait_in_sync(
-        &pool,
-        &lake,
-        &mut ingest,
-        Duration::from_secs(30),
-        &[BASE_CHECKS, labelled].concat(),
-    )
-    .await
-    .context("after the replay")?;
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), &[BASE_CHECKS, labelled].concat())
+        .await
+        .context("after the replay")?;
 
     // A table added to the publication while ingest runs is copied, then kept.
     for stmt in [
@@ -332,21 +299,14 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     }
     let joined: &[Check] =
         &[("ref", "late_joiner", "CAST(id AS VARCHAR), v", "id::text, v"), labelled[0]];
-    wait_in_sync(
-        &pool,
-        &lake,
-        &mut ingest,
-        Duration::from_secs(30),
-        &[BASE_CHECKS, joined].concat(),
-    )
-    .await
-    .context("after a table joined the publication")?;
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), &[BASE_CHECKS, joined].concat())
+        .await
+        .context("after a table joined the publication")?;
     token.cancel();
     ingest.await??;
 
     // Bronze: every change exactly once, nothing twice.
-    let duplicates = lake_rows(
-        &lake,
+    let duplicates = fx.lake_rows(
         "bronze",
         "sis",
         "learners",
@@ -357,17 +317,17 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         duplicates == vec![vec![Some("0".to_string())]],
         "duplicate (_lsn, _seq) in bronze: {duplicates:?}"
     );
-    let by_op: BTreeMap<String, u64> = lake_rows(
-        &lake,
-        "bronze",
-        "sis",
-        "learners",
-        "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op",
-    )
-    .await?
-    .into_iter()
-    .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?.parse().ok()?)))
-    .collect();
+    let by_op: BTreeMap<String, u64> = fx
+        .lake_rows(
+            "bronze",
+            "sis",
+            "learners",
+            "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op",
+        )
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?.parse().ok()?)))
+        .collect();
     let want: BTreeMap<String, u64> = [("c", ops.c), ("d", ops.d), ("r", ops.r), ("u", ops.u)]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -378,25 +338,24 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
     for (schema, table, want) in
         [("ref", "terms", terms.as_str()), ("academic", "class_teachers", "c=2")]
     {
-        let got = lake_rows(
-            &lake,
-            "bronze",
-            schema,
-            table,
-            "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op ORDER BY _op",
-        )
-        .await?
-        .into_iter()
-        .map(|r| {
-            format!("{}={}", r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default())
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
+        let got = fx
+            .lake_rows(
+                "bronze",
+                schema,
+                table,
+                "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op ORDER BY _op",
+            )
+            .await?
+            .into_iter()
+            .map(|r| {
+                format!("{}={}", r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default())
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         ensure!(got == want, "bronze {schema}.{table} changes per op: got {got}, want {want}");
     }
 
-    let toasted_rows = lake_rows(
-        &lake,
+    let toasted_rows = fx.lake_rows(
         "bronze",
         "sis",
         "learners",
@@ -407,8 +366,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         toasted_rows == vec![vec![Some("0".to_string())]],
         "bronze lost the unchanged TOASTed value"
     );
-    let deletes_with_values = lake_rows(
-        &lake,
+    let deletes_with_values = fx.lake_rows(
         "bronze",
         "sis",
         "learners",
@@ -419,8 +377,7 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
         deletes_with_values == vec![vec![Some("0".to_string())]],
         "bronze deletes must carry the key only"
     );
-    let bookkeeping = lake_rows(
-        &lake,
+    let bookkeeping = fx.lake_rows(
         "bronze",
         "sis",
         "learners",
@@ -435,7 +392,11 @@ async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
 
     // The application transaction recorded in the lake.
     for layer in ["bronze", "silver"] {
-        let table = deltalake::open_table(lake_table_url(&lake, layer, "sis", "learners")).await?;
+        let table = oneclass_lake::open_table(
+            &lake_table_url(&fx.lake, layer, "sis", "learners"),
+            &fx.options,
+        )
+        .await?;
         let version = table
             .snapshot()?
             .transaction_version(table.log_store().as_ref(), oneclass_ingest::APP_ID)
@@ -487,8 +448,7 @@ async fn insert_learner<'e>(
 
 /// Polls until silver equals PostgreSQL for `checks`.
 async fn wait_in_sync(
-    pool: &PgPool,
-    lake: &Url,
+    fx: &Fixture,
     ingest: &mut JoinHandle<Result<(), IngestError>>,
     timeout: Duration,
     checks: &[Check],
@@ -502,7 +462,7 @@ async fn wait_in_sync(
                 Err(e) => bail!("ingest panicked: {e}"),
             }
         }
-        let diff = silver_diff(pool, lake, checks).await;
+        let diff = silver_diff(fx, checks).await;
         match diff {
             Ok(None) => return Ok(()),
             Ok(Some(what)) if Instant::now() > deadline => {
@@ -531,16 +491,12 @@ const BASE_CHECKS: &[Check] = &[
     ),
 ];
 
-async fn silver_diff(
-    pool: &PgPool,
-    lake: &Url,
-    checks: &[Check],
-) -> anyhow::Result<Option<String>> {
+async fn silver_diff(fx: &Fixture, checks: &[Check]) -> anyhow::Result<Option<String>> {
     let checks = checks.iter().copied();
     for (schema, table, lake_cols, pg_cols) in checks {
-        let mut pg = pg_rows(pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
+        let mut pg = pg_rows(&fx.pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
         let mut silver =
-            lake_rows(lake, "silver", schema, table, &format!("SELECT {lake_cols} FROM t")).await?;
+            fx.lake_rows("silver", schema, table, &format!("SELECT {lake_cols} FROM t")).await?;
         pg.sort();
         silver.sort();
         if pg != silver {
@@ -556,76 +512,18 @@ async fn silver_diff(
     Ok(None)
 }
 
-async fn pg_rows(pool: &PgPool, sql: &str) -> anyhow::Result<Rows> {
-    let rows = sqlx::query(sql).fetch_all(pool).await?;
-    rows.iter()
-        .map(|r| {
-            (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).map_err(Into::into)).collect()
-        })
-        .collect()
-}
-
-/// Runs `sql` over one lake table registered as `t`.
-async fn lake_rows(
-    lake: &Url,
-    layer: &str,
-    schema: &str,
-    table: &str,
-    sql: &str,
-) -> anyhow::Result<Rows> {
-    let delta = deltalake::open_table(lake_table_url(lake, layer, schema, table)).await?;
-    let ctx = SessionContext::new();
-    ctx.register_table("t", delta.table_provider().await?)?;
-    let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
-    let mut out = Vec::new();
-    for b in &batches {
-        for row in 0..b.num_rows() {
-            let mut values = Vec::with_capacity(b.num_columns());
-            for col in b.columns() {
-                values.push(if col.is_null(row) {
-                    None
-                } else {
-                    Some(array_value_to_string(col, row)?)
-                });
-            }
-            out.push(values);
-        }
-    }
-    Ok(out)
-}
-
 /// Throughput probe, not a check: one 200 000-row transaction through the stream.
 /// `cargo test -p oneclass-ingest --test cdc -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn bulk_transaction_throughput() -> anyhow::Result<()> {
-    let dir = tempfile::Builder::new().prefix("oneclass-ingest-bulk-").tempdir_in("/tmp")?;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    let cluster =
-        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
-    cluster.ensure_database("oneclass").await?;
-    let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(
-        &owner_url,
-        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
-    )
-    .await?;
-    let pool = PgPool::connect(&owner_url).await?;
-    let lake = Url::from_directory_path(dir.path().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let cfg = IngestConfig::new(
-        SourceConfig {
-            host: "127.0.0.1".into(),
-            port: cluster.port(),
-            user: CDC_ROLE.into(),
-            password: "cdc-pw".into(),
-            database: "oneclass".into(),
-        },
-        lake.clone(),
-    );
+    let fx = Fixture::start("ingest-bulk", LakeKind::Folder).await?;
+    let pool = fx.pool.clone();
+    let mut cfg = fx.config();
+    cfg.flush_interval = Duration::from_millis(500);
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(60), &BASE_CHECKS[..3]).await?;
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(60), &BASE_CHECKS[..3]).await?;
     let school = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO platform.schools (id, emis_code, name, province, district, level, ownership, location)
@@ -651,7 +549,7 @@ async fn bulk_transaction_throughput() -> anyhow::Result<()> {
     let started = Instant::now();
     let marks: &[Check] =
         &[("attendance", "daily_marks", "CAST(count(*) AS VARCHAR)", "count(*)::text")];
-    wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(600), marks).await?;
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(600), marks).await?;
     println!("in silver after {:?}", started.elapsed());
     for round in 0..3 {
         let started = Instant::now();
@@ -668,12 +566,241 @@ async fn bulk_transaction_throughput() -> anyhow::Result<()> {
             "CAST(count(*) AS VARCHAR) FROM t WHERE status = 'late' --",
             "count(*)::text FROM attendance.daily_marks WHERE status = 'late' --",
         )];
-        wait_in_sync(&pool, &lake, &mut ingest, Duration::from_secs(600), late).await?;
+        wait_in_sync(&fx, &mut ingest, Duration::from_secs(600), late).await?;
         println!(
             "round {round}: 1 000 updates merged into 200 000 rows after {:?}",
             started.elapsed()
         );
     }
+    token.cancel();
+    ingest.await??;
+    Ok(())
+}
+
+/// Two writers holding stale handles on one S3 table append at the same time: Delta's commit is
+/// a conditional put, so each version is written by exactly one of them and the loser retries on
+/// top; no commit is overwritten and no row is lost. A plain `PutMode::Create` over an existing
+/// commit is refused by the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_on_s3_cannot_overwrite_a_commit() -> anyhow::Result<()> {
+    use deltalake::arrow::array::{Int64Array, RecordBatch};
+    use deltalake::arrow::datatypes::{DataType, Field, Schema};
+    use deltalake::logstore::object_store::path::Path as StorePath;
+    use deltalake::logstore::object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
+    use deltalake::protocol::SaveMode;
+
+    common::init_tracing();
+    let moto = common::s3::Moto::start()?;
+    moto.create_bucket("writers").await?;
+    let options = moto.options();
+    let lake = url::Url::parse("s3://writers/lake/")?;
+    let url = lake_table_url(&lake, "silver", "ref", "contended");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("writer", DataType::Int64, false),
+        Field::new("n", DataType::Int64, false),
+    ]));
+    let batch = move |writer: i64, n: i64| {
+        RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from(vec![writer])), Arc::new(Int64Array::from(vec![n]))],
+        )
+    };
+    let created = oneclass_lake::table_or_new(&url, &options)
+        .await?
+        .write(vec![batch(0, 0)?])
+        .with_save_mode(SaveMode::Append)
+        .await?;
+    ensure!(created.version() == Some(0), "created at version {:?}", created.version());
+
+    const APPENDS: i64 = 8;
+    let writers = (1..=2).map(|writer| {
+        // Both start from version 0 and never reload: every commit after the first of each
+        // round finds its version taken.
+        let mut table = created.clone();
+        let batch = batch.clone();
+        tokio::spawn(async move {
+            for n in 1..=APPENDS {
+                table =
+                    table.write(vec![batch(writer, n)?]).with_save_mode(SaveMode::Append).await?;
+            }
+            anyhow::Ok(())
+        })
+    });
+    for w in futures::future::join_all(writers).await {
+        w??;
+    }
+    let table = oneclass_lake::open_table(&url, &options).await?;
+    ensure!(
+        table.version() == Some(2 * APPENDS as u64),
+        "expected version {} after {} appends, got {:?}",
+        2 * APPENDS,
+        2 * APPENDS,
+        table.version()
+    );
+    let ctx = deltalake::datafusion::prelude::SessionContext::new();
+    ctx.register_table("t", table.table_provider().await?)?;
+    let counted = ctx
+        .sql("SELECT count(*) AS rows, count(DISTINCT (writer, n)) AS distinct_rows FROM t")
+        .await?
+        .collect()
+        .await?;
+    let column =
+        |i: usize| counted[0].column(i).as_any().downcast_ref::<Int64Array>().map(|a| a.value(0));
+    ensure!(
+        column(0) == Some(2 * APPENDS + 1) && column(1) == Some(2 * APPENDS + 1),
+        "rows after the race: {:?} (distinct {:?}), want {}",
+        column(0),
+        column(1),
+        2 * APPENDS + 1
+    );
+
+    // The store itself refuses to replace a commit.
+    let store = oneclass_lake::root_store(&lake, &options)?;
+    // The store is rooted at the lake URL (`s3://writers/lake/`).
+    let first = StorePath::from("silver/ref/contended/_delta_log/00000000000000000001.json");
+    let original = store.get(&first).await?.bytes().await?;
+    let refused = store
+        .put_opts(
+            &first,
+            PutPayload::from_static(b"{}"),
+            PutOptions { mode: PutMode::Create, ..Default::default() },
+        )
+        .await;
+    ensure!(
+        matches!(refused, Err(deltalake::logstore::object_store::Error::AlreadyExists { .. })),
+        "a conditional put over an existing commit must fail with AlreadyExists: {refused:?}"
+    );
+    ensure!(store.get(&first).await?.bytes().await? == original, "commit 1 was changed");
+    Ok(())
+}
+
+/// Small files from many batches are compacted on the schedule, between batches: silver still
+/// equals PostgreSQL, the recorded LSN survives, and time travel to a version before the
+/// compaction reads what it read then. Vacuum then deletes the files no version within the
+/// time-travel window needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_and_vacuum_on_a_schedule() -> anyhow::Result<()> {
+    let fx = Fixture::start("ingest-maintenance", LakeKind::Folder).await?;
+    fx.execute(&[
+        "CREATE TABLE ref.busy (id int PRIMARY KEY, v text NOT NULL)",
+        "GRANT SELECT ON ref.busy TO oneclass_cdc",
+        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.busy",
+        "INSERT INTO ref.busy SELECT g, 'snapshot' FROM generate_series(1, 50) g",
+    ])
+    .await?;
+    let busy: &[Check] = &[("ref", "busy", "CAST(id AS VARCHAR), v", "id::text, v")];
+    let mut cfg = fx.config();
+    // No pass while the small files are made.
+    cfg.maintenance_interval = None;
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(60), busy).await?;
+    // One batch, one commit, one small file per layer for each of these.
+    for round in 0..12 {
+        // Inserts only: a MERGE that updates rewrites the files it touches, one that inserts
+        // adds a file and leaves the others.
+        sqlx::query(
+            "INSERT INTO ref.busy SELECT g, $1 FROM generate_series($2::int, $2::int + 2) g",
+        )
+        .bind(format!("round {round}"))
+        .bind(100 + 10 * round)
+        .execute(&fx.pool)
+        .await?;
+        wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), busy).await?;
+    }
+    token.cancel();
+    ingest.await??;
+
+    let open_silver = || async {
+        oneclass_lake::open_table(&lake_table_url(&fx.lake, "silver", "ref", "busy"), &fx.options)
+            .await
+    };
+    let before = open_silver().await?;
+    let version_before = before.version().context("silver version")?;
+    let lsn_before = before
+        .snapshot()?
+        .transaction_version(before.log_store().as_ref(), oneclass_ingest::APP_ID)
+        .await?;
+    let files_before = before.snapshot()?.log_data().num_files();
+    let rows_before = pg_rows(&fx.pool, "SELECT id::text, v FROM ref.busy").await?;
+    ensure!(files_before >= 10, "expected many small silver files, got {files_before}");
+    let bronze_files_before = fx.count_files("bronze", "ref", "busy").await?.0;
+
+    // Second run: a pass every second, history kept for an hour.
+    let mut cfg = fx.config();
+    cfg.maintenance_interval = Some(Duration::from_secs(1));
+    cfg.compact_min_files = 4;
+    cfg.time_travel = Duration::from_secs(3600);
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let compacted = loop {
+        ensure!(!ingest.is_finished(), "ingest stopped");
+        let t = open_silver().await?;
+        let files = t.snapshot()?.log_data().num_files();
+        if files <= 2 {
+            break t;
+        }
+        ensure!(Instant::now() < deadline, "silver still has {files} files");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // A change after the compaction still lands; silver equals PostgreSQL.
+    sqlx::query("UPDATE ref.busy SET v = 'after' WHERE id = 1").execute(&fx.pool).await?;
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), busy).await?;
+    token.cancel();
+    ingest.await??;
+    let lsn_compacted = compacted
+        .snapshot()?
+        .transaction_version(compacted.log_store().as_ref(), oneclass_ingest::APP_ID)
+        .await?;
+    ensure!(lsn_compacted == lsn_before, "recorded LSN {lsn_compacted:?} != {lsn_before:?}");
+    let (bronze_files, _) = fx.count_files("bronze", "ref", "busy").await?;
+    let bronze =
+        oneclass_lake::open_table(&lake_table_url(&fx.lake, "bronze", "ref", "busy"), &fx.options)
+            .await?;
+    let bronze_live = bronze.snapshot()?.log_data().num_files();
+    ensure!(
+        bronze_live < bronze_files_before,
+        "bronze not compacted: {bronze_live} live files of {bronze_files_before}"
+    );
+    // Time travel to before the compaction: the old files are still there.
+    let mut old = open_silver().await?;
+    old.load_version(version_before).await?;
+    let ctx = deltalake::datafusion::prelude::SessionContext::new();
+    ctx.register_table("t", old.table_provider().await?)?;
+    let mut then = Vec::new();
+    for b in ctx.sql("SELECT CAST(id AS VARCHAR), v FROM t").await?.collect().await? {
+        for row in 0..b.num_rows() {
+            let cell = |c: usize| {
+                deltalake::arrow::util::display::array_value_to_string(b.column(c), row).ok()
+            };
+            then.push(vec![cell(0), cell(1)]);
+        }
+    }
+    let (mut then, mut want) = (then, rows_before);
+    then.sort();
+    want.sort();
+    ensure!(then == want, "time travel to version {version_before} reads other rows");
+    ensure!(bronze_files > bronze_live, "compacted bronze files were deleted within the window");
+
+    // Third run with no time-travel window: vacuum deletes what no current file needs.
+    let mut cfg = fx.config();
+    cfg.maintenance_interval = Some(Duration::from_secs(1));
+    cfg.time_travel = Duration::ZERO;
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        ensure!(!ingest.is_finished(), "ingest stopped");
+        let on_disk = fx.count_files("silver", "ref", "busy").await?.0;
+        let live = open_silver().await?.snapshot()?.log_data().num_files();
+        if on_disk == live {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "vacuum left {on_disk} files for {live} live ones");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_in_sync(&fx, &mut ingest, Duration::from_secs(30), busy).await?;
     token.cancel();
     ingest.await??;
     Ok(())

@@ -1,21 +1,19 @@
 //! Operability metrics: after ingest applies some rows, the gauges and counters are set in the
 //! same Prometheus recorder the application installs (rendered as `/metrics` would render them).
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use common::{Fixture, LakeKind};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{CDC_ROLE, RolePasswords};
 use oneclass_ingest::{
-    IngestConfig, METRIC_CHANGES, METRIC_LAG_BYTES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN,
-    METRIC_SLOT_RETAINED_WAL_BYTES, SourceConfig,
+    METRIC_CHANGES, METRIC_LAG_BYTES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN,
+    METRIC_SLOT_RETAINED_WAL_BYTES, METRIC_STOPPED_TABLES,
 };
-use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 /// `name{labels} value` lines of the Prometheus text format, keyed by everything before the value.
 fn samples(text: &str) -> BTreeMap<String, f64> {
@@ -30,57 +28,35 @@ fn samples(text: &str) -> BTreeMap<String, f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gauges_and_counters_are_exported() -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_test_writer()
-        .try_init();
     // The recorder the binary installs (api::ops::metrics_handle), global for this test binary.
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).context("installing the recorder")?;
 
-    let dir = tempfile::Builder::new().prefix("oneclass-ingest-metrics-").tempdir_in("/tmp")?;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    let cluster =
-        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
-    cluster.ensure_database("oneclass").await?;
-    let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(
-        &owner_url,
-        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
-    )
-    .await?;
-    let pool = PgPool::connect(&owner_url).await?;
-    for stmt in [
+    let fx = Fixture::start("ingest-metrics", LakeKind::Folder).await?;
+    let pool = fx.pool.clone();
+    fx.execute(&[
         "CREATE TABLE ref.metrics_probe (id int PRIMARY KEY, v text)",
         "GRANT SELECT ON ref.metrics_probe TO oneclass_cdc",
         "ALTER PUBLICATION oneclass_lake ADD TABLE ref.metrics_probe",
-    ] {
-        sqlx::query(stmt).execute(&pool).await?;
-    }
-
-    let lake = Url::from_directory_path(dir.path().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let source = SourceConfig {
-        host: "127.0.0.1".into(),
-        port: cluster.port(),
-        user: CDC_ROLE.into(),
-        password: "cdc-pw".into(),
-        database: "oneclass".into(),
-    };
-    let mut cfg = IngestConfig::new(source, lake.clone());
-    cfg.flush_interval = Duration::from_millis(200);
+    ])
+    .await?;
+    let mut cfg = fx.config();
     cfg.slot_poll_interval = Duration::from_millis(200);
     let token = CancellationToken::new();
     let ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
 
     // Rows in several transactions, once the (empty) table's snapshot is in silver.
     let deadline = Instant::now() + Duration::from_secs(90);
-    while oneclass_ingest::recorded_lsn(&lake, oneclass_ingest::SILVER, "ref", "metrics_probe")
-        .await?
-        .is_none()
+    while oneclass_ingest::recorded_lsn(
+        &fx.lake,
+        &fx.options,
+        oneclass_ingest::SILVER,
+        "ref",
+        "metrics_probe",
+    )
+    .await?
+    .is_none()
     {
         ensure!(!ingest.is_finished(), "ingest stopped during the snapshot");
         ensure!(Instant::now() < deadline, "no snapshot within 90 s");
@@ -111,6 +87,7 @@ async fn gauges_and_counters_are_exported() -> anyhow::Result<()> {
             && s.contains_key(METRIC_LAG_BYTES)
             && s.contains_key(METRIC_LAG_SECONDS)
             && s.contains_key(METRIC_SLOT_RETAINED_WAL_BYTES)
+            && s.contains_key(METRIC_STOPPED_TABLES)
         {
             break s;
         }
@@ -145,6 +122,7 @@ async fn gauges_and_counters_are_exported() -> anyhow::Result<()> {
         seen[METRIC_SLOT_RETAINED_WAL_BYTES] > 0.0,
         "the slot retains the WAL since its restart point"
     );
+    assert_eq!(seen[METRIC_STOPPED_TABLES], 0.0, "no table stopped");
     assert!(caught_up < 16.0 * 1024.0, "lag in bytes once caught up: {caught_up}");
     pool.close().await;
     Ok(())

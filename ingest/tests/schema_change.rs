@@ -3,72 +3,37 @@
 //! null in them, rows changed after it carry their values, and reconcile finds silver equal to
 //! PostgreSQL.
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use deltalake::arrow::array::{Array, RecordBatch};
-use deltalake::arrow::util::display::array_value_to_string;
-use deltalake::datafusion::prelude::SessionContext;
-use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{CDC_ROLE, PUBLICATION, RolePasswords};
-use oneclass_ingest::{IngestConfig, IngestError, SourceConfig, lake_table_url, reconcile};
-use sqlx::PgPool;
+use common::{Fixture, LakeKind, Rows, pg_rows};
+use oneclass_core::db::PUBLICATION;
+use oneclass_ingest::{IngestError, reconcile};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use url::Url;
-
-type Rows = Vec<Vec<Option<String>>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,buoyant_kernel=off".into()),
-        )
-        .with_test_writer()
-        .try_init();
-    let dir = tempfile::Builder::new().prefix("oneclass-ingest-schema-").tempdir_in("/tmp")?;
-    // The server runs as the postgres user, which must reach the data folder inside.
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    let cluster =
-        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
-    cluster.ensure_database("oneclass").await?;
-    let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(
-        &owner_url,
-        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
-    )
-    .await?;
-    let pool = PgPool::connect(&owner_url).await?;
-    for stmt in [
+    let fx = Fixture::start("ingest-schema", LakeKind::Folder).await?;
+    let pool = fx.pool.clone();
+    fx.execute(&[
         "CREATE TABLE ref.evolving (id int PRIMARY KEY, name text NOT NULL)",
         "GRANT SELECT ON ref.evolving TO oneclass_cdc",
         "ALTER PUBLICATION oneclass_lake ADD TABLE ref.evolving",
         // Copied by the snapshot.
         "INSERT INTO ref.evolving SELECT g, 'snapshot ' || g FROM generate_series(1, 5) g",
-    ] {
-        sqlx::query(stmt).execute(&pool).await.with_context(|| stmt.to_string())?;
-    }
-
-    let lake = Url::from_directory_path(dir.path().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let source = SourceConfig {
-        host: "127.0.0.1".into(),
-        port: cluster.port(),
-        user: CDC_ROLE.into(),
-        password: "cdc-pw".into(),
-        database: "oneclass".into(),
-    };
-    let mut cfg = IngestConfig::new(source.clone(), lake.clone());
+    ])
+    .await?;
+    let mut cfg = fx.config();
     cfg.flush_interval = Duration::from_millis(100);
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
 
     let before = "CAST(id AS VARCHAR), name";
     let before_pg = "id::text, name";
-    wait_in_sync(&pool, &lake, &mut ingest, before, before_pg)
+    wait_in_sync(&fx, "evolving", &mut ingest, before, before_pg)
         .await
         .context("after the snapshot")?;
     // Streamed under the old schema.
@@ -78,7 +43,7 @@ async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> any
     sqlx::query("UPDATE ref.evolving SET name = 'streamed update' WHERE id = 5")
         .execute(&pool)
         .await?;
-    wait_in_sync(&pool, &lake, &mut ingest, before, before_pg)
+    wait_in_sync(&fx, "evolving", &mut ingest, before, before_pg)
         .await
         .context("before the change")?;
 
@@ -96,10 +61,12 @@ async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> any
     sqlx::query("UPDATE ref.evolving SET name = 'renamed' WHERE id = 3").execute(&pool).await?;
     let after = "CAST(id AS VARCHAR), name, CAST(grade AS VARCHAR), remark";
     let after_pg = "id::text, name, grade::text, remark";
-    wait_in_sync(&pool, &lake, &mut ingest, after, after_pg).await.context("after the change")?;
+    wait_in_sync(&fx, "evolving", &mut ingest, after, after_pg)
+        .await
+        .context("after the change")?;
 
     // Spelled out: the untouched old rows read null in the new columns.
-    let silver = lake_rows(&lake, "silver", &format!("SELECT {after} FROM t")).await?;
+    let silver = evolving_rows(&fx, "silver", &format!("SELECT {after} FROM t")).await?;
     let row = |id: &str, name: &str, grade: Option<&str>, remark: Option<&str>| {
         vec![
             Some(id.to_string()),
@@ -123,8 +90,8 @@ async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> any
         "silver after ADD COLUMN"
     );
     // Bronze has the columns too: null in every change before the ALTER, set after it.
-    let bronze = lake_rows(
-        &lake,
+    let bronze = evolving_rows(
+        &fx,
         "bronze",
         "SELECT _op, CAST(id AS VARCHAR), CAST(grade AS VARCHAR), remark FROM t ORDER BY _lsn, _seq",
     )
@@ -153,7 +120,7 @@ async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> any
     sorted_ops[..5].sort();
     assert_eq!(sorted_ops, expected, "bronze changes (op, id, grade) in commit order");
 
-    let reports = reconcile(&source, &lake, PUBLICATION).await?;
+    let reports = reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await?;
     let evolving = reports
         .iter()
         .find(|r| r.table == "ref.evolving")
@@ -165,10 +132,11 @@ async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> any
     Ok(())
 }
 
-/// Waits until silver equals PostgreSQL on the given select lists (same text on both sides).
+/// Waits until silver equals PostgreSQL on the given select lists (same text on both sides) for
+/// `ref.<table>`.
 async fn wait_in_sync(
-    pool: &PgPool,
-    lake: &Url,
+    fx: &Fixture,
+    table: &str,
     ingest: &mut JoinHandle<Result<(), IngestError>>,
     lake_cols: &str,
     pg_cols: &str,
@@ -182,15 +150,9 @@ async fn wait_in_sync(
                 Err(e) => bail!("ingest panicked: {e}"),
             }
         }
-        let pg: Rows = {
-            let sql = format!("SELECT {pg_cols} FROM ref.evolving ORDER BY id");
-            let rows = sqlx::query(&sql).fetch_all(pool).await?;
-            use sqlx::Row;
-            rows.iter()
-                .map(|r| (0..r.len()).map(|i| r.get::<Option<String>, _>(i)).collect())
-                .collect()
-        };
-        let silver = lake_rows(lake, "silver", &format!("SELECT {lake_cols} FROM t")).await;
+        let pg =
+            pg_rows(&fx.pool, &format!("SELECT {pg_cols} FROM ref.{table} ORDER BY id")).await?;
+        let silver = ref_rows(fx, table, "silver", &format!("SELECT {lake_cols} FROM t")).await;
         match silver {
             Ok(silver) if silver == pg => return Ok(()),
             Ok(silver) if Instant::now() > deadline => {
@@ -202,27 +164,15 @@ async fn wait_in_sync(
     }
 }
 
-async fn lake_rows(lake: &Url, layer: &str, sql: &str) -> anyhow::Result<Rows> {
-    let delta = deltalake::open_table(lake_table_url(lake, layer, "ref", "evolving")).await?;
-    let ctx = SessionContext::new();
-    ctx.register_table("t", delta.table_provider().await?)?;
-    let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
-    let mut out: Rows = Vec::new();
-    for b in &batches {
-        for row in 0..b.num_rows() {
-            let mut values = Vec::with_capacity(b.num_columns());
-            for col in b.columns() {
-                values.push(if col.is_null(row) {
-                    None
-                } else {
-                    Some(array_value_to_string(col, row)?)
-                });
-            }
-            out.push(values);
-        }
-    }
+async fn evolving_rows(fx: &Fixture, layer: &str, sql: &str) -> anyhow::Result<Rows> {
+    ref_rows(fx, "evolving", layer, sql).await
+}
+
+/// Rows of `ref.<table>` in a lake layer; silver's by id (the first column), as PostgreSQL's
+/// side is ordered.
+async fn ref_rows(fx: &Fixture, table: &str, layer: &str, sql: &str) -> anyhow::Result<Rows> {
+    let mut out = fx.lake_rows(layer, "ref", table, sql).await?;
     if layer == "silver" {
-        // By id (the first column), as PostgreSQL's side is ordered.
         out.sort_by_key(|r| r.first().cloned().flatten().and_then(|id| id.parse::<i64>().ok()));
     }
     Ok(out)
@@ -233,47 +183,20 @@ async fn lake_rows(lake: &Url, layer: &str, sql: &str) -> anyhow::Result<Rows> {
 /// too (ingest reads `pg_attribute.attmissingval`), bronze does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,buoyant_kernel=off".into()),
-        )
-        .with_test_writer()
-        .try_init();
-    let dir = tempfile::Builder::new().prefix("oneclass-ingest-schema-").tempdir_in("/tmp")?;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    let cluster =
-        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
-    cluster.ensure_database("oneclass").await?;
-    let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(
-        &owner_url,
-        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
-    )
-    .await?;
-    let pool = PgPool::connect(&owner_url).await?;
-    for stmt in [
+    let fx = Fixture::start("ingest-schema-default", LakeKind::Folder).await?;
+    let pool = fx.pool.clone();
+    fx.execute(&[
         "CREATE TABLE ref.evolving (id int PRIMARY KEY, name text NOT NULL)",
         "GRANT SELECT ON ref.evolving TO oneclass_cdc",
         "ALTER PUBLICATION oneclass_lake ADD TABLE ref.evolving",
         "INSERT INTO ref.evolving SELECT g, 'snapshot ' || g FROM generate_series(1, 3) g",
-    ] {
-        sqlx::query(stmt).execute(&pool).await.with_context(|| stmt.to_string())?;
-    }
-    let lake = Url::from_directory_path(dir.path().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let source = SourceConfig {
-        host: "127.0.0.1".into(),
-        port: cluster.port(),
-        user: CDC_ROLE.into(),
-        password: "cdc-pw".into(),
-        database: "oneclass".into(),
-    };
-    let mut cfg = IngestConfig::new(source.clone(), lake.clone());
+    ])
+    .await?;
+    let mut cfg = fx.config();
     cfg.flush_interval = Duration::from_millis(100);
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
-    wait_in_sync(&pool, &lake, &mut ingest, "CAST(id AS VARCHAR), name", "id::text, name")
+    wait_in_sync(&fx, "evolving", &mut ingest, "CAST(id AS VARCHAR), name", "id::text, name")
         .await
         .context("after the snapshot")?;
     // One transaction: a row inserted before the change (decoded without the columns, in the
@@ -292,10 +215,10 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
     sqlx::query("UPDATE ref.evolving SET name = 'touched' WHERE id = 1").execute(&pool).await?;
     let after = "CAST(id AS VARCHAR), name, flag, CAST(level AS VARCHAR)";
     let after_pg = "id::text, name, flag, level::text";
-    wait_in_sync(&pool, &lake, &mut ingest, after, after_pg)
+    wait_in_sync(&fx, "evolving", &mut ingest, after, after_pg)
         .await
         .context("after ADD COLUMN … DEFAULT")?;
-    let silver = lake_rows(&lake, "silver", &format!("SELECT {after} FROM t")).await?;
+    let silver = evolving_rows(&fx, "silver", &format!("SELECT {after} FROM t")).await?;
     let row = |id: &str, name: &str, flag: &str, level: &str| {
         vec![Some(id.into()), Some(name.into()), Some(flag.into()), Some(level.into())]
     };
@@ -312,10 +235,12 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
     );
     // The added columns stay nullable in silver: an old row set to null later.
     sqlx::query("UPDATE ref.evolving SET level = NULL WHERE id = 2").execute(&pool).await?;
-    wait_in_sync(&pool, &lake, &mut ingest, after, after_pg).await.context("level set to null")?;
+    wait_in_sync(&fx, "evolving", &mut ingest, after, after_pg)
+        .await
+        .context("level set to null")?;
     // Bronze is the changelog: the insert decoded before the change carries null.
-    let bronze = lake_rows(
-        &lake,
+    let bronze = evolving_rows(
+        &fx,
         "bronze",
         "SELECT _op, CAST(id AS VARCHAR), flag FROM t WHERE _op <> 'r' ORDER BY _lsn, _seq",
     )
@@ -331,12 +256,113 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
         ],
         "bronze changes (op, id, flag)"
     );
-    let reports = reconcile(&source, &lake, PUBLICATION).await?;
+    let reports = reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await?;
     let evolving = reports
         .iter()
         .find(|r| r.table == "ref.evolving")
         .context("reconcile covers ref.evolving")?;
     ensure!(evolving.is_clean(), "reconcile: {evolving}");
+    token.cancel();
+    ingest.await??;
+    Ok(())
+}
+
+/// A column's type changed at the source (int → text): the lake cannot follow, so ingest stops
+/// that table with a clear, durable reason and goes on with the others. Restarting keeps it
+/// stopped; deleting its lake tables brings it back, copied anew with the new type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incompatible_type_change_stops_only_that_table() -> anyhow::Result<()> {
+    let fx = Fixture::start("ingest-retype", LakeKind::Folder).await?;
+    fx.execute(&[
+        "CREATE TABLE ref.retyped (id int PRIMARY KEY, amount int)",
+        "CREATE TABLE ref.evolving (id int PRIMARY KEY, name text NOT NULL)",
+        "GRANT SELECT ON ref.retyped, ref.evolving TO oneclass_cdc",
+        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.retyped, ref.evolving",
+        "INSERT INTO ref.retyped SELECT g, g * 10 FROM generate_series(1, 3) g",
+        "INSERT INTO ref.evolving SELECT g, 'snapshot ' || g FROM generate_series(1, 3) g",
+    ])
+    .await?;
+    let mut cfg = fx.config();
+    cfg.flush_interval = Duration::from_millis(100);
+    let (retyped_lake, retyped_pg) =
+        ("CAST(id AS VARCHAR), CAST(amount AS VARCHAR)", "id::text, amount::text");
+    let (evolving_lake, evolving_pg) = ("CAST(id AS VARCHAR), name", "id::text, name");
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    wait_in_sync(&fx, "retyped", &mut ingest, retyped_lake, retyped_pg).await?;
+    fx.execute(&["INSERT INTO ref.retyped VALUES (4, 40)"]).await?;
+    wait_in_sync(&fx, "retyped", &mut ingest, retyped_lake, retyped_pg)
+        .await
+        .context("streamed before the change")?;
+
+    fx.execute(&[
+        "ALTER TABLE ref.retyped ALTER COLUMN amount TYPE text USING 'USD ' || amount",
+        "INSERT INTO ref.retyped VALUES (5, 'USD 50')",
+        "UPDATE ref.retyped SET amount = 'USD 11' WHERE id = 1",
+        // Another table goes on.
+        "INSERT INTO ref.evolving VALUES (4, 'after the change')",
+    ])
+    .await?;
+    wait_in_sync(&fx, "evolving", &mut ingest, evolving_lake, evolving_pg)
+        .await
+        .context("other tables go on")?;
+    let marker = fx.dir.path().join("lake/_ingest/stopped/ref.retyped.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !marker.exists() {
+        ensure!(!ingest.is_finished(), "ingest ended instead of stopping one table");
+        ensure!(Instant::now() < deadline, "no stop marker at {}", marker.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reason: serde_json::Value = serde_json::from_slice(&std::fs::read(&marker)?)?;
+    let why = reason["reason"].as_str().unwrap_or_default();
+    ensure!(
+        why.contains("column amount changed type") && why.contains("Int32") && why.contains("Utf8"),
+        "stop reason: {reason}"
+    );
+    ensure!(reason["table"] == "ref.retyped", "marker names {}", reason["table"]);
+    // Silver keeps what it had before the change, with its old type: nothing half-applied.
+    let held = ref_rows(&fx, "retyped", "silver", &format!("SELECT {retyped_lake} FROM t")).await?;
+    let row = |id: &str, amount: &str| vec![Some(id.to_string()), Some(amount.to_string())];
+    assert_eq!(held, vec![row("1", "10"), row("2", "20"), row("3", "30"), row("4", "40")]);
+    let reports = reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await?;
+    let retyped = reports.iter().find(|r| r.table == "ref.retyped").context("reconciled")?;
+    ensure!(!retyped.is_clean(), "reconcile must show the stopped table's differences");
+    let evolving = reports.iter().find(|r| r.table == "ref.evolving").context("reconciled")?;
+    ensure!(evolving.is_clean(), "reconcile: {evolving}");
+
+    // A restart keeps it stopped, even after the type is changed back: silver lacks row 5.
+    token.cancel();
+    ingest.await??;
+    fx.execute(&[
+        "ALTER TABLE ref.retyped ALTER COLUMN amount TYPE int USING 7",
+        "INSERT INTO ref.retyped VALUES (6, 60)",
+        "INSERT INTO ref.evolving VALUES (5, 'after the restart')",
+    ])
+    .await?;
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    wait_in_sync(&fx, "evolving", &mut ingest, evolving_lake, evolving_pg).await?;
+    let held = ref_rows(&fx, "retyped", "silver", &format!("SELECT {retyped_lake} FROM t")).await?;
+    assert_eq!(held.len(), 4, "a stopped table stays stopped across restarts: {held:?}");
+    ensure!(marker.exists(), "marker kept");
+    token.cancel();
+    ingest.await??;
+
+    // The way back: delete its lake tables; the restart copies it under a fresh snapshot.
+    fx.execute(&["ALTER TABLE ref.retyped ALTER COLUMN amount TYPE text"]).await?;
+    for layer in ["bronze", "silver"] {
+        std::fs::remove_dir_all(fx.dir.path().join(format!("lake/{layer}/ref/retyped")))?;
+    }
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
+    wait_in_sync(&fx, "retyped", &mut ingest, "CAST(id AS VARCHAR), amount", "id::text, amount")
+        .await
+        .context("copied anew")?;
+    fx.execute(&["UPDATE ref.retyped SET amount = 'changed' WHERE id = 6"]).await?;
+    wait_in_sync(&fx, "retyped", &mut ingest, "CAST(id AS VARCHAR), amount", "id::text, amount")
+        .await
+        .context("streams again")?;
+    ensure!(!marker.exists(), "marker removed once the table is copied again");
     token.cancel();
     ingest.await??;
     Ok(())

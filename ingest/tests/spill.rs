@@ -3,49 +3,25 @@
 //! (checked by `reconcile`), bronze holds every change once, and the spill files are gone
 //! afterwards.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use deltalake::arrow::array::{Array, RecordBatch};
-use deltalake::arrow::util::display::array_value_to_string;
-use deltalake::datafusion::prelude::SessionContext;
-use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{CDC_ROLE, PUBLICATION, RolePasswords};
-use oneclass_ingest::{IngestConfig, IngestError, SourceConfig, lake_table_url, reconcile};
-use sqlx::PgPool;
+use common::{Fixture, LakeKind, Rows};
+use oneclass_core::db::PUBLICATION;
+use oneclass_ingest::{IngestError, reconcile};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use url::Url;
-
-type Rows = Vec<Vec<Option<String>>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_test_writer()
-        .try_init();
-
-    let dir = tempfile::Builder::new().prefix("oneclass-ingest-spill-").tempdir_in("/tmp")?;
-    // The server runs as the postgres user, which must reach the data folder inside.
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    let cluster =
-        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
-    cluster.ensure_database("oneclass").await?;
-    let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(
-        &owner_url,
-        &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
-    )
-    .await?;
-    let pool = PgPool::connect(&owner_url).await?;
+    let fx = Fixture::start("ingest-spill", LakeKind::Folder).await?;
+    let pool = fx.pool.clone();
     for stmt in [
         "CREATE TABLE ref.spill_probe (id int PRIMARY KEY, v text, n int)",
         "CREATE TABLE ref.spill_other (k text PRIMARY KEY, x int)",
@@ -58,24 +34,14 @@ async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
         sqlx::query(stmt).execute(&pool).await?;
     }
 
-    let lake = Url::from_directory_path(dir.path().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let spill_dir = dir.path().join("spill");
-    let source = SourceConfig {
-        host: "127.0.0.1".into(),
-        port: cluster.port(),
-        user: CDC_ROLE.into(),
-        password: "cdc-pw".into(),
-        database: "oneclass".into(),
-    };
-    let mut cfg = IngestConfig::new(source.clone(), lake.clone());
-    cfg.flush_interval = Duration::from_millis(200);
+    let spill_dir = fx.dir.path().join("spill");
+    let mut cfg = fx.config();
     cfg.spill_rows = 1_000;
     cfg.spill_dir = Some(spill_dir.clone());
 
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
-    wait_reconciled(&source, &lake, &mut ingest, Duration::from_secs(90))
+    wait_reconciled(&fx, &mut ingest, Duration::from_secs(90))
         .await
         .context("after the snapshot")?;
     let before = oneclass_ingest::spill_stats();
@@ -124,7 +90,7 @@ async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    wait_reconciled(&source, &lake, &mut ingest, Duration::from_secs(180))
+    wait_reconciled(&fx, &mut ingest, Duration::from_secs(180))
         .await
         .context("after the large transaction")?;
 
@@ -136,7 +102,7 @@ async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
         .await?;
     sqlx::query("UPDATE ref.spill_other SET x = -x WHERE x % 2 = 0").execute(&mut *tx).await?;
     tx.commit().await?;
-    wait_reconciled(&source, &lake, &mut ingest, Duration::from_secs(120))
+    wait_reconciled(&fx, &mut ingest, Duration::from_secs(120))
         .await
         .context("after the truncating transaction")?;
     watching.cancel();
@@ -154,8 +120,8 @@ async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
     ensure!(left == 0, "{left} spill files left behind in {}", spill_dir.display());
 
     // Bronze: every change of the transaction exactly once, under one LSN.
-    let stats = lake_rows(
-        &lake,
+    let stats = bronze_rows(
+        &fx,
         "spill_probe",
         "SELECT CAST(count(*) AS VARCHAR), CAST(count(DISTINCT _lsn) AS VARCHAR), \
          CAST(count(DISTINCT _seq) AS VARCHAR) FROM t WHERE _op <> 'r'",
@@ -164,15 +130,15 @@ async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
     let total = probe.c + probe.u + probe.d;
     let want = vec![vec![Some(total.to_string()), Some("1".into()), Some(total.to_string())]];
     ensure!(stats == want, "bronze changes / LSNs / seqs: got {stats:?}, want {want:?}");
-    let duplicates = lake_rows(
-        &lake,
+    let duplicates = bronze_rows(
+        &fx,
         "spill_probe",
         "SELECT CAST(count(*) AS VARCHAR) FROM (SELECT _lsn, _seq FROM t GROUP BY _lsn, _seq HAVING count(*) > 1) d",
     )
     .await?;
     ensure!(duplicates == vec![vec![Some("0".into())]], "duplicate (_lsn, _seq): {duplicates:?}");
-    let by_op: BTreeMap<String, u64> = lake_rows(
-        &lake,
+    let by_op: BTreeMap<String, u64> = bronze_rows(
+        &fx,
         "spill_probe",
         "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op",
     )
@@ -185,8 +151,8 @@ async fn large_transactions_spill_and_land_whole() -> anyhow::Result<()> {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     ensure!(by_op == want, "bronze changes per op: got {by_op:?}, want {want:?}");
-    let deletes_with_values = lake_rows(
-        &lake,
+    let deletes_with_values = bronze_rows(
+        &fx,
         "spill_probe",
         "SELECT CAST(count(*) AS VARCHAR) FROM t WHERE _op = 'd' AND (v IS NOT NULL OR id IS NULL)",
     )
@@ -234,8 +200,7 @@ fn count_files(dir: &Path) -> usize {
 
 /// Polls `reconcile` until every published table's silver equals PostgreSQL.
 async fn wait_reconciled(
-    source: &SourceConfig,
-    lake: &Url,
+    fx: &Fixture,
     ingest: &mut JoinHandle<Result<(), IngestError>>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
@@ -248,7 +213,7 @@ async fn wait_reconciled(
                 Err(e) => bail!("ingest panicked: {e}"),
             }
         }
-        let last = match reconcile(source, lake, PUBLICATION).await {
+        let last = match reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await {
             Ok(reports) if reports.iter().all(|r| r.is_clean()) => return Ok(()),
             Ok(reports) => format!("{reports:?}"),
             Err(e) => e.to_string(),
@@ -261,24 +226,6 @@ async fn wait_reconciled(
 }
 
 /// Runs `sql` over bronze `ref.<table>` registered as `t`.
-async fn lake_rows(lake: &Url, table: &str, sql: &str) -> anyhow::Result<Rows> {
-    let delta = deltalake::open_table(lake_table_url(lake, "bronze", "ref", table)).await?;
-    let ctx = SessionContext::new();
-    ctx.register_table("t", delta.table_provider().await?)?;
-    let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
-    let mut out = Vec::new();
-    for b in &batches {
-        for row in 0..b.num_rows() {
-            let mut values = Vec::with_capacity(b.num_columns());
-            for col in b.columns() {
-                values.push(if col.is_null(row) {
-                    None
-                } else {
-                    Some(array_value_to_string(col, row)?)
-                });
-            }
-            out.push(values);
-        }
-    }
-    Ok(out)
+async fn bronze_rows(fx: &Fixture, table: &str, sql: &str) -> anyhow::Result<Rows> {
+    fx.lake_rows("bronze", "ref", table, sql).await
 }

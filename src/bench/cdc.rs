@@ -368,7 +368,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
     for (schema, table, _) in &tables {
-        while recorded_lsn(&lake, SILVER, schema, table).await?.is_none() {
+        while recorded_lsn(&lake, &cfg.storage_options, SILVER, schema, table).await?.is_none() {
             check_ingest(&ingest)?;
             anyhow::ensure!(started.elapsed() < TIMEOUT, "snapshot did not finish");
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -428,7 +428,8 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
     loop {
-        let v = recorded_lsn(&lake, SILVER, "attendance", "daily_marks").await?;
+        let v =
+            recorded_lsn(&lake, &cfg.storage_options, SILVER, "attendance", "daily_marks").await?;
         if v.is_some_and(|v| v >= last_commit_at_least) {
             break;
         }

@@ -155,7 +155,8 @@ pub async fn cdc_memory(opts: CdcMemoryOptions) -> anyhow::Result<()> {
     let peak_kib = hwm.unwrap_or(0).max(sampled_peak.load(std::sync::atomic::Ordering::Relaxed));
 
     // Correctness, after the measurement: silver equals PostgreSQL.
-    let reports = oneclass_ingest::reconcile(&source, &lake, db::PUBLICATION).await?;
+    let reports =
+        oneclass_ingest::reconcile(&source, &lake, &Default::default(), db::PUBLICATION).await?;
     let clean = reports.iter().all(oneclass_ingest::TableReport::is_clean);
     pool.close().await;
 

@@ -48,7 +48,7 @@ impl Lake {
         url: &Url,
         storage_options: HashMap<String, String>,
     ) -> Result<Self, DeltaTableError> {
-        let store = deltalake::logstore::store_for(url, storage_options.clone())?;
+        let store = oneclass_lake::root_store(url, &storage_options)?;
         Ok(Self {
             root: url.as_str().trim_end_matches('/').to_owned(),
             store,
@@ -119,9 +119,7 @@ impl Lake {
     }
 
     async fn open_fresh(&self, url: &Url) -> Result<Option<DeltaTable>, DataFusionError> {
-        let opened =
-            deltalake::open_table_with_storage_options(url.clone(), self.storage_options.clone())
-                .await;
+        let opened = oneclass_lake::open_table(url, &self.storage_options).await;
         match opened {
             Ok(table) => Ok(Some(table)),
             // The log directory exists but its first commit has not landed yet.

@@ -1,0 +1,194 @@
+//! What the ingest tests share: a private PostgreSQL cluster, migrated, and a lake in a
+//! temporary folder or in a bucket of a local S3 server; reading lake tables with SQL.
+#![allow(dead_code)] // Each test binary uses its own part of this.
+
+pub mod s3;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use anyhow::Context;
+use deltalake::arrow::array::{Array, RecordBatch};
+use deltalake::arrow::util::display::array_value_to_string;
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::logstore::object_store::ObjectStoreExt;
+use deltalake::logstore::object_store::path::Path as StorePath;
+use futures::TryStreamExt;
+use oneclass_core::cluster::{ClusterOptions, PgCluster};
+use oneclass_core::db::{CDC_ROLE, RolePasswords};
+use oneclass_ingest::{IngestConfig, SourceConfig, StorageOptions, lake_table_url};
+use sqlx::{PgPool, Row};
+use url::Url;
+
+pub type Rows = Vec<Vec<Option<String>>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LakeKind {
+    Folder,
+    S3,
+}
+
+pub struct Fixture {
+    pub pool: PgPool,
+    pub source: SourceConfig,
+    pub lake: Url,
+    pub options: StorageOptions,
+    pub cluster: PgCluster,
+    pub moto: Option<s3::Moto>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,buoyant_kernel=off".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+impl Fixture {
+    /// A migrated database on its own cluster, and an empty lake of the given kind.
+    pub async fn start(name: &str, kind: LakeKind) -> anyhow::Result<Self> {
+        init_tracing();
+        let dir =
+            tempfile::Builder::new().prefix(&format!("oneclass-{name}-")).tempdir_in("/tmp")?;
+        // The server runs as the postgres user, which must reach the data folder inside.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        let cluster =
+            PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
+        cluster.ensure_database("oneclass").await?;
+        let owner_url = cluster.url("oneclass");
+        oneclass_core::db::migrate(
+            &owner_url,
+            &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
+        )
+        .await?;
+        let pool = PgPool::connect(&owner_url).await?;
+        let source = SourceConfig {
+            host: "127.0.0.1".into(),
+            port: cluster.port(),
+            user: CDC_ROLE.into(),
+            password: "cdc-pw".into(),
+            database: "oneclass".into(),
+        };
+        let (lake, options, moto) = match kind {
+            LakeKind::Folder => {
+                let lake = Url::from_directory_path(dir.path().join("lake"))
+                    .map_err(|()| anyhow::anyhow!("lake path"))?;
+                (lake, StorageOptions::new(), None)
+            }
+            LakeKind::S3 => {
+                let moto = s3::Moto::start()?;
+                let bucket = name.replace('_', "-");
+                moto.create_bucket(&bucket).await?;
+                let lake = Url::parse(&format!("s3://{bucket}/lake/"))?;
+                (lake, moto.options(), Some(moto))
+            }
+        };
+        Ok(Self { pool, source, lake, options, cluster, moto, dir })
+    }
+
+    /// Ingest's defaults over this fixture's database and lake, with a short flush interval.
+    pub fn config(&self) -> IngestConfig {
+        let mut cfg = IngestConfig::new(self.source.clone(), self.lake.clone());
+        cfg.storage_options = self.options.clone();
+        cfg.flush_interval = Duration::from_millis(200);
+        cfg
+    }
+
+    /// Runs statements in order, naming the one that failed.
+    pub async fn execute(&self, statements: &[&str]) -> anyhow::Result<()> {
+        for stmt in statements {
+            sqlx::query(stmt).execute(&self.pool).await.with_context(|| stmt.to_string())?;
+        }
+        Ok(())
+    }
+
+    pub async fn lake_rows(
+        &self,
+        layer: &str,
+        schema: &str,
+        table: &str,
+        sql: &str,
+    ) -> anyhow::Result<Rows> {
+        lake_rows(&self.lake, &self.options, layer, schema, table, sql).await
+    }
+
+    /// Deletes a table's newest commit file: what a crash just before that commit leaves.
+    pub async fn remove_newest_commit(
+        &self,
+        layer: &str,
+        schema: &str,
+        table: &str,
+    ) -> anyhow::Result<String> {
+        let store = oneclass_lake::root_store(&self.lake, &self.options)?;
+        let prefix = StorePath::from_iter([layer, schema, table, "_delta_log"]);
+        let newest = store
+            .list(Some(&prefix))
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .map(|m| m.location)
+            .filter(|p| p.extension() == Some("json"))
+            .max_by(|a, b| a.as_ref().cmp(b.as_ref()))
+            .context("no commits")?;
+        store.delete(&newest).await?;
+        Ok(newest.to_string())
+    }
+
+    /// Files (data and log) below a lake table.
+    pub async fn count_files(
+        &self,
+        layer: &str,
+        schema: &str,
+        table: &str,
+    ) -> anyhow::Result<(usize, usize)> {
+        let store = oneclass_lake::root_store(&self.lake, &self.options)?;
+        let prefix = StorePath::from_iter([layer, schema, table]);
+        let all: Vec<_> = store.list(Some(&prefix)).try_collect().await?;
+        let parquet = all.iter().filter(|m| m.location.extension() == Some("parquet")).count();
+        Ok((parquet, all.len() - parquet))
+    }
+}
+
+pub async fn pg_rows(pool: &PgPool, sql: &str) -> anyhow::Result<Rows> {
+    let rows = sqlx::query(sql).fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| {
+            (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).map_err(Into::into)).collect()
+        })
+        .collect()
+}
+
+/// Runs `sql` over one lake table registered as `t`.
+pub async fn lake_rows(
+    lake: &Url,
+    options: &StorageOptions,
+    layer: &str,
+    schema: &str,
+    table: &str,
+    sql: &str,
+) -> anyhow::Result<Rows> {
+    let delta =
+        oneclass_lake::open_table(&lake_table_url(lake, layer, schema, table), options).await?;
+    let ctx = SessionContext::new();
+    ctx.register_table("t", delta.table_provider().await?)?;
+    let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        for row in 0..b.num_rows() {
+            let mut values = Vec::with_capacity(b.num_columns());
+            for col in b.columns() {
+                values.push(if col.is_null(row) {
+                    None
+                } else {
+                    Some(array_value_to_string(col, row)?)
+                });
+            }
+            out.push(values);
+        }
+    }
+    Ok(out)
+}
