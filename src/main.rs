@@ -79,7 +79,9 @@ enum BenchCommand {
     /// CDC throughput and lag: snapshot rows/s, commit-to-silver lag at steady write rates, and
     /// catch-up from a backlog beside pg_recvlogical draining the same changes.
     Cdc {
-        /// district or province.
+        /// district, province or national (national: about 230 million rows and 45 GiB of
+        /// database before the lake). ONECLASS_LAKE_MAINTENANCE_INTERVAL and
+        /// ONECLASS_LAKE_TIME_TRAVEL apply as in `serve`.
         #[arg(long, default_value = "district")]
         scale: oneclass_synth::Scale,
         #[arg(long, default_value_t = 2026)]

@@ -139,7 +139,8 @@ pub struct IngestConfig {
     /// The size compaction packs small files into. Default 64 MiB.
     pub compact_target_bytes: u64,
     /// How far back time travel must keep working: vacuum deletes only files that no version
-    /// younger than this reads. Default 7 days.
+    /// younger than this reads. From 1 minute to 7 days (Delta's deleted-file retention).
+    /// Default 7 days.
     pub time_travel: Duration,
 }
 
@@ -207,6 +208,18 @@ impl IngestConfig {
             return Err(IngestError::Config(
                 "maintenance_interval must be positive (or None for no maintenance)".into(),
             ));
+        }
+        // Delta drops a removed file's tombstone from checkpoints after the table's
+        // deletedFileRetentionDuration (7 days, which ingest leaves as it is); a full vacuum
+        // would then take the file for an orphan, so time travel cannot reach further back.
+        // Under a minute, a pass could delete files that queries running now still read.
+        if self.time_travel < Duration::from_secs(60)
+            || self.time_travel > Duration::from_secs(7 * 24 * 3600)
+        {
+            return Err(IngestError::Config(format!(
+                "time_travel must be between 1 minute and 7 days (Delta's deleted-file retention), not {} s",
+                self.time_travel.as_secs()
+            )));
         }
         if self.compact_min_files < 2 {
             return Err(IngestError::Config("compact_min_files must be at least 2".into()));

@@ -265,10 +265,11 @@ impl Pipeline {
                 // Version one below the consistent point: a transaction whose commit record
                 // starts exactly there is not in the snapshot and must not be skipped.
                 let version = created.consistent_point.as_i64() - 1;
+                let copied = self.copyable(&published).await?;
                 let done = self
                     .snapshot_tables(
                         &mut catalog,
-                        &published,
+                        &copied,
                         Some(&created.snapshot_name),
                         created.consistent_point,
                         version,
@@ -278,11 +279,6 @@ impl Pipeline {
                 if !done {
                     repl.close().await;
                     return Ok(None);
-                }
-                // Every table was copied anew: none stays stopped.
-                let stopped: Vec<TableName> = self.stopped_names();
-                for table in stopped {
-                    self.resume(&table).await?;
                 }
                 self.acked = created.consistent_point;
                 created.consistent_point
@@ -306,6 +302,7 @@ impl Pipeline {
                     })
                     .cloned()
                     .collect();
+                let missing = self.copyable(&missing).await?;
                 if !missing.is_empty() {
                     // Copied under a fresh snapshot, newer than the slot position: changes
                     // between the two are streamed again on top, so silver converges, and bronze
@@ -321,9 +318,6 @@ impl Pipeline {
                     if !done {
                         repl.close().await;
                         return Ok(None);
-                    }
-                    for p in &missing {
-                        self.resume(&p.table).await?;
                     }
                 }
                 self.acked = confirmed;
@@ -447,15 +441,33 @@ impl Pipeline {
         self.stopped.as_ref().is_some_and(|s| s.is_stopped(table))
     }
 
-    fn stopped_names(&self) -> Vec<TableName> {
-        self.stopped.as_ref().map(|s| s.names().cloned().collect()).unwrap_or_default()
-    }
-
-    async fn resume(&mut self, table: &TableName) -> Result<(), IngestError> {
-        match self.stopped.as_mut() {
-            Some(stopped) => stopped.resume(table).await,
-            None => Ok(()),
+    /// Of `tables`, those a snapshot may copy. A stopped table is copied (and so brought back)
+    /// only once both its lake tables are gone, and its marker is removed before the copy, so
+    /// that a crash after the copy cannot leave it stopped for good (an interrupted copy is
+    /// simply done again). With one of them left it stays stopped: the other layer would be
+    /// copied with the new types beside old ones.
+    async fn copyable(
+        &mut self,
+        tables: &[PublishedTable],
+    ) -> Result<Vec<PublishedTable>, IngestError> {
+        let mut out = Vec::with_capacity(tables.len());
+        for p in tables {
+            if self.is_stopped(&p.table) {
+                let gone = self
+                    .tables
+                    .get(&p.table)
+                    .is_none_or(|l| l.bronze.version.is_none() && l.silver.version.is_none());
+                if !gone {
+                    tracing::error!(table = %p.table, "stopped table still has a bronze or silver table in the lake: delete both to copy it again");
+                    continue;
+                }
+                if let Some(stopped) = self.stopped.as_mut() {
+                    stopped.resume(&p.table).await?;
+                }
+            }
+            out.push(p.clone());
         }
+        Ok(out)
     }
 
     /// Stops `table` for good (until its lake tables are deleted and copied again).
@@ -474,22 +486,28 @@ impl Pipeline {
     /// How many of `changes` (from the first) the lake can take: up to the first decoded under
     /// a shape whose column types differ from what the table holds, and why it cannot.
     fn compatible_prefix(&self, table: &TableName, changes: &[Change]) -> (usize, Option<String>) {
-        let Some(layers) = self.tables.get(table) else { return (changes.len(), None) };
-        let Some(schema) = layers.silver.arrow_schema().or_else(|| layers.bronze.arrow_schema())
-        else {
-            return (changes.len(), None);
-        };
+        let schemas = self.lake_schemas(table);
         let mut checked: Option<&Arc<TableDef>> = None;
         for (i, c) in changes.iter().enumerate() {
             if checked.is_some_and(|d| Arc::ptr_eq(d, &c.def)) {
                 continue;
             }
-            if let Some(why) = stopped::incompatibility(&c.def, &schema) {
+            if let Some(why) = schemas.iter().find_map(|s| stopped::incompatibility(&c.def, s)) {
                 return (i, Some(why));
             }
             checked = Some(&c.def);
         }
         (changes.len(), None)
+    }
+
+    /// The schemas `table`'s bronze and silver hold (none for a layer not written yet).
+    fn lake_schemas(&self, table: &TableName) -> Vec<deltalake::arrow::datatypes::SchemaRef> {
+        self.tables
+            .get(table)
+            .map(|l| {
+                [l.bronze.arrow_schema(), l.silver.arrow_schema()].into_iter().flatten().collect()
+            })
+            .unwrap_or_default()
     }
 
     fn layers(&mut self, table: &TableName) -> Result<&mut Layers, IngestError> {
@@ -771,15 +789,31 @@ impl Pipeline {
         if self.is_stopped(table) {
             return Ok(0);
         }
-        let (cut, incompatible) = self.compatible_prefix(table, &changes);
+        let (mut cut, incompatible) = self.compatible_prefix(table, &changes);
         if let Some(why) = incompatible {
             let at = changes[cut].lsn;
+            // Whole transactions only: the one that brought the change is not applied at all.
+            while cut > 0 && changes[cut - 1].lsn == at {
+                cut -= 1;
+            }
             changes.truncate(cut);
-            // What came before the change is applied; nothing after it.
-            let applied = Box::pin(self.apply_table(table, changes, version)).await?;
+            // The marker first: were the data first, a crash before the marker would leave the
+            // table recording a position past the change, and the change skipped, unstopped.
             self.stop(table, why, at).await?;
-            return Ok(applied);
+            // What came before the change is applied (the table is copied anew to come back,
+            // so this only keeps silver as close as it can be meanwhile).
+            return self.apply_prefix(table, changes, version).await;
         }
+        self.apply_prefix(table, changes, version).await
+    }
+
+    /// `apply_table` for changes the lake's schema can take.
+    async fn apply_prefix(
+        &mut self,
+        table: &TableName,
+        mut changes: Vec<Change>,
+        version: i64,
+    ) -> Result<usize, IngestError> {
         let Some(newest) = changes.last().map(|c| c.def.clone()) else {
             return Ok(0);
         };
@@ -1024,12 +1058,10 @@ impl Pipeline {
             return Ok(0);
         }
         self.ensure_layers(table, version).await?;
-        let lake_schema = {
-            let layers = self.layers(table)?;
-            layers.silver.arrow_schema().or_else(|| layers.bronze.arrow_schema())
-        };
-        if let Some(why) = lake_schema
-            .and_then(|schema| spill.defs().find_map(|d| stopped::incompatibility(d, &schema)))
+        let schemas = self.lake_schemas(table);
+        if let Some(why) = schemas
+            .iter()
+            .find_map(|schema| spill.defs().find_map(|d| stopped::incompatibility(d, schema)))
         {
             self.stop(table, why, version).await?;
             return Ok(0);

@@ -49,14 +49,19 @@ impl StoppedTables {
             let Some(name) = meta.location.filename().and_then(|f| f.strip_suffix(".json")) else {
                 continue;
             };
-            let Some((schema, table)) = name.split_once('.') else { continue };
             let body = store.get(&meta.location).await.map_err(|e| store_error(root, e))?;
             let bytes = body.bytes().await.map_err(|e| store_error(root, e))?;
-            let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| "stopped".into());
-            tables.insert(TableName::new(schema, table), reason);
+            let v = serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default();
+            let field = |k: &str| v.get(k).and_then(|r| r.as_str()).map(str::to_owned);
+            // The body names the table (names may hold dots); the file name is the fallback.
+            let table = match (field("schema"), field("name")) {
+                (Some(schema), Some(table)) => TableName::new(&schema, &table),
+                _ => match name.split_once('.') {
+                    Some((schema, table)) => TableName::new(schema, table),
+                    None => continue,
+                },
+            };
+            tables.insert(table, field("reason").unwrap_or_else(|| "stopped".into()));
         }
         for (table, reason) in &tables {
             tracing::error!(table = %table, reason, "table stays stopped: its changes are not applied (see ingest/README.md to bring it back)");
@@ -67,10 +72,6 @@ impl StoppedTables {
 
     pub(crate) fn is_stopped(&self, table: &TableName) -> bool {
         self.tables.contains_key(table)
-    }
-
-    pub(crate) fn names(&self) -> impl Iterator<Item = &TableName> {
-        self.tables.keys()
     }
 
     /// Records that `table` is stopped, durably, before anything after `lsn` is acknowledged.
@@ -87,6 +88,8 @@ impl StoppedTables {
         );
         let body = serde_json::json!({
             "table": table.to_string(),
+            "schema": table.schema,
+            "name": table.name,
             "reason": reason,
             "lsn": lsn.to_string(),
             "stopped_at": chrono::Utc::now().to_rfc3339(),

@@ -783,13 +783,20 @@ async fn compaction_and_vacuum_on_a_schedule() -> anyhow::Result<()> {
     ensure!(then == want, "time travel to version {version_before} reads other rows");
     ensure!(bronze_files > bronze_live, "compacted bronze files were deleted within the window");
 
-    // Third run with no time-travel window: vacuum deletes what no current file needs.
+    // Third run with the shortest window (a minute): once the compaction is a minute old,
+    // vacuum deletes what no current file needs.
     let mut cfg = fx.config();
-    cfg.maintenance_interval = Some(Duration::from_secs(1));
     cfg.time_travel = Duration::ZERO;
+    let err = oneclass_ingest::run(cfg.clone(), CancellationToken::new()).await;
+    ensure!(
+        matches!(&err, Err(e) if e.to_string().contains("time_travel")),
+        "a zero time-travel window was accepted: {err:?}"
+    );
+    cfg.maintenance_interval = Some(Duration::from_secs(1));
+    cfg.time_travel = Duration::from_secs(60);
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(150);
     loop {
         ensure!(!ingest.is_finished(), "ingest stopped");
         let on_disk = fx.count_files("silver", "ref", "busy").await?.0;

@@ -320,6 +320,7 @@ async fn incompatible_type_change_stops_only_that_table() -> anyhow::Result<()> 
         "stop reason: {reason}"
     );
     ensure!(reason["table"] == "ref.retyped", "marker names {}", reason["table"]);
+    ensure!(reason["schema"] == "ref" && reason["name"] == "retyped", "marker: {reason}");
     // Silver keeps what it had before the change, with its old type: nothing half-applied.
     let held = ref_rows(&fx, "retyped", "silver", &format!("SELECT {retyped_lake} FROM t")).await?;
     let row = |id: &str, amount: &str| vec![Some(id.to_string()), Some(amount.to_string())];
@@ -348,10 +349,23 @@ async fn incompatible_type_change_stops_only_that_table() -> anyhow::Result<()> 
     token.cancel();
     ingest.await??;
 
-    // The way back: delete its lake tables; the restart copies it under a fresh snapshot.
+    // Silver alone deleted: not copied (it would hold text beside bronze's int); still stopped.
     fx.execute(&["ALTER TABLE ref.retyped ALTER COLUMN amount TYPE text"]).await?;
-    for layer in ["bronze", "silver"] {
-        std::fs::remove_dir_all(fx.dir.path().join(format!("lake/{layer}/ref/retyped")))?;
+    let layer_dir = |layer: &str| fx.dir.path().join(format!("lake/{layer}/ref/retyped"));
+    std::fs::remove_dir_all(layer_dir("silver"))?;
+    fx.execute(&["INSERT INTO ref.evolving VALUES (6, 'one layer gone')"]).await?;
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
+    wait_in_sync(&fx, "evolving", &mut ingest, evolving_lake, evolving_pg).await?;
+    ensure!(marker.exists(), "one layer deleted must not bring the table back");
+    ensure!(!layer_dir("silver").join("_delta_log").exists(), "silver copied beside old bronze");
+    token.cancel();
+    ingest.await??;
+
+    // The way back: delete both; the restart copies it under a fresh snapshot.
+    std::fs::remove_dir_all(layer_dir("bronze"))?;
+    if layer_dir("silver").exists() {
+        std::fs::remove_dir_all(layer_dir("silver"))?;
     }
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));

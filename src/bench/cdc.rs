@@ -361,6 +361,15 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     // As crate::app::ingest_config builds it: defaults, a slot per database.
     let mut cfg = IngestConfig::new(source, lake.clone());
     cfg.slot = format!("oneclass_lake_{}", super::DATABASE);
+    // The lake maintenance settings of the environment, as `oneclass serve` reads them.
+    crate::config::lake_maintenance(&mut cfg)?;
+    if let Some(every) = cfg.maintenance_interval {
+        eprintln!(
+            "Lake maintenance every {} s, time travel {} s",
+            every.as_secs(),
+            cfg.time_travel.as_secs()
+        );
+    }
 
     // 1. Snapshot.
     eprintln!("Snapshot of {} rows in {} tables …", thousands(published_rows), tables.len());
