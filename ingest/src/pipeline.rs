@@ -799,10 +799,9 @@ impl Pipeline {
             changes.truncate(cut);
             // The marker first: were the data first, a crash before the marker would leave the
             // table recording a position past the change, and the change skipped, unstopped.
+            // What came before it is still applied (the table is copied anew to come back, so
+            // this only keeps silver as close as it can be meanwhile).
             self.stop(table, why, at).await?;
-            // What came before the change is applied (the table is copied anew to come back,
-            // so this only keeps silver as close as it can be meanwhile).
-            return self.apply_prefix(table, changes, version).await;
         }
         self.apply_prefix(table, changes, version).await
     }

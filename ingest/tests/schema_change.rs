@@ -295,9 +295,16 @@ async fn incompatible_type_change_stops_only_that_table() -> anyhow::Result<()> 
         .await
         .context("streamed before the change")?;
 
+    // One transaction: a row under the old type, the change, a row under the new one. None of
+    // it reaches the lake (whole transactions only).
+    sqlx::raw_sql(
+        "INSERT INTO ref.retyped VALUES (7, 70); \
+         ALTER TABLE ref.retyped ALTER COLUMN amount TYPE text USING 'USD ' || amount; \
+         INSERT INTO ref.retyped VALUES (5, 'USD 50')",
+    )
+    .execute(&fx.pool)
+    .await?;
     fx.execute(&[
-        "ALTER TABLE ref.retyped ALTER COLUMN amount TYPE text USING 'USD ' || amount",
-        "INSERT INTO ref.retyped VALUES (5, 'USD 50')",
         "UPDATE ref.retyped SET amount = 'USD 11' WHERE id = 1",
         // Another table goes on.
         "INSERT INTO ref.evolving VALUES (4, 'after the change')",
