@@ -100,8 +100,25 @@ pub fn parse_duration(name: &str, value: &str) -> anyhow::Result<std::time::Dura
 }
 
 /// Lake maintenance from the environment, over ingest's defaults:
-/// `ONECLASS_LAKE_MAINTENANCE_INTERVAL` (`0` turns it off) and `ONECLASS_LAKE_TIME_TRAVEL`.
+/// `ONECLASS_LAKE_MAINTENANCE_INTERVAL` (`0` turns it off), `ONECLASS_LAKE_TIME_TRAVEL`, and
+/// for large silver tables `ONECLASS_LAKE_PENDING_ABOVE_ROWS`, `ONECLASS_LAKE_FOLD_ROWS` and
+/// `ONECLASS_LAKE_FOLD_IDLE` (see `oneclass_ingest::IngestConfig`).
 pub fn lake_maintenance(cfg: &mut oneclass_ingest::IngestConfig) -> anyhow::Result<()> {
+    if let Ok(v) = std::env::var("ONECLASS_LAKE_PENDING_ABOVE_ROWS") {
+        cfg.pending_above_rows = parse_count("ONECLASS_LAKE_PENDING_ABOVE_ROWS", &v)?;
+    }
+    if let Ok(v) = std::env::var("ONECLASS_LAKE_FOLD_ROWS") {
+        cfg.fold_rows = parse_count("ONECLASS_LAKE_FOLD_ROWS", &v)?;
+        if cfg.fold_rows == 0 {
+            bail!("ONECLASS_LAKE_FOLD_ROWS must be at least 1");
+        }
+    }
+    if let Ok(v) = std::env::var("ONECLASS_LAKE_FOLD_IDLE") {
+        cfg.fold_idle = parse_duration("ONECLASS_LAKE_FOLD_IDLE", &v)?;
+        if cfg.fold_idle.is_zero() {
+            bail!("ONECLASS_LAKE_FOLD_IDLE must be positive");
+        }
+    }
     if let Ok(v) = std::env::var("ONECLASS_LAKE_MAINTENANCE_INTERVAL") {
         let interval = parse_duration("ONECLASS_LAKE_MAINTENANCE_INTERVAL", &v)?;
         cfg.maintenance_interval = (!interval.is_zero()).then_some(interval);
@@ -110,6 +127,15 @@ pub fn lake_maintenance(cfg: &mut oneclass_ingest::IngestConfig) -> anyhow::Resu
         cfg.time_travel = parse_duration("ONECLASS_LAKE_TIME_TRAVEL", &v)?;
     }
     Ok(())
+}
+
+/// A row count as operators write it: digits, `_` allowed as a separator (`2_000_000`).
+fn parse_count(name: &str, value: &str) -> anyhow::Result<u64> {
+    value
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{name} {value:?}: not a row count ({e})"))
 }
 
 #[cfg(test)]
@@ -125,5 +151,13 @@ mod duration_tests {
         let err = parse_duration("ONECLASS_LAKE_TIME_TRAVEL", "7 weeks").expect_err("unit");
         assert!(err.to_string().contains("ONECLASS_LAKE_TIME_TRAVEL"), "{err}");
         assert!(parse_duration("X", "h").is_err());
+    }
+
+    #[test]
+    fn row_counts_as_operators_write_them() {
+        assert_eq!(super::parse_count("X", "2_000_000").ok(), Some(2_000_000));
+        assert_eq!(super::parse_count("X", " 0 ").ok(), Some(0));
+        let err = super::parse_count("ONECLASS_LAKE_FOLD_ROWS", "lots").expect_err("words");
+        assert!(err.to_string().contains("ONECLASS_LAKE_FOLD_ROWS"), "{err}");
     }
 }

@@ -5,6 +5,8 @@
 //! transaction of 100,000 inserts (plus 1,000 updates, so it spills), and a TRUNCATE. At the end
 //! `oneclass reconcile` finds no difference, and bronze holds every committed change exactly
 //! once: no (_lsn, _seq) twice, and per table and operation as many rows as the writer committed.
+//! Silver tables above 100 rows take their changes into pending tables that are folded in
+//! every 500 rows and when idle, so kills also land in pending appends and folds.
 //!
 //! The cluster is private to this binary (it is restarted). The randomness comes from one seed,
 //! printed; `ONECLASS_CHAOS_SEED=N` replays a run's schedule and workload.
@@ -632,6 +634,12 @@ async fn ingest_survives_kills_and_postgres_restarts() {
         ("ONECLASS_JWT_SECRET", "chaos-test-jwt-secret-of-at-least-32-characters".into()),
         ("ONECLASS_PSEUDONYM_KEY", support::PSEUDONYM_KEY.into()),
         ("ONECLASS_LAKE", lake.path().to_string_lossy().into_owned()),
+        // Tables above 100 rows (narrow from the start, bulk after its large transaction) take
+        // their changes into pending tables, folded in every 500 rows and when idle for 2 s:
+        // kills land in appends, folds and MERGEs alike.
+        ("ONECLASS_LAKE_PENDING_ABOVE_ROWS", "100".into()),
+        ("ONECLASS_LAKE_FOLD_ROWS", "500".into()),
+        ("ONECLASS_LAKE_FOLD_IDLE", "2s".into()),
     ];
     let wh = Warehouse::new(
         url::Url::from_directory_path(lake.path()).expect("lake url"),

@@ -20,10 +20,9 @@ use oneclass_lake::StorageOptions;
 use url::Url;
 
 use crate::error::IngestError;
-use crate::table::{COMMIT_DATE, COMMIT_TS, LSN, OP, TableDef, TableName};
+use crate::table::{COMMIT_DATE, LSN, OP, TableName};
 
-/// The Delta application-transaction id under which ingest records its progress.
-pub const APP_ID: &str = "oneclass-ingest";
+pub use oneclass_lake::silver::APP_ID;
 
 pub const BRONZE: &str = "bronze";
 pub const SILVER: &str = "silver";
@@ -44,6 +43,10 @@ impl Lake {
         Ok(Self { root: root.clone(), options: options.clone() })
     }
 
+    pub fn options(&self) -> &StorageOptions {
+        &self.options
+    }
+
     pub fn table_url(&self, layer: &str, table: &TableName) -> Url {
         lake_table_url(&self.root, layer, &table.schema, &table.name)
     }
@@ -58,7 +61,29 @@ impl Lake {
         let delta = oneclass_lake::table_or_new(&url, &self.options)
             .await
             .map_err(IngestError::delta(&url))?;
-        let mut t = LakeTable { url, table: delta, version: None, partitioned: layer == BRONZE };
+        let mut t = LakeTable {
+            url,
+            table: delta,
+            version: None,
+            partitioned: layer == BRONZE,
+            description: None,
+        };
+        t.version = t.read_version().await?;
+        Ok(t)
+    }
+
+    /// The pending table of the silver table at `silver` (see [`crate::silver`]), or a handle
+    /// to create it.
+    pub async fn open_pending(&self, silver: &Url) -> Result<LakeTable, IngestError> {
+        let url = oneclass_lake::silver::pending_url(silver);
+        if let Ok(path) = url.to_file_path() {
+            std::fs::create_dir_all(&path)?;
+        }
+        let delta = oneclass_lake::table_or_new(&url, &self.options)
+            .await
+            .map_err(IngestError::delta(&url))?;
+        let mut t =
+            LakeTable { url, table: delta, version: None, partitioned: false, description: None };
         t.version = t.read_version().await?;
         Ok(t)
     }
@@ -71,6 +96,8 @@ pub struct LakeTable {
     pub table: DeltaTable,
     pub version: Option<i64>,
     partitioned: bool,
+    /// Given to the table when a write creates it.
+    description: Option<String>,
 }
 
 impl LakeTable {
@@ -87,6 +114,25 @@ impl LakeTable {
             .transaction_version(store.as_ref(), APP_ID)
             .await
             .map_err(IngestError::delta(&self.url))
+    }
+
+    /// The description the table is created with (when the next write creates it).
+    pub fn describe(&mut self, description: String) {
+        self.description = Some(description);
+    }
+
+    /// Removes every row, in one commit that records the version the table records now.
+    pub async fn clear(&mut self) -> Result<(), IngestError> {
+        if !self.exists() {
+            return Ok(());
+        }
+        let mut builder = self.table.clone().delete();
+        if let Some(v) = self.version {
+            builder = builder.with_commit_properties(commit_properties(v));
+        }
+        let (table, _metrics) = builder.await.map_err(IngestError::delta(&self.url))?;
+        self.table = table;
+        Ok(())
     }
 
     /// Whether a change committed at `lsn` still has to be applied here.
@@ -141,6 +187,11 @@ impl LakeTable {
         if self.partitioned {
             builder = builder.with_partition_columns([COMMIT_DATE]);
         }
+        if !self.exists()
+            && let Some(description) = &self.description
+        {
+            builder = builder.with_description(description.clone());
+        }
         if let Some(v) = version {
             builder = builder.with_commit_properties(commit_properties(v));
         }
@@ -189,27 +240,26 @@ impl LakeTable {
     }
 
     /// MERGE of one collapsed batch into silver: `source` holds one row per key with `_op`
-    /// (`d` deletes, anything else upserts) beside the silver columns.
+    /// (`d` deletes, anything else upserts) beside the silver columns it sets.
     pub async fn merge(
         &mut self,
         source: DataFrame,
-        def: &TableDef,
+        keys: &[String],
         version: i64,
     ) -> Result<(), IngestError> {
-        let keys: Vec<&str> =
-            def.columns.iter().filter(|c| c.key).map(|c| c.name.as_str()).collect();
         let predicate = keys
             .iter()
             .map(|k| qualified("target", k).eq(qualified("source", k)))
             .reduce(Expr::and)
             .ok_or_else(|| {
-                IngestError::Config(format!("{} has no replica identity key", def.table))
+                IngestError::Config(format!("{} has no replica identity key", self.url))
             })?;
-        let columns: Vec<String> = def
-            .columns
+        let columns: Vec<String> = source
+            .schema()
+            .fields()
             .iter()
-            .map(|c| c.name.clone())
-            .chain([LSN.to_string(), COMMIT_TS.to_string()])
+            .map(|f| f.name().clone())
+            .filter(|name| name != OP)
             .collect();
         let is_delete = qualified("source", OP).eq(lit("d"));
         let (table, _metrics) = self
@@ -247,67 +297,55 @@ impl LakeTable {
         self.version = Some(version);
         Ok(())
     }
+}
 
-    /// Current text values of `columns` for the rows with the given keys (typed scalars in key
-    /// column order), keyed by the keys' Arrow display strings. Used to fill unchanged TOASTed
-    /// values from silver.
-    pub async fn lookup(
-        &self,
-        key_columns: &[String],
-        keys: &[Vec<ScalarValue>],
-        columns: &[String],
-    ) -> Result<HashMap<Vec<String>, Vec<Option<String>>>, IngestError> {
-        let mut out = HashMap::new();
-        if keys.is_empty() || !self.exists() {
-            return Ok(out);
+/// Current text values of `columns` for the rows with the given keys (typed scalars in key
+/// column order) in `provider`, keyed by the keys' Arrow display strings. Used to fill unchanged
+/// TOASTed values from silver.
+pub async fn lookup_in(
+    ctx: &SessionContext,
+    provider: std::sync::Arc<dyn deltalake::datafusion::catalog::TableProvider>,
+    key_columns: &[String],
+    keys: &[Vec<ScalarValue>],
+    columns: &[String],
+) -> Result<HashMap<Vec<String>, Vec<Option<String>>>, IngestError> {
+    let mut out = HashMap::new();
+    let filter = keys
+        .iter()
+        .filter_map(|key| {
+            key_columns
+                .iter()
+                .zip(key)
+                .map(|(c, v)| Expr::Column(Column::new_unqualified(c)).eq(lit(v.clone())))
+                .reduce(Expr::and)
+        })
+        .reduce(Expr::or);
+    let Some(filter) = filter else {
+        return Ok(out);
+    };
+    let projection: Vec<Expr> = key_columns
+        .iter()
+        .chain(columns)
+        .map(|c| Expr::Column(Column::new_unqualified(c)))
+        .collect();
+    let batches = ctx.read_table(provider)?.filter(filter)?.select(projection)?.collect().await?;
+    for batch in batches {
+        let arrays: Vec<&ArrayRef> = batch.columns().iter().collect();
+        for row in 0..batch.num_rows() {
+            let key = arrays[..key_columns.len()]
+                .iter()
+                .map(|a| array_value_to_string(a, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            let values = arrays[key_columns.len()..]
+                .iter()
+                .map(|a| {
+                    if a.is_null(row) { Ok(None) } else { array_value_to_string(a, row).map(Some) }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.insert(key, values);
         }
-        let ctx = SessionContext::new();
-        self.table
-            .update_datafusion_session(&ctx.state())
-            .map_err(IngestError::delta(&self.url))?;
-        let provider = self.table.table_provider().await?;
-        let filter = keys
-            .iter()
-            .filter_map(|key| {
-                key_columns
-                    .iter()
-                    .zip(key)
-                    .map(|(c, v)| Expr::Column(Column::new_unqualified(c)).eq(lit(v.clone())))
-                    .reduce(Expr::and)
-            })
-            .reduce(Expr::or);
-        let Some(filter) = filter else {
-            return Ok(out);
-        };
-        let projection: Vec<Expr> = key_columns
-            .iter()
-            .chain(columns)
-            .map(|c| Expr::Column(Column::new_unqualified(c)))
-            .collect();
-        let batches =
-            ctx.read_table(provider)?.filter(filter)?.select(projection)?.collect().await?;
-        for batch in batches {
-            let arrays: Vec<&ArrayRef> = batch.columns().iter().collect();
-            for row in 0..batch.num_rows() {
-                let key = arrays[..key_columns.len()]
-                    .iter()
-                    .map(|a| array_value_to_string(a, row))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let values = arrays[key_columns.len()..]
-                    .iter()
-                    .map(|a| {
-                        if a.is_null(row) {
-                            Ok(None)
-                        } else {
-                            array_value_to_string(a, row).map(Some)
-                        }
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                out.insert(key, values);
-            }
-        }
-        Ok(out)
     }
+    Ok(out)
 }
 
 /// What one maintenance pass did to a table.

@@ -20,6 +20,7 @@ mod pgoutput;
 mod pipeline;
 mod reconcile;
 mod replication;
+mod silver;
 mod snapshot;
 mod spill;
 mod stopped;
@@ -37,9 +38,10 @@ pub use crate::error::IngestError;
 pub use crate::lsn::Lsn;
 pub use crate::monitor::{WARN_EVERY, lag_bytes, should_warn_retained};
 pub use crate::pipeline::{
-    METRIC_CHANGES, METRIC_COMPACTED_FILES, METRIC_LAG_BYTES, METRIC_LAG_SECONDS,
-    METRIC_LAST_APPLIED_LSN, METRIC_MAINTENANCE_SECONDS, METRIC_SLOT_RETAINED_WAL_BYTES,
-    METRIC_SPILLED, METRIC_STOPPED_TABLES, METRIC_VACUUMED_FILES, METRIC_VALUE_ERRORS,
+    METRIC_CHANGES, METRIC_COMPACTED_FILES, METRIC_FOLD_SECONDS, METRIC_FOLDED_ROWS,
+    METRIC_LAG_BYTES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN, METRIC_MAINTENANCE_SECONDS,
+    METRIC_SLOT_RETAINED_WAL_BYTES, METRIC_SPILLED, METRIC_STOPPED_TABLES, METRIC_VACUUMED_FILES,
+    METRIC_VALUE_ERRORS,
 };
 pub use crate::reconcile::{TableReport, format_reports, reconcile};
 pub use crate::spill::{SpillStats, spill_stats};
@@ -142,6 +144,17 @@ pub struct IngestConfig {
     /// younger than this reads. From 1 minute to 7 days (Delta's deleted-file retention).
     /// Default 7 days.
     pub time_travel: Duration,
+    /// A silver table holding at least this many rows takes its changes into its pending table
+    /// (`<table>/_pending`, appended to at each batch; readers see both as one) instead of by a
+    /// MERGE, which rewrites every file holding a changed key. Default 1 000 000 (0: always).
+    pub pending_above_rows: u64,
+    /// The pending changes are folded into the table (one MERGE) once they are this many rows…
+    /// Default 2 000 000.
+    pub fold_rows: u64,
+    /// …once ingest has had nothing to write for this long, and at every maintenance pass:
+    /// Delta readers of the table alone then find it current soon after writes stop.
+    /// Default 30 s.
+    pub fold_idle: Duration,
 }
 
 impl IngestConfig {
@@ -165,6 +178,9 @@ impl IngestConfig {
             compact_min_files: 10,
             compact_target_bytes: 64 << 20,
             time_travel: Duration::from_secs(7 * 24 * 3600),
+            pending_above_rows: 1_000_000,
+            fold_rows: 2_000_000,
+            fold_idle: Duration::from_secs(30),
         }
     }
 
@@ -224,6 +240,9 @@ impl IngestConfig {
         if self.compact_min_files < 2 {
             return Err(IngestError::Config("compact_min_files must be at least 2".into()));
         }
+        if self.fold_rows == 0 || self.fold_idle.is_zero() {
+            return Err(IngestError::Config("fold_rows and fold_idle must be positive".into()));
+        }
         if self.slot_poll_interval.is_zero() {
             return Err(IngestError::Config("slot_poll_interval must be positive".into()));
         }
@@ -266,6 +285,25 @@ pub async fn recorded_lsn(
         .transaction_version(t.log_store().as_ref(), APP_ID)
         .await
         .map_err(IngestError::delta(&url))
+}
+
+/// The source commit LSN silver `<schema>.<table>` holds every change up to: the newer of what
+/// its table and its pending changes record (see [`recorded_lsn`]).
+pub async fn silver_lsn(
+    lake: &url::Url,
+    options: &StorageOptions,
+    schema: &str,
+    table: &str,
+) -> Result<Option<i64>, IngestError> {
+    let base = recorded_lsn(lake, options, SILVER, schema, table).await?;
+    let url = lake_table_url(lake, SILVER, schema, table);
+    let pending = match oneclass_lake::open_pending(&url, options).await {
+        Ok(Some(t)) => {
+            oneclass_lake::silver::recorded_version(&t).await.map_err(IngestError::delta(&url))?
+        }
+        Ok(None) | Err(_) => None,
+    };
+    Ok(base.max(pending))
 }
 
 #[cfg(test)]

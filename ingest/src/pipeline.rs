@@ -28,6 +28,7 @@ use crate::lsn::Lsn;
 use crate::monitor::Progress;
 use crate::pgoutput::{self, Datum, PgOutput};
 use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
+use crate::silver::{PendingPolicy, Silver};
 use crate::snapshot::{self, CopyTextParser, MissingValue, PublishedTable, new_builders};
 use crate::spill::{self, TableSpill, TxnSpill};
 use crate::stopped::{self, StoppedTables};
@@ -59,6 +60,8 @@ pub const METRIC_COMPACTED_FILES: &str = "oneclass_ingest_compacted_files_total"
 pub const METRIC_VACUUMED_FILES: &str = "oneclass_ingest_vacuumed_files_total";
 pub const METRIC_MAINTENANCE_SECONDS: &str = "oneclass_ingest_maintenance_seconds";
 pub const METRIC_STOPPED_TABLES: &str = "oneclass_ingest_stopped_tables";
+pub const METRIC_FOLDED_ROWS: &str = "oneclass_ingest_folded_rows_total";
+pub const METRIC_FOLD_SECONDS: &str = "oneclass_ingest_fold_seconds";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
@@ -159,7 +162,7 @@ struct Batch {
 
 struct Layers {
     bronze: LakeTable,
-    silver: LakeTable,
+    silver: Silver,
 }
 
 pub(crate) struct Pipeline {
@@ -188,6 +191,8 @@ pub(crate) struct Pipeline {
     progress: Arc<Progress>,
     /// When the lake tables are next compacted and vacuumed.
     next_maintenance: Option<Instant>,
+    /// When a batch was last written (pending changes are folded in once this is long ago).
+    last_write: Instant,
     /// Tables stopped by an incompatible schema change (loaded from the lake at the start).
     stopped: Option<StoppedTables>,
 }
@@ -219,6 +224,7 @@ impl Pipeline {
             last_status: Instant::now(),
             warned_keyless: BTreeSet::new(),
             next_maintenance,
+            last_write: Instant::now(),
             stopped: None,
             progress,
         }
@@ -297,7 +303,7 @@ impl Pipeline {
                     .iter()
                     .filter(|p| {
                         self.tables.get(&p.table).is_none_or(|l| {
-                            l.bronze.version.is_none() || l.silver.version.is_none()
+                            l.bronze.version.is_none() || l.silver.version().is_none()
                         })
                     })
                     .cloned()
@@ -325,7 +331,7 @@ impl Pipeline {
                 let resume = self
                     .tables
                     .values()
-                    .flat_map(|l| [l.bronze.version, l.silver.version])
+                    .flat_map(|l| [l.bronze.version, l.silver.version()])
                     .flatten()
                     .min()
                     .map_or(confirmed, Lsn::from_i64);
@@ -365,7 +371,11 @@ impl Pipeline {
     async fn open_layers(&mut self, table: &TableName) -> Result<(), IngestError> {
         if !self.tables.contains_key(table) {
             let bronze = self.lake.open(BRONZE, table).await?;
-            let silver = self.lake.open(SILVER, table).await?;
+            let policy = PendingPolicy {
+                above_rows: self.cfg.pending_above_rows,
+                fold_rows: self.cfg.fold_rows,
+            };
+            let silver = Silver::open(&self.lake, table, policy).await?;
             self.tables.insert(table.clone(), Layers { bronze, silver });
         }
         Ok(())
@@ -404,7 +414,7 @@ impl Pipeline {
                 let layers = self.layers(&def.table)?;
                 let mut sink = SnapshotSink {
                     bronze: !only_missing || layers.bronze.version.is_none(),
-                    silver: !only_missing || layers.silver.version.is_none(),
+                    silver: !only_missing || layers.silver.version().is_none(),
                     // Bronze without a recorded version holds at most an interrupted snapshot:
                     // replace it. With one it is history, and the snapshot is appended to it.
                     replace_bronze: layers.bronze.version.is_none(),
@@ -456,7 +466,7 @@ impl Pipeline {
                 let gone = self
                     .tables
                     .get(&p.table)
-                    .is_none_or(|l| l.bronze.version.is_none() && l.silver.version.is_none());
+                    .is_none_or(|l| l.bronze.version.is_none() && l.silver.version().is_none());
                 if !gone {
                     tracing::error!(table = %p.table, "stopped table still has a bronze or silver table in the lake: delete both to copy it again");
                     continue;
@@ -504,9 +514,7 @@ impl Pipeline {
     fn lake_schemas(&self, table: &TableName) -> Vec<deltalake::arrow::datatypes::SchemaRef> {
         self.tables
             .get(table)
-            .map(|l| {
-                [l.bronze.arrow_schema(), l.silver.arrow_schema()].into_iter().flatten().collect()
-            })
+            .map(|l| l.bronze.arrow_schema().into_iter().chain(l.silver.arrow_schemas()).collect())
             .unwrap_or_default()
     }
 
@@ -551,6 +559,13 @@ impl Pipeline {
                 && self.next_maintenance.is_some_and(|t| Instant::now() >= t)
             {
                 self.maintain(repl).await;
+            }
+            if self.batch.last.is_none()
+                && self.txn.is_none()
+                && self.last_write.elapsed() >= self.cfg.fold_idle
+                && self.tables.values().any(|l| l.silver.has_pending())
+            {
+                self.fold_idle(repl).await;
             }
             if self.last_status.elapsed() >= STATUS_INTERVAL {
                 self.send_status(repl).await?;
@@ -767,6 +782,7 @@ impl Pipeline {
             applied += keep_alive(repl, received, acked, &mut ahead, apply).await?;
         }
         self.ahead = ahead;
+        self.last_write = Instant::now();
         self.acked = self.acked.max(last.end_lsn);
         self.send_status(repl).await?;
         self.progress.applied(self.acked);
@@ -879,23 +895,23 @@ impl Pipeline {
             let silver_changes: Vec<&Change> =
                 changes.iter().filter(|c| layers.silver.needs(c.lsn)).collect();
             if silver_changes.is_empty() || keyless {
-                return Ok(());
+                return Ok(false);
             }
             let truncated =
                 silver_changes.iter().rposition(|c| matches!(c.kind, ChangeKind::Truncate));
             let rows = collapse(&def, &silver_changes[truncated.map_or(0, |i| i + 1)..]);
-            if truncated.is_some() || layers.silver.version.is_none() {
+            if truncated.is_some() || layers.silver.version().is_none() {
                 let batch = build_silver(&def, rows.iter().filter(|r| !r.delete), false)?;
-                layers.silver.write(vec![batch], SaveMode::Overwrite, Some(version)).await
+                layers.silver.overwrite(vec![batch], Some(version)).await.map(|()| false)
             } else if !rows.is_empty() {
                 if !backfill.is_empty() {
                     layers.silver.add_columns(&backfill).await?;
                 }
                 let batch = build_silver(&def, rows.iter(), true)?;
                 let source = SessionContext::new().read_batch(batch)?;
-                layers.silver.merge(source, &def, version).await
+                layers.silver.apply(source, &def.key_names(), version).await
             } else {
-                Ok(())
+                Ok(false)
             }
         }
         .await;
@@ -905,7 +921,9 @@ impl Pipeline {
             })?;
             layers.bronze = written?;
         }
-        silver?;
+        if silver? {
+            self.fold(table).await?;
+        }
         metrics::counter!(METRIC_CHANGES, "table" => table.to_string()).increment(applied as u64);
         Ok(applied)
     }
@@ -926,9 +944,24 @@ impl Pipeline {
         let mut total = crate::delta::Maintained::default();
         for name in names {
             let Some(layers) = self.tables.get_mut(&name) else { continue };
-            for (layer, table) in [(BRONZE, &mut layers.bronze), (SILVER, &mut layers.silver)] {
-                let work = table.maintain(min_files, target, retain);
-                match keep_alive(repl, received, acked, &mut ahead, work).await {
+            let bronze = keep_alive(
+                repl,
+                received,
+                acked,
+                &mut ahead,
+                layers.bronze.maintain(min_files, target, retain),
+            )
+            .await;
+            let silver = keep_alive(
+                repl,
+                received,
+                acked,
+                &mut ahead,
+                layers.silver.maintain(min_files, target, retain),
+            )
+            .await;
+            for (layer, result) in [(BRONZE, bronze), (SILVER, silver)] {
+                match result {
                     Ok(done) => {
                         if done != crate::delta::Maintained::default() {
                             tracing::debug!(table = %name, layer, ?done, "maintained");
@@ -954,6 +987,44 @@ impl Pipeline {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "lake maintenance done"
         );
+    }
+
+    /// Folds `table`'s pending changes into its silver table (see [`crate::silver`]).
+    async fn fold(&mut self, table: &TableName) -> Result<(), IngestError> {
+        let started = Instant::now();
+        let folded = self.layers(table)?.silver.fold().await?;
+        if folded > 0 {
+            metrics::counter!(METRIC_FOLDED_ROWS).increment(folded);
+            metrics::gauge!(METRIC_FOLD_SECONDS).set(started.elapsed().as_secs_f64());
+            tracing::info!(
+                table = %table, rows = folded, elapsed_ms = started.elapsed().as_millis() as u64,
+                "pending silver changes folded in"
+            );
+        }
+        Ok(())
+    }
+
+    /// Folds every table's pending changes, while the server keeps hearing from us (ingest is
+    /// idle: nothing is in hand). A failure is logged and tried again later.
+    async fn fold_idle(&mut self, repl: &mut ReplicationConnection) {
+        let mut names: Vec<TableName> = self
+            .tables
+            .iter()
+            .filter(|(_, l)| l.silver.has_pending())
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort();
+        let (received, acked) = (self.received, self.acked);
+        let mut ahead = std::mem::take(&mut self.ahead);
+        for name in names {
+            if let Err(error) =
+                keep_alive(repl, received, acked, &mut ahead, self.fold(&name)).await
+            {
+                tracing::warn!(table = %name, %error, "folding pending silver changes failed; tried again later");
+            }
+        }
+        self.ahead = ahead;
+        self.last_write = Instant::now();
     }
 
     /// Moves the in-memory changes of the (taken out) open transaction to its spill files.
@@ -1102,7 +1173,7 @@ impl Pipeline {
         }
         if layers.silver.needs(version) && !keyless {
             let collapsed = spill.collapsed_silver(&work, &ctx, &def, &fill).await?;
-            if spill.truncated() || layers.silver.version.is_none() {
+            if spill.truncated() || layers.silver.version().is_none() {
                 let rows = match collapsed {
                     Some(df) => {
                         let columns: Vec<Expr> = def
@@ -1116,12 +1187,14 @@ impl Pipeline {
                     }
                     None => ctx.read_batch(RecordBatch::new_empty(def.silver_schema()))?,
                 };
-                layers.silver.write_df(rows, SaveMode::Overwrite, Some(version)).await?;
+                layers.silver.overwrite_df(rows, version).await?;
             } else if let Some(rows) = collapsed {
                 if !backfill.is_empty() {
                     layers.silver.add_columns(&backfill).await?;
                 }
-                layers.silver.merge(rows, &def, version).await?;
+                if layers.silver.apply(rows, &def.key_names(), version).await? {
+                    self.fold(table).await?;
+                }
             }
         }
         metrics::counter!(METRIC_CHANGES, "table" => table.to_string()).increment(applied as u64);
@@ -1182,7 +1255,7 @@ impl Pipeline {
     ) -> Result<(), IngestError> {
         self.open_layers(table).await?;
         let layers = self.layers(table)?;
-        if layers.bronze.version.is_some() && layers.silver.version.is_some() {
+        if layers.bronze.version.is_some() && layers.silver.version().is_some() {
             return Ok(());
         }
         let mut conn = snapshot::connect(&self.cfg.source).await?;
@@ -1225,8 +1298,8 @@ fn append_datum(
 }
 
 /// The columns of `def` that silver (already written) has not yet.
-fn new_to_silver(silver: &LakeTable, def: &TableDef) -> Vec<String> {
-    match (silver.version, silver.column_names()) {
+fn new_to_silver(silver: &Silver, def: &TableDef) -> Vec<String> {
+    match (silver.version(), silver.column_names()) {
         (Some(_), Some(have)) => {
             def.columns.iter().filter(|c| !have.contains(&c.name)).map(|c| c.name.clone()).collect()
         }
@@ -1403,7 +1476,7 @@ impl SnapshotSink {
         }
         if self.silver {
             let mode = if self.first { SaveMode::Overwrite } else { SaveMode::Append };
-            layers.silver.write(silver, mode, version).await?;
+            layers.silver.base.write(silver, mode, version).await?;
         }
         self.first = false;
         Ok(())
@@ -1571,7 +1644,7 @@ pub(crate) fn build_silver<'a>(
 /// value an update did not touch): from an earlier change of the same row in this batch, else
 /// from the row's current state in silver. Without either it stays null (logged).
 async fn fill_unchanged(
-    silver: &LakeTable,
+    silver: &Silver,
     def: &TableDef,
     changes: &mut [Change],
 ) -> Result<(), IngestError> {
@@ -1789,7 +1862,13 @@ mod tests {
         let open = || async {
             Layers {
                 bronze: lake.open(BRONZE, &d.table).await.expect("bronze"),
-                silver: lake.open(SILVER, &d.table).await.expect("silver"),
+                silver: Silver::open(
+                    &lake,
+                    &d.table,
+                    PendingPolicy { above_rows: 1_000_000, fold_rows: 1_000_000 },
+                )
+                .await
+                .expect("silver"),
             }
         };
         let sink = |replace_bronze| SnapshotSink {
@@ -1808,7 +1887,7 @@ mod tests {
         s.write(&mut layers, &d, source(&d, 0..3), None).await.expect("chunk");
         let layers = open().await;
         assert!(layers.bronze.exists() && layers.bronze.version.is_none());
-        assert!(layers.silver.version.is_none());
+        assert!(layers.silver.version().is_none());
 
         // Copied again, in two chunks.
         let mut layers = open().await;
@@ -1818,9 +1897,9 @@ mod tests {
         assert_eq!(s.seq, 5);
         let layers = open().await;
         assert_eq!(layers.bronze.version, Some(99));
-        assert_eq!(layers.silver.version, Some(99));
+        assert_eq!(layers.silver.version(), Some(99));
         assert_eq!(count_rows(&layers.bronze).await, 5);
-        assert_eq!(count_rows(&layers.silver).await, 5);
+        assert_eq!(count_rows(&layers.silver.base).await, 5);
     }
 
     #[test]

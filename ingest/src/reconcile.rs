@@ -16,10 +16,12 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::Hasher;
 
-use deltalake::DeltaTable;
+use std::sync::Arc;
+
 use deltalake::arrow::array::{Array, ArrayRef, RecordBatch, new_null_array};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::util::display::array_value_to_string;
+use deltalake::datafusion::catalog::TableProvider;
 use deltalake::datafusion::common::Column;
 use deltalake::datafusion::prelude::{Expr, SessionContext};
 use futures::StreamExt;
@@ -154,11 +156,9 @@ async fn reconcile_table(
 
     // Silver, streamed against the map.
     let mut extra_seen: HashSet<String> = HashSet::new();
-    if let Some(table) = open_silver(lake, &def.table).await? {
+    let ctx = SessionContext::new();
+    if let Some(provider) = open_silver(lake, &def.table, &ctx).await? {
         report.in_silver = true;
-        let ctx = SessionContext::new();
-        table.update_datafusion_session(&ctx.state()).map_err(IngestError::delta(&def.table))?;
-        let provider = table.table_provider().await?;
         let silver_schema = provider.schema();
         // Only the source columns PostgreSQL has now, in its order; a column silver lacks
         // (added at the source, no change seen yet) reads as null.
@@ -251,7 +251,13 @@ fn hash_pg_batch(
 }
 
 /// Silver as it is now, or None when the lake has no such table. Never creates anything.
-async fn open_silver(lake: &Lake, table: &TableName) -> Result<Option<DeltaTable>, IngestError> {
+/// Silver as readers see it (the table with its pending changes on top), its stores known to
+/// `ctx`; None when the table does not exist.
+async fn open_silver(
+    lake: &Lake,
+    table: &TableName,
+    ctx: &SessionContext,
+) -> Result<Option<Arc<dyn TableProvider>>, IngestError> {
     let url = lake.table_url(SILVER, table);
     if let Ok(path) = url.to_file_path() {
         // The local store fails on a missing folder rather than reporting an empty table.
@@ -259,8 +265,19 @@ async fn open_silver(lake: &Lake, table: &TableName) -> Result<Option<DeltaTable
             return Ok(None);
         }
     }
-    let delta = DeltaTable::try_from_url(url.clone()).await.map_err(IngestError::delta(&url))?;
-    Ok(delta.version().is_some().then_some(delta))
+    let base = oneclass_lake::table_or_new(&url, lake.options())
+        .await
+        .map_err(IngestError::delta(&url))?;
+    if base.version().is_none() {
+        return Ok(None);
+    }
+    let pending = oneclass_lake::open_pending(&url, lake.options())
+        .await
+        .map_err(IngestError::delta(&url))?;
+    for t in std::iter::once(&base).chain(pending.as_ref()) {
+        t.update_datafusion_session(&ctx.state()).map_err(IngestError::delta(&url))?;
+    }
+    Ok(Some(oneclass_lake::silver::silver_provider(&base, pending.as_ref()).await?))
 }
 
 /// One key column: its text. Several: each quoted, `("a", "b")`, so that no two keys collide.

@@ -85,6 +85,11 @@ impl TableDef {
         self.columns.iter().enumerate().filter(|(_, c)| c.key).map(|(i, _)| i).collect()
     }
 
+    /// The names of the replica identity key's columns.
+    pub fn key_names(&self) -> Vec<String> {
+        self.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect()
+    }
+
     pub fn position(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use common::{Fixture, LakeKind, pg_rows};
+use common::{Fixture, LakeKind, delta_rows, pg_rows};
 use oneclass_ingest::{IngestError, lake_table_url};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -40,19 +40,29 @@ const PROBE_PG_COLUMNS: &str = "id::text, small::text, amount::text, free::numer
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_stream_restart_exactly_once() -> anyhow::Result<()> {
-    exactly_once(LakeKind::Folder).await
+    exactly_once(LakeKind::Folder, false).await
+}
+
+/// The same scenario and assertions with every silver table taking its changes into its pending
+/// table (as large tables do), read through the table with its pending changes on top; then the
+/// pending changes folded in when ingest is idle, after which the Delta tables alone equal
+/// PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_stream_restart_exactly_once_through_pending_changes() -> anyhow::Result<()> {
+    exactly_once(LakeKind::Folder, true).await
 }
 
 /// The same scenario and assertions with the lake in a bucket of a local S3 server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_stream_restart_exactly_once_on_s3() -> anyhow::Result<()> {
-    exactly_once(LakeKind::S3).await
+    exactly_once(LakeKind::S3, false).await
 }
 
-async fn exactly_once(kind: LakeKind) -> anyhow::Result<()> {
-    let name = match kind {
-        LakeKind::Folder => "ingest",
-        LakeKind::S3 => "ingest-s3",
+async fn exactly_once(kind: LakeKind, pending: bool) -> anyhow::Result<()> {
+    let name = match (kind, pending) {
+        (LakeKind::Folder, false) => "ingest",
+        (LakeKind::Folder, true) => "ingest-pending",
+        (LakeKind::S3, _) => "ingest-s3",
     };
     let fx = Fixture::start(name, kind).await?;
     let pool = fx.pool.clone();
@@ -90,7 +100,11 @@ async fn exactly_once(kind: LakeKind) -> anyhow::Result<()> {
         sqlx::query(stmt).execute(&pool).await?;
     }
 
-    let cfg = fx.config();
+    let mut cfg = fx.config();
+    if pending {
+        cfg.pending_above_rows = 0;
+        cfg.fold_idle = Duration::from_secs(3600);
+    }
 
     // First run: snapshot, then streaming.
     let token = CancellationToken::new();
@@ -258,7 +272,13 @@ async fn exactly_once(kind: LakeKind) -> anyhow::Result<()> {
     // Third run, simulating two crashes at once: the slot is behind the lake (every transaction
     // since the first stop is sent again), and silver lost its last learners commit while bronze
     // kept it (a crash between the two commits of one batch).
-    fx.remove_newest_commit("silver", "sis", "learners").await.context("silver commits")?;
+    if pending {
+        fx.remove_newest_commit_at(&["silver", "sis", "learners", "_pending"])
+            .await
+            .context("pending silver commits")?;
+    } else {
+        fx.remove_newest_commit("silver", "sis", "learners").await.context("silver commits")?;
+    }
     // A column added at the source reaches both layers.
     sqlx::query("ALTER TABLE ref.terms ADD COLUMN label text").execute(&pool).await?;
     sqlx::query(
@@ -274,7 +294,7 @@ async fn exactly_once(kind: LakeKind) -> anyhow::Result<()> {
     let mut replay = cfg.clone();
     replay.slot = "oneclass_replay".into();
     let token = CancellationToken::new();
-    let mut ingest = tokio::spawn(oneclass_ingest::run(replay, token.clone()));
+    let mut ingest = tokio::spawn(oneclass_ingest::run(replay.clone(), token.clone()));
     let labelled: &[Check] = &[(
         "ref",
         "terms",
@@ -407,7 +427,69 @@ async fn exactly_once(kind: LakeKind) -> anyhow::Result<()> {
             oneclass_ingest::APP_ID
         );
     }
+    if pending {
+        fold_when_idle(&fx, replay).await?;
+    }
     pool.close().await;
+    Ok(())
+}
+
+/// With changes pending (the Delta table alone behind PostgreSQL), ingest started with a short
+/// idle time folds them in: the pending tables are emptied, and the Delta tables alone equal
+/// PostgreSQL.
+async fn fold_when_idle(
+    fx: &Fixture,
+    mut cfg: oneclass_ingest::IngestConfig,
+) -> anyhow::Result<()> {
+    let learners = lake_table_url(&fx.lake, "silver", "sis", "learners");
+    let held =
+        oneclass_lake::open_pending(&learners, &fx.options).await?.context("no pending table")?;
+    ensure!(oneclass_lake::silver::holds_files(&held), "nothing pending for sis.learners");
+    let pg = pg_rows(&fx.pool, "SELECT count(*)::text FROM sis.learners").await?;
+    let alone = delta_rows(
+        &fx.lake,
+        &fx.options,
+        "silver",
+        "sis",
+        "learners",
+        "SELECT CAST(count(*) AS VARCHAR) FROM t",
+    )
+    .await?;
+    ensure!(
+        alone != pg,
+        "the learners table alone already equals PostgreSQL ({pg:?}): changes did not go to the pending table"
+    );
+
+    cfg.fold_idle = Duration::from_secs(1);
+    let token = CancellationToken::new();
+    let ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        ensure!(!ingest.is_finished(), "ingest stopped on its own");
+        let diff = silver_diff_with(fx, BASE_CHECKS, true).await;
+        let emptied = match oneclass_lake::open_pending(&learners, &fx.options).await? {
+            Some(t) => !oneclass_lake::silver::holds_files(&t),
+            None => false,
+        };
+        match diff {
+            Ok(None) if emptied => break,
+            Ok(what) if Instant::now() > deadline => {
+                bail!("not folded in 60 s (pending emptied: {emptied}): {what:?}")
+            }
+            Err(e) if Instant::now() > deadline => return Err(e.context("reading the lake")),
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+    // What the table records now covers everything applied.
+    let table =
+        oneclass_ingest::recorded_lsn(&fx.lake, &fx.options, "silver", "sis", "learners").await?;
+    let applied = oneclass_ingest::silver_lsn(&fx.lake, &fx.options, "sis", "learners").await?;
+    ensure!(
+        table.is_some() && table == applied,
+        "after the fold the table records {table:?}, silver {applied:?}"
+    );
+    token.cancel();
+    ingest.await??;
     Ok(())
 }
 
@@ -492,11 +574,24 @@ const BASE_CHECKS: &[Check] = &[
 ];
 
 async fn silver_diff(fx: &Fixture, checks: &[Check]) -> anyhow::Result<Option<String>> {
+    silver_diff_with(fx, checks, false).await
+}
+
+/// [`silver_diff`], reading the Delta tables alone (without pending changes) when `alone`.
+async fn silver_diff_with(
+    fx: &Fixture,
+    checks: &[Check],
+    alone: bool,
+) -> anyhow::Result<Option<String>> {
     let checks = checks.iter().copied();
     for (schema, table, lake_cols, pg_cols) in checks {
         let mut pg = pg_rows(&fx.pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
-        let mut silver =
-            fx.lake_rows("silver", schema, table, &format!("SELECT {lake_cols} FROM t")).await?;
+        let sql = format!("SELECT {lake_cols} FROM t");
+        let mut silver = if alone {
+            delta_rows(&fx.lake, &fx.options, "silver", schema, table, &sql).await?
+        } else {
+            fx.lake_rows("silver", schema, table, &sql).await?
+        };
         pg.sort();
         silver.sort();
         if pg != silver {

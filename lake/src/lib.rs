@@ -20,6 +20,8 @@ use deltalake::logstore::{
 use deltalake::{DeltaResult, DeltaTable, DeltaTableError};
 use url::Url;
 
+pub mod silver;
+
 /// Object store options (credentials, endpoint, region, `aws_allow_http`, …), in object_store's
 /// key names (`aws_endpoint`, `aws_access_key_id`, …). They come on top of the `AWS_*`
 /// environment.
@@ -79,6 +81,45 @@ pub async fn open_table(url: &Url, options: &StorageOptions) -> DeltaResult<Delt
 pub async fn table_or_new(url: &Url, options: &StorageOptions) -> DeltaResult<DeltaTable> {
     register_stores();
     DeltaTable::try_from_url_with_storage_options(url.clone(), options.clone()).await
+}
+
+/// The current state of silver table `<schema>.<table>` (the table with its pending changes on
+/// top, see [`silver`]) for DataFusion; None when the table does not exist yet.
+pub async fn open_silver(
+    lake: &Url,
+    options: &StorageOptions,
+    schema: &str,
+    table: &str,
+) -> DeltaResult<Option<Arc<dyn deltalake::datafusion::catalog::TableProvider>>> {
+    let url = table_url(lake, "silver", schema, table);
+    let base = match open_table(&url, options).await {
+        Ok(base) => base,
+        Err(DeltaTableError::NotATable(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let pending = open_pending(&url, options).await?;
+    silver::silver_provider(&base, pending.as_ref())
+        .await
+        .map(Some)
+        .map_err(|e| DeltaTableError::Generic(e.to_string()))
+}
+
+/// The pending table of the silver table at `silver`, when there is one.
+pub async fn open_pending(
+    silver: &Url,
+    options: &StorageOptions,
+) -> DeltaResult<Option<DeltaTable>> {
+    let url = silver::pending_url(silver);
+    if let Ok(path) = url.to_file_path()
+        && !path.join("_delta_log").is_dir()
+    {
+        return Ok(None);
+    }
+    match open_table(&url, options).await {
+        Ok(t) => Ok(Some(t)),
+        Err(DeltaTableError::NotATable(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The object store at the lake root (for listing and for tests that reach under Delta).

@@ -21,7 +21,7 @@ use anyhow::Context;
 use deltalake::arrow::array::{Array, AsArray};
 use deltalake::datafusion::prelude::SessionContext;
 use oneclass_core::db;
-use oneclass_ingest::{IngestConfig, SILVER, SourceConfig, lake_table_url, recorded_lsn};
+use oneclass_ingest::{IngestConfig, SILVER, SourceConfig, recorded_lsn, silver_lsn};
 use rand::Rng;
 use serde_json::json;
 use sqlx::PgPool;
@@ -133,10 +133,13 @@ fn check_ingest(
 
 /// Ids of `wanted` that silver.attendance.daily_marks holds now.
 async fn visible(lake: &url::Url, wanted: &[Uuid]) -> anyhow::Result<Vec<Uuid>> {
-    let table =
-        deltalake::open_table(lake_table_url(lake, SILVER, "attendance", "daily_marks")).await?;
+    // As the warehouse reads it: the table with its pending changes on top.
+    let provider =
+        oneclass_lake::open_silver(lake, &Default::default(), "attendance", "daily_marks")
+            .await?
+            .context("silver attendance.daily_marks is missing")?;
     let ctx = SessionContext::new();
-    ctx.register_table("t", table.table_provider().await?)?;
+    ctx.register_table("t", provider)?;
     let list: Vec<String> = wanted.iter().map(|u| format!("'{u}'")).collect();
     let batches = ctx
         .sql(&format!("SELECT id FROM t WHERE id IN ({})", list.join(",")))
@@ -437,8 +440,8 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let ingest = tokio::spawn(oneclass_ingest::run(cfg.clone(), token.clone()));
     loop {
-        let v =
-            recorded_lsn(&lake, &cfg.storage_options, SILVER, "attendance", "daily_marks").await?;
+        // Applied: in the table or in its pending changes.
+        let v = silver_lsn(&lake, &cfg.storage_options, "attendance", "daily_marks").await?;
         if v.is_some_and(|v| v >= last_commit_at_least) {
             break;
         }

@@ -406,12 +406,11 @@ async fn export(lake: &url::Url, root: &Path) -> anyhow::Result<Vec<(&'static st
     let ctx = SessionContext::new();
     let mut sizes = Vec::new();
     for (name, schema, table) in TABLES {
-        let url = lake.join(&format!("silver/{schema}/{table}"))?;
-        let provider = deltalake::open_table(url)
+        // As readers see it: the table with any pending changes on top.
+        let provider = oneclass_lake::open_silver(lake, &Default::default(), schema, table)
             .await
             .with_context(|| format!("opening silver.{schema}.{table}"))?
-            .table_provider()
-            .await?;
+            .with_context(|| format!("silver.{schema}.{table} does not exist"))?;
         let dir = root.join(name);
         // The trailing slash makes DataFusion write a folder of files.
         let target = format!("{}/", dir.display());

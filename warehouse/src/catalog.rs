@@ -62,14 +62,9 @@ impl Lake {
         Url::parse(&url).map_err(|e| DeltaTableError::InvalidTableLocation(format!("{url}: {e}")))
     }
 
-    /// True when `<layer>/<schema>/<table>/_delta_log/` holds anything: the table has been created.
-    async fn has_delta_log(
-        &self,
-        layer: &str,
-        schema: &str,
-        table: &str,
-    ) -> Result<bool, object_store::Error> {
-        let prefix = Path::from_iter([layer, schema, table, DELTA_LOG]);
+    /// True when `<path>/_delta_log/` holds anything: the table has been created.
+    async fn has_delta_log(&self, path: &[&str]) -> Result<bool, object_store::Error> {
+        let prefix = Path::from_iter(path.iter().copied().chain([DELTA_LOG]));
         match self.store.list(Some(&prefix)).next().await {
             None | Some(Err(object_store::Error::NotFound { .. })) => Ok(false),
             Some(Ok(_)) => Ok(true),
@@ -78,6 +73,7 @@ impl Lake {
     }
 
     /// Opens the latest committed version of a table; `None` when it does not exist (yet).
+    /// Silver is the table with its pending changes on top (`oneclass_lake::silver`).
     pub(crate) async fn open(
         &self,
         layer: &str,
@@ -88,11 +84,29 @@ impl Lake {
             return Ok(None);
         }
         let url = self.table_url(layer, schema, table).map_err(external)?;
-        let cached = self.tables.lock().unwrap_or_else(PoisonError::into_inner).get(&url).cloned();
+        let Some(base) = self.latest(&url, &[layer, schema, table]).await? else {
+            return Ok(None);
+        };
+        if layer != "silver" {
+            return base.table_provider().await.map(Some);
+        }
+        let pending_url = oneclass_lake::silver::pending_url(&url);
+        let pending_path = [layer, schema, table, oneclass_lake::silver::PENDING_DIR];
+        let pending = self.latest(&pending_url, &pending_path).await?;
+        oneclass_lake::silver::silver_provider(&base, pending.as_ref()).await.map(Some)
+    }
+
+    /// The latest version of the Delta table at `url` (`path` below the lake root).
+    async fn latest(
+        &self,
+        url: &Url,
+        path: &[&str],
+    ) -> Result<Option<DeltaTable>, DataFusionError> {
+        let cached = self.tables.lock().unwrap_or_else(PoisonError::into_inner).get(url).cloned();
         let slot = match cached {
             Some(slot) => slot,
             None => {
-                if !self.has_delta_log(layer, schema, table).await.map_err(external)? {
+                if !self.has_delta_log(path).await.map_err(external)? {
                     return Ok(None);
                 }
                 let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
@@ -107,15 +121,13 @@ impl Lake {
                 Err(error) => {
                     // Recreated, or its old commits cleaned up: start again from the log.
                     tracing::debug!(%url, %error, "reopening Delta table");
-                    self.open_fresh(&url).await?
+                    self.open_fresh(url).await?
                 }
             },
-            None => self.open_fresh(&url).await?,
+            None => self.open_fresh(url).await?,
         };
-        let Some(latest) = latest else { return Ok(None) };
-        let provider = latest.table_provider().await?;
-        *slot = Some(latest);
-        Ok(Some(provider))
+        slot.clone_from(&latest);
+        Ok(latest)
     }
 
     async fn open_fresh(&self, url: &Url) -> Result<Option<DeltaTable>, DataFusionError> {
@@ -137,7 +149,7 @@ impl Lake {
                 let dirs = self.child_dirs(&Path::from_iter([layer, schema.as_str()])).await?;
                 let mut tables = BTreeSet::new();
                 for table in dirs {
-                    if self.has_delta_log(layer, schema, &table).await? {
+                    if self.has_delta_log(&[layer, schema, &table]).await? {
                         tables.insert(table);
                     }
                 }

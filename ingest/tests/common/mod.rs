@@ -123,8 +123,14 @@ impl Fixture {
         schema: &str,
         table: &str,
     ) -> anyhow::Result<String> {
+        self.remove_newest_commit_at(&[layer, schema, table]).await
+    }
+
+    /// [`remove_newest_commit`](Self::remove_newest_commit) of the Delta table at `path` below
+    /// the lake root (a pending table: `silver/<schema>/<table>/_pending`).
+    pub async fn remove_newest_commit_at(&self, path: &[&str]) -> anyhow::Result<String> {
         let store = oneclass_lake::root_store(&self.lake, &self.options)?;
-        let prefix = StorePath::from_iter([layer, schema, table, "_delta_log"]);
+        let prefix = StorePath::from_iter(path.iter().copied().chain(["_delta_log"]));
         let newest = store
             .list(Some(&prefix))
             .try_collect::<Vec<_>>()
@@ -162,8 +168,29 @@ pub async fn pg_rows(pool: &PgPool, sql: &str) -> anyhow::Result<Rows> {
         .collect()
 }
 
-/// Runs `sql` over one lake table registered as `t`.
+/// Runs `sql` over one lake table registered as `t`; silver as readers see it (the table with
+/// its pending changes on top).
 pub async fn lake_rows(
+    lake: &Url,
+    options: &StorageOptions,
+    layer: &str,
+    schema: &str,
+    table: &str,
+    sql: &str,
+) -> anyhow::Result<Rows> {
+    let provider = if layer == "silver" {
+        oneclass_lake::open_silver(lake, options, schema, table)
+            .await?
+            .with_context(|| format!("no silver table {schema}.{table}"))?
+    } else {
+        let url = lake_table_url(lake, layer, schema, table);
+        oneclass_lake::open_table(&url, options).await?.table_provider().await?
+    };
+    provider_rows(provider, sql).await
+}
+
+/// [`lake_rows`] of the Delta table at `<layer>/<schema>/<table>` alone.
+pub async fn delta_rows(
     lake: &Url,
     options: &StorageOptions,
     layer: &str,
@@ -173,8 +200,15 @@ pub async fn lake_rows(
 ) -> anyhow::Result<Rows> {
     let delta =
         oneclass_lake::open_table(&lake_table_url(lake, layer, schema, table), options).await?;
+    provider_rows(delta.table_provider().await?, sql).await
+}
+
+async fn provider_rows(
+    provider: std::sync::Arc<dyn deltalake::datafusion::catalog::TableProvider>,
+    sql: &str,
+) -> anyhow::Result<Rows> {
     let ctx = SessionContext::new();
-    ctx.register_table("t", delta.table_provider().await?)?;
+    ctx.register_table("t", provider)?;
     let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
     let mut out = Vec::new();
     for b in &batches {
