@@ -306,6 +306,22 @@ pub async fn silver_lsn(
     Ok(base.max(pending))
 }
 
+/// Folds the pending changes of silver `<schema>.<table>` into its table now (see
+/// `docs/adr/0009`); returns how many pending rows were folded in. Only while ingest is stopped:
+/// ingest is the single writer of the lake.
+pub async fn fold_silver(
+    cfg: &IngestConfig,
+    schema: &str,
+    table: &str,
+) -> Result<u64, IngestError> {
+    let lake = delta::Lake::new(&cfg.lake, &cfg.storage_options)?;
+    let name = table::TableName { schema: schema.to_owned(), name: table.to_owned() };
+    let policy =
+        silver::PendingPolicy { above_rows: cfg.pending_above_rows, fold_rows: cfg.fold_rows };
+    let mut silver = silver::Silver::open(&lake, &name, policy).await?;
+    silver.fold().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,20 @@
 //! `oneclass bench cdc`: ingest's throughput and lag against a seeded private cluster, in three
-//! phases, with `pg_recvlogical` as the peer of the catch-up phase.
+//! phases, with `pg_recvlogical` as the peer of the catch-up phase, then the cost of folding
+//! the marks' pending changes (a large silver table takes its changes as pending rows).
 //!
 //! 1. **snapshot**: ingest (in this process) from an empty lake until every published table's
 //!    silver layer records the slot's consistent point; rows/s = published rows ÷ seconds.
 //! 2. **steady state**: writers issue attendance-mark writes at a target rate, 10 writes a
 //!    transaction (9 status updates of random existing marks, 1 new mark); the new mark of every
 //!    10th transaction (every 100th write) is a sample, its commit time taken when `COMMIT`
-//!    returns, and a poller reads silver (DataFusion over the Delta table) until the row is
-//!    there: commit → visible lag.
+//!    returns, and a poller reads silver (DataFusion over the Delta table with its pending
+//!    changes on top, among the rows written after the snapshot) until the row is there:
+//!    commit → visible lag.
 //! 3. **catch-up**: ingest stopped, a second slot created, a backlog written (status updates,
 //!    100 a transaction); then ingest drains its slot (until silver records the backlog's last
 //!    commit), and `pg_recvlogical` drains the second slot to the same end position.
+//! 4. **fold**: with ingest stopped, the marks' pending rows are folded into the table (one
+//!    MERGE), timed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -490,6 +494,12 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     let _ = sqlx::query("SELECT pg_drop_replication_slot($1)").bind(PEER_SLOT).execute(&pool).await;
     pool.close().await;
 
+    // 4. What the marks' pending changes cost to fold in (ingest stopped; not a target).
+    eprintln!("Folding the pending changes of silver attendance.daily_marks …");
+    let started = Instant::now();
+    let folded = oneclass_ingest::fold_silver(&cfg, "attendance", "daily_marks").await?;
+    let fold_seconds = started.elapsed().as_secs_f64();
+
     let ours_rate = backlog_changes as f64 / ours_seconds;
     let peer_rate = backlog_changes as f64 / peer_seconds;
     let ratio = ours_rate / peer_rate;
@@ -566,6 +576,14 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         peer_seconds,
         thousands(peer_rate.round() as u64)
     );
+    if folded > 0 {
+        println!(
+            "| fold of the marks' pending changes (one MERGE, ingest stopped) | {} rows | {:.2} | {} | – | – | – | – |",
+            thousands(folded),
+            fold_seconds,
+            thousands((folded as f64 / fold_seconds).round() as u64)
+        );
+    }
     println!(
         "\nBacklog: {} changes in {} transactions, {:.1} MiB of WAL, written in {:.1} s. Steady-state \
          writes: {} a transaction (9 updates, 1 insert), {} writer connections; lag polled through \
@@ -591,6 +609,13 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
             "scale": facts.scale, "seed": facts.seed, "changes": changes, "seconds": seconds,
             "changes_per_s": rate, "ratio_to_pg_recvlogical": rate / peer_rate,
             "writes_per_txn": BACKLOG_WRITES_PER_TXN, "wal_bytes": wal_bytes,
+            "machine": facts.machine_json(),
+        }));
+    }
+    if folded > 0 {
+        lines.push(json!({
+            "bench": "cdc", "phase": "fold", "date": facts.date, "scale": facts.scale,
+            "seed": facts.seed, "rows": folded, "seconds": fold_seconds,
             "machine": facts.machine_json(),
         }));
     }
