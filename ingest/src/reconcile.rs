@@ -265,15 +265,17 @@ async fn open_silver(
             return Ok(None);
         }
     }
+    // Pending first, then the table: a fold in between is then covered (see
+    // `oneclass_lake::open_silver`).
+    let pending = oneclass_lake::open_pending(&url, lake.options())
+        .await
+        .map_err(IngestError::delta(&url))?;
     let base = oneclass_lake::table_or_new(&url, lake.options())
         .await
         .map_err(IngestError::delta(&url))?;
     if base.version().is_none() {
         return Ok(None);
     }
-    let pending = oneclass_lake::open_pending(&url, lake.options())
-        .await
-        .map_err(IngestError::delta(&url))?;
     for t in std::iter::once(&base).chain(pending.as_ref()) {
         t.update_datafusion_session(&ctx.state()).map_err(IngestError::delta(&url))?;
     }

@@ -488,6 +488,17 @@ async fn fold_when_idle(
         table.is_some() && table == applied,
         "after the fold the table records {table:?}, silver {applied:?}"
     );
+    // A reader that loaded the pending table before the fold and the table after it (the
+    // order readers use) still sees the current state: the folded rows are hidden by the LSN
+    // the table now records, and the table holds them.
+    let folded = oneclass_lake::open_table(&learners, &fx.options).await?;
+    let provider = oneclass_lake::silver::silver_provider(&folded, Some(&held)).await?;
+    let ctx = deltalake::datafusion::prelude::SessionContext::new();
+    let seen = ctx.read_table(provider)?.count().await?;
+    ensure!(
+        pg == vec![vec![Some(seen.to_string())]],
+        "pending loaded before the fold, table after it: {seen} learners, PostgreSQL {pg:?}"
+    );
     token.cancel();
     ingest.await??;
     Ok(())

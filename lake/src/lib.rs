@@ -92,12 +92,14 @@ pub async fn open_silver(
     table: &str,
 ) -> DeltaResult<Option<Arc<dyn deltalake::datafusion::catalog::TableProvider>>> {
     let url = table_url(lake, "silver", schema, table);
+    // Pending first, then the table: a fold in between is covered (the table then records the
+    // folded rows' LSN and holds them); the other order could miss the folded rows.
+    let pending = open_pending(&url, options).await?;
     let base = match open_table(&url, options).await {
         Ok(base) => base,
         Err(DeltaTableError::NotATable(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let pending = open_pending(&url, options).await?;
     silver::silver_provider(&base, pending.as_ref())
         .await
         .map(Some)

@@ -84,15 +84,20 @@ impl Lake {
             return Ok(None);
         }
         let url = self.table_url(layer, schema, table).map_err(external)?;
-        let Some(base) = self.latest(&url, &[layer, schema, table]).await? else {
-            return Ok(None);
-        };
         if layer != "silver" {
-            return base.table_provider().await.map(Some);
+            let Some(table) = self.latest(&url, &[layer, schema, table]).await? else {
+                return Ok(None);
+            };
+            return table.table_provider().await.map(Some);
         }
+        // Pending first, then the table: a fold in between is then covered (the table records
+        // the folded rows' LSN and holds them), where the other order could miss its rows.
         let pending_url = oneclass_lake::silver::pending_url(&url);
         let pending_path = [layer, schema, table, oneclass_lake::silver::PENDING_DIR];
         let pending = self.latest(&pending_url, &pending_path).await?;
+        let Some(base) = self.latest(&url, &[layer, schema, table]).await? else {
+            return Ok(None);
+        };
         oneclass_lake::silver::silver_provider(&base, pending.as_ref()).await.map(Some)
     }
 
