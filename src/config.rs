@@ -102,8 +102,16 @@ pub fn parse_duration(name: &str, value: &str) -> anyhow::Result<std::time::Dura
 /// Lake maintenance from the environment, over ingest's defaults:
 /// `ONECLASS_LAKE_MAINTENANCE_INTERVAL` (`0` turns it off), `ONECLASS_LAKE_TIME_TRAVEL`, and
 /// for large silver tables `ONECLASS_LAKE_PENDING_ABOVE_ROWS`, `ONECLASS_LAKE_FOLD_ROWS` and
-/// `ONECLASS_LAKE_FOLD_IDLE` (see `oneclass_ingest::IngestConfig`).
+/// `ONECLASS_LAKE_FOLD_IDLE`, and `ONECLASS_INGEST_SNAPSHOT_WORKERS` (see
+/// `oneclass_ingest::IngestConfig`).
 pub fn lake_maintenance(cfg: &mut oneclass_ingest::IngestConfig) -> anyhow::Result<()> {
+    if let Ok(v) = std::env::var("ONECLASS_INGEST_SNAPSHOT_WORKERS") {
+        let n = parse_count("ONECLASS_INGEST_SNAPSHOT_WORKERS", &v)?;
+        if !(1..=64).contains(&n) {
+            bail!("ONECLASS_INGEST_SNAPSHOT_WORKERS must be from 1 to 64, not {n}");
+        }
+        cfg.snapshot_workers = usize::try_from(n)?;
+    }
     if let Ok(v) = std::env::var("ONECLASS_LAKE_PENDING_ABOVE_ROWS") {
         cfg.pending_above_rows = parse_count("ONECLASS_LAKE_PENDING_ABOVE_ROWS", &v)?;
     }

@@ -381,9 +381,10 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Copies `tables` in one REPEATABLE READ transaction (the slot's exported snapshot when
-    /// given) into bronze as `_op = 'r'` rows and into silver, both recording `version`.
-    /// Returns false when shutdown interrupted it.
+    /// Copies `tables` under one snapshot (the slot's exported snapshot when given, else one
+    /// this connection takes and exports) into bronze as `_op = 'r'` rows and into silver, both
+    /// recording `version`: `snapshot_workers` connections import it and copy a table each at a
+    /// time, the largest first. Returns false when shutdown interrupted it.
     fn snapshot_tables<'a>(
         &'a mut self,
         conn: &'a mut PgConnection,
@@ -395,52 +396,70 @@ impl Pipeline {
     ) -> BoxFuture<'a, Result<bool, IngestError>> {
         Box::pin(async move {
             snapshot::execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
-            if let Some(name) = exported {
-                let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
-                snapshot::execute(conn, &stmt).await?;
-            }
-            let taken_at = snapshot::transaction_start_micros(conn).await?;
-            for published in tables {
-                if self.shutdown.is_cancelled() {
-                    snapshot::execute(conn, "ROLLBACK").await?;
-                    tracing::warn!(
-                        "shutdown during the snapshot; the remaining tables are copied on the next start"
-                    );
-                    return Ok(false);
+            let name = match exported {
+                Some(name) => {
+                    let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
+                    snapshot::execute(conn, &stmt).await?;
+                    name.to_owned()
                 }
-                let started = Instant::now();
-                let def = snapshot::table_def(conn, published).await?;
-                self.open_layers(&def.table).await?;
-                let layers = self.layers(&def.table)?;
-                let mut sink = SnapshotSink {
-                    bronze: !only_missing || layers.bronze.version.is_none(),
-                    silver: !only_missing || layers.silver.version().is_none(),
-                    // Bronze without a recorded version holds at most an interrupted snapshot:
-                    // replace it. With one it is history, and the snapshot is appended to it.
-                    replace_bronze: layers.bronze.version.is_none(),
-                    first: true,
-                    seq: 0,
-                    row_lsn: row_lsn.as_i64(),
-                    taken_at,
-                };
-                let mut parser = CopyTextParser::new(&def);
-                let mut stream = snapshot::copy_out(conn, published, &def).await?;
-                while let Some(chunk) = stream.next().await {
-                    parser.feed(&chunk?)?;
-                    if parser.buffered_rows() >= SNAPSHOT_CHUNK_ROWS {
-                        let batches = parser.take_batches()?;
-                        sink.write(self.layers(&def.table)?, &def, batches, None).await?;
+                None => snapshot::export_snapshot(conn).await?,
+            };
+            let taken_at = snapshot::transaction_start_micros(conn).await?;
+            let sizes = snapshot::table_sizes(conn, tables).await?;
+            let mut order: Vec<(i64, &PublishedTable)> = sizes.into_iter().zip(tables).collect();
+            // Largest first (stable: ties keep the publication's order).
+            order.sort_by_key(|(rows, _)| std::cmp::Reverse(*rows));
+            let mut queue = std::collections::VecDeque::new();
+            for (_, published) in order {
+                self.open_layers(&published.table).await?;
+                let layers = self.tables.remove(&published.table).ok_or_else(|| {
+                    IngestError::Config(format!("lake tables of {} are not open", published.table))
+                })?;
+                queue.push_back((published.clone(), layers));
+            }
+            let workers = self.cfg.snapshot_workers.clamp(1, queue.len().max(1));
+            let shared = Arc::new(std::sync::Mutex::new(queue));
+            let copy = CopyUnder { row_lsn: row_lsn.as_i64(), version, taken_at, only_missing };
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..workers {
+                tasks.spawn(copy_tables(
+                    self.cfg.source.clone(),
+                    name.clone(),
+                    shared.clone(),
+                    self.shutdown.clone(),
+                    copy,
+                ));
+            }
+            let mut done = true;
+            let mut failed = None;
+            while let Some(joined) = tasks.join_next().await {
+                let result = joined.map_err(|e| {
+                    IngestError::Io(std::io::Error::other(format!("snapshot copy task: {e}")))
+                })?;
+                match result {
+                    Ok((copied, complete)) => {
+                        done &= complete;
+                        self.tables.extend(copied);
+                    }
+                    Err(e) => {
+                        // The others stop at their next table; their copies are done again on
+                        // the next start (nothing was recorded for an unfinished one).
+                        if let Ok(mut queue) = shared.lock() {
+                            queue.clear();
+                        }
+                        failed.get_or_insert(e);
                     }
                 }
-                drop(stream);
-                let last = parser.finish()?;
-                sink.write(self.layers(&def.table)?, &def, last, Some(version)).await?;
-                let rows = u64::try_from(sink.seq).unwrap_or(0);
-                metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string()).increment(rows);
-                tracing::info!(
-                    table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64,
-                    "snapshot copied"
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if !done {
+                snapshot::execute(conn, "ROLLBACK").await?;
+                tracing::warn!(
+                    "shutdown during the snapshot; the remaining tables are copied on the next start"
                 );
+                return Ok(false);
             }
             snapshot::execute(conn, "COMMIT").await?;
             Ok(true)
@@ -1481,6 +1500,87 @@ impl SnapshotSink {
         self.first = false;
         Ok(())
     }
+}
+
+/// What every table of one snapshot is copied with.
+#[derive(Debug, Clone, Copy)]
+struct CopyUnder {
+    row_lsn: i64,
+    version: i64,
+    taken_at: i64,
+    only_missing: bool,
+}
+
+/// Tables waiting to be copied, with their lake tables.
+type CopyQueue = Arc<std::sync::Mutex<std::collections::VecDeque<(PublishedTable, Layers)>>>;
+
+/// One snapshot worker: on a connection of its own under the exported snapshot `name`, copies
+/// tables from `queue` until it is empty (or shutdown). Returns the lake tables it took, and
+/// false when shutdown stopped it before the queue was empty.
+async fn copy_tables(
+    source: crate::SourceConfig,
+    name: String,
+    queue: CopyQueue,
+    shutdown: CancellationToken,
+    copy: CopyUnder,
+) -> Result<(Vec<(TableName, Layers)>, bool), IngestError> {
+    let mut conn = snapshot::connect_under(&source, name).await?;
+    let mut copied = Vec::new();
+    loop {
+        let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+        let Some((published, mut layers)) = next else { break };
+        if shutdown.is_cancelled() {
+            copied.push((published.table, layers));
+            let _ = snapshot::execute(&mut conn, "ROLLBACK").await;
+            return Ok((copied, false));
+        }
+        copy_table(&mut conn, &published, &mut layers, copy).await?;
+        copied.push((published.table, layers));
+    }
+    snapshot::execute(&mut conn, "COMMIT").await?;
+    conn.close().await?;
+    Ok((copied, true))
+}
+
+/// Copies one table in chunks (see [`SnapshotSink`]).
+async fn copy_table(
+    conn: &mut PgConnection,
+    published: &PublishedTable,
+    layers: &mut Layers,
+    copy: CopyUnder,
+) -> Result<(), IngestError> {
+    let started = Instant::now();
+    let def = snapshot::table_def(conn, published).await?;
+    let mut sink = SnapshotSink {
+        bronze: !copy.only_missing || layers.bronze.version.is_none(),
+        silver: !copy.only_missing || layers.silver.version().is_none(),
+        // Bronze without a recorded version holds at most an interrupted snapshot: replace it.
+        // With one it is history, and the snapshot is appended to it.
+        replace_bronze: layers.bronze.version.is_none(),
+        first: true,
+        seq: 0,
+        row_lsn: copy.row_lsn,
+        taken_at: copy.taken_at,
+    };
+    let mut parser = CopyTextParser::new(&def);
+    let mut stream = snapshot::copy_out(conn, published, &def).await?;
+    while let Some(chunk) = stream.next().await {
+        parser.feed(&chunk?)?;
+        if parser.buffered_rows() >= SNAPSHOT_CHUNK_ROWS {
+            let batches = parser.take_batches()?;
+            sink.write(layers, &def, batches, None).await?;
+        }
+    }
+    drop(stream);
+    let last = parser.finish()?;
+    sink.write(layers, &def, last, Some(copy.version)).await?;
+    let rows = u64::try_from(sink.seq).unwrap_or(0);
+    metrics::counter!(METRIC_CHANGES, "table" => def.table.to_string()).increment(rows);
+    tracing::info!(
+        table = %def.table, rows, elapsed_ms = started.elapsed().as_millis() as u64,
+        "snapshot copied"
+    );
+    Ok(())
 }
 
 /// Bronze rows of a snapshot copy and the matching silver rows, sharing the source arrays.

@@ -9,13 +9,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, bail, ensure};
-use common::{Fixture, LakeKind, Rows};
-use oneclass_core::db::PUBLICATION;
-use oneclass_ingest::{IngestError, reconcile};
-use tokio::task::JoinHandle;
+use anyhow::{Context, ensure};
+use common::{Fixture, LakeKind, Rows, wait_reconciled};
+
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,32 +197,6 @@ fn count_files(dir: &Path) -> usize {
 }
 
 /// Polls `reconcile` until every published table's silver equals PostgreSQL.
-async fn wait_reconciled(
-    fx: &Fixture,
-    ingest: &mut JoinHandle<Result<(), IngestError>>,
-    timeout: Duration,
-) -> anyhow::Result<()> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if ingest.is_finished() {
-            match ingest.await {
-                Ok(Ok(())) => bail!("ingest stopped on its own"),
-                Ok(Err(e)) => bail!("ingest failed: {e}"),
-                Err(e) => bail!("ingest panicked: {e}"),
-            }
-        }
-        let last = match reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await {
-            Ok(reports) if reports.iter().all(|r| r.is_clean()) => return Ok(()),
-            Ok(reports) => format!("{reports:?}"),
-            Err(e) => e.to_string(),
-        };
-        if Instant::now() > deadline {
-            bail!("silver differs from PostgreSQL: {last}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// Runs `sql` over bronze `ref.<table>` registered as `t`.
 async fn bronze_rows(fx: &Fixture, table: &str, sql: &str) -> anyhow::Result<Rows> {
     fx.lake_rows("bronze", "ref", table, sql).await

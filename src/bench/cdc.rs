@@ -453,6 +453,19 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         "Backlog written in {backlog_seconds:.1} s ({} MiB of WAL); ingest catching up …",
         wal_bytes >> 20
     );
+    let slots: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT slot_name::text, (pg_current_wal_lsn() - restart_lsn)::int8, \
+         (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 FROM pg_replication_slots",
+    )
+    .fetch_all(&pool)
+    .await?;
+    for (slot, restart, confirmed) in &slots {
+        eprintln!(
+            "  slot {slot}: restart {} MiB behind, confirmed {} MiB behind",
+            restart >> 20,
+            confirmed >> 20
+        );
+    }
 
     let token = CancellationToken::new();
     let started = Instant::now();

@@ -5,9 +5,9 @@
 pub mod s3;
 
 use std::os::unix::fs::PermissionsExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use deltalake::arrow::array::{Array, RecordBatch};
 use deltalake::arrow::util::display::array_value_to_string;
 use deltalake::datafusion::prelude::SessionContext;
@@ -15,9 +15,12 @@ use deltalake::logstore::object_store::ObjectStoreExt;
 use deltalake::logstore::object_store::path::Path as StorePath;
 use futures::TryStreamExt;
 use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{CDC_ROLE, RolePasswords};
-use oneclass_ingest::{IngestConfig, SourceConfig, StorageOptions, lake_table_url};
+use oneclass_core::db::{CDC_ROLE, PUBLICATION, RolePasswords};
+use oneclass_ingest::{
+    IngestConfig, IngestError, SourceConfig, StorageOptions, lake_table_url, reconcile,
+};
 use sqlx::{PgPool, Row};
+use tokio::task::JoinHandle;
 use url::Url;
 
 pub type Rows = Vec<Vec<Option<String>>>;
@@ -225,4 +228,32 @@ async fn provider_rows(
         }
     }
     Ok(out)
+}
+
+/// Waits until `reconcile` finds silver equal to PostgreSQL in every published table, failing
+/// when ingest stops or `timeout` passes.
+pub async fn wait_reconciled(
+    fx: &Fixture,
+    ingest: &mut JoinHandle<Result<(), IngestError>>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if ingest.is_finished() {
+            match ingest.await {
+                Ok(Ok(())) => bail!("ingest stopped on its own"),
+                Ok(Err(e)) => bail!("ingest failed: {e}"),
+                Err(e) => bail!("ingest panicked: {e}"),
+            }
+        }
+        let last = match reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await {
+            Ok(reports) if reports.iter().all(|r| r.is_clean()) => return Ok(()),
+            Ok(reports) => format!("{reports:?}"),
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() > deadline {
+            bail!("silver differs from PostgreSQL: {last}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
