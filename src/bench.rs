@@ -16,7 +16,7 @@ mod cdc;
 mod cdc_memory;
 mod queries;
 pub use api::{ApiOptions, api};
-pub use cdc::{CdcOptions, cdc};
+pub use cdc::{CdcOptions, Mix, cdc};
 pub use cdc_memory::{CdcMemoryOptions, cdc_memory};
 pub use queries::{QueriesOptions, queries};
 

@@ -86,9 +86,13 @@ enum BenchCommand {
         scale: oneclass_synth::Scale,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
-        /// Steady-state target rates, writes/s (one run each).
+        /// Steady-state target rates, writes/s (one run each, for each mix).
         #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
         rate: Vec<u64>,
+        /// Steady-state write mixes: registers (new marks of a class for a new day, and
+        /// corrections of the run's marks) and history (status updates of random seeded marks).
+        #[arg(long, value_delimiter = ',', default_value = "registers")]
+        mix: Vec<oneclass::bench::Mix>,
         /// Length of each steady-state run.
         #[arg(long, default_value_t = 20)]
         seconds: u64,
@@ -239,11 +243,14 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench { which: BenchCommand::Cdc { scale, seed, rate, seconds, backlog } } => {
+        Command::Bench {
+            which: BenchCommand::Cdc { scale, seed, rate, mix, seconds, backlog },
+        } => {
             oneclass::bench::cdc(oneclass::bench::CdcOptions {
                 scale,
                 seed,
                 rates: rate,
+                mixes: mix,
                 seconds,
                 backlog,
             })

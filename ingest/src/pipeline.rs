@@ -16,8 +16,8 @@ use deltalake::arrow::util::display::array_value_to_string;
 use deltalake::datafusion::common::{Column, ScalarValue};
 use deltalake::datafusion::prelude::{Expr, SessionContext, lit};
 use deltalake::protocol::SaveMode;
-use futures::StreamExt;
 use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +40,8 @@ use crate::values::{ColumnBuilder, ColumnKind};
 const STATUS_INTERVAL: Duration = Duration::from_secs(5);
 /// Rows per Delta commit while copying a table: bounds the snapshot's memory.
 const SNAPSHOT_CHUNK_ROWS: usize = 250_000;
+/// Tables whose lake tables are opened at once at the start.
+const OPEN_AT_ONCE: usize = 8;
 /// How long a restart waits for the previous walsender to let go of the slot.
 const SLOT_BUSY_WAIT: Duration = Duration::from_secs(60);
 /// The least memory the collapse of a spilled table gets before its sort spills to disk.
@@ -165,6 +167,18 @@ struct Layers {
     silver: Silver,
 }
 
+impl Layers {
+    async fn open(
+        lake: &Lake,
+        table: &TableName,
+        policy: PendingPolicy,
+    ) -> Result<Self, IngestError> {
+        let (bronze, silver) =
+            futures::try_join!(lake.open(BRONZE, table), Silver::open(lake, table, policy))?;
+        Ok(Self { bronze, silver })
+    }
+}
+
 pub(crate) struct Pipeline {
     cfg: IngestConfig,
     lake: Lake,
@@ -250,9 +264,13 @@ impl Pipeline {
         if published.is_empty() {
             tracing::warn!(publication = %self.cfg.publication, "the publication lists no tables");
         }
-        for p in &published {
-            self.open_layers(&p.table).await?;
-        }
+        let started = Instant::now();
+        self.open_all_layers(published.iter().map(|p| p.table.clone()).collect()).await?;
+        tracing::info!(
+            tables = published.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "lake tables open"
+        );
         let slot = snapshot::slot_state(&mut catalog, &self.cfg.slot).await?;
         let mut repl = ReplicationConnection::connect(&self.cfg.source).await?;
         let system = repl.identify_system().await?;
@@ -370,15 +388,31 @@ impl Pipeline {
 
     async fn open_layers(&mut self, table: &TableName) -> Result<(), IngestError> {
         if !self.tables.contains_key(table) {
-            let bronze = self.lake.open(BRONZE, table).await?;
-            let policy = PendingPolicy {
-                above_rows: self.cfg.pending_above_rows,
-                fold_rows: self.cfg.fold_rows,
-            };
-            let silver = Silver::open(&self.lake, table, policy).await?;
-            self.tables.insert(table.clone(), Layers { bronze, silver });
+            let layers = Layers::open(&self.lake, table, self.policy()).await?;
+            self.tables.insert(table.clone(), layers);
         }
         Ok(())
+    }
+
+    /// [`Pipeline::open_layers`] of every table in `tables`, several at once (loading a large
+    /// table's log takes a while, and a restart waits for all of them).
+    async fn open_all_layers(&mut self, tables: Vec<TableName>) -> Result<(), IngestError> {
+        let (lake, policy) = (self.lake.clone(), self.policy());
+        let opening = tables.into_iter().filter(|t| !self.tables.contains_key(t)).map(|table| {
+            let lake = lake.clone();
+            async move {
+                let layers = Layers::open(&lake, &table, policy).await?;
+                Ok::<_, IngestError>((table, layers))
+            }
+        });
+        let opened: Vec<(TableName, Layers)> =
+            futures::stream::iter(opening).buffer_unordered(OPEN_AT_ONCE).try_collect().await?;
+        self.tables.extend(opened);
+        Ok(())
+    }
+
+    fn policy(&self) -> PendingPolicy {
+        PendingPolicy { above_rows: self.cfg.pending_above_rows, fold_rows: self.cfg.fold_rows }
     }
 
     /// Copies `tables` under one snapshot (the slot's exported snapshot when given, else one
@@ -791,6 +825,8 @@ impl Pipeline {
         };
         let batch = std::mem::take(&mut self.batch);
         let (bytes, catching_up) = (batch.bytes, self.catching_up);
+        let age_ms = batch.opened.map_or(0, |t| t.elapsed().as_millis() as u64);
+        let ahead_msgs = self.ahead.messages.len();
         let started = Instant::now();
         let version = last.commit_lsn.as_i64();
         let mut applied = 0usize;
@@ -810,6 +846,7 @@ impl Pipeline {
         metrics::gauge!(METRIC_LAG_SECONDS).set((now - last.commit_ts).max(0) as f64 / 1e6);
         tracing::debug!(
             changes = applied, bytes, catching_up, lsn = %last.commit_lsn, acked = %self.acked,
+            age_ms, ahead_before = ahead_msgs, ahead_after = self.ahead.messages.len(),
             elapsed_ms = started.elapsed().as_millis() as u64, "batch applied"
         );
         Ok(())

@@ -5,13 +5,18 @@
 //! 1. **snapshot**: ingest (in this process) from an empty lake until every published table's
 //!    silver layer records the slot's consistent point; rows/s = published rows ÷ seconds.
 //! 2. **steady state**: writers issue attendance-mark writes at a target rate, 10 writes a
-//!    transaction (9 status updates of random existing marks, 1 new mark); the new mark of every
-//!    10th transaction (every 100th write) is a sample, its commit time taken when `COMMIT`
-//!    returns, and a poller reads silver (DataFusion over the Delta table with its pending
-//!    changes on top, among the rows written after the snapshot) until the row is there:
-//!    commit → visible lag.
-//! 3. **catch-up**: ingest stopped, a second slot created, a backlog written (status updates,
-//!    100 a transaction); then ingest drains its slot (until silver records the backlog's last
+//!    transaction, in one of two mixes: `registers` (the school day: 9 new marks of learners of
+//!    one class for a new day, and 1 correction of a mark written earlier in the run) or
+//!    `history` (9 status updates of random marks of the seeded history, 1 new mark: random
+//!    pages of the whole table). The new mark of every 10th transaction is a sample, its commit
+//!    time taken when `COMMIT` returns, and a poller reads silver (DataFusion over the Delta
+//!    table with its pending changes on top, among the rows written after the snapshot; the
+//!    tables kept open and brought up to date at each poll, one partition) until the row is
+//!    there: commit → visible lag.
+//! 3. **catch-up**: a checkpoint, and ingest left running until its slot's restart point has
+//!    passed it (so that both slots decode from the same place); ingest stopped, a second slot
+//!    created, a backlog written (status updates of random marks, 100 a transaction); the WAL
+//!    read once before each drain (both start with it in the page cache); then ingest drains its slot (until silver records the backlog's last
 //!    commit), and `pg_recvlogical` drains the second slot to the same end position.
 //! 4. **fold**: with ingest stopped, the marks' pending rows are folded into the table (one
 //!    MERGE), timed.
@@ -41,7 +46,9 @@ const WRITES_PER_TXN: u64 = 10;
 const BACKLOG_WRITES_PER_TXN: usize = 100;
 /// Every this many transactions, the transaction's new mark is a lag sample (every 100th write).
 const SAMPLE_EVERY_TXN: u64 = 10;
-const WRITERS: u64 = 4;
+const WRITERS: u64 = 8;
+/// Recent marks of the run a registers transaction may correct.
+const RECENT: usize = 10_000;
 const PEER_SLOT: &str = "oneclass_bench_peer";
 const TIMEOUT: Duration = Duration::from_secs(1800);
 const STATUSES: [&str; 4] = ["present", "absent", "late", "excused"];
@@ -55,29 +62,116 @@ const SUSTAINED_FRACTION: f64 = 0.99;
 pub struct CdcOptions {
     pub scale: oneclass_synth::Scale,
     pub seed: u64,
-    /// Target writes/s of the steady-state phase, one run each.
+    /// Target writes/s of the steady-state phase, one run each (for each mix).
     pub rates: Vec<u64>,
+    /// Write mixes of the steady-state phase.
+    pub mixes: Vec<Mix>,
     pub seconds: u64,
     /// Changes written while ingest is stopped.
     pub backlog: u64,
 }
 
+/// The steady-state write mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mix {
+    /// Registers being marked: new marks of learners of one class for a new day, and a
+    /// correction of a mark written earlier in the run.
+    Registers,
+    /// Status updates of random marks of the seeded history (and one new mark).
+    History,
+}
+
+impl Mix {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mix::Registers => "registers",
+            Mix::History => "history",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Mix::Registers => {
+                "9 new marks of one class for a new day, 1 correction of a mark of the run"
+            }
+            Mix::History => "9 status updates of random seeded marks, 1 new mark",
+        }
+    }
+}
+
+impl std::str::FromStr for Mix {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "registers" => Ok(Mix::Registers),
+            "history" => Ok(Mix::History),
+            other => Err(format!("unknown mix {other:?} (registers or history)")),
+        }
+    }
+}
+
+/// A new mark: (id, school, learner, class, date).
+type NewMark = (Uuid, Uuid, Uuid, Option<Uuid>, chrono::NaiveDate);
+
 /// What the writers draw from.
 struct Universe {
     marks: Vec<Uuid>,
-    learners: Vec<(Uuid, Uuid)>,
+    /// Registers' parts: 9 learners (school, class, learner) of a class, or of two classes
+    /// one after the other.
+    groups: Vec<Vec<(Uuid, Uuid, Uuid)>>,
     /// New marks so far (learner × far-future date stays unique).
     inserted: AtomicU64,
+    /// Registers written so far (group × far-future day stays unique).
+    registers: AtomicU64,
+    /// Marks written in this run, newest last.
+    recent: std::sync::Mutex<std::collections::VecDeque<Uuid>>,
 }
 
 impl Universe {
-    fn new_mark(&self) -> (Uuid, Uuid, Uuid, chrono::NaiveDate) {
-        let n = self.inserted.fetch_add(1, Ordering::Relaxed);
-        let len = self.learners.len().max(1) as u64;
-        let (learner, school) = self.learners[usize::try_from(n % len).unwrap_or(0)];
+    fn far_day(n: u64) -> chrono::NaiveDate {
         let base = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap_or_default();
-        let date = base + chrono::Days::new(n / len);
-        (Uuid::now_v7(), school, learner, date)
+        base + chrono::Days::new(n)
+    }
+
+    /// One new mark of a learner for a day no other new mark of theirs has.
+    fn new_mark(&self) -> NewMark {
+        let n = self.inserted.fetch_add(1, Ordering::Relaxed);
+        let len = self.groups.len().max(1) as u64;
+        let group = &self.groups[usize::try_from(n % len).unwrap_or(0)];
+        // The group's first learner, on days after every register's (a register day is below
+        // `registers / groups`, and these run from 100 years on).
+        let (school, class, learner) = group.first().copied().unwrap_or_default();
+        (Uuid::now_v7(), school, learner, Some(class), Self::far_day(36_500 + n / len))
+    }
+
+    /// The next register: a group of one class, each learner's mark for the group's next day.
+    fn register(&self) -> Vec<NewMark> {
+        let n = self.registers.fetch_add(1, Ordering::Relaxed);
+        let len = self.groups.len().max(1) as u64;
+        let group = &self.groups[usize::try_from(n % len).unwrap_or(0)];
+        let day = Self::far_day(n / len);
+        group
+            .iter()
+            .map(|&(school, class, l)| (Uuid::now_v7(), school, l, Some(class), day))
+            .collect()
+    }
+
+    fn remember(&self, ids: impl IntoIterator<Item = Uuid>) {
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.extend(ids);
+            while recent.len() > RECENT {
+                recent.pop_front();
+            }
+        }
+    }
+
+    fn recent_mark(&self) -> Option<Uuid> {
+        let recent = self.recent.lock().ok()?;
+        if recent.is_empty() {
+            return None;
+        }
+        recent.get(rand::thread_rng().gen_range(0..recent.len())).copied()
     }
 
     fn random_updates(&self, n: usize) -> (Vec<Uuid>, Vec<String>) {
@@ -90,16 +184,59 @@ impl Universe {
                 ids.push(id);
             }
         }
-        let statuses =
-            (0..n).map(|_| STATUSES[rng.gen_range(0..STATUSES.len())].to_string()).collect();
-        (ids, statuses)
+        (ids, random_statuses(n))
     }
+}
+
+fn random_statuses(n: usize) -> Vec<String> {
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| STATUSES[rng.gen_range(0..STATUSES.len())].to_string()).collect()
+}
+
+/// Writes one steady-state transaction of `mix`; returns the writes and the id of a new mark.
+async fn write_txn(pool: &PgPool, universe: &Universe, mix: Mix) -> anyhow::Result<(u64, Uuid)> {
+    let (marks, updates) = match mix {
+        Mix::Registers => {
+            let marks = universe.register();
+            let correction = universe.recent_mark();
+            let n = correction.map_or(0, |_| 1);
+            (marks, (correction.into_iter().collect::<Vec<_>>(), random_statuses(n)))
+        }
+        Mix::History => {
+            (vec![universe.new_mark()], universe.random_updates((WRITES_PER_TXN - 1) as usize))
+        }
+    };
+    let sample = marks.first().map(|m| m.0).context("an empty register")?;
+    let mut t = pool.begin().await?;
+    if !updates.0.is_empty() {
+        sqlx::query(UPDATE_SQL).bind(&updates.0).bind(&updates.1).execute(&mut *t).await?;
+    }
+    let ids: Vec<Uuid> = marks.iter().map(|m| m.0).collect();
+    let schools: Vec<Uuid> = marks.iter().map(|m| m.1).collect();
+    let learners: Vec<Uuid> = marks.iter().map(|m| m.2).collect();
+    let classes: Vec<Option<Uuid>> = marks.iter().map(|m| m.3).collect();
+    let dates: Vec<chrono::NaiveDate> = marks.iter().map(|m| m.4).collect();
+    sqlx::query(INSERT_SQL)
+        .bind(&ids)
+        .bind(&schools)
+        .bind(&learners)
+        .bind(&classes)
+        .bind(&dates)
+        .execute(&mut *t)
+        .await?;
+    t.commit().await?;
+    let writes = (ids.len() + updates.0.len()) as u64;
+    if mix == Mix::Registers {
+        universe.remember(ids);
+    }
+    Ok((writes, sample))
 }
 
 const UPDATE_SQL: &str = "UPDATE attendance.daily_marks AS m SET status = v.s \
      FROM unnest($1::uuid[], $2::text[]) AS v(id, s) WHERE m.id = v.id";
-const INSERT_SQL: &str = "INSERT INTO attendance.daily_marks (id, school_id, learner_id, date, status) \
-     VALUES ($1, $2, $3, $4, 'present')";
+const INSERT_SQL: &str = "INSERT INTO attendance.daily_marks (id, school_id, learner_id, class_id, date, status) \
+     SELECT id, school, learner, class, day, 'present' \
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::date[]) AS v(id, school, learner, class, day)";
 
 /// Nearest-rank percentile of sorted values.
 pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -135,40 +272,75 @@ fn check_ingest(
     Ok(())
 }
 
-/// Ids of `wanted` that silver.attendance.daily_marks holds now, among the rows written after
-/// the snapshot (`_lsn` above `since`): a sampled mark is always one, and the filter lets the
-/// scan skip the snapshot's files by their statistics instead of reading every id of the table
-/// at each poll.
-async fn visible(lake: &url::Url, since: i64, wanted: &[Uuid]) -> anyhow::Result<Vec<Uuid>> {
-    // As the warehouse reads it: the table with its pending changes on top.
-    let provider =
-        oneclass_lake::open_silver(lake, &Default::default(), "attendance", "daily_marks")
-            .await?
-            .context("silver attendance.daily_marks is missing")?;
-    let ctx = SessionContext::new();
-    ctx.register_table("t", provider)?;
-    let list: Vec<String> = wanted.iter().map(|u| format!("'{u}'")).collect();
-    let batches = ctx
-        .sql(&format!("SELECT id FROM t WHERE _lsn > {since} AND id IN ({})", list.join(",")))
-        .await?
-        .collect()
-        .await?;
-    let mut out = Vec::new();
-    for b in &batches {
-        let col = b.column(0);
-        let strings: Vec<Option<String>> = if let Some(a) = col.as_string_opt::<i32>() {
-            a.iter().map(|s| s.map(str::to_string)).collect()
-        } else if let Some(a) = col.as_string_view_opt() {
-            a.iter().map(|s| s.map(str::to_string)).collect()
-        } else {
-            anyhow::bail!("silver id column is {:?}", col.data_type());
-        };
-        out.extend(strings.into_iter().flatten().filter_map(|s| s.parse::<Uuid>().ok()));
+/// silver.attendance.daily_marks as a long-running reader keeps it: its table and pending table
+/// opened once, brought up to date before each read (pending first, as readers load them).
+struct SilverWatch {
+    url: url::Url,
+    base: Option<deltalake::DeltaTable>,
+    pending: Option<deltalake::DeltaTable>,
+    ctx: SessionContext,
+}
+
+impl SilverWatch {
+    fn new(lake: &url::Url) -> Self {
+        // One partition: the poll is the instrument, and should leave the cores to what it
+        // measures.
+        let config = deltalake::datafusion::prelude::SessionConfig::new().with_target_partitions(1);
+        Self {
+            url: oneclass_lake::table_url(lake, "silver", "attendance", "daily_marks"),
+            base: None,
+            pending: None,
+            ctx: SessionContext::new_with_config(config),
+        }
     }
-    Ok(out)
+
+    async fn refresh(&mut self) -> anyhow::Result<()> {
+        let options = Default::default();
+        match self.pending.as_mut() {
+            Some(p) => p.update_incremental(None).await?,
+            None => self.pending = oneclass_lake::open_pending(&self.url, &options).await?,
+        }
+        match self.base.as_mut() {
+            Some(b) => b.update_incremental(None).await?,
+            None => self.base = Some(oneclass_lake::open_table(&self.url, &options).await?),
+        }
+        Ok(())
+    }
+
+    /// Ids of `wanted` that silver holds now, among the rows written after the snapshot (`_lsn`
+    /// above `since`): a sampled mark is always one, and the filter lets the scan skip the
+    /// snapshot's files by their statistics instead of reading every id of the table.
+    async fn visible(&mut self, since: i64, wanted: &[Uuid]) -> anyhow::Result<Vec<Uuid>> {
+        self.refresh().await?;
+        let base = self.base.as_ref().context("silver attendance.daily_marks is missing")?;
+        let provider = oneclass_lake::silver::silver_provider(base, self.pending.as_ref()).await?;
+        use deltalake::datafusion::prelude::{col, lit};
+        let list = wanted.iter().map(|u| lit(u.to_string())).collect();
+        let batches = self
+            .ctx
+            .read_table(provider)?
+            .filter(col("_lsn").gt(lit(since)).and(col("id").in_list(list, false)))?
+            .select_columns(&["id"])?
+            .collect()
+            .await?;
+        let mut out = Vec::new();
+        for b in &batches {
+            let col = b.column(0);
+            let strings: Vec<Option<String>> = if let Some(a) = col.as_string_opt::<i32>() {
+                a.iter().map(|s| s.map(str::to_string)).collect()
+            } else if let Some(a) = col.as_string_view_opt() {
+                a.iter().map(|s| s.map(str::to_string)).collect()
+            } else {
+                anyhow::bail!("silver id column is {:?}", col.data_type());
+            };
+            out.extend(strings.into_iter().flatten().filter_map(|s| s.parse::<Uuid>().ok()));
+        }
+        Ok(out)
+    }
 }
 
 struct SteadyResult {
+    mix: Mix,
     target: u64,
     writes: u64,
     seconds: f64,
@@ -179,11 +351,13 @@ struct SteadyResult {
 }
 
 /// Writers at `rate` writes/s for `seconds`, and a poller timing each sample into silver.
+#[allow(clippy::too_many_arguments)]
 async fn steady(
     pool: &PgPool,
     universe: &Arc<Universe>,
-    lake: &url::Url,
+    watch: &mut SilverWatch,
     since: i64,
+    mix: Mix,
     rate: u64,
     seconds: u64,
     ingest: &JoinHandle<Result<(), oneclass_ingest::IngestError>>,
@@ -206,20 +380,9 @@ async fn steady(
                     break;
                 }
                 tokio::time::sleep_until(due.into()).await;
-                let (ids, statuses) = universe.random_updates((WRITES_PER_TXN - 1) as usize);
-                let (id, school, learner, date) = universe.new_mark();
-                let mut t = pool.begin().await?;
-                sqlx::query(UPDATE_SQL).bind(&ids).bind(&statuses).execute(&mut *t).await?;
-                sqlx::query(INSERT_SQL)
-                    .bind(id)
-                    .bind(school)
-                    .bind(learner)
-                    .bind(date)
-                    .execute(&mut *t)
-                    .await?;
-                t.commit().await?;
+                let (n, id) = write_txn(&pool, &universe, mix).await?;
                 let committed = Instant::now();
-                writes += WRITES_PER_TXN;
+                writes += n;
                 if k.is_multiple_of(SAMPLE_EVERY_TXN) {
                     let _ = tx.send((id, committed));
                 }
@@ -255,7 +418,7 @@ async fn steady(
         }
         let wanted: Vec<Uuid> = pending.keys().copied().collect();
         let poll_started = Instant::now();
-        let found = visible(lake, since, &wanted).await?;
+        let found = watch.visible(since, &wanted).await?;
         let seen_at = Instant::now();
         polls += 1;
         poll_seconds += seen_at.duration_since(poll_started).as_secs_f64();
@@ -276,6 +439,7 @@ async fn steady(
     }
     lags.sort_by(f64::total_cmp);
     Ok(SteadyResult {
+        mix,
         target: rate,
         writes,
         seconds: ended.duration_since(started).as_secs_f64(),
@@ -325,6 +489,43 @@ async fn backlog(
             .await?;
     t.commit().await?;
     Ok((written, started.elapsed().as_secs_f64(), before_commit))
+}
+
+/// Reads every WAL segment once, so that each drain of the catch-up starts with the WAL in the
+/// page cache: whichever ran second would otherwise find it there, read by the first, while
+/// the first read it from disk (at national scale the database is larger than memory).
+async fn warm(wal_dir: &std::path::Path) -> anyhow::Result<()> {
+    let dir = wal_dir.to_path_buf();
+    let started = Instant::now();
+    let bytes = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        use std::io::Read;
+        let mut total = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if !path.is_file() {
+                continue;
+            }
+            let mut f = std::fs::File::open(&path)?;
+            loop {
+                let n = f.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+            }
+        }
+        Ok(total)
+    })
+    .await??;
+    eprintln!(
+        "  WAL read into the page cache: {} MiB in {:.1} s",
+        bytes >> 20,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn pg_recvlogical() -> anyhow::Result<std::path::PathBuf> {
@@ -411,22 +612,72 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     // 2. Steady state.
     let marks: Vec<Uuid> =
         sqlx::query_scalar("SELECT id FROM attendance.daily_marks").fetch_all(&pool).await?;
-    let learners: Vec<(Uuid, Uuid)> =
-        sqlx::query_as("SELECT id, school_id FROM sis.learners").fetch_all(&pool).await?;
-    anyhow::ensure!(marks.len() >= 1000 && !learners.is_empty(), "the seed left too few marks");
-    let universe = Arc::new(Universe { marks, learners, inserted: AtomicU64::new(0) });
+    // The current year's learners, class by class, in groups of 9 (one register's part).
+    let enrolled: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT school_id, class_id, learner_id FROM sis.enrolments \
+         WHERE end_date IS NULL AND class_id IS NOT NULL \
+           AND academic_year = (SELECT max(academic_year) FROM sis.enrolments) \
+         ORDER BY class_id, learner_id",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let groups: Vec<Vec<(Uuid, Uuid, Uuid)>> =
+        enrolled.chunks((WRITES_PER_TXN - 1) as usize).map(<[_]>::to_vec).collect();
+    anyhow::ensure!(marks.len() >= 1000 && !groups.is_empty(), "the seed left too few marks");
+    let universe = Arc::new(Universe {
+        marks,
+        groups,
+        inserted: AtomicU64::new(0),
+        registers: AtomicU64::new(0),
+        recent: Default::default(),
+    });
+    let mut watch = SilverWatch::new(&lake);
     let mut steady_results = Vec::new();
-    for &rate in &opts.rates {
-        eprintln!("Steady state at {rate} writes/s for {} s …", opts.seconds);
-        let r = steady(&pool, &universe, &lake, since, rate, opts.seconds, &ingest).await?;
-        eprintln!(
-            "  achieved {:.0} writes/s, {} samples, p50 {:?} s, p99 {:?} s",
-            r.writes as f64 / r.seconds,
-            r.lags.len(),
-            percentile(&r.lags, 50.0),
-            percentile(&r.lags, 99.0)
-        );
-        steady_results.push(r);
+    for &mix in &opts.mixes {
+        for &rate in &opts.rates {
+            eprintln!(
+                "Steady state, {} mix, at {rate} writes/s for {} s …",
+                mix.name(),
+                opts.seconds
+            );
+            let r = steady(&pool, &universe, &mut watch, since, mix, rate, opts.seconds, &ingest)
+                .await?;
+            eprintln!(
+                "  achieved {:.0} writes/s, {} samples, p50 {:?} s, p99 {:?} s",
+                r.writes as f64 / r.seconds,
+                r.lags.len(),
+                percentile(&r.lags, 50.0),
+                percentile(&r.lags, 99.0)
+            );
+            steady_results.push(r);
+        }
+    }
+
+    // Both slots of the catch-up start decoding at the same place: ingest's restart point (the
+    // WAL the server decodes again on a restart) past a checkpoint's running-transactions
+    // record, as a new slot's is.
+    let before: i64 = sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8")
+        .fetch_one(&pool)
+        .await?;
+    sqlx::query("CHECKPOINT").execute(&pool).await?;
+    let waited = Instant::now();
+    loop {
+        let restart: Option<i64> = sqlx::query_scalar(
+            "SELECT (restart_lsn - '0/0'::pg_lsn)::int8 FROM pg_replication_slots WHERE slot_name = $1",
+        )
+        .bind(&cfg.slot)
+        .fetch_optional(&pool)
+        .await?
+        .flatten();
+        if restart.is_some_and(|r| r >= before) {
+            break;
+        }
+        check_ingest(&ingest)?;
+        if waited.elapsed() > Duration::from_secs(120) {
+            eprintln!("  ingest's slot restart point did not pass the checkpoint in 120 s");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
     // 3. Catch-up.
@@ -449,10 +700,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     .bind(PEER_SLOT)
     .fetch_one(&pool)
     .await?;
-    eprintln!(
-        "Backlog written in {backlog_seconds:.1} s ({} MiB of WAL); ingest catching up …",
-        wal_bytes >> 20
-    );
+    eprintln!("Backlog written in {backlog_seconds:.1} s ({} MiB of WAL)", wal_bytes >> 20);
     let slots: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT slot_name::text, (pg_current_wal_lsn() - restart_lsn)::int8, \
          (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 FROM pg_replication_slots",
@@ -466,6 +714,9 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
             confirmed >> 20
         );
     }
+    let wal_dir = bench.dir().join("pg").join("pg_wal");
+    warm(&wal_dir).await?;
+    eprintln!("Ingest catching up …");
 
     let token = CancellationToken::new();
     let started = Instant::now();
@@ -484,6 +735,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     token.cancel();
     ingest.await?.context("ingest")?;
 
+    warm(&wal_dir).await?;
     eprintln!("pg_recvlogical draining the same changes …");
     let started = Instant::now();
     let out = tokio::process::Command::new(&recvlogical)
@@ -549,7 +801,8 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
             && p99.is_some_and(|p| p < STEADY_TARGET_P99)
             && r.lost == 0;
         println!(
-            "| steady, target {} writes/s ({} samples{}) | {} | {:.1} | {} | {} | {} | {} | {} |",
+            "| steady, {} mix, target {} writes/s ({} samples{}) | {} | {:.1} | {} | {} | {} | {} | {} |",
+            r.mix.name(),
             thousands(r.target),
             r.lags.len(),
             if r.lost > 0 { format!(", {} never seen", r.lost) } else { String::new() },
@@ -567,7 +820,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         );
         lines.push(json!({
             "bench": "cdc", "phase": "steady", "date": facts.date, "scale": facts.scale,
-            "seed": facts.seed, "target_writes_per_s": r.target, "writes": r.writes,
+            "seed": facts.seed, "mix": r.mix.name(), "writers": WRITERS, "target_writes_per_s": r.target, "writes": r.writes,
             "seconds": r.seconds, "writes_per_s": achieved, "writes_per_txn": WRITES_PER_TXN,
             "samples": r.lags.len(), "lost": r.lost, "lag_p50_s": p50, "lag_p99_s": p99,
             "lag_max_s": r.lags.last(), "polls": r.polls,
@@ -599,8 +852,8 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     }
     println!(
         "\nBacklog: {} changes in {} transactions, {:.1} MiB of WAL, written in {:.1} s. Steady-state \
-         writes: {} a transaction (9 updates, 1 insert), {} writer connections; lag polled through \
-         DataFusion over silver (mean poll {:.0} ms).",
+         writes: {} a transaction, {} writer connections; lag polled through DataFusion over \
+         silver (mean poll {:.0} ms).",
         thousands(backlog_changes),
         thousands(backlog_changes.div_ceil(BACKLOG_WRITES_PER_TXN as u64)),
         wal_bytes as f64 / f64::from(1u32 << 20),
@@ -613,6 +866,9 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
             .fold(0.0, f64::max)
             * 1000.0
     );
+    for mix in &opts.mixes {
+        println!("Mix {}: {}.", mix.name(), mix.describe());
+    }
     for (who, changes, seconds, rate) in [
         ("oneclass ingest", backlog_changes, ours_seconds, ours_rate),
         ("pg_recvlogical", backlog_changes, peer_seconds, peer_rate),
