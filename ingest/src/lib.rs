@@ -155,6 +155,10 @@ pub struct IngestConfig {
     /// Delta readers of the table alone then find it current soon after writes stop.
     /// Default 30 s.
     pub fold_idle: Duration,
+    /// How much of the stream (bytes of pgoutput messages) a reader task reads and decodes
+    /// ahead of the batch being written, so the server keeps sending while the lake is written.
+    /// Default 32 MiB (decoded, about three times as much memory).
+    pub read_ahead_bytes: usize,
     /// Tables copied at once by the initial snapshot, each on a connection of its own that
     /// imports the same exported snapshot (largest tables first). Default: the machine's cores,
     /// at most 4.
@@ -185,6 +189,7 @@ impl IngestConfig {
             pending_above_rows: 1_000_000,
             fold_rows: 2_000_000,
             fold_idle: Duration::from_secs(30),
+            read_ahead_bytes: 32 << 20,
             snapshot_workers: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
         }
     }
@@ -247,6 +252,9 @@ impl IngestConfig {
         }
         if self.fold_rows == 0 || self.fold_idle.is_zero() {
             return Err(IngestError::Config("fold_rows and fold_idle must be positive".into()));
+        }
+        if self.read_ahead_bytes == 0 {
+            return Err(IngestError::Config("read_ahead_bytes must be at least 1".into()));
         }
         if self.snapshot_workers == 0 {
             return Err(IngestError::Config("snapshot_workers must be at least 1".into()));

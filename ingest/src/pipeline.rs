@@ -26,7 +26,7 @@ use crate::delta::{BRONZE, Lake, LakeTable, SILVER};
 use crate::error::IngestError;
 use crate::lsn::Lsn;
 use crate::monitor::Progress;
-use crate::pgoutput::{self, Datum, PgOutput};
+use crate::pgoutput::{Datum, PgOutput};
 use crate::replication::{PG_EPOCH_OFFSET_MICROS, ReplicationConnection, ReplicationMessage};
 use crate::silver::{PendingPolicy, Silver};
 use crate::snapshot::{self, CopyTextParser, MissingValue, PublishedTable, new_builders};
@@ -197,8 +197,6 @@ pub(crate) struct Pipeline {
     acked: Lsn,
     /// Set while the server is far ahead of `received` (see [`Pipeline::catching_up`]).
     catching_up: bool,
-    /// Messages received while a batch was being written, not yet handled.
-    ahead: ReadAhead,
     last_status: Instant,
     warned_keyless: BTreeSet<TableName>,
     /// Shared with the monitor: the applied position, for the lag in bytes.
@@ -219,7 +217,6 @@ impl Pipeline {
         progress: Arc<Progress>,
     ) -> Self {
         let spill_root = cfg.spill_root();
-        let ahead = ReadAhead::new(cfg.spill_bytes);
         let next_maintenance = cfg.maintenance_interval.map(|i| Instant::now() + i);
         Self {
             cfg,
@@ -234,7 +231,6 @@ impl Pipeline {
             received: Lsn(0),
             acked: Lsn(0),
             catching_up: false,
-            ahead,
             last_status: Instant::now(),
             warned_keyless: BTreeSet::new(),
             next_maintenance,
@@ -366,7 +362,15 @@ impl Pipeline {
 
         let busy_until = Instant::now() + SLOT_BUSY_WAIT;
         loop {
-            match repl.start_replication(&self.cfg.slot, start, &self.cfg.publication).await {
+            match repl
+                .start_replication(
+                    &self.cfg.slot,
+                    start,
+                    &self.cfg.publication,
+                    self.cfg.spill_bytes,
+                )
+                .await
+            {
                 Ok(()) => break,
                 Err(e)
                     if e.is_object_in_use()
@@ -582,12 +586,7 @@ impl Pipeline {
             if self.shutdown.is_cancelled() {
                 break;
             }
-            // What was read ahead during a write comes first, in order.
-            let msg = if let Some(msg) = self.ahead.pop() {
-                Some(msg)
-            } else if let Some(e) = self.ahead.failed.take() {
-                return Err(e);
-            } else {
+            let msg = {
                 let status_at = self.last_status + STATUS_INTERVAL;
                 let (_, interval) = self.batch_limits();
                 let wake = self.batch.opened.map_or(status_at, |t| (t + interval).min(status_at));
@@ -638,10 +637,10 @@ impl Pipeline {
         msg: ReplicationMessage,
     ) -> Result<(), IngestError> {
         match msg {
-            ReplicationMessage::XLogData { wal_end, data, .. } => {
+            ReplicationMessage::XLogData { wal_end, message } => {
                 self.received = self.received.max(wal_end);
                 self.progress.server(wal_end);
-                self.on_message(pgoutput::decode(data)?)?;
+                self.on_message(message)?;
                 if self.txn.as_ref().is_some_and(|t| {
                     t.changes.len() >= self.cfg.spill_rows || t.bytes >= self.cfg.spill_bytes
                 }) {
@@ -826,17 +825,14 @@ impl Pipeline {
         let batch = std::mem::take(&mut self.batch);
         let (bytes, catching_up) = (batch.bytes, self.catching_up);
         let age_ms = batch.opened.map_or(0, |t| t.elapsed().as_millis() as u64);
-        let ahead_msgs = self.ahead.messages.len();
         let started = Instant::now();
         let version = last.commit_lsn.as_i64();
         let mut applied = 0usize;
         let (received, acked) = (self.received, self.acked);
-        let mut ahead = std::mem::take(&mut self.ahead);
         for (table, changes) in batch.tables {
             let apply = self.apply_table(&table, changes, version);
-            applied += keep_alive(repl, received, acked, &mut ahead, apply).await?;
+            applied += keep_alive(repl, received, acked, apply).await?;
         }
-        self.ahead = ahead;
         self.last_write = Instant::now();
         self.acked = self.acked.max(last.end_lsn);
         self.send_status(repl).await?;
@@ -846,7 +842,7 @@ impl Pipeline {
         metrics::gauge!(METRIC_LAG_SECONDS).set((now - last.commit_ts).max(0) as f64 / 1e6);
         tracing::debug!(
             changes = applied, bytes, catching_up, lsn = %last.commit_lsn, acked = %self.acked,
-            age_ms, ahead_before = ahead_msgs, ahead_after = self.ahead.messages.len(),
+            age_ms,
             elapsed_ms = started.elapsed().as_millis() as u64, "batch applied"
         );
         Ok(())
@@ -992,7 +988,6 @@ impl Pipeline {
         let started = Instant::now();
         self.next_maintenance = self.cfg.maintenance_interval.map(|i| Instant::now() + i);
         let (received, acked) = (self.received, self.acked);
-        let mut ahead = std::mem::take(&mut self.ahead);
         let (min_files, target, retain) =
             (self.cfg.compact_min_files, self.cfg.compact_target_bytes, self.cfg.time_travel);
         let mut names: Vec<TableName> = self.tables.keys().cloned().collect();
@@ -1004,7 +999,6 @@ impl Pipeline {
                 repl,
                 received,
                 acked,
-                &mut ahead,
                 layers.bronze.maintain(min_files, target, retain),
             )
             .await;
@@ -1012,7 +1006,6 @@ impl Pipeline {
                 repl,
                 received,
                 acked,
-                &mut ahead,
                 layers.silver.maintain(min_files, target, retain),
             )
             .await;
@@ -1032,7 +1025,6 @@ impl Pipeline {
                 }
             }
         }
-        self.ahead = ahead;
         metrics::counter!(METRIC_COMPACTED_FILES).increment(total.files_compacted);
         metrics::counter!(METRIC_VACUUMED_FILES).increment(total.files_vacuumed);
         metrics::gauge!(METRIC_MAINTENANCE_SECONDS).set(started.elapsed().as_secs_f64());
@@ -1071,15 +1063,11 @@ impl Pipeline {
             .collect();
         names.sort();
         let (received, acked) = (self.received, self.acked);
-        let mut ahead = std::mem::take(&mut self.ahead);
         for name in names {
-            if let Err(error) =
-                keep_alive(repl, received, acked, &mut ahead, self.fold(&name)).await
-            {
+            if let Err(error) = keep_alive(repl, received, acked, self.fold(&name)).await {
                 tracing::warn!(table = %name, %error, "folding pending silver changes failed; tried again later");
             }
         }
-        self.ahead = ahead;
         self.last_write = Instant::now();
     }
 
@@ -1135,10 +1123,8 @@ impl Pipeline {
     ) -> Result<(), IngestError> {
         let started = Instant::now();
         let (received, acked) = (self.received, self.acked);
-        let mut ahead = std::mem::take(&mut self.ahead);
-        keep_alive(repl, received, acked, &mut ahead, self.spill_changes(&mut txn)).await?;
+        keep_alive(repl, received, acked, self.spill_changes(&mut txn)).await?;
         let Some(mut spill) = txn.spill.take() else {
-            self.ahead = ahead;
             return Ok(());
         };
         spill.finish()?;
@@ -1153,9 +1139,8 @@ impl Pipeline {
         let mut applied = 0usize;
         for (table, t) in &spill.tables {
             let apply = self.apply_spilled_table(table, t, version);
-            applied += keep_alive(repl, received, acked, &mut ahead, apply).await?;
+            applied += keep_alive(repl, received, acked, apply).await?;
         }
-        self.ahead = ahead;
         let spilled = spill.changes;
         drop(spill);
         self.acked = self.acked.max(last.end_lsn);
@@ -1416,57 +1401,18 @@ fn next_catch_up(was: bool, lag: u64) -> bool {
     }
 }
 
-/// Messages received while a batch is written, in order, up to about `limit` bytes: the server
-/// goes on decoding meanwhile, and the next batch is in hand sooner. Past the limit, what the
-/// server sends waits in the socket (backpressure).
-#[derive(Default)]
-struct ReadAhead {
-    messages: std::collections::VecDeque<ReplicationMessage>,
-    bytes: usize,
-    limit: usize,
-    /// The connection failed while reading ahead: reported once the messages before are handled.
-    failed: Option<IngestError>,
-}
-
-impl ReadAhead {
-    fn new(limit: usize) -> Self {
-        Self { limit, ..Self::default() }
-    }
-
-    fn has_room(&self) -> bool {
-        self.bytes < self.limit && self.failed.is_none()
-    }
-
-    fn push(&mut self, msg: ReplicationMessage) {
-        if let ReplicationMessage::XLogData { data, .. } = &msg {
-            self.bytes += data.len();
-        }
-        self.messages.push_back(msg);
-    }
-
-    fn pop(&mut self) -> Option<ReplicationMessage> {
-        let msg = self.messages.pop_front()?;
-        if let ReplicationMessage::XLogData { data, .. } = &msg {
-            self.bytes = self.bytes.saturating_sub(data.len());
-        }
-        Some(msg)
-    }
-}
-
 /// Runs `work` while telling the server every [`STATUS_INTERVAL`] that we are alive (positions
-/// unchanged), so a long write does not hit `wal_sender_timeout`, and while reading what the
-/// server sends meanwhile into `ahead` (handled after the write, in order) until it is full.
+/// unchanged), so a long write does not hit `wal_sender_timeout`. The reader task keeps reading
+/// and decoding the stream meanwhile, up to its budget.
 async fn keep_alive<T>(
     repl: &mut ReplicationConnection,
     received: Lsn,
     acked: Lsn,
-    ahead: &mut ReadAhead,
     work: impl Future<Output = Result<T, IngestError>>,
 ) -> Result<T, IngestError> {
     let mut work = std::pin::pin!(work);
     let mut status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
     loop {
-        let room = ahead.has_room();
         tokio::select! {
             biased;
             result = &mut work => return result,
@@ -1474,16 +1420,6 @@ async fn keep_alive<T>(
                 repl.send_status(received.max(acked), acked, false).await?;
                 status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
             }
-            msg = repl.recv(), if room => match msg {
-                Ok(msg) => {
-                    if matches!(msg, ReplicationMessage::Keepalive { reply_requested: true, .. }) {
-                        repl.send_status(received.max(acked), acked, false).await?;
-                        status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
-                    }
-                    ahead.push(msg);
-                }
-                Err(e) => ahead.failed = Some(e),
-            },
         }
     }
 }
@@ -2046,27 +1982,6 @@ mod tests {
         assert!(next_catch_up(true, 1));
         assert!(!next_catch_up(true, 0));
         assert!(!next_catch_up(false, 1));
-    }
-
-    #[test]
-    fn read_ahead_counts_bytes_and_keeps_order() {
-        let data = |n: usize| ReplicationMessage::XLogData {
-            wal_end: Lsn(n as u64),
-            data: bytes::Bytes::from(vec![0u8; n]),
-        };
-        let mut ahead = ReadAhead::new(10);
-        assert!(ahead.has_room());
-        ahead.push(data(4));
-        ahead.push(ReplicationMessage::Keepalive { wal_end: Lsn(5), reply_requested: false });
-        ahead.push(data(6));
-        assert!(!ahead.has_room());
-        assert!(matches!(ahead.pop(), Some(ReplicationMessage::XLogData { wal_end: Lsn(4), .. })));
-        assert!(ahead.has_room());
-        assert!(matches!(ahead.pop(), Some(ReplicationMessage::Keepalive { .. })));
-        assert!(matches!(ahead.pop(), Some(ReplicationMessage::XLogData { wal_end: Lsn(6), .. })));
-        assert!(ahead.pop().is_none() && ahead.bytes == 0);
-        ahead.failed = Some(IngestError::Protocol("gone".into()));
-        assert!(!ahead.has_room());
     }
 
     #[test]

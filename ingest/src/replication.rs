@@ -8,16 +8,22 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use postgres_protocol::authentication::md5_hash;
 use postgres_protocol::authentication::sasl::{ChannelBinding, SCRAM_SHA_256, ScramSha256};
 use postgres_protocol::message::frontend;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinHandle;
 
 use crate::SourceConfig;
 use crate::error::IngestError;
 use crate::lsn::Lsn;
+use crate::pgoutput::{self, PgOutput};
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 UTC).
 pub const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
@@ -29,9 +35,10 @@ const MAX_FRAME: usize = 1 << 30;
 /// One message of the CopyBoth stream.
 #[derive(Debug)]
 pub enum ReplicationMessage {
+    /// A pgoutput message, decoded by the reader task.
     XLogData {
         wal_end: Lsn,
-        data: Bytes,
+        message: PgOutput,
     },
     Keepalive {
         wal_end: Lsn,
@@ -55,11 +62,28 @@ pub struct CreatedSlot {
     pub snapshot_name: String,
 }
 
+/// Messages in the reader's channel beyond which it waits (each also holds its bytes of the
+/// budget).
+const CHANNEL_MESSAGES: usize = 1 << 16;
+
 pub struct ReplicationConnection {
-    stream: TcpStream,
+    /// The command phase's stream; taken apart when streaming starts.
+    stream: Option<TcpStream>,
     inbuf: BytesMut,
     out: BytesMut,
     streaming: bool,
+    /// While streaming: the stream's write half (status updates, CopyDone)…
+    write: Option<OwnedWriteHalf>,
+    /// …and what the reader task has read and decoded.
+    reader: Option<Reader>,
+}
+
+/// A task that reads and decodes the stream while the caller does other work (writes a batch,
+/// folds, compacts), so the server is not held up by it, up to a budget of bytes: a message
+/// holds its bytes of the budget until it is taken from the channel.
+struct Reader {
+    rx: mpsc::Receiver<(Result<ReplicationMessage, IngestError>, Option<OwnedSemaphorePermit>)>,
+    task: JoinHandle<()>,
 }
 
 impl ReplicationConnection {
@@ -67,10 +91,12 @@ impl ReplicationConnection {
         let stream = TcpStream::connect((cfg.host.as_str(), cfg.port)).await?;
         stream.set_nodelay(true)?;
         let mut conn = Self {
-            stream,
+            stream: Some(stream),
             inbuf: BytesMut::with_capacity(64 * 1024),
             out: BytesMut::with_capacity(1024),
             streaming: false,
+            write: None,
+            reader: None,
         };
         // Text output of every value depends on these settings; pin them so that the same
         // parser reads pgoutput and the snapshot's COPY.
@@ -260,11 +286,14 @@ impl ReplicationConnection {
 
     /// Enters CopyBoth mode. Changes committed before `start` (or before the slot's confirmed
     /// flush position, whichever is later) are not sent again.
+    /// Starts streaming; from then on a reader task reads and decodes up to `read_ahead_bytes`
+    /// of the stream ahead of [`recv`](Self::recv).
     pub async fn start_replication(
         &mut self,
         slot: &str,
         start: Lsn,
         publication: &str,
+        read_ahead_bytes: usize,
     ) -> Result<(), IngestError> {
         let names = format!("\"{}\"", publication.replace('"', "\"\"")).replace('\'', "''");
         let sql = format!(
@@ -278,6 +307,7 @@ impl ReplicationConnection {
             match tag {
                 b'W' => {
                     self.streaming = true;
+                    self.start_reader(read_ahead_bytes)?;
                     return Ok(());
                 }
                 b'E' => error = Some(server_error(&body)),
@@ -291,58 +321,33 @@ impl ReplicationConnection {
         }
     }
 
-    /// Next message of the stream. Cancel-safe: bytes already read stay buffered, so it can sit
-    /// in a `select!` beside timers.
+    fn start_reader(&mut self, budget: usize) -> Result<(), IngestError> {
+        let stream = self
+            .stream
+            .take()
+            .ok_or_else(|| IngestError::Protocol("the connection is already streaming".into()))?;
+        let (read, write) = stream.into_split();
+        let (tx, rx) = mpsc::channel(CHANNEL_MESSAGES);
+        let budget = budget.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        let inbuf = std::mem::take(&mut self.inbuf);
+        let task =
+            tokio::spawn(read_stream(read, inbuf, tx, Arc::new(Semaphore::new(budget)), budget));
+        self.write = Some(write);
+        self.reader = Some(Reader { rx, task });
+        Ok(())
+    }
+
+    /// Next message of the stream, read and decoded ahead by the reader task. Cancel-safe, so it
+    /// can sit in a `select!` beside timers.
     pub async fn recv(&mut self) -> Result<ReplicationMessage, IngestError> {
-        loop {
-            let (tag, mut body) = self.read_frame().await?;
-            match tag {
-                b'd' => {
-                    if body.is_empty() {
-                        return Err(IngestError::Protocol("empty CopyData".into()));
-                    }
-                    let kind = body.get_u8();
-                    match kind {
-                        b'w' => {
-                            if body.remaining() < 24 {
-                                return Err(IngestError::Protocol("short XLogData header".into()));
-                            }
-                            let _wal_start = body.get_u64();
-                            let wal_end = Lsn(body.get_u64());
-                            let _server_clock = body.get_i64();
-                            return Ok(ReplicationMessage::XLogData { wal_end, data: body });
-                        }
-                        b'k' => {
-                            if body.remaining() < 17 {
-                                return Err(IngestError::Protocol("short keepalive".into()));
-                            }
-                            let wal_end = Lsn(body.get_u64());
-                            let _server_clock = body.get_i64();
-                            let reply_requested = body.get_u8() == 1;
-                            return Ok(ReplicationMessage::Keepalive { wal_end, reply_requested });
-                        }
-                        other => {
-                            return Err(IngestError::Protocol(format!(
-                                "unknown CopyData message {:?}",
-                                char::from(other)
-                            )));
-                        }
-                    }
-                }
-                b'c' => {
-                    self.streaming = false;
-                    return Ok(ReplicationMessage::End);
-                }
-                b'E' => return Err(server_error(&body)),
-                // Notices and parameter changes can arrive at any time.
-                b'N' | b'S' => {}
-                other => {
-                    return Err(IngestError::Protocol(format!(
-                        "unexpected message {:?} while streaming",
-                        char::from(other)
-                    )));
-                }
-            }
+        let reader = self
+            .reader
+            .as_mut()
+            .ok_or_else(|| IngestError::Protocol("the connection is not streaming".into()))?;
+        match reader.rx.recv().await {
+            // The permit goes with the message: its bytes return to the budget.
+            Some((msg, _permit)) => msg,
+            None => Err(IngestError::Protocol("the replication reader stopped".into())),
         }
     }
 
@@ -373,45 +378,148 @@ impl ReplicationConnection {
         }
         frontend::terminate(&mut self.out);
         let _ = self.flush().await;
-        let _ = self.stream.shutdown().await;
+        if let Some(reader) = self.reader.take() {
+            reader.task.abort();
+        }
+        if let Some(mut write) = self.write.take() {
+            let _ = write.shutdown().await;
+        }
+        if let Some(mut stream) = self.stream.take() {
+            let _ = stream.shutdown().await;
+        }
     }
 
     async fn flush(&mut self) -> Result<(), IngestError> {
         if !self.out.is_empty() {
-            self.stream.write_all(&self.out).await?;
+            if let Some(write) = self.write.as_mut() {
+                write.write_all(&self.out).await?;
+            } else if let Some(stream) = self.stream.as_mut() {
+                stream.write_all(&self.out).await?;
+            } else {
+                return Err(IngestError::Protocol("the connection is closed".into()));
+            }
             self.out.clear();
         }
         Ok(())
     }
 
-    /// One backend message: its tag and body (length word removed).
+    /// One backend message of the command phase: its tag and body (length word removed).
     async fn read_frame(&mut self) -> Result<(u8, Bytes), IngestError> {
-        loop {
-            if self.inbuf.len() >= 5 {
-                let len = u32::from_be_bytes([
-                    self.inbuf[1],
-                    self.inbuf[2],
-                    self.inbuf[3],
-                    self.inbuf[4],
-                ]) as usize;
-                if !(4..=MAX_FRAME).contains(&len) {
-                    return Err(IngestError::Protocol(format!("invalid message length {len}")));
-                }
-                if self.inbuf.len() > len {
-                    let mut frame = self.inbuf.split_to(len + 1);
-                    let tag = frame[0];
-                    frame.advance(5);
-                    return Ok((tag, frame.freeze()));
-                }
-                self.inbuf.reserve(len + 1 - self.inbuf.len());
+        let stream = self
+            .stream
+            .as_mut()
+            .ok_or_else(|| IngestError::Protocol("the connection is streaming".into()))?;
+        read_frame(stream, &mut self.inbuf).await
+    }
+}
+
+impl Drop for ReplicationConnection {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            reader.task.abort();
+        }
+    }
+}
+
+/// The reader task: frames of the CopyBoth stream, parsed and decoded, into the channel, until
+/// the stream ends, fails, or the receiver is gone.
+async fn read_stream<R: AsyncRead + Unpin>(
+    mut read: R,
+    mut inbuf: BytesMut,
+    tx: mpsc::Sender<(Result<ReplicationMessage, IngestError>, Option<OwnedSemaphorePermit>)>,
+    budget: Arc<Semaphore>,
+    limit: usize,
+) {
+    loop {
+        let frame = read_frame(&mut read, &mut inbuf).await;
+        let size = frame.as_ref().map_or(0, |(_, body)| body.len());
+        let msg = frame.and_then(|(tag, body)| streaming_message(tag, body)).transpose();
+        let Some(msg) = msg else { continue };
+        let last = !matches!(
+            msg,
+            Ok(ReplicationMessage::XLogData { .. } | ReplicationMessage::Keepalive { .. })
+        );
+        // A message larger than the whole budget takes all of it.
+        let permits = u32::try_from(size.clamp(1, limit)).unwrap_or(u32::MAX);
+        let Ok(permit) = budget.clone().acquire_many_owned(permits).await else { return };
+        if tx.send((msg, Some(permit))).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// A frame of the CopyBoth stream as a message; None for one to skip (notices, parameter
+/// changes).
+fn streaming_message(tag: u8, mut body: Bytes) -> Result<Option<ReplicationMessage>, IngestError> {
+    match tag {
+        b'd' => {
+            if body.is_empty() {
+                return Err(IngestError::Protocol("empty CopyData".into()));
             }
-            let n = self.stream.read_buf(&mut self.inbuf).await?;
-            if n == 0 {
-                return Err(IngestError::Io(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "PostgreSQL closed the replication connection",
-                )));
+            let kind = body.get_u8();
+            match kind {
+                b'w' => {
+                    if body.remaining() < 24 {
+                        return Err(IngestError::Protocol("short XLogData header".into()));
+                    }
+                    let _wal_start = body.get_u64();
+                    let wal_end = Lsn(body.get_u64());
+                    let _server_clock = body.get_i64();
+                    let message = pgoutput::decode(body)?;
+                    Ok(Some(ReplicationMessage::XLogData { wal_end, message }))
+                }
+                b'k' => {
+                    if body.remaining() < 17 {
+                        return Err(IngestError::Protocol("short keepalive".into()));
+                    }
+                    let wal_end = Lsn(body.get_u64());
+                    let _server_clock = body.get_i64();
+                    let reply_requested = body.get_u8() == 1;
+                    Ok(Some(ReplicationMessage::Keepalive { wal_end, reply_requested }))
+                }
+                other => Err(IngestError::Protocol(format!(
+                    "unknown CopyData message {:?}",
+                    char::from(other)
+                ))),
             }
+        }
+        b'c' => Ok(Some(ReplicationMessage::End)),
+        b'E' => Err(server_error(&body)),
+        // Notices and parameter changes can arrive at any time.
+        b'N' | b'S' => Ok(None),
+        other => Err(IngestError::Protocol(format!(
+            "unexpected message {:?} while streaming",
+            char::from(other)
+        ))),
+    }
+}
+
+/// One backend message from `stream`: its tag and body (length word removed). Cancel-safe:
+/// bytes already read stay in `inbuf`.
+async fn read_frame<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    inbuf: &mut BytesMut,
+) -> Result<(u8, Bytes), IngestError> {
+    loop {
+        if inbuf.len() >= 5 {
+            let len = u32::from_be_bytes([inbuf[1], inbuf[2], inbuf[3], inbuf[4]]) as usize;
+            if !(4..=MAX_FRAME).contains(&len) {
+                return Err(IngestError::Protocol(format!("invalid message length {len}")));
+            }
+            if inbuf.len() > len {
+                let mut frame = inbuf.split_to(len + 1);
+                let tag = frame[0];
+                frame.advance(5);
+                return Ok((tag, frame.freeze()));
+            }
+            inbuf.reserve(len + 1 - inbuf.len());
+        }
+        let n = stream.read_buf(inbuf).await?;
+        if n == 0 {
+            return Err(IngestError::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "PostgreSQL closed the replication connection",
+            )));
         }
     }
 }
@@ -494,6 +602,87 @@ mod tests {
         let err = server_error(body);
         assert!(err.is_object_in_use());
         assert!(err.to_string().contains("is active"));
+    }
+
+    fn copy_data(payload: &[u8]) -> Vec<u8> {
+        let mut frame = vec![b'd'];
+        frame.extend_from_slice(&u32::try_from(payload.len() + 4).expect("len").to_be_bytes());
+        frame.extend_from_slice(payload);
+        frame
+    }
+
+    /// XLogData carrying a pgoutput Begin (final LSN `lsn`), padded by a Message of `pad` bytes.
+    fn begin(wal_end: u64, lsn: u64) -> Vec<u8> {
+        let mut p = vec![b'w'];
+        p.extend_from_slice(&0u64.to_be_bytes());
+        p.extend_from_slice(&wal_end.to_be_bytes());
+        p.extend_from_slice(&0i64.to_be_bytes());
+        p.push(b'B');
+        p.extend_from_slice(&lsn.to_be_bytes());
+        p.extend_from_slice(&0i64.to_be_bytes());
+        p.extend_from_slice(&7u32.to_be_bytes());
+        copy_data(&p)
+    }
+
+    #[tokio::test]
+    async fn reader_decodes_in_order_and_waits_for_its_budget() {
+        let (mut server, client) = tokio::io::duplex(1 << 16);
+        let (tx, mut rx) = mpsc::channel(16);
+        // A budget smaller than one message: the reader holds one message at a time.
+        let reader =
+            tokio::spawn(read_stream(client, BytesMut::new(), tx, Arc::new(Semaphore::new(8)), 8));
+        let mut keepalive = vec![b'k'];
+        keepalive.extend_from_slice(&30u64.to_be_bytes());
+        keepalive.extend_from_slice(&0i64.to_be_bytes());
+        keepalive.push(1);
+        let mut bytes = begin(10, 100);
+        bytes.extend(begin(20, 200));
+        // A notice between: skipped.
+        bytes.extend_from_slice(&[b'N', 0, 0, 0, 5, 0]);
+        bytes.extend(copy_data(&keepalive));
+        bytes.extend_from_slice(&[b'c', 0, 0, 0, 4]);
+        server.write_all(&bytes).await.expect("write");
+
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (first, permit) = rx.try_recv().expect("first message");
+        assert!(matches!(
+            first,
+            Ok(ReplicationMessage::XLogData {
+                wal_end: Lsn(10),
+                message: PgOutput::Begin { final_lsn: Lsn(100), .. }
+            })
+        ));
+        // The budget is held by the first message until it is let go.
+        assert!(rx.try_recv().is_err(), "read past the budget");
+        drop(permit);
+        let (second, _) = rx.recv().await.expect("second");
+        assert!(matches!(second, Ok(ReplicationMessage::XLogData { wal_end: Lsn(20), .. })));
+        let (third, _) = rx.recv().await.expect("keepalive");
+        assert!(matches!(
+            third,
+            Ok(ReplicationMessage::Keepalive { wal_end: Lsn(30), reply_requested: true })
+        ));
+        let (end, _) = rx.recv().await.expect("end");
+        assert!(matches!(end, Ok(ReplicationMessage::End)));
+        reader.await.expect("the reader ends after CopyDone");
+        assert!(rx.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn reader_reports_a_broken_stream_and_stops() {
+        let (server, client) = tokio::io::duplex(64);
+        let (tx, mut rx) = mpsc::channel(4);
+        let reader = tokio::spawn(read_stream(
+            client,
+            BytesMut::new(),
+            tx,
+            Arc::new(Semaphore::new(64)),
+            64,
+        ));
+        drop(server);
+        let (msg, _) = rx.recv().await.expect("an error");
+        assert!(matches!(msg, Err(IngestError::Io(_))), "{msg:?}");
+        reader.await.expect("stopped");
     }
 
     #[test]
