@@ -40,6 +40,9 @@ use crate::values::{ColumnBuilder, ColumnKind};
 const STATUS_INTERVAL: Duration = Duration::from_secs(5);
 /// Rows per Delta commit while copying a table: bounds the snapshot's memory.
 const SNAPSHOT_CHUNK_ROWS: usize = 250_000;
+/// A batch is written once the stream has brought nothing for this long: the server has sent
+/// what it had, so the batch is as large as it will get soon.
+const LINGER: Duration = Duration::from_millis(50);
 /// Tables whose lake tables are opened at once at the start.
 const OPEN_AT_ONCE: usize = 8;
 /// How long a restart waits for the previous walsender to let go of the slot.
@@ -198,6 +201,9 @@ pub(crate) struct Pipeline {
     /// Set while the server is far ahead of `received` (see [`Pipeline::catching_up`]).
     catching_up: bool,
     last_status: Instant,
+    /// When the stream last brought a change (or Begin, Commit…): a batch is written once the
+    /// stream has paused for [`LINGER`].
+    last_data: Instant,
     warned_keyless: BTreeSet<TableName>,
     /// Shared with the monitor: the applied position, for the lag in bytes.
     progress: Arc<Progress>,
@@ -232,6 +238,7 @@ impl Pipeline {
             acked: Lsn(0),
             catching_up: false,
             last_status: Instant::now(),
+            last_data: Instant::now(),
             warned_keyless: BTreeSet::new(),
             next_maintenance,
             last_write: Instant::now(),
@@ -589,7 +596,9 @@ impl Pipeline {
             let msg = {
                 let status_at = self.last_status + STATUS_INTERVAL;
                 let (_, interval) = self.batch_limits();
-                let wake = self.batch.opened.map_or(status_at, |t| (t + interval).min(status_at));
+                let wake = self.batch.opened.map_or(status_at, |t| {
+                    (t + interval).min(self.last_data + LINGER).min(status_at)
+                });
                 tokio::select! {
                     biased;
                     () = self.shutdown.cancelled() => break,
@@ -601,9 +610,12 @@ impl Pipeline {
                 self.on_replication(repl, msg).await?;
             }
             let (max_changes, interval) = self.batch_limits();
+            // Full, old enough, or the stream has paused (nothing more is coming now: waiting
+            // for the interval would only add to the lag).
             let due = self.batch.changes >= max_changes
                 || self.batch.bytes >= self.cfg.max_batch_bytes
-                || self.batch.opened.is_some_and(|t| t.elapsed() >= interval);
+                || self.batch.opened.is_some_and(|t| t.elapsed() >= interval)
+                || self.last_data.elapsed() >= LINGER;
             if due && self.batch.last.is_some() {
                 self.flush(repl).await?;
             }
@@ -638,6 +650,7 @@ impl Pipeline {
     ) -> Result<(), IngestError> {
         match msg {
             ReplicationMessage::XLogData { wal_end, message } => {
+                self.last_data = Instant::now();
                 self.received = self.received.max(wal_end);
                 self.progress.server(wal_end);
                 self.on_message(message)?;

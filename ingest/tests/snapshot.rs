@@ -133,3 +133,26 @@ async fn tables_are_copied_in_parallel_under_one_snapshot() -> anyhow::Result<()
     ingest.await??;
     Ok(())
 }
+
+/// A batch is written as soon as the stream pauses, not when the flush interval ends: with an
+/// interval of two minutes, a lone change still reaches silver within seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_written_once_the_stream_pauses() -> anyhow::Result<()> {
+    let fx = Fixture::start("ingest-linger", LakeKind::Folder).await?;
+    fx.execute(&[
+        "CREATE TABLE ref.linger (id int PRIMARY KEY, v text)",
+        "GRANT SELECT ON ref.linger TO oneclass_cdc",
+        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.linger",
+    ])
+    .await?;
+    let mut cfg = fx.config();
+    cfg.flush_interval = Duration::from_secs(120);
+    let token = CancellationToken::new();
+    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
+    wait_reconciled(&fx, &mut ingest, Duration::from_secs(60)).await.context("the snapshot")?;
+    fx.execute(&["INSERT INTO ref.linger VALUES (1, 'alone')"]).await?;
+    wait_reconciled(&fx, &mut ingest, Duration::from_secs(15)).await.context("the lone change")?;
+    token.cancel();
+    ingest.await??;
+    Ok(())
+}
