@@ -956,6 +956,7 @@ impl Pipeline {
             }
         }
 
+        let silver_started = Instant::now();
         let silver = async {
             let silver_changes: Vec<&Change> =
                 changes.iter().filter(|c| layers.silver.needs(c.lsn)).collect();
@@ -980,12 +981,17 @@ impl Pipeline {
             }
         }
         .await;
+        let silver_ms = silver_started.elapsed().as_millis() as u64;
         if let Some(task) = bronze {
             let written = task.await.map_err(|e| {
                 IngestError::Io(std::io::Error::other(format!("bronze write task: {e}")))
             })?;
             layers.bronze = written?;
         }
+        tracing::trace!(
+            table = %table, changes = applied, silver_ms,
+            both_ms = silver_started.elapsed().as_millis() as u64, "table written"
+        );
         if silver? {
             self.fold(table).await?;
         }
