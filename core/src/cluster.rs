@@ -133,14 +133,37 @@ impl PgCluster {
     /// Arranges for the server to be stopped once process `pid` has exited, however it exits:
     /// test binaries share one cluster in a static, which is never dropped.
     pub fn stop_when_process_exits(&self, pid: u32) -> Result<(), CoreError> {
+        self.watchdog(pid, None)
+    }
+
+    /// [`stop_when_process_exits`](Self::stop_when_process_exits), then removes `folder` (the
+    /// cluster's scratch folder, when the process cannot remove it itself: a cluster held in a
+    /// static is never dropped).
+    pub fn stop_and_remove_when_process_exits(
+        &self,
+        pid: u32,
+        folder: &Path,
+    ) -> Result<(), CoreError> {
+        self.watchdog(pid, Some(folder))
+    }
+
+    fn watchdog(&self, pid: u32, remove: Option<&Path>) -> Result<(), CoreError> {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
         let pg_ctl = self.bin("pg_ctl");
         let stop = if self.run_as_postgres {
-            format!("runuser -u postgres -- {pg_ctl} -D '{}' -m immediate stop", self.pgdata_str())
+            format!(
+                "runuser -u postgres -- {pg_ctl} -D {} -m immediate stop",
+                quote(&self.pgdata_str())
+            )
         } else {
-            format!("{pg_ctl} -D '{}' -m immediate stop", self.pgdata_str())
+            format!("{pg_ctl} -D {} -m immediate stop", quote(&self.pgdata_str()))
         };
-        let script =
-            format!("while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1");
+        let remove = remove
+            .map(|f| format!("; rm -rf -- {}", quote(&f.to_string_lossy())))
+            .unwrap_or_default();
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1{remove}"
+        );
         Command::new("sh")
             .args(["-c", &script])
             .stdin(std::process::Stdio::null())

@@ -36,7 +36,10 @@ fn cluster() -> &'static PgCluster {
                 &ClusterOptions { unsafe_fast: true },
             )
             .expect("start PostgreSQL");
-            cluster.stop_when_process_exits(std::process::id()).expect("watchdog");
+            // The static is never dropped: the watchdog removes the folder too.
+            cluster
+                .stop_and_remove_when_process_exits(std::process::id(), dir.path())
+                .expect("watchdog");
             Shared { cluster, _dir: dir }
         })
         .cluster
