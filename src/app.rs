@@ -98,11 +98,17 @@ pub async fn wait_for_lake(settings: &Settings, timeout: Duration) -> anyhow::Re
     .fetch_all(&owner)
     .await?;
     owner.close().await;
-    let wh = warehouse(settings);
+    let cfg = ingest_config(settings)?;
     let deadline = tokio::time::Instant::now() + timeout;
     for (schema, table) in tables {
-        let sql = format!("SELECT 1 FROM silver.{schema}.{table} LIMIT 0");
-        while wh.query(&sql, &oneclass_warehouse::Access::Full).await.is_err() {
+        // Copied: the snapshot's last commit of the table records its version (the table
+        // exists from its first chunk on, before the copy is whole).
+        while oneclass_ingest::silver_lsn(&cfg.lake, &cfg.storage_options, &schema, &table)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+        {
             if tokio::time::Instant::now() > deadline {
                 anyhow::bail!("silver.{schema}.{table} did not reach the lake within {timeout:?}");
             }

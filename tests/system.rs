@@ -461,6 +461,32 @@ async fn demo_command_starts_survives_kill_and_stops() {
             "{role}: {lines:?}"
         );
     }
+    // Announced only once the snapshot has landed whole: the marks (copied in several
+    // commits) are all in silver.
+    let field = |prefix: &str| {
+        lines.iter().find_map(|l| l.strip_prefix(prefix)).expect("printed").trim().to_string()
+    };
+    let pool = sqlx::PgPool::connect(&field("Database: ")).await.expect("database");
+    let in_pg: i64 = sqlx::query_scalar("SELECT count(*) FROM attendance.daily_marks")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    pool.close().await;
+    let lake = url::Url::parse(&field("Lake: ")).expect("lake url");
+    let silver =
+        oneclass_lake::open_silver(&lake, &Default::default(), "attendance", "daily_marks")
+            .await
+            .expect("open")
+            .expect("silver marks");
+    let in_lake = deltalake::datafusion::prelude::SessionContext::new()
+        .read_table(silver)
+        .expect("read")
+        .count()
+        .await
+        .expect("count");
+    assert!(in_pg > 250_000, "the demo seeds more marks than one snapshot commit: {in_pg}");
+    assert_eq!(in_lake as i64, in_pg, "silver marks when the URLs were printed");
+
     let page = reqwest::get(format!("{dash}attendance")).await.expect("get");
     assert_eq!(page.status(), 200);
     assert!(page.text().await.expect("html").contains("<svg"));

@@ -412,6 +412,50 @@ pub fn unescape_copy_text(field: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Exports the current transaction's snapshot (`pg_export_snapshot()`), for other connections
+/// to copy under it while this transaction stays open.
+pub fn export_snapshot(conn: &mut PgConnection) -> BoxFuture<'_, Result<String, IngestError>> {
+    Box::pin(
+        async move { Ok(sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(conn).await?) },
+    )
+}
+
+/// Each table's estimated rows (the planner's and the statistics' estimate, the larger; 0 when
+/// unknown), for copying the largest first. Takes no lock: a table locked by someone else does
+/// not hold up the others.
+pub fn table_sizes<'a>(
+    conn: &'a mut PgConnection,
+    tables: &'a [PublishedTable],
+) -> BoxFuture<'a, Result<Vec<i64>, IngestError>> {
+    Box::pin(async move {
+        let names: Vec<String> = tables.iter().map(|p| p.table.quoted()).collect();
+        Ok(sqlx::query_scalar(
+            "SELECT coalesce(greatest(c.reltuples::int8, s.n_live_tup), 0)::int8
+               FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+               LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
+               LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+              ORDER BY t.i",
+        )
+        .bind(names)
+        .fetch_all(conn)
+        .await?)
+    })
+}
+
+/// A connection in a REPEATABLE READ, read-only transaction under the exported snapshot `name`.
+pub fn connect_under(
+    cfg: &SourceConfig,
+    name: String,
+) -> BoxFuture<'_, Result<PgConnection, IngestError>> {
+    Box::pin(async move {
+        let mut conn = connect(cfg).await?;
+        execute(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+        let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
+        execute(&mut conn, &stmt).await?;
+        Ok(conn)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,48 +545,4 @@ mod tests {
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].num_rows(), 0);
     }
-}
-
-/// Exports the current transaction's snapshot (`pg_export_snapshot()`), for other connections
-/// to copy under it while this transaction stays open.
-pub fn export_snapshot(conn: &mut PgConnection) -> BoxFuture<'_, Result<String, IngestError>> {
-    Box::pin(
-        async move { Ok(sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(conn).await?) },
-    )
-}
-
-/// Each table's estimated rows (the planner's and the statistics' estimate, the larger; 0 when
-/// unknown), for copying the largest first. Takes no lock: a table locked by someone else does
-/// not hold up the others.
-pub fn table_sizes<'a>(
-    conn: &'a mut PgConnection,
-    tables: &'a [PublishedTable],
-) -> BoxFuture<'a, Result<Vec<i64>, IngestError>> {
-    Box::pin(async move {
-        let names: Vec<String> = tables.iter().map(|p| p.table.quoted()).collect();
-        Ok(sqlx::query_scalar(
-            "SELECT coalesce(greatest(c.reltuples::int8, s.n_live_tup), 0)::int8
-               FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
-               LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
-               LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-              ORDER BY t.i",
-        )
-        .bind(names)
-        .fetch_all(conn)
-        .await?)
-    })
-}
-
-/// A connection in a REPEATABLE READ, read-only transaction under the exported snapshot `name`.
-pub fn connect_under(
-    cfg: &SourceConfig,
-    name: String,
-) -> BoxFuture<'_, Result<PgConnection, IngestError>> {
-    Box::pin(async move {
-        let mut conn = connect(cfg).await?;
-        execute(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
-        let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
-        execute(&mut conn, &stmt).await?;
-        Ok(conn)
-    })
 }

@@ -72,15 +72,44 @@ pub fn check_url(root: &Url) -> Result<(), String> {
 
 /// Opens the latest version of the Delta table at `url`; `NotATable` when nothing is there.
 pub async fn open_table(url: &Url, options: &StorageOptions) -> DeltaResult<DeltaTable> {
-    register_stores();
-    deltalake::open_table_with_storage_options(url.clone(), options.clone()).await
+    let mut table = unloaded(url, options)?;
+    // Asked first: loading a location without a log makes the Delta kernel log an ERROR.
+    if !holds_log(&table).await? {
+        return Err(DeltaTableError::NotATable(format!("no Delta table at {url}")));
+    }
+    table.load().await?;
+    Ok(table)
 }
 
 /// A handle on the table at `url`, loaded when it exists and uninitialised when it does not
 /// (the first write creates it).
 pub async fn table_or_new(url: &Url, options: &StorageOptions) -> DeltaResult<DeltaTable> {
+    let mut table = unloaded(url, options)?;
+    if holds_log(&table).await? {
+        match table.load().await {
+            Ok(()) | Err(DeltaTableError::NotATable(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(table)
+}
+
+/// Whether the table's location holds a Delta log (a missing folder holds none).
+async fn holds_log(table: &DeltaTable) -> DeltaResult<bool> {
+    match table.log_store().is_delta_table_location().await {
+        Ok(found) => Ok(found),
+        Err(DeltaTableError::ObjectStore {
+            source: deltalake::logstore::object_store::Error::NotFound { .. },
+        }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn unloaded(url: &Url, options: &StorageOptions) -> DeltaResult<DeltaTable> {
     register_stores();
-    DeltaTable::try_from_url_with_storage_options(url.clone(), options.clone()).await
+    deltalake::DeltaTableBuilder::from_url(url.clone())?
+        .with_storage_options(options.clone())
+        .build()
 }
 
 /// The current state of silver table `<schema>.<table>` (the table with its pending changes on
