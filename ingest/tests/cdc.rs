@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use common::{Fixture, LakeKind, delta_rows, pg_rows};
+use common::{Fixture, LakeKind, delta_rows, ensure_running, pg_rows};
 use oneclass_ingest::{IngestError, lake_table_url};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -548,13 +548,7 @@ async fn wait_in_sync(
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
-        if ingest.is_finished() {
-            match ingest.await {
-                Ok(Ok(())) => bail!("ingest stopped on its own"),
-                Ok(Err(e)) => bail!("ingest failed: {e}"),
-                Err(e) => bail!("ingest panicked: {e}"),
-            }
-        }
+        ensure_running(ingest).await?;
         let diff = silver_diff(fx, checks).await;
         match diff {
             Ok(None) => return Ok(()),

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use common::{Fixture, LakeKind, Rows, pg_rows};
+use common::{Fixture, LakeKind, Rows, ensure_running, pg_rows};
 use oneclass_core::db::PUBLICATION;
 use oneclass_ingest::{IngestError, reconcile};
 use tokio::task::JoinHandle;
@@ -143,13 +143,7 @@ async fn wait_in_sync(
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if ingest.is_finished() {
-            match ingest.await {
-                Ok(Ok(())) => bail!("ingest stopped on its own"),
-                Ok(Err(e)) => bail!("ingest failed: {e}"),
-                Err(e) => bail!("ingest panicked: {e}"),
-            }
-        }
+        ensure_running(ingest).await?;
         let pg =
             pg_rows(&fx.pool, &format!("SELECT {pg_cols} FROM ref.{table} ORDER BY id")).await?;
         let silver = ref_rows(fx, table, "silver", &format!("SELECT {lake_cols} FROM t")).await;

@@ -239,13 +239,7 @@ pub async fn wait_reconciled(
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
-        if ingest.is_finished() {
-            match ingest.await {
-                Ok(Ok(())) => bail!("ingest stopped on its own"),
-                Ok(Err(e)) => bail!("ingest failed: {e}"),
-                Err(e) => bail!("ingest panicked: {e}"),
-            }
-        }
+        ensure_running(ingest).await?;
         let last = match reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await {
             Ok(reports) if reports.iter().all(|r| r.is_clean()) => return Ok(()),
             Ok(reports) => format!("{reports:?}"),
@@ -256,4 +250,18 @@ pub async fn wait_reconciled(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// Fails when ingest has stopped (on its own, with an error, or by a panic).
+pub async fn ensure_running(
+    ingest: &mut JoinHandle<Result<(), IngestError>>,
+) -> anyhow::Result<()> {
+    if ingest.is_finished() {
+        match ingest.await {
+            Ok(Ok(())) => bail!("ingest stopped on its own"),
+            Ok(Err(e)) => bail!("ingest failed: {e}"),
+            Err(e) => bail!("ingest panicked: {e}"),
+        }
+    }
+    Ok(())
 }
