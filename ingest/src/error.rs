@@ -32,6 +32,9 @@ pub enum IngestError {
     DataFusion(#[from] DataFusionError),
     #[error("snapshot of {table}: {message}")]
     Snapshot { table: String, message: String },
+    /// Shutdown came in the middle of work that must be whole (nothing of it is acknowledged).
+    #[error("shutdown interrupted {0}")]
+    Interrupted(String),
 }
 
 impl IngestError {

@@ -253,7 +253,14 @@ impl Pipeline {
         };
         let result = self.stream(&mut repl).await;
         repl.close().await;
-        result
+        match result {
+            // Shutdown stopped work that must not be half done; nothing of it was acknowledged.
+            Err(IngestError::Interrupted(what)) => {
+                tracing::warn!(%what, "shutdown interrupted");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Slot, lake tables and snapshots; returns a connection in streaming mode, or None when
@@ -374,7 +381,7 @@ impl Pipeline {
                     &self.cfg.slot,
                     start,
                     &self.cfg.publication,
-                    self.cfg.spill_bytes,
+                    self.cfg.read_ahead_bytes,
                 )
                 .await
             {
@@ -449,6 +456,9 @@ impl Pipeline {
                 }
                 None => snapshot::export_snapshot(conn).await?,
             };
+            // This transaction waits, idle, for the whole copy: a server-wide idle timeout
+            // must not end it (and with it an exported snapshot) meanwhile.
+            snapshot::execute(conn, "SET LOCAL idle_in_transaction_session_timeout = 0").await?;
             let taken_at = snapshot::transaction_start_micros(conn).await?;
             let sizes = snapshot::table_sizes(conn, tables).await?;
             let mut order: Vec<(i64, &PublishedTable)> = sizes.into_iter().zip(tables).collect();
@@ -611,11 +621,12 @@ impl Pipeline {
             }
             let (max_changes, interval) = self.batch_limits();
             // Full, old enough, or the stream has paused (nothing more is coming now: waiting
-            // for the interval would only add to the lag).
+            // for the interval would only add to the lag). Not while catching up: then a pause
+            // is the server decoding WAL without published changes, and more is coming.
             let due = self.batch.changes >= max_changes
                 || self.batch.bytes >= self.cfg.max_batch_bytes
                 || self.batch.opened.is_some_and(|t| t.elapsed() >= interval)
-                || self.last_data.elapsed() >= LINGER;
+                || (!self.catching_up && self.last_data.elapsed() >= LINGER);
             if due && self.batch.last.is_some() {
                 self.flush(repl).await?;
             }
@@ -1323,8 +1334,16 @@ impl Pipeline {
         if let Some(p) = published.into_iter().find(|p| &p.table == table) {
             tracing::warn!(table = %table, "table joined the publication: copying it under a fresh snapshot");
             let version = first_lsn - 1;
-            self.snapshot_tables(&mut conn, &[p], None, Lsn::from_i64(version), version, true)
+            let done = self
+                .snapshot_tables(&mut conn, &[p], None, Lsn::from_i64(version), version, true)
                 .await?;
+            if !done {
+                // Nothing of the batch may be written to a table whose copy is missing: its
+                // recorded version would make the next start take it for copied.
+                return Err(IngestError::Interrupted(format!(
+                    "the copy of {table}, which joined the publication (copied on the next start)"
+                )));
+            }
         }
         conn.close().await?;
         Ok(())

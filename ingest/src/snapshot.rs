@@ -452,6 +452,7 @@ pub fn connect_under(
         execute(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
         let stmt = format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"));
         execute(&mut conn, &stmt).await?;
+        execute(&mut conn, "SET LOCAL idle_in_transaction_session_timeout = 0").await?;
         Ok(conn)
     })
 }
