@@ -606,8 +606,11 @@ impl Pipeline {
             let msg = {
                 let status_at = self.last_status + STATUS_INTERVAL;
                 let (_, interval) = self.batch_limits();
+                // The pause rule is off while catching up (see below): waking for it then would
+                // find nothing due, and wake again at once.
+                let linger_at = (!self.catching_up).then(|| self.last_data + LINGER);
                 let wake = self.batch.opened.map_or(status_at, |t| {
-                    (t + interval).min(self.last_data + LINGER).min(status_at)
+                    linger_at.map_or(t + interval, |l| (t + interval).min(l)).min(status_at)
                 });
                 tokio::select! {
                     biased;
