@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use oneclass_core::db;
 use oneclass_ingest::{IngestConfig, SourceConfig};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -21,13 +22,13 @@ pub struct Application {
 
 /// The CDC role's connection, derived from the owner URL.
 pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
-    let url = url::Url::parse(&settings.database_url).context("DATABASE_URL is not a URL")?;
+    let owner = db::connect_options(settings.database_url.expose_secret())?;
     let source = SourceConfig {
-        host: url.host_str().unwrap_or("127.0.0.1").to_string(),
-        port: url.port().unwrap_or(5432),
+        host: owner.get_host().to_string(),
+        port: owner.get_port(),
         user: db::CDC_ROLE.to_string(),
-        password: settings.passwords.cdc.clone(),
-        database: url.path().trim_start_matches('/').to_string(),
+        password: settings.passwords.cdc.expose_secret().to_string(),
+        database: owner.get_database().unwrap_or(owner.get_username()).to_string(),
     };
     // Slots are cluster-wide: one per database, so several databases can share a cluster.
     let slot = format!("oneclass_lake_{}", source.database)
@@ -36,25 +37,31 @@ pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
         .collect();
     let mut cfg = IngestConfig::new(source, settings.lake.clone());
     cfg.slot = slot;
-    crate::config::lake_maintenance(&mut cfg)?;
+    settings.ingest.apply(&mut cfg);
     Ok(cfg)
 }
 
 pub fn warehouse(settings: &Settings) -> Arc<oneclass_warehouse::Warehouse> {
     Arc::new(oneclass_warehouse::Warehouse::new(
         settings.lake.clone(),
-        settings.pseudonym_key.as_bytes().to_vec(),
+        settings.pseudonym_key.expose_secret().as_bytes().to_vec(),
     ))
 }
 
 impl Application {
     /// Binds the port (0 for any free one), connects as the app role, builds the routes.
     pub async fn build(settings: &Settings, with_ingest: bool) -> anyhow::Result<Self> {
-        let app_url = db::role_url(&settings.database_url, db::APP_ROLE, &settings.passwords.app)?;
-        let pool = db::pool(&app_url, 20).await.context("connecting as the app role")?;
+        let app = db::role_options(
+            settings.database_url.expose_secret(),
+            db::APP_ROLE,
+            &settings.passwords.app,
+        )?;
+        let pool = db::pool_with(app, 20).await.context("connecting as the app role")?;
         let warehouse = warehouse(settings);
-        let jwt =
-            oneclass_api::JwtKeys::new(settings.jwt_secret.as_bytes(), Duration::from_secs(3600));
+        let jwt = oneclass_api::JwtKeys::new(
+            settings.jwt_secret.expose_secret().as_bytes(),
+            Duration::from_secs(3600),
+        );
         let router = oneclass_api::router(pool, jwt, warehouse.clone())
             .merge(oneclass_dashboards::router(warehouse));
         let router = oneclass_api::with_middleware(router);
@@ -90,7 +97,7 @@ impl Application {
 /// Waits until every published table is in silver (the initial snapshot has landed), so that
 /// nothing is announced as ready while its dashboards would still be empty.
 pub async fn wait_for_lake(settings: &Settings, timeout: Duration) -> anyhow::Result<()> {
-    let owner = db::pool(&settings.database_url, 1).await?;
+    let owner = db::pool(settings.database_url.expose_secret(), 1).await?;
     let tables: Vec<(String, String)> = sqlx::query_as(
         "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1",
     )

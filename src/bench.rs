@@ -238,7 +238,7 @@ impl BenchCluster {
         };
         cluster.ensure_database(DATABASE).await?;
         let url = cluster.url(DATABASE);
-        let passwords = RolePasswords { app: random_secret(), cdc: random_secret() };
+        let passwords = RolePasswords { app: random_secret().into(), cdc: random_secret().into() };
         db::migrate(&url, &passwords).await.context("migrating")?;
         Ok(Self { cluster, scratch, password, url, passwords })
     }

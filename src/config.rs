@@ -1,38 +1,299 @@
-//! Configuration from the environment (`DATABASE_URL`, `ONECLASS_*`). Secrets are held in
-//! types whose Debug output hides them, and are never logged.
+//! Settings: typed and layered (defaults, then an optional TOML file, then the environment), and
+//! documented in one place: [`RawSettings`], whose fields are the settings' names. Secrets are
+//! `secrecy` types, so `Debug`, logs and error messages never show them.
 
-use std::net::SocketAddr;
-use std::path::Path;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use oneclass_core::db::RolePasswords;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-#[derive(Clone)]
+/// The settings file read when `ONECLASS_CONFIG` names none (skipped when absent).
+pub const DEFAULT_FILE: &str = "oneclass.toml";
+
+/// Every setting. In the TOML file a setting is its field name (`jwt_secret = "…"`); in the
+/// environment it is `ONECLASS_` and the name in capitals (`ONECLASS_JWT_SECRET`), except
+/// `DATABASE_URL`. The environment wins over the file, the file over the defaults. Durations are
+/// written `90s`, `30m`, `1h`, `7d` (a bare number is seconds); row counts may use `_`
+/// (`2_000_000`). Secrets belong in the environment or a file only the service can read.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSettings {
+    /// The owner connection (migrations, seeding, operators): `postgres://owner:…@host:port/db`.
+    /// Environment: `DATABASE_URL`. Secret (it holds the owner's password).
+    #[serde(serialize_with = "redacted")]
+    pub database_url: Option<SecretString>,
+    /// Password of the API's role `oneclass_app` (set by `oneclass migrate`). Secret.
+    #[serde(serialize_with = "redacted")]
+    pub app_password: Option<SecretString>,
+    /// Password of the change-data-capture role `oneclass_cdc` (set by `oneclass migrate`). Secret.
+    #[serde(serialize_with = "redacted")]
+    pub cdc_password: Option<SecretString>,
+    /// Key that signs sign-in tokens (HS256), at least 32 characters. Secret.
+    #[serde(serialize_with = "redacted")]
+    pub jwt_secret: Option<SecretString>,
+    /// Key of the analysts' learner pseudonyms: changing it changes every pseudonym. Secret.
+    #[serde(serialize_with = "redacted")]
+    pub pseudonym_key: Option<SecretString>,
+    /// The lake: a folder, `file:///abs/path` or `s3://bucket/prefix` (credentials from the
+    /// `AWS_*` environment). Default `data/lake`.
+    pub lake: Option<String>,
+    /// Address the HTTP server listens on. Default `127.0.0.1`.
+    pub bind: Option<IpAddr>,
+    /// HTTP port (API, pages and dashboards). Default 8080.
+    pub port: Option<u16>,
+    /// Connections that copy the initial snapshot in parallel, 1 to 64. Default: the machine's
+    /// cores, at most 4.
+    pub ingest_snapshot_workers: Option<u64>,
+    /// Silver tables holding at least this many rows take changes into a pending table, folded
+    /// in later (ADR 0009). Default 1_000_000.
+    #[serde(deserialize_with = "count")]
+    pub lake_pending_above_rows: Option<u64>,
+    /// Pending rows at which a table's pending changes are folded in. Default 2_000_000.
+    #[serde(deserialize_with = "count")]
+    pub lake_fold_rows: Option<u64>,
+    /// Pending changes are folded in once ingest has been idle this long. Default 30s.
+    #[serde(deserialize_with = "duration", serialize_with = "humane")]
+    pub lake_fold_idle: Option<Duration>,
+    /// How often lake tables are compacted and vacuumed; `0` turns it off. Default 1h.
+    #[serde(deserialize_with = "duration", serialize_with = "humane")]
+    pub lake_maintenance_interval: Option<Duration>,
+    /// How far back time travel reaches (vacuum keeps the files it needs), 1m to 7d.
+    /// Default 7d.
+    #[serde(deserialize_with = "duration", serialize_with = "humane")]
+    pub lake_time_travel: Option<Duration>,
+    /// Log lines as `text` (default) or `json`. Read by logging at start-up, from the
+    /// environment only (`ONECLASS_LOG_FORMAT`); the log level is `RUST_LOG`.
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
+/// `ONECLASS_<NAME>` (a test checks this list against the struct).
+pub const NAMES: [&str; 15] = [
+    "database_url",
+    "app_password",
+    "cdc_password",
+    "jwt_secret",
+    "pseudonym_key",
+    "lake",
+    "bind",
+    "port",
+    "ingest_snapshot_workers",
+    "lake_pending_above_rows",
+    "lake_fold_rows",
+    "lake_fold_idle",
+    "lake_maintenance_interval",
+    "lake_time_travel",
+    "log_format",
+];
+
+fn redacted<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_ref().map(|_| "<redacted>").serialize(s)
+}
+
+fn humane<S: serde::Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    v.map(|d| humantime::format_duration(d).to_string()).serialize(s)
+}
+
+/// A TOML integer or a string of digits (the environment's form), `_` allowed.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CountOrText {
+    Count(u64),
+    Text(String),
+}
+
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match Option::<CountOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(CountOrText::Count(n)) => Ok(Some(n)),
+        Some(CountOrText::Text(t)) => parse_count(&t).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    match Option::<CountOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(CountOrText::Count(n)) => Ok(Some(Duration::from_secs(n))),
+        Some(CountOrText::Text(t)) => {
+            parse_duration(&t).map(Some).map_err(serde::de::Error::custom)
+        }
+    }
+}
+
+/// A duration as operators write it: `90s`, `30m`, `1h`, `7d` (humantime's units), or a bare
+/// number of seconds.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse().map(Duration::from_secs).map_err(|e| format!("{value:?}: {e}"));
+    }
+    humantime::parse_duration(value)
+        .map_err(|e| format!("{value:?} is not a duration ({e}); write e.g. 90s, 30m, 1h or 7d"))
+}
+
+/// A row count as operators write it: digits, `_` allowed as a separator (`2_000_000`).
+fn parse_count(value: &str) -> Result<u64, String> {
+    value.trim().replace('_', "").parse().map_err(|e| format!("{value:?} is not a row count ({e})"))
+}
+
+impl RawSettings {
+    /// Defaults, then the file `ONECLASS_CONFIG` names (or `oneclass.toml` when it exists), then
+    /// the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let named = std::env::var_os("ONECLASS_CONFIG").map(PathBuf::from);
+        let file = match named {
+            Some(path) => Some(path),
+            None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()),
+        };
+        Self::load_from(file.as_deref(), |name| std::env::var(name).ok())
+    }
+
+    /// [`RawSettings::load`] with the file and the environment given (tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            builder = builder.add_source(
+                config::File::from(path).format(config::FileFormat::Toml).required(true),
+            );
+        }
+        for name in NAMES {
+            let var = if name == "database_url" {
+                "DATABASE_URL".to_string()
+            } else {
+                format!("ONECLASS_{}", name.to_ascii_uppercase())
+            };
+            // An empty variable counts as unset, as shells make unsetting awkward.
+            if let Some(value) = env(&var).filter(|v| !v.is_empty()) {
+                builder = builder.set_override(name, value).context("settings")?;
+            }
+        }
+        let merged = builder.build().map_err(|e| anyhow::anyhow!("reading settings: {e}"))?;
+        merged.try_deserialize().map_err(|e| match file {
+            Some(path) => anyhow::anyhow!("settings ({} and the environment): {e}", path.display()),
+            None => anyhow::anyhow!("settings (environment): {e}"),
+        })
+    }
+
+    fn required(value: &Option<SecretString>, name: &str) -> anyhow::Result<SecretString> {
+        match value {
+            Some(v) => Ok(v.clone()),
+            None => {
+                bail!("{} is not set: see docs/operator-guide.md, Configuration", env_name(name))
+            }
+        }
+    }
+
+    pub fn database_url(&self) -> anyhow::Result<SecretString> {
+        Self::required(&self.database_url, "database_url")
+    }
+
+    pub fn passwords(&self) -> anyhow::Result<RolePasswords> {
+        Ok(RolePasswords {
+            app: Self::required(&self.app_password, "app_password")?,
+            cdc: Self::required(&self.cdc_password, "cdc_password")?,
+        })
+    }
+
+    /// Ingest's tuning, checked.
+    pub fn ingest(&self) -> anyhow::Result<IngestSettings> {
+        let snapshot_workers = match self.ingest_snapshot_workers {
+            Some(n) if !(1..=64).contains(&n) => {
+                bail!("ONECLASS_INGEST_SNAPSHOT_WORKERS must be from 1 to 64, not {n}")
+            }
+            n => n.map(usize::try_from).transpose()?,
+        };
+        if self.lake_fold_rows == Some(0) {
+            bail!("ONECLASS_LAKE_FOLD_ROWS must be at least 1");
+        }
+        if self.lake_fold_idle.is_some_and(|d| d.is_zero()) {
+            bail!("ONECLASS_LAKE_FOLD_IDLE must be positive");
+        }
+        Ok(IngestSettings {
+            snapshot_workers,
+            pending_above_rows: self.lake_pending_above_rows,
+            fold_rows: self.lake_fold_rows,
+            fold_idle: self.lake_fold_idle,
+            maintenance_interval: self.lake_maintenance_interval,
+            time_travel: self.lake_time_travel,
+        })
+    }
+
+    /// The lake's URL (a folder is created and made absolute).
+    pub fn lake_url(&self) -> anyhow::Result<Url> {
+        lake_url(self.lake.as_deref().unwrap_or("data/lake"))
+    }
+}
+
+fn env_name(name: &str) -> String {
+    if name == "database_url" {
+        "DATABASE_URL".into()
+    } else {
+        format!("ONECLASS_{}", name.to_ascii_uppercase())
+    }
+}
+
+/// Ingest's settings over its defaults (see `oneclass_ingest::IngestConfig`); `None` keeps the
+/// default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestSettings {
+    pub snapshot_workers: Option<usize>,
+    pub pending_above_rows: Option<u64>,
+    pub fold_rows: Option<u64>,
+    pub fold_idle: Option<Duration>,
+    /// `Some(0)` turns maintenance off.
+    pub maintenance_interval: Option<Duration>,
+    pub time_travel: Option<Duration>,
+}
+
+impl IngestSettings {
+    pub fn apply(&self, cfg: &mut oneclass_ingest::IngestConfig) {
+        if let Some(n) = self.snapshot_workers {
+            cfg.snapshot_workers = n;
+        }
+        if let Some(n) = self.pending_above_rows {
+            cfg.pending_above_rows = n;
+        }
+        if let Some(n) = self.fold_rows {
+            cfg.fold_rows = n;
+        }
+        if let Some(d) = self.fold_idle {
+            cfg.fold_idle = d;
+        }
+        if let Some(d) = self.maintenance_interval {
+            cfg.maintenance_interval = (!d.is_zero()).then_some(d);
+        }
+        if let Some(d) = self.time_travel {
+            cfg.time_travel = d;
+        }
+    }
+}
+
+/// What the server runs with: every required setting present and checked.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// The owner connection (migrations, seeding, operators).
-    pub database_url: String,
+    pub database_url: SecretString,
     pub passwords: RolePasswords,
-    pub jwt_secret: String,
-    pub pseudonym_key: String,
+    pub jwt_secret: SecretString,
+    pub pseudonym_key: SecretString,
     pub lake: Url,
     pub bind: SocketAddr,
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("lake", &self.lake)
-            .field("bind", &self.bind)
-            .finish_non_exhaustive()
-    }
-}
-
-fn var(name: &str) -> anyhow::Result<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Ok(v),
-        _ => bail!("{name} is not set: see docs/operator-guide.md for the configuration it needs"),
-    }
+    pub ingest: IngestSettings,
 }
 
 /// A lake location: a URL (`file:///…`, `s3://…`) or a local path.
@@ -48,124 +309,202 @@ pub fn lake_url(value: &str) -> anyhow::Result<Url> {
 }
 
 impl Settings {
-    /// Everything from the environment; `DATABASE_URL` and the secrets are required.
+    /// Defaults, file and environment (see [`RawSettings::load`]); the database URL, the role
+    /// passwords and both keys are required.
     pub fn from_env() -> anyhow::Result<Self> {
-        let port: u16 = std::env::var("ONECLASS_PORT")
-            .ok()
-            .map(|p| p.parse().context("ONECLASS_PORT must be a port number"))
-            .transpose()?
-            .unwrap_or(8080);
-        let bind = std::env::var("ONECLASS_BIND").unwrap_or_else(|_| "127.0.0.1".into());
+        Self::from_raw(&RawSettings::load()?)
+    }
+
+    pub fn from_raw(raw: &RawSettings) -> anyhow::Result<Self> {
+        let jwt_secret = RawSettings::required(&raw.jwt_secret, "jwt_secret")?;
+        if jwt_secret.expose_secret().chars().count() < 32 {
+            bail!("ONECLASS_JWT_SECRET must be at least 32 characters");
+        }
+        let ip = raw.bind.unwrap_or(IpAddr::from([127, 0, 0, 1]));
         Ok(Settings {
-            database_url: var("DATABASE_URL")?,
-            passwords: RolePasswords {
-                app: var("ONECLASS_APP_PASSWORD")?,
-                cdc: var("ONECLASS_CDC_PASSWORD")?,
-            },
-            jwt_secret: {
-                let secret = var("ONECLASS_JWT_SECRET")?;
-                if secret.len() < 32 {
-                    bail!("ONECLASS_JWT_SECRET must be at least 32 characters");
-                }
-                secret
-            },
-            pseudonym_key: var("ONECLASS_PSEUDONYM_KEY")?,
-            lake: lake_url(&std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into()))?,
-            bind: format!("{bind}:{port}")
-                .parse()
-                .context("ONECLASS_BIND must be an IP address")?,
+            database_url: raw.database_url()?,
+            passwords: raw.passwords()?,
+            jwt_secret,
+            pseudonym_key: RawSettings::required(&raw.pseudonym_key, "pseudonym_key")?,
+            lake: raw.lake_url()?,
+            bind: SocketAddr::new(ip, raw.port.unwrap_or(8080)),
+            ingest: raw.ingest()?,
         })
     }
 }
 
-/// A duration as operators write it: a whole number with `s`, `m`, `h` or `d` (`90s`, `30m`,
-/// `1h`, `7d`); a bare number is seconds.
-pub fn parse_duration(name: &str, value: &str) -> anyhow::Result<std::time::Duration> {
-    let value = value.trim();
-    let (digits, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => value.split_at(i),
-        None => (value, "s"),
-    };
-    let n: u64 = digits
-        .parse()
-        .with_context(|| format!("{name} {value:?}: expected a number with s, m, h or d"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        other => bail!("{name} {value:?}: unknown unit {other:?} (use s, m, h or d)"),
-    };
-    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
-}
-
-/// Lake maintenance from the environment, over ingest's defaults:
-/// `ONECLASS_LAKE_MAINTENANCE_INTERVAL` (`0` turns it off), `ONECLASS_LAKE_TIME_TRAVEL`, and
-/// for large silver tables `ONECLASS_LAKE_PENDING_ABOVE_ROWS`, `ONECLASS_LAKE_FOLD_ROWS` and
-/// `ONECLASS_LAKE_FOLD_IDLE`, and `ONECLASS_INGEST_SNAPSHOT_WORKERS` (see
-/// `oneclass_ingest::IngestConfig`).
-pub fn lake_maintenance(cfg: &mut oneclass_ingest::IngestConfig) -> anyhow::Result<()> {
-    if let Ok(v) = std::env::var("ONECLASS_INGEST_SNAPSHOT_WORKERS") {
-        let n = parse_count("ONECLASS_INGEST_SNAPSHOT_WORKERS", &v)?;
-        if !(1..=64).contains(&n) {
-            bail!("ONECLASS_INGEST_SNAPSHOT_WORKERS must be from 1 to 64, not {n}");
-        }
-        cfg.snapshot_workers = usize::try_from(n)?;
-    }
-    if let Ok(v) = std::env::var("ONECLASS_LAKE_PENDING_ABOVE_ROWS") {
-        cfg.pending_above_rows = parse_count("ONECLASS_LAKE_PENDING_ABOVE_ROWS", &v)?;
-    }
-    if let Ok(v) = std::env::var("ONECLASS_LAKE_FOLD_ROWS") {
-        cfg.fold_rows = parse_count("ONECLASS_LAKE_FOLD_ROWS", &v)?;
-        if cfg.fold_rows == 0 {
-            bail!("ONECLASS_LAKE_FOLD_ROWS must be at least 1");
-        }
-    }
-    if let Ok(v) = std::env::var("ONECLASS_LAKE_FOLD_IDLE") {
-        cfg.fold_idle = parse_duration("ONECLASS_LAKE_FOLD_IDLE", &v)?;
-        if cfg.fold_idle.is_zero() {
-            bail!("ONECLASS_LAKE_FOLD_IDLE must be positive");
-        }
-    }
-    if let Ok(v) = std::env::var("ONECLASS_LAKE_MAINTENANCE_INTERVAL") {
-        let interval = parse_duration("ONECLASS_LAKE_MAINTENANCE_INTERVAL", &v)?;
-        cfg.maintenance_interval = (!interval.is_zero()).then_some(interval);
-    }
-    if let Ok(v) = std::env::var("ONECLASS_LAKE_TIME_TRAVEL") {
-        cfg.time_travel = parse_duration("ONECLASS_LAKE_TIME_TRAVEL", &v)?;
-    }
-    Ok(())
-}
-
-/// A row count as operators write it: digits, `_` allowed as a separator (`2_000_000`).
-fn parse_count(name: &str, value: &str) -> anyhow::Result<u64> {
-    value
-        .trim()
-        .replace('_', "")
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{name} {value:?}: not a row count ({e})"))
-}
-
 #[cfg(test)]
-mod duration_tests {
-    use super::parse_duration;
-    use std::time::Duration;
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
 
-    #[test]
-    fn durations_as_operators_write_them() {
-        assert_eq!(parse_duration("X", "90").ok(), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("X", "30m").ok(), Some(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("X", "7d").ok(), Some(Duration::from_secs(7 * 86_400)));
-        let err = parse_duration("ONECLASS_LAKE_TIME_TRAVEL", "7 weeks").expect_err("unit");
-        assert!(err.to_string().contains("ONECLASS_LAKE_TIME_TRAVEL"), "{err}");
-        assert!(parse_duration("X", "h").is_err());
+    const SECRETS: [&str; 6] = [
+        "owner-password-zq81",
+        "app-password-zq82",
+        "cdc-password-zq83",
+        "jwt-secret-zq84-of-at-least-thirty-two-chars",
+        "pseudonym-key-zq85",
+        "zq8",
+    ];
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn full_env(lake: &Path) -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", format!("postgres://owner:{}@db.example:5433/school", SECRETS[0])),
+            ("ONECLASS_APP_PASSWORD", SECRETS[1].into()),
+            ("ONECLASS_CDC_PASSWORD", SECRETS[2].into()),
+            ("ONECLASS_JWT_SECRET", SECRETS[3].into()),
+            ("ONECLASS_PSEUDONYM_KEY", SECRETS[4].into()),
+            ("ONECLASS_LAKE", lake.display().to_string()),
+            ("ONECLASS_PORT", "9090".into()),
+        ]
+    }
+
+    fn load(vars: &[(&'static str, String)], file: Option<&Path>) -> anyhow::Result<RawSettings> {
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        RawSettings::load_from(file, env(&pairs))
     }
 
     #[test]
-    fn row_counts_as_operators_write_them() {
-        assert_eq!(super::parse_count("X", "2_000_000").ok(), Some(2_000_000));
-        assert_eq!(super::parse_count("X", " 0 ").ok(), Some(0));
-        let err = super::parse_count("ONECLASS_LAKE_FOLD_ROWS", "lots").expect_err("words");
-        assert!(err.to_string().contains("ONECLASS_LAKE_FOLD_ROWS"), "{err}");
+    fn debug_shows_no_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let raw = load(&full_env(dir.path()), None).expect("settings");
+        let settings = Settings::from_raw(&raw).expect("valid");
+        let printed = format!("{settings:?} {settings:#?} {raw:?} {:?}", settings.passwords);
+        for secret in SECRETS {
+            assert!(!printed.contains(secret), "{secret} shown in {printed}");
+        }
+        // The rest is there, so the redaction is not the whole output vanishing.
+        assert!(printed.contains("9090") && printed.contains("lake"), "{printed}");
+        let shown = serde_json::to_string(&raw).expect("serialise");
+        for secret in SECRETS {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+
+    #[test]
+    fn layers_defaults_file_then_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("oneclass.toml");
+        std::fs::write(
+            &file,
+            "port = 7000\nbind = \"0.0.0.0\"\nlake_fold_idle = \"2m\"\nlake_fold_rows = 5_000\n",
+        )
+        .expect("write");
+        let mut vars = full_env(dir.path());
+        vars.retain(|(k, _)| *k != "ONECLASS_PORT");
+        let from_file = Settings::from_raw(&load(&vars, Some(&file)).expect("load")).expect("ok");
+        assert_eq!(from_file.bind, "0.0.0.0:7000".parse().expect("addr"));
+        assert_eq!(from_file.ingest.fold_idle, Some(Duration::from_secs(120)));
+        assert_eq!(from_file.ingest.fold_rows, Some(5_000));
+        assert_eq!(from_file.ingest.time_travel, None, "defaults stay with ingest");
+
+        vars.push(("ONECLASS_PORT", "7001".into()));
+        vars.push(("ONECLASS_LAKE_FOLD_IDLE", "45".into()));
+        vars.push(("ONECLASS_LAKE_PENDING_ABOVE_ROWS", "2_000_000".into()));
+        let env_wins = Settings::from_raw(&load(&vars, Some(&file)).expect("load")).expect("ok");
+        assert_eq!(env_wins.bind.port(), 7001);
+        assert_eq!(env_wins.ingest.fold_idle, Some(Duration::from_secs(45)));
+        assert_eq!(env_wins.ingest.pending_above_rows, Some(2_000_000));
+
+        let none = load(&[], None).expect("empty");
+        assert!(Settings::from_raw(&none).is_err(), "secrets are required");
+        let defaults = RawSettings { ..none };
+        assert_eq!(defaults.port, None);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut vars = full_env(dir.path());
+        vars.push(("ONECLASS_LAKE_TIME_TRAVEL", "7 fortnights".into()));
+        let err = load(&vars, None).expect_err("bad duration").to_string();
+        assert!(err.contains("lake_time_travel") && err.contains("fortnights"), "{err}");
+
+        let mut vars = full_env(dir.path());
+        vars.push(("ONECLASS_PORT", "eighty".into()));
+        let err = load(&vars, None).expect_err("bad port").to_string();
+        assert!(err.contains("port"), "{err}");
+
+        let mut vars = full_env(dir.path());
+        vars.retain(|(k, _)| *k != "ONECLASS_JWT_SECRET");
+        vars.push(("ONECLASS_JWT_SECRET", "short".into()));
+        let err = Settings::from_raw(&load(&vars, None).expect("load")).expect_err("short");
+        assert!(err.to_string().contains("at least 32"), "{err}");
+
+        let file = dir.path().join("typo.toml");
+        std::fs::write(&file, "jwt_secert = \"x\"\n").expect("write");
+        let err = load(&full_env(dir.path()), Some(&file)).expect_err("typo").to_string();
+        assert!(err.contains("jwt_secert"), "{err}");
+
+        let mut vars = full_env(dir.path());
+        vars.push(("ONECLASS_INGEST_SNAPSHOT_WORKERS", "0".into()));
+        let raw = load(&vars, None).expect("load");
+        assert!(Settings::from_raw(&raw).expect_err("0 workers").to_string().contains("1 to 64"));
+    }
+
+    #[test]
+    fn names_match_the_settings() {
+        // Every name is a field (deny_unknown_fields refuses others) …
+        for name in NAMES {
+            let one = serde_json::json!({ name: "1" });
+            if let Err(e) = serde_json::from_value::<RawSettings>(one) {
+                assert!(!e.to_string().contains("unknown field"), "{name}: {e}");
+            }
+        }
+        let typo = serde_json::from_value::<RawSettings>(serde_json::json!({ "prot": "1" }));
+        assert!(typo.is_err_and(|e| e.to_string().contains("unknown field")));
+        // … and every field has a name.
+        let fields = serde_json::to_value(RawSettings {
+            database_url: Some("x".into()),
+            app_password: Some("x".into()),
+            cdc_password: Some("x".into()),
+            jwt_secret: Some("x".into()),
+            pseudonym_key: Some("x".into()),
+            lake: Some("x".into()),
+            bind: Some(IpAddr::from([127, 0, 0, 1])),
+            port: Some(1),
+            ingest_snapshot_workers: Some(1),
+            lake_pending_above_rows: Some(1),
+            lake_fold_rows: Some(1),
+            lake_fold_idle: Some(Duration::from_secs(1)),
+            lake_maintenance_interval: Some(Duration::from_secs(1)),
+            lake_time_travel: Some(Duration::from_secs(1)),
+            log_format: Some(LogFormat::Json),
+        })
+        .expect("serialise");
+        let names: Vec<&str> =
+            fields.as_object().expect("object").keys().map(String::as_str).collect();
+        for name in &names {
+            assert!(NAMES.contains(name), "{name} is not in NAMES");
+        }
+        assert_eq!(names.len(), NAMES.len());
+    }
+
+    #[test]
+    fn every_setting_is_in_the_operator_guide() {
+        let guide = include_str!("../docs/operator-guide.md");
+        for name in NAMES {
+            let var = env_name(name);
+            assert!(guide.contains(&format!("`{var}`")), "{var} missing from the operator guide");
+        }
+    }
+
+    #[test]
+    fn durations_and_counts_as_operators_write_them() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("").is_err());
+        assert_eq!(parse_count("2_000_000"), Ok(2_000_000));
+        assert!(parse_count("lots").is_err());
     }
 }

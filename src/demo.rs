@@ -16,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 use std::time::Duration;
 
 use crate::app::{Application, shutdown_signal, wait_for_lake};
-use crate::config::{Settings, lake_url};
+use crate::config::{RawSettings, Settings, lake_url};
+use secrecy::ExposeSecret;
 
 pub const DATABASE: &str = "oneclass";
 
@@ -76,9 +77,12 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let secrets = load_secrets(&data)?;
 
     // The cluster is started on a blocking thread: pg_ctl waits for the server.
-    let (cluster, database_url) = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => (None, url),
-        _ => {
+    // The demo makes its own secrets; ingest's tuning and DATABASE_URL still come from the
+    // environment or the settings file.
+    let configured = RawSettings::load()?;
+    let (cluster, database_url) = match &configured.database_url {
+        Some(url) => (None, url.expose_secret().to_string()),
+        None => {
             let pgdata = data.join("pg");
             let password = secrets.owner_password.clone();
             eprintln!("Starting PostgreSQL under {} …", pgdata.display());
@@ -92,8 +96,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         }
     };
 
-    let passwords =
-        RolePasswords { app: secrets.app_password.clone(), cdc: secrets.cdc_password.clone() };
+    let passwords = RolePasswords {
+        app: secrets.app_password.as_str().into(),
+        cdc: secrets.cdc_password.as_str().into(),
+    };
     db::migrate(&database_url, &passwords).await.context("migrating")?;
     let owner = db::pool(&database_url, 4).await?;
     let demo = oneclass_synth::SeedParams::demo(chrono::Utc::now().date_naive());
@@ -116,12 +122,13 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     owner.close().await;
 
     let settings = Settings {
-        database_url: database_url.clone(),
+        database_url: database_url.as_str().into(),
         passwords,
-        jwt_secret: secrets.jwt_secret.clone(),
-        pseudonym_key: secrets.pseudonym_key.clone(),
+        jwt_secret: secrets.jwt_secret.as_str().into(),
+        pseudonym_key: secrets.pseudonym_key.as_str().into(),
         lake: lake_url(&data.join("lake").to_string_lossy())?,
         bind: format!("127.0.0.1:{}", opts.port).parse()?,
+        ingest: configured.ingest()?,
     };
     let app = Application::build(&settings, true).await?;
     let base = format!("http://127.0.0.1:{}", app.port());

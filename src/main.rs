@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use oneclass::app::{Application, ingest_config, shutdown_signal, supervise_ingest};
-use oneclass::config::Settings;
+use oneclass::config::{RawSettings, Settings};
 use oneclass::demo::{self, DemoOptions};
-use oneclass_core::db::{self, RolePasswords};
+use oneclass_core::db;
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -66,6 +66,10 @@ enum Command {
     },
     /// Run one read-only SQL statement over the lake and print the result.
     Sql { sql: String },
+    /// Print the settings in force (defaults, then `oneclass.toml` or the file ONECLASS_CONFIG
+    /// names, then the environment), secrets redacted. Every setting is documented in
+    /// docs/operator-guide.md, Configuration.
+    Settings,
     /// Run a benchmark in a private throwaway cluster: prints a table, appends JSON lines under
     /// bench/results/ (run from the repository root).
     Bench {
@@ -148,21 +152,13 @@ fn init_tracing() {
         )
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Logging starts before the settings are read (their errors are logged): its one setting
+    // comes from the environment only.
     if std::env::var("ONECLASS_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {
         builder.compact().init();
     }
-}
-
-fn passwords_from_env() -> anyhow::Result<RolePasswords> {
-    let get = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .with_context(|| format!("{name} is not set"))
-    };
-    Ok(RolePasswords { app: get("ONECLASS_APP_PASSWORD")?, cdc: get("ONECLASS_CDC_PASSWORD")? })
 }
 
 #[tokio::main]
@@ -205,14 +201,14 @@ async fn main() -> anyhow::Result<()> {
             outcome
         }
         Command::Migrate => {
-            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-            db::migrate(&url, &passwords_from_env()?).await?;
+            let raw = RawSettings::load()?;
+            db::migrate(raw.database_url()?.expose_secret(), &raw.passwords()?).await?;
             println!("migrated");
             Ok(())
         }
         Command::Seed { seed, scale, schools, years, attendance_days } => {
-            let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-            let pool = db::pool(&url, 4).await?;
+            let url = RawSettings::load()?.database_url()?;
+            let pool = db::pool(url.expose_secret(), 4).await?;
             if oneclass_synth::is_seeded(&pool).await? {
                 anyhow::bail!("the database already has schools: seed only an empty database");
             }
@@ -268,11 +264,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench { which: BenchCommand::Api { scale, seed, users, seconds } } => {
             oneclass::bench::api(oneclass::bench::ApiOptions { scale, seed, users, seconds }).await
         }
+        Command::Settings => {
+            let raw = RawSettings::load()?;
+            println!("{}", serde_json::to_string_pretty(&raw)?);
+            Ok(())
+        }
         Command::Sql { sql } => {
-            let lake = std::env::var("ONECLASS_LAKE").unwrap_or_else(|_| "data/lake".into());
+            let lake = RawSettings::load()?.lake_url()?;
             // Operators read everything; the pseudonym key matters only to analysts' access.
-            let wh =
-                oneclass_warehouse::Warehouse::new(oneclass::config::lake_url(&lake)?, Vec::new());
+            let wh = oneclass_warehouse::Warehouse::new(lake, Vec::new());
             let out = wh.query(&sql, &oneclass_warehouse::Access::Full).await?;
             let table = deltalake::arrow::util::pretty::pretty_format_batches(&out.batches)?;
             println!("{table}");

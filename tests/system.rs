@@ -171,9 +171,9 @@ async fn row_level_security_scopes_the_app_role() {
         .await
         .expect("count");
 
-    let app_url =
-        oneclass_core::db::role_url(&owner_url, "oneclass_app", APP_PASSWORD).expect("url");
-    let app = oneclass_core::db::pool(&app_url, 2).await.expect("app pool");
+    let app = oneclass_core::db::role_options(&owner_url, "oneclass_app", &APP_PASSWORD.into())
+        .expect("options");
+    let app = oneclass_core::db::pool_with(app, 2).await.expect("app pool");
 
     // No session settings: nothing at all.
     let none: i64 =

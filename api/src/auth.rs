@@ -3,14 +3,15 @@
 //! protected handler takes. `begin_scoped` opens the per-request transaction that carries the
 //! user's identity and schools into PostgreSQL's row-level security.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::{Json, http::header};
+use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as GovernorLimiter};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use oneclass_core::types::Role;
 use serde::{Deserialize, Serialize};
@@ -100,7 +101,10 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)
-            .or_else(|| cookie(parts, SESSION_COOKIE))
+            .or_else(|| {
+                let jar = CookieJar::from_headers(&parts.headers);
+                jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
+            })
             .ok_or(ApiError::Unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
         decode(&state.jwt, &token)
     }
@@ -109,14 +113,6 @@ impl FromRequestParts<AppState> for AuthUser {
 fn bearer(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
-}
-
-fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    let value = parts.headers.get(header::COOKIE)?.to_str().ok()?;
-    value.split(';').find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
 }
 
 pub fn decode(keys: &JwtKeys, token: &str) -> ApiResult<AuthUser> {
@@ -323,35 +319,35 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// A fixed-window limiter keyed by a string (a username or an address): enough to blunt
-/// password guessing on one process; lockout in the database covers the rest.
+/// Attempts per key (a username or an address), by governor's GCRA: a burst of `per_window`,
+/// refilled evenly over `window`. Enough to blunt password guessing on one process; lockout in
+/// the database covers the rest.
 pub struct RateLimiter {
-    per_window: u32,
-    window: Duration,
-    hits: Mutex<HashMap<String, (Instant, u32)>>,
+    inner: DefaultKeyedRateLimiter<String>,
 }
+
+/// Keys remembered before the idle ones are dropped; past it, while still full, a flood of
+/// distinct keys is refused rather than allowed to grow memory.
+const MAX_KEYS: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(per_window: u32, window: Duration) -> Self {
-        Self { per_window, window, hits: Mutex::new(HashMap::new()) }
+        let burst = NonZeroU32::new(per_window).unwrap_or(NonZeroU32::MIN);
+        let period = (window / burst.get()).max(Duration::from_nanos(1));
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        Self { inner: GovernorLimiter::keyed(quota) }
     }
 
     pub fn allow(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let Ok(mut hits) = self.hits.lock() else { return true };
-        if hits.len() > 100_000 {
-            hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-            // Still full inside one window: a flood of distinct keys. Refuse rather than grow.
-            if hits.len() > 100_000 {
+        if self.inner.len() > MAX_KEYS {
+            self.inner.retain_recent();
+            if self.inner.len() > MAX_KEYS {
                 return false;
             }
         }
-        let entry = hits.entry(key.to_lowercase()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= self.per_window
+        self.inner.check_key(&key.to_lowercase()).is_ok()
     }
 }
 
@@ -365,6 +361,16 @@ mod tests {
         assert!(l.allow("a") && l.allow("A") && l.allow("a"));
         assert!(!l.allow("a"));
         assert!(l.allow("b"));
+    }
+
+    #[test]
+    fn limiter_refills_over_the_window() {
+        let l = RateLimiter::new(2, Duration::from_millis(200));
+        assert!(l.allow("a") && l.allow("a"));
+        assert!(!l.allow("a"));
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(l.allow("a"), "one attempt back after half the window");
+        assert!(!l.allow("a"));
     }
 
     #[test]

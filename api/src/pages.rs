@@ -7,9 +7,12 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use std::time::Duration;
+
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{NaiveDate, Utc};
 use oneclass_core::types::AttendanceStatus;
 use serde::Deserialize;
@@ -85,26 +88,26 @@ struct LoginForm {
 /// `HttpOnly` keeps the token from scripts, `SameSite=Strict` keeps other sites' forms from
 /// posting with it (our CSRF defence), `Secure` keeps it off plain-HTTP networks (browsers treat
 /// localhost as secure, so the demo works).
-fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
-    let value = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
-    );
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+fn session_cookie(token: String, max_age: Duration) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(0)))
+        .build()
 }
 
 async fn login_submit(
     State(state): State<AppState>,
     client: auth::ClientAddr,
+    jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
     match auth::authenticate(&state, client.0, &form.username, &form.password).await {
         Ok(user) => match auth::issue(&state.jwt, &user) {
-            Ok(token) => {
-                let mut resp = Redirect::to("/app/").into_response();
-                resp.headers_mut()
-                    .insert(header::SET_COOKIE, session_cookie(&token, state.jwt.ttl.as_secs()));
-                resp
-            }
+            Ok(token) => (jar.add(session_cookie(token, state.jwt.ttl)), Redirect::to("/app/"))
+                .into_response(),
             Err(e) => e.into_response(),
         },
         Err(ApiError::Unauthorized(_)) => render(
@@ -122,10 +125,9 @@ async fn login_submit(
     }
 }
 
-async fn logout() -> Response {
-    let mut resp = Redirect::to("/app/login").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, session_cookie("", 0));
-    resp
+async fn logout(jar: CookieJar) -> Response {
+    (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to("/app/login"))
+        .into_response()
 }
 
 async fn classes_page(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {

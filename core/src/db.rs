@@ -1,5 +1,6 @@
 //! Database setup: connection URLs for the three roles, migrations, role passwords.
 
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -16,37 +17,34 @@ pub const CDC_ROLE: &str = "oneclass_cdc";
 /// The publication and replication slot that feed the lake.
 pub const PUBLICATION: &str = "oneclass_lake";
 
-/// Passwords of the roles the platform logs in as. Never logged.
-#[derive(Clone)]
+/// Passwords of the roles the platform logs in as. `Debug` shows neither.
+#[derive(Clone, Debug)]
 pub struct RolePasswords {
-    pub app: String,
-    pub cdc: String,
+    pub app: SecretString,
+    pub cdc: SecretString,
 }
 
-impl std::fmt::Debug for RolePasswords {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RolePasswords { .. }")
-    }
+/// The connection `owner_url` names, as `role` with `password` instead of the owner.
+pub fn role_options(
+    owner_url: &str,
+    role: &str,
+    password: &SecretString,
+) -> Result<PgConnectOptions, CoreError> {
+    Ok(connect_options(owner_url)?.username(role).password(password.expose_secret()))
 }
 
-/// `owner_url` with the user and password replaced.
-pub fn role_url(owner_url: &str, role: &str, password: &str) -> Result<String, CoreError> {
-    let mut url = url::Url::parse(owner_url)
-        .map_err(|e| CoreError::Config(format!("DATABASE_URL is not a URL: {e}")))?;
-    url.set_username(role).map_err(|_| CoreError::Config("DATABASE_URL has no host".into()))?;
-    url.set_password(Some(password))
-        .map_err(|_| CoreError::Config("DATABASE_URL has no host".into()))?;
-    Ok(url.to_string())
-}
-
+/// Parses a `postgres://` URL (percent-decoding included) with sqlx's own parser: the one
+/// parser every connection of the platform goes through.
 pub fn connect_options(url: &str) -> Result<PgConnectOptions, CoreError> {
-    let opts = PgConnectOptions::from_str(url)
-        .map_err(|e| CoreError::Config(format!("invalid database URL: {e}")))?;
-    Ok(opts)
+    PgConnectOptions::from_str(url)
+        .map_err(|e| CoreError::Config(format!("invalid database URL: {e}")))
 }
 
 pub async fn pool(url: &str, max_connections: u32) -> Result<PgPool, CoreError> {
-    let opts = connect_options(url)?;
+    pool_with(connect_options(url)?, max_connections).await
+}
+
+pub async fn pool_with(opts: PgConnectOptions, max_connections: u32) -> Result<PgPool, CoreError> {
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
@@ -62,7 +60,7 @@ pub async fn migrate(owner_url: &str, passwords: &RolePasswords) -> Result<(), C
         let stmt: String =
             sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
                 .bind(role)
-                .bind(password)
+                .bind(password.expose_secret())
                 .fetch_one(&mut conn)
                 .await?;
         // Roles live in the cluster-wide catalog: databases of one cluster migrating at once

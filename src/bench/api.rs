@@ -3,6 +3,7 @@
 //! simulated staff of one school. Each user loops without pause until the time is up, so the
 //! figures are the server's capacity on this machine, shared with the load generator.
 
+use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -687,12 +688,13 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
     owner.close().await;
 
     let settings = Settings {
-        database_url: bench.url.clone(),
+        database_url: bench.url.as_str().into(),
         passwords: bench.passwords.clone(),
-        jwt_secret: super::random_secret(),
-        pseudonym_key: super::random_secret(),
+        jwt_secret: super::random_secret().into(),
+        pseudonym_key: super::random_secret().into(),
         lake: lake_url(&bench.dir().join("lake").to_string_lossy())?,
         bind: ([127, 0, 0, 1], 0).into(),
+        ingest: Default::default(),
     };
     let app = Application::build(&settings, false).await?;
     let base: Arc<str> = format!("http://127.0.0.1:{}", app.port()).into();
@@ -778,7 +780,8 @@ async fn measure(
         }
     }
     let signed_in = tokens.len();
-    let keys = oneclass_api::JwtKeys::new(settings.jwt_secret.as_bytes(), TOKEN_TTL);
+    let keys =
+        oneclass_api::JwtKeys::new(settings.jwt_secret.expose_secret().as_bytes(), TOKEN_TTL);
     let mut users = Vec::with_capacity(accounts.len());
     for a in accounts {
         let token = match tokens.remove(&a.id) {

@@ -21,6 +21,7 @@
 //! 4. **fold**: with ingest stopped, the marks' pending rows are folded into the table (one
 //!    MERGE), timed.
 
+use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -567,14 +568,14 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         host: "127.0.0.1".into(),
         port: bench.cluster.port(),
         user: db::CDC_ROLE.into(),
-        password: bench.passwords.cdc.clone(),
+        password: bench.passwords.cdc.expose_secret().to_string(),
         database: super::DATABASE.into(),
     };
     // As crate::app::ingest_config builds it: defaults, a slot per database.
     let mut cfg = IngestConfig::new(source, lake.clone());
     cfg.slot = format!("oneclass_lake_{}", super::DATABASE);
     // The lake maintenance settings of the environment, as `oneclass serve` reads them.
-    crate::config::lake_maintenance(&mut cfg)?;
+    crate::config::RawSettings::load()?.ingest()?.apply(&mut cfg);
     if let Some(every) = cfg.maintenance_interval {
         eprintln!(
             "Lake maintenance every {} s, time travel {} s",
@@ -746,7 +747,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         .arg(lsn_text(end_lsn))
         .args(["-o", "proto_version=1", "-o"])
         .arg(format!("publication_names={}", db::PUBLICATION))
-        .env("PGPASSWORD", &bench.passwords.cdc)
+        .env("PGPASSWORD", bench.passwords.cdc.expose_secret())
         .output()
         .await
         .context("running pg_recvlogical")?;

@@ -3,6 +3,7 @@
 //! one silver commit). Ingest runs in this process; the peak is the kernel's high-water mark
 //! (`VmHWM`), reset just before the transaction.
 
+use secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -79,7 +80,7 @@ pub async fn cdc_memory(opts: CdcMemoryOptions) -> anyhow::Result<()> {
         host: "127.0.0.1".into(),
         port: bench.cluster.port(),
         user: db::CDC_ROLE.into(),
-        password: bench.passwords.cdc.clone(),
+        password: bench.passwords.cdc.expose_secret().to_string(),
         database: super::DATABASE.into(),
     };
     let cfg = IngestConfig::new(source.clone(), lake.clone());

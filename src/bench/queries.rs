@@ -524,13 +524,14 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
 
     let lake_dir = bench.dir().join("lake");
     let settings = Settings {
-        database_url: bench.url.clone(),
+        database_url: bench.url.as_str().into(),
         passwords: bench.passwords.clone(),
         // Required by Settings, unused here: nothing is served.
-        jwt_secret: super::random_secret(),
-        pseudonym_key: super::random_secret(),
+        jwt_secret: super::random_secret().into(),
+        pseudonym_key: super::random_secret().into(),
         lake: lake_url(&lake_dir.to_string_lossy())?,
         bind: ([127, 0, 0, 1], 0).into(),
+        ingest: Default::default(),
     };
     eprintln!("Ingesting into the lake until silver matches PostgreSQL …");
     let ingest_seconds = fill_lake(&settings, &pool).await?;

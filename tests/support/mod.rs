@@ -98,12 +98,13 @@ pub async fn seeded_database(
 /// Settings for a system on `owner_url` with its lake in `lake`, on any free port.
 pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
     Settings {
-        database_url: owner_url.to_string(),
+        database_url: owner_url.into(),
         passwords: passwords(),
         jwt_secret: "test-jwt-secret-of-at-least-32-characters".into(),
         pseudonym_key: PSEUDONYM_KEY.into(),
         lake: url::Url::from_directory_path(lake).expect("lake url"),
         bind: "127.0.0.1:0".parse().expect("addr"),
+        ingest: Default::default(),
     }
 }
 
