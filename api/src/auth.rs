@@ -13,11 +13,11 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as GovernorLimiter};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use oneclass_core::ids::{SchoolId, UserId};
 use oneclass_core::types::Role;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Postgres, Transaction};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -49,10 +49,10 @@ impl JwtKeys {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
-    sub: Uuid,
+    sub: UserId,
     role: String,
     #[serde(default)]
-    schools: Vec<Uuid>,
+    schools: Vec<SchoolId>,
     #[serde(default)]
     province: Option<String>,
     #[serde(default)]
@@ -64,9 +64,9 @@ struct Claims {
 /// The signed-in user, decoded from a valid token.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: Uuid,
+    pub id: UserId,
     pub role: Role,
-    pub schools: Vec<Uuid>,
+    pub schools: Vec<SchoolId>,
     pub province: Option<String>,
     pub district: Option<String>,
 }
@@ -78,7 +78,7 @@ impl AuthUser {
 
     /// The school a write goes to: the one named (which must be one of the user's), or the
     /// user's only school.
-    pub fn school_for_write(&self, requested: Option<Uuid>) -> ApiResult<Uuid> {
+    pub fn school_for_write(&self, requested: Option<SchoolId>) -> ApiResult<SchoolId> {
         match requested {
             Some(id) if self.schools.contains(&id) => Ok(id),
             Some(_) => Err(ApiError::field("school_id", "not one of your schools")),
@@ -91,7 +91,7 @@ impl AuthUser {
     }
 
     /// A teacher's reads are limited to classes they teach; other school roles see the school.
-    pub fn teacher_id(&self) -> Option<Uuid> {
+    pub fn teacher_id(&self) -> Option<UserId> {
         (self.role == Role::Teacher).then_some(self.id)
     }
 }
@@ -147,8 +147,10 @@ pub async fn begin_scoped(
     user: &AuthUser,
 ) -> ApiResult<Transaction<'static, Postgres>> {
     let mut tx = pool.begin().await?;
-    let schools =
-        format!("{{{}}}", user.schools.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
+    let schools = format!(
+        "{{{}}}",
+        user.schools.iter().map(SchoolId::to_string).collect::<Vec<_>>().join(",")
+    );
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.school_ids', $2, true),
                 set_config('app.role', $3, true)",
@@ -191,7 +193,7 @@ pub struct LoginResponse {
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
-    id: Uuid,
+    id: UserId,
     password_hash: String,
     role: String,
     province: Option<String>,
@@ -273,7 +275,7 @@ pub async fn authenticate(
     .bind(row.id)
     .execute(&state.pool)
     .await?;
-    let schools: Vec<Uuid> = sqlx::query_scalar(
+    let schools: Vec<SchoolId> = sqlx::query_scalar(
         "SELECT school_id FROM platform.memberships WHERE user_id = $1 ORDER BY school_id",
     )
     .bind(row.id)
@@ -377,9 +379,9 @@ mod tests {
     fn tokens_round_trip_and_reject_tampering() {
         let keys = JwtKeys::new(b"secret", Duration::from_secs(60));
         let user = AuthUser {
-            id: Uuid::now_v7(),
+            id: UserId::new(),
             role: Role::Teacher,
-            schools: vec![Uuid::now_v7()],
+            schools: vec![SchoolId::new()],
             province: None,
             district: None,
         };

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate, Utc};
+use oneclass_core::ids::{ClassId, EnrolmentId, LearnerId, SchoolId};
 use oneclass_core::types::{EntryType, Grade, NationalId, Role, Sex};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -31,8 +32,8 @@ const READERS: &[Role] =
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Learner {
-    pub id: Uuid,
-    pub school_id: Uuid,
+    pub id: LearnerId,
+    pub school_id: SchoolId,
     pub learner_number: String,
     pub first_name: String,
     pub last_name: String,
@@ -56,13 +57,14 @@ const TEACHER_SCOPE: &str = "($1::uuid IS NULL OR EXISTS (
 #[serde(deny_unknown_fields)]
 pub struct NewLearner {
     /// Needed only when you belong to several schools.
-    pub school_id: Option<Uuid>,
+    pub school_id: Option<SchoolId>,
     pub learner_number: String,
     pub first_name: String,
     pub last_name: String,
     pub sex: Sex,
     pub date_of_birth: NaiveDate,
-    pub national_id: Option<String>,
+    /// Checked and normalised as it is read (`NN-NNNNNN L NN`).
+    pub national_id: Option<NationalId>,
     pub disability: Option<String>,
     #[serde(default)]
     pub is_ovc: bool,
@@ -94,9 +96,6 @@ impl Validate for NewLearner {
         } else if today.year() - self.date_of_birth.year() < 2 {
             e.push(FieldError::new("date_of_birth", "a learner must be at least 2 years old"));
         }
-        if self.national_id.as_deref().is_some_and(|id| NationalId::parse(id).is_err()) {
-            e.push(FieldError::new("national_id", "expected NN-NNNNNN L NN, e.g. 63-123456 A 42"));
-        }
         if self.disability.as_deref().is_some_and(|d| d.trim().is_empty() || d.len() > 100) {
             e.push(FieldError::new("disability", "must be 1 to 100 characters, or absent"));
         }
@@ -109,7 +108,7 @@ pub struct LearnerQuery {
     pub limit: Option<i64>,
     pub after: Option<Uuid>,
     /// Only learners of this school.
-    pub school_id: Option<Uuid>,
+    pub school_id: Option<SchoolId>,
 }
 
 /// List the learners you may see (keyset paginated).
@@ -137,11 +136,11 @@ async fn list_learners(
     .bind(limit + 1)
     .fetch_all(&mut *tx)
     .await?;
-    let page = Page::from_rows(rows, limit, |l| l.id);
+    let page = Page::from_rows(rows, limit, |l| l.id.as_uuid());
     // A list is a read of every record on it: one audit row per learner shown.
     let ids: Vec<Uuid> = page.items.iter().map(|_| Uuid::now_v7()).collect();
-    let learners: Vec<Uuid> = page.items.iter().map(|l| l.id).collect();
-    let schools: Vec<Uuid> = page.items.iter().map(|l| l.school_id).collect();
+    let learners: Vec<LearnerId> = page.items.iter().map(|l| l.id).collect();
+    let schools: Vec<SchoolId> = page.items.iter().map(|l| l.school_id).collect();
     sqlx::query(
         "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
          SELECT id, $1, school_id, 'list', 'sis.learners', learner_id, $2
@@ -167,7 +166,7 @@ async fn get_learner(
     State(state): State<AppState>,
     user: AuthUser,
     request_id: RequestId,
-    Path(id): Path<Uuid>,
+    Path(id): Path<LearnerId>,
 ) -> ApiResult<Json<Learner>> {
     user.require(READERS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
@@ -206,12 +205,6 @@ async fn create_learner(
 ) -> ApiResult<(StatusCode, Json<Learner>)> {
     user.require(ADMISSIONS)?;
     let school_id = user.school_for_write(new.school_id)?;
-    let national_id = new
-        .national_id
-        .as_deref()
-        .map(NationalId::parse)
-        .transpose()
-        .map_err(|e| ApiError::field("national_id", e.to_string()))?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let learner: Learner = sqlx::query_as(
         "INSERT INTO sis.learners AS l (id, school_id, learner_number, first_name, last_name, sex,
@@ -220,14 +213,14 @@ async fn create_learner(
          RETURNING l.id, l.school_id, l.learner_number, l.first_name, l.last_name, l.sex,
                    l.date_of_birth, l.national_id, l.disability, l.is_ovc, l.status",
     )
-    .bind(Uuid::now_v7())
+    .bind(LearnerId::new())
     .bind(school_id)
     .bind(new.learner_number.trim())
     .bind(new.first_name.trim())
     .bind(new.last_name.trim())
     .bind(new.sex.as_str())
     .bind(new.date_of_birth)
-    .bind(national_id.as_ref().map(NationalId::as_str))
+    .bind(new.national_id.as_ref().map(NationalId::as_str))
     .bind(new.disability.as_deref().map(str::trim))
     .bind(new.is_ovc)
     .fetch_one(&mut *tx)
@@ -239,10 +232,10 @@ async fn create_learner(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnrolment {
-    pub learner_id: Uuid,
+    pub learner_id: LearnerId,
     pub academic_year: i32,
     pub grade: Grade,
-    pub class_id: Option<Uuid>,
+    pub class_id: Option<ClassId>,
     pub entry_type: EntryType,
     pub start_date: NaiveDate,
 }
@@ -262,12 +255,12 @@ impl Validate for NewEnrolment {
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Enrolment {
-    pub id: Uuid,
-    pub school_id: Uuid,
-    pub learner_id: Uuid,
+    pub id: EnrolmentId,
+    pub school_id: SchoolId,
+    pub learner_id: LearnerId,
     pub academic_year: i32,
     pub grade: String,
-    pub class_id: Option<Uuid>,
+    pub class_id: Option<ClassId>,
     pub entry_type: String,
     pub start_date: NaiveDate,
 }
@@ -284,13 +277,14 @@ async fn create_enrolment(
 ) -> ApiResult<(StatusCode, Json<Enrolment>)> {
     user.require(ADMISSIONS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let school_id: Uuid = sqlx::query_scalar("SELECT school_id FROM sis.learners WHERE id = $1")
-        .bind(new.learner_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ApiError::field("learner_id", "no such learner in your schools"))?;
+    let school_id: SchoolId =
+        sqlx::query_scalar("SELECT school_id FROM sis.learners WHERE id = $1")
+            .bind(new.learner_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ApiError::field("learner_id", "no such learner in your schools"))?;
     if let Some(class_id) = new.class_id {
-        let class: Option<(Uuid, i32, String)> = sqlx::query_as(
+        let class: Option<(SchoolId, i32, String)> = sqlx::query_as(
             "SELECT school_id, academic_year, grade FROM academic.classes WHERE id = $1",
         )
         .bind(class_id)
@@ -327,7 +321,7 @@ async fn create_enrolment(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          RETURNING id, school_id, learner_id, academic_year, grade, class_id, entry_type, start_date",
     )
-    .bind(Uuid::now_v7())
+    .bind(EnrolmentId::new())
     .bind(school_id)
     .bind(new.learner_id)
     .bind(new.academic_year)

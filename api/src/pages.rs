@@ -14,9 +14,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{NaiveDate, Utc};
+use oneclass_core::ids::{ClassId, LearnerId};
 use oneclass_core::types::AttendanceStatus;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::{self, AuthUser, SESSION_COOKIE};
@@ -151,7 +151,7 @@ struct RegisterParams {
 async fn register_page(
     State(state): State<AppState>,
     user: Result<AuthUser, ApiError>,
-    Path(class_id): Path<Uuid>,
+    Path(class_id): Path<ClassId>,
     Query(q): Query<RegisterParams>,
 ) -> Response {
     let user = match user {
@@ -165,7 +165,7 @@ async fn register_page(
 async fn show_register(
     state: &AppState,
     user: &AuthUser,
-    class_id: Uuid,
+    class_id: ClassId,
     date: NaiveDate,
     saved: Option<u64>,
     error: Option<String>,
@@ -196,7 +196,7 @@ fn parse_register_form(form: &HashMap<String, String>) -> Result<RegisterMarks, 
     let mut marks = Vec::new();
     for (key, value) in form {
         let Some(id) = key.strip_prefix("m.") else { continue };
-        match (id.parse::<Uuid>(), value.parse::<AttendanceStatus>()) {
+        match (id.parse::<LearnerId>(), value.parse::<AttendanceStatus>()) {
             (Ok(learner_id), Ok(status)) => marks.push(Mark { learner_id, status }),
             _ => errors.push(FieldError::new(key.clone(), "not a learner and a known mark")),
         }
@@ -211,7 +211,7 @@ fn parse_register_form(form: &HashMap<String, String>) -> Result<RegisterMarks, 
 async fn register_submit(
     State(state): State<AppState>,
     user: Result<AuthUser, ApiError>,
-    Path(class_id): Path<Uuid>,
+    Path(class_id): Path<ClassId>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let user = match user {
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn register_form_is_parsed_and_bad_fields_named() {
-        let id = Uuid::now_v7();
+        let id = LearnerId::new();
         let mut form = HashMap::new();
         form.insert("date".to_string(), "2026-11-20".to_string());
         form.insert(format!("m.{id}"), "absent".to_string());

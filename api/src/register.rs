@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{NaiveDate, Utc};
+use oneclass_core::ids::{ClassId, LearnerId, SchoolId};
 use oneclass_core::types::{AttendanceStatus, Role};
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, Transaction};
@@ -26,8 +27,8 @@ const MARKERS: &[Role] = &[Role::Teacher, Role::SchoolHead, Role::Deputy];
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Class {
-    pub id: Uuid,
-    pub school_id: Uuid,
+    pub id: ClassId,
+    pub school_id: SchoolId,
     pub academic_year: i32,
     pub grade: String,
     pub name: String,
@@ -76,7 +77,7 @@ pub async fn visible_classes(
 async fn visible_class(
     tx: &mut Transaction<'static, Postgres>,
     user: &AuthUser,
-    class_id: Uuid,
+    class_id: ClassId,
 ) -> ApiResult<Class> {
     sqlx::query_as(
         "SELECT c.id, c.school_id, c.academic_year, c.grade, c.name FROM academic.classes c
@@ -98,7 +99,7 @@ pub struct RegisterQuery {
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct RegisterLine {
-    pub learner_id: Uuid,
+    pub learner_id: LearnerId,
     pub learner_number: String,
     pub first_name: String,
     pub last_name: String,
@@ -108,7 +109,7 @@ pub struct RegisterLine {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Register {
-    pub class_id: Uuid,
+    pub class_id: ClassId,
     pub date: NaiveDate,
     pub learners: Vec<RegisterLine>,
 }
@@ -121,7 +122,7 @@ pub struct Register {
 async fn get_register(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(class_id): Path<Uuid>,
+    Path(class_id): Path<ClassId>,
     Query(q): Query<RegisterQuery>,
 ) -> ApiResult<Json<Register>> {
     let date = q.date.unwrap_or_else(|| Utc::now().date_naive());
@@ -132,7 +133,7 @@ async fn get_register(
 pub async fn load_register(
     state: &AppState,
     user: &AuthUser,
-    class_id: Uuid,
+    class_id: ClassId,
     date: NaiveDate,
 ) -> ApiResult<Register> {
     user.require(MARKERS)?;
@@ -157,7 +158,7 @@ pub async fn load_register(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mark {
-    pub learner_id: Uuid,
+    pub learner_id: LearnerId,
     pub status: AttendanceStatus,
 }
 
@@ -192,7 +193,7 @@ impl Validate for RegisterMarks {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegisterSaved {
-    pub class_id: Uuid,
+    pub class_id: ClassId,
     pub date: NaiveDate,
     /// Marks written (new or changed).
     pub saved: u64,
@@ -208,7 +209,7 @@ pub struct RegisterSaved {
 async fn save_register(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(class_id): Path<Uuid>,
+    Path(class_id): Path<ClassId>,
     ValidJson(body): ValidJson<RegisterMarks>,
 ) -> ApiResult<Json<RegisterSaved>> {
     let saved = save_marks(&state, &user, class_id, &body).await?;
@@ -220,13 +221,13 @@ async fn save_register(
 pub async fn save_marks(
     state: &AppState,
     user: &AuthUser,
-    class_id: Uuid,
+    class_id: ClassId,
     body: &RegisterMarks,
 ) -> ApiResult<u64> {
     user.require(MARKERS)?;
     let mut tx = begin_scoped(&state.pool, user).await?;
     let class = visible_class(&mut tx, user, class_id).await?;
-    let enrolled: HashSet<Uuid> = sqlx::query_scalar(
+    let enrolled: HashSet<LearnerId> = sqlx::query_scalar(
         "SELECT learner_id FROM sis.enrolments WHERE class_id = $1 AND end_date IS NULL",
     )
     .bind(class.id)
@@ -247,7 +248,7 @@ pub async fn save_marks(
         return Err(ApiError::Validation(errors));
     }
     let ids: Vec<Uuid> = body.marks.iter().map(|_| Uuid::now_v7()).collect();
-    let learners: Vec<Uuid> = body.marks.iter().map(|m| m.learner_id).collect();
+    let learners: Vec<LearnerId> = body.marks.iter().map(|m| m.learner_id).collect();
     let statuses: Vec<&str> = body.marks.iter().map(|m| m.status.as_str()).collect();
     let saved = sqlx::query(
         "INSERT INTO attendance.daily_marks AS m (id, school_id, learner_id, class_id, date, status)

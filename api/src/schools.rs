@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use oneclass_core::ids::SchoolId;
 use oneclass_core::types::{Location, Ownership, PROVINCES, Role, SchoolLevel};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::{AuthUser, begin_scoped};
@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct School {
-    pub id: Uuid,
+    pub id: SchoolId,
     pub emis_code: String,
     pub name: String,
     pub province: String,
@@ -86,7 +86,7 @@ async fn list_schools(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(Page::from_rows(rows, limit, |s| s.id)))
+    Ok(Json(Page::from_rows(rows, limit, |s| s.id.as_uuid())))
 }
 
 /// Register a school (platform admin).
@@ -106,7 +106,7 @@ async fn create_school(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          RETURNING id, emis_code, name, province, district, level, ownership, location",
     )
-    .bind(Uuid::now_v7())
+    .bind(SchoolId::new())
     .bind(new.emis_code.trim())
     .bind(new.name.trim())
     .bind(&new.province)

@@ -140,9 +140,23 @@ pub const PROVINCES: [&str; 10] = [
 ];
 
 /// A Zimbabwean phone number in E.164 form (`+263` and nine digits).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "+263771234567")]
 pub struct Phone(String);
+
+impl TryFrom<String> for Phone {
+    type Error = InvalidPhone;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Phone::parse(&value)
+    }
+}
+
+impl From<Phone> for String {
+    fn from(value: Phone) -> String {
+        value.0
+    }
+}
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("not a Zimbabwean phone number: expected +263 and 9 digits, or 0 and 9 digits")]
@@ -203,9 +217,23 @@ mod tests {
 /// A Zimbabwean national ID, `NN-NNNNNN L NN` (district of registration, serial of 6 or 7
 /// digits, check letter, district of origin). The check letter's algorithm is not yet verified
 /// against a public description, so it is not enforced (ZIMBABWE.md: warn, don't reject).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "63-123456 A 42")]
 pub struct NationalId(String);
+
+impl TryFrom<String> for NationalId {
+    type Error = InvalidNationalId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        NationalId::parse(&value)
+    }
+}
+
+impl From<NationalId> for String {
+    fn from(value: NationalId) -> String {
+        value.0
+    }
+}
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("not a national ID: expected NN-NNNNNN L NN (e.g. 63-123456 A 42)")]
@@ -248,5 +276,16 @@ mod national_id_tests {
         assert!(NationalId::parse("63-12345 A 42").is_err());
         assert!(NationalId::parse("63-123456 42").is_err());
         assert!(NationalId::parse("AB-123456 A 42").is_err());
+    }
+
+    #[test]
+    fn parsed_while_deserialising() {
+        let id: NationalId = serde_json::from_str("\"631234567a42\"").expect("valid");
+        assert_eq!(id.as_str(), "63-1234567 A 42");
+        let err = serde_json::from_str::<NationalId>("\"12\"").expect_err("junk");
+        assert!(err.to_string().contains("expected NN-NNNNNN L NN"), "{err}");
+        let phone: super::Phone = serde_json::from_str("\"077 123 4567\"").expect("valid");
+        assert_eq!(serde_json::to_string(&phone).expect("json"), "\"+263771234567\"");
+        assert!(serde_json::from_str::<super::Phone>("\"+27771234567\"").is_err());
     }
 }

@@ -788,9 +788,9 @@ async fn measure(
             Some(t) => t,
             None => {
                 let user = AuthUser {
-                    id: a.id,
+                    id: a.id.into(),
                     role: a.role,
-                    schools: vec![school],
+                    schools: vec![school.into()],
                     province: None,
                     district: None,
                 };
