@@ -98,16 +98,13 @@ impl Application {
 /// nothing is announced as ready while its dashboards would still be empty.
 pub async fn wait_for_lake(settings: &Settings, timeout: Duration) -> anyhow::Result<()> {
     let owner = db::pool(settings.database_url.expose_secret(), 1).await?;
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1",
-    )
-    .bind(db::PUBLICATION)
-    .fetch_all(&owner)
-    .await?;
+    let mut conn = owner.acquire().await?;
+    let tables = oneclass_lake::published_tables(&mut conn, db::PUBLICATION).await?;
+    drop(conn);
     owner.close().await;
     let cfg = ingest_config(settings)?;
     let deadline = tokio::time::Instant::now() + timeout;
-    for (schema, table) in tables {
+    for oneclass_lake::PublishedTable { schema, table, .. } in tables {
         // Copied: the snapshot's last commit of the table records its version (the table
         // exists from its first chunk on, before the copy is whole).
         while oneclass_ingest::silver_lsn(&cfg.lake, &cfg.storage_options, &schema, &table)

@@ -39,6 +39,25 @@ macro_rules! text_enum {
     };
 }
 
+/// Text that is valid once parsed: serde reads it through `parse` (the error names the rule
+/// broken) and writes it as the normalised text.
+macro_rules! parsed_text {
+    ($name:ident, $error:ident) => {
+        impl TryFrom<String> for $name {
+            type Error = $error;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                $name::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    };
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("unknown {kind} code {value:?}")]
 pub struct UnknownCode {
@@ -145,18 +164,7 @@ pub const PROVINCES: [&str; 10] = [
 #[schema(value_type = String, example = "+263771234567")]
 pub struct Phone(String);
 
-impl TryFrom<String> for Phone {
-    type Error = InvalidPhone;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Phone::parse(&value)
-    }
-}
-
-impl From<Phone> for String {
-    fn from(value: Phone) -> String {
-        value.0
-    }
-}
+parsed_text!(Phone, InvalidPhone);
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("not a Zimbabwean phone number: expected +263 and 9 digits, or 0 and 9 digits")]
@@ -222,18 +230,7 @@ mod tests {
 #[schema(value_type = String, example = "63-123456 A 42")]
 pub struct NationalId(String);
 
-impl TryFrom<String> for NationalId {
-    type Error = InvalidNationalId;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        NationalId::parse(&value)
-    }
-}
-
-impl From<NationalId> for String {
-    fn from(value: NationalId) -> String {
-        value.0
-    }
-}
+parsed_text!(NationalId, InvalidNationalId);
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("not a national ID: expected NN-NNNNNN L NN (e.g. 63-123456 A 42)")]
@@ -287,5 +284,53 @@ mod national_id_tests {
         let phone: super::Phone = serde_json::from_str("\"077 123 4567\"").expect("valid");
         assert_eq!(serde_json::to_string(&phone).expect("json"), "\"+263771234567\"");
         assert!(serde_json::from_str::<super::Phone>("\"+27771234567\"").is_err());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::{NationalId, Phone};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn phone_parsing_never_panics_and_is_idempotent(input in "\\PC{0,24}") {
+            if let Ok(phone) = Phone::parse(&input) {
+                prop_assert!(phone.as_str().starts_with("+263") && phone.as_str().len() == 13);
+                prop_assert_eq!(Phone::parse(phone.as_str()).ok(), Some(phone));
+            }
+        }
+
+        #[test]
+        fn every_spelling_of_a_number_is_one_phone(
+            digits in "[0-9]{9}",
+            prefix in prop::sample::select(vec!["0", "+263", "263", "+263 ", "0 "]),
+            dash in any::<bool>(),
+        ) {
+            let body = if dash { format!("{}-{}-{}", &digits[..2], &digits[2..5], &digits[5..]) } else { digits.clone() };
+            let phone = Phone::parse(&format!("{prefix}{body}")).expect("a valid spelling");
+            prop_assert_eq!(phone.as_str(), format!("+263{digits}"));
+        }
+
+        #[test]
+        fn national_id_parsing_never_panics_and_is_idempotent(input in "\\PC{0,24}") {
+            if let Ok(id) = NationalId::parse(&input) {
+                prop_assert_eq!(NationalId::parse(id.as_str()).ok(), Some(id));
+            }
+        }
+
+        #[test]
+        fn every_spelling_of_an_id_is_one_id(
+            district in "[0-9]{2}",
+            serial in "[0-9]{6,7}",
+            letter in "[A-Za-z]",
+            origin in "[0-9]{2}",
+            sep in prop::sample::select(vec!["", " ", "-"]),
+        ) {
+            let id = NationalId::parse(&format!("{district}{sep}{serial}{sep}{letter}{sep}{origin}"))
+                .expect("a valid spelling");
+            let canonical = format!("{district}-{serial} {} {origin}", letter.to_uppercase());
+            prop_assert_eq!(id.as_str(), canonical);
+        }
     }
 }

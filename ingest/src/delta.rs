@@ -39,7 +39,7 @@ pub struct Lake {
 
 impl Lake {
     pub fn new(root: &Url, options: &StorageOptions) -> Result<Self, IngestError> {
-        oneclass_lake::check_url(root).map_err(IngestError::Config)?;
+        oneclass_lake::check_url(root).map_err(|e| IngestError::Config(e.to_string()))?;
         Ok(Self { root: root.clone(), options: options.clone() })
     }
 

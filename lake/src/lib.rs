@@ -20,7 +20,14 @@ use deltalake::logstore::{
 use deltalake::{DeltaResult, DeltaTable, DeltaTableError};
 use url::Url;
 
+pub mod contract;
+mod error;
+mod publication;
 pub mod silver;
+
+pub use contract::{APP_ID, BRONZE, GOLD, Layer, SILVER, column};
+pub use error::{LakeError, LakeResult};
+pub use publication::{PublishedTable, published_tables};
 
 /// Object store options (credentials, endpoint, region, `aws_allow_http`, …), in object_store's
 /// key names (`aws_endpoint`, `aws_access_key_id`, …). They come on top of the `AWS_*`
@@ -47,24 +54,23 @@ pub fn table_url(lake: &Url, layer: &str, schema: &str, table: &str) -> Url {
 
 /// Checks that `root` is a lake location this build can use, and makes its scheme known to
 /// deltalake (idempotent). The error says what is wrong with the URL.
-pub fn check_url(root: &Url) -> Result<(), String> {
+pub fn check_url(root: &Url) -> LakeResult<()> {
+    let refuse = |reason: String| Err(LakeError::Url { url: root.to_string(), reason });
     match root.scheme() {
         "file" => {
             if root.to_file_path().is_err() {
-                return Err(format!("lake URL {root} is not an absolute file path"));
+                return refuse("not an absolute file path".into());
             }
         }
         "s3" | "s3a" => {
             if root.host_str().is_none_or(str::is_empty) {
-                return Err(format!("lake URL {root} names no bucket (s3://bucket/prefix)"));
+                return refuse("names no bucket (s3://bucket/prefix)".into());
             }
             register_stores();
         }
         "memory" => {}
         other => {
-            return Err(format!(
-                "lake URL scheme {other:?} is not supported (use file:// or s3://)"
-            ));
+            return refuse(format!("scheme {other:?} is not supported (use file:// or s3://)"));
         }
     }
     Ok(())
@@ -119,20 +125,17 @@ pub async fn open_silver(
     options: &StorageOptions,
     schema: &str,
     table: &str,
-) -> DeltaResult<Option<Arc<dyn deltalake::datafusion::catalog::TableProvider>>> {
-    let url = table_url(lake, "silver", schema, table);
+) -> LakeResult<Option<Arc<dyn deltalake::datafusion::catalog::TableProvider>>> {
+    let url = table_url(lake, SILVER, schema, table);
     // Pending first, then the table: a fold in between is covered (the table then records the
     // folded rows' LSN and holds them); the other order could miss the folded rows.
     let pending = open_pending(&url, options).await?;
     let base = match open_table(&url, options).await {
         Ok(base) => base,
         Err(DeltaTableError::NotATable(_)) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    silver::silver_provider(&base, pending.as_ref())
-        .await
-        .map(Some)
-        .map_err(|e| DeltaTableError::Generic(e.to_string()))
+    Ok(Some(silver::silver_provider(&base, pending.as_ref()).await?))
 }
 
 /// The pending table of the silver table at `silver`, when there is one.
@@ -240,7 +243,8 @@ mod tests {
             [("gs://bucket/lake", "not supported"), ("s3:///lake", "names no bucket")]
         {
             let err = check_url(&Url::parse(bad).expect("url")).expect_err(bad);
-            assert!(err.contains(says), "{bad}: {err}");
+            assert!(matches!(err, LakeError::Url { .. }), "{bad}: {err:?}");
+            assert!(err.to_string().contains(says), "{bad}: {err}");
         }
     }
 

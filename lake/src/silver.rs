@@ -25,14 +25,10 @@ use deltalake::datafusion::prelude::{DataFrame, Expr, SessionContext, lit};
 use deltalake::{DeltaResult, DeltaTable};
 use url::Url;
 
-/// The Delta application-transaction id under which ingest records its progress.
-pub const APP_ID: &str = "oneclass-ingest";
+pub use crate::contract::APP_ID;
+pub use crate::contract::column::{LSN, OP};
 /// The pending table's folder inside its silver table's.
 pub const PENDING_DIR: &str = "_pending";
-/// A pending row's change: `d` deletes the key.
-pub const OP: &str = "_op";
-/// Commit LSN of the row's source transaction.
-pub const LSN: &str = "_lsn";
 /// The pending table's description starts with this, followed by its key columns as JSON.
 const KEYS_PREFIX: &str = "oneclass pending silver changes; key columns ";
 const RANK: &str = "_oneclass_rank";

@@ -23,7 +23,8 @@ use url::Url;
 use crate::privacy::{self, AnalystScope};
 
 /// The lake's layers, which become the catalogs.
-pub(crate) const LAYERS: [&str; 3] = ["bronze", "silver", "gold"];
+pub(crate) const LAYERS: [&str; 3] =
+    [oneclass_lake::BRONZE, oneclass_lake::SILVER, oneclass_lake::GOLD];
 
 const DELTA_LOG: &str = "_delta_log";
 
@@ -84,7 +85,7 @@ impl Lake {
             return Ok(None);
         }
         let url = self.table_url(layer, schema, table).map_err(external)?;
-        if layer != "silver" {
+        if layer != oneclass_lake::SILVER {
             let Some(table) = self.latest(&url, &[layer, schema, table]).await? else {
                 return Ok(None);
             };

@@ -267,7 +267,7 @@ fn lake_context(runtime: Arc<RuntimeEnv>, lake: Arc<QueryLake>) -> SessionContex
         .with_information_schema(true)
         .with_create_default_catalog_and_schema(false)
         // Unqualified `sis.learners` means the current state, the table analysts want most.
-        .with_default_catalog_and_schema("silver", "public");
+        .with_default_catalog_and_schema(oneclass_lake::SILVER, "public");
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)
@@ -332,7 +332,7 @@ async fn area_schools(
         Area::Province(p) => ("province", p),
         Area::District(d) => ("district", d),
     };
-    let Some(schools) = full.lake.open("silver", "platform", "schools").await? else {
+    let Some(schools) = full.lake.open(oneclass_lake::SILVER, "platform", "schools").await? else {
         return Ok(AreaSchools::default());
     };
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime.clone());

@@ -1,0 +1,47 @@
+//! The tables the lake mirrors: what the PostgreSQL publication lists (ADR 0001). Ingest copies
+//! and streams them, the demo waits for them, the benchmarks count them: all ask here.
+
+use sqlx::PgConnection;
+
+use crate::error::LakeResult;
+
+/// One entry of `pg_publication_tables`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedTable {
+    pub schema: String,
+    pub table: String,
+    /// The publication's column list (PostgreSQL 15+), when it has one.
+    pub columns: Option<Vec<String>>,
+    /// The publication's row filter (PostgreSQL 15+): a copy must take what the stream would
+    /// send, no more.
+    pub row_filter: Option<String>,
+}
+
+/// The tables `publication` lists, by schema and name.
+pub async fn published_tables(
+    conn: &mut PgConnection,
+    publication: &str,
+) -> LakeResult<Vec<PublishedTable>> {
+    let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
+        .fetch_one(&mut *conn)
+        .await?;
+    // Column lists and row filters exist from PostgreSQL 15 on.
+    let sql = if version >= 150_000 {
+        "SELECT schemaname::text, tablename::text, attnames::text[], rowfilter::text
+         FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
+    } else {
+        "SELECT schemaname::text, tablename::text, NULL::text[], NULL::text
+         FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
+    };
+    let rows: Vec<(String, String, Option<Vec<String>>, Option<String>)> =
+        sqlx::query_as(sql).bind(publication).fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(schema, table, columns, row_filter)| PublishedTable {
+            schema,
+            table,
+            columns,
+            row_filter,
+        })
+        .collect())
+}
