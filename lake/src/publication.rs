@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use crate::error::LakeResult;
 
 /// One entry of `pg_publication_tables`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PublishedTable {
     pub schema: String,
     pub table: String,
@@ -27,21 +27,13 @@ pub async fn published_tables(
         .await?;
     // Column lists and row filters exist from PostgreSQL 15 on.
     let sql = if version >= 150_000 {
-        "SELECT schemaname::text, tablename::text, attnames::text[], rowfilter::text
+        "SELECT schemaname::text AS schema, tablename::text AS \"table\",
+                attnames::text[] AS columns, rowfilter::text AS row_filter
          FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
     } else {
-        "SELECT schemaname::text, tablename::text, NULL::text[], NULL::text
+        "SELECT schemaname::text AS schema, tablename::text AS \"table\",
+                NULL::text[] AS columns, NULL::text AS row_filter
          FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
     };
-    let rows: Vec<(String, String, Option<Vec<String>>, Option<String>)> =
-        sqlx::query_as(sql).bind(publication).fetch_all(&mut *conn).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(schema, table, columns, row_filter)| PublishedTable {
-            schema,
-            table,
-            columns,
-            row_filter,
-        })
-        .collect())
+    Ok(sqlx::query_as(sql).bind(publication).fetch_all(&mut *conn).await?)
 }
