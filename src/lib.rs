@@ -2,6 +2,5 @@
 //! Tests drive the system through these, exactly as the binary does.
 
 pub mod app;
-pub mod bench;
 pub mod config;
 pub mod demo;

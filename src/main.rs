@@ -1,7 +1,9 @@
 //! The `oneclass` command: a thin shell over the library.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use oneclass::app::{Application, ingest_config, shutdown_signal, supervise_ingest};
 use oneclass::config::{RawSettings, Settings};
@@ -72,76 +74,45 @@ enum Command {
     Settings,
     /// Run a benchmark in a private throwaway cluster: prints a table, appends JSON lines under
     /// bench/results/ (run from the repository root).
+    // The benchmarks are the `oneclass-bench` binary, so that this one carries none of their
+    // code: everything after `bench` (`--help` included) is its command line.
+    #[command(disable_help_flag = true)]
     Bench {
-        #[command(subcommand)]
-        which: BenchCommand,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<OsString>,
     },
 }
 
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// CDC throughput and lag: snapshot rows/s, commit-to-silver lag at steady write rates, and
-    /// catch-up from a backlog beside pg_recvlogical draining the same changes.
-    Cdc {
-        /// district, province or national (national: about 230 million rows and 45 GiB of
-        /// database before the lake). ONECLASS_LAKE_MAINTENANCE_INTERVAL and
-        /// ONECLASS_LAKE_TIME_TRAVEL apply as in `serve`.
-        #[arg(long, default_value = "district")]
-        scale: oneclass_synth::Scale,
-        #[arg(long, default_value_t = 2026)]
-        seed: u64,
-        /// Steady-state target rates, writes/s (one run each, for each mix).
-        #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
-        rate: Vec<u64>,
-        /// Steady-state write mixes: registers (new marks of a class for a new day, and
-        /// corrections of the run's marks) and history (status updates of random seeded marks).
-        #[arg(long, value_delimiter = ',', default_value = "registers")]
-        mix: Vec<oneclass::bench::Mix>,
-        /// Length of each steady-state run.
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        /// Changes written while ingest is stopped (the catch-up phase).
-        #[arg(long, default_value_t = 300_000)]
-        backlog: u64,
-    },
-    /// CDC memory: ingest's peak RSS while one source transaction of --rows rows streams
-    /// through it (spilled to disk past the budget) into silver.
-    CdcMemory {
-        #[arg(long, default_value_t = 1_000_000)]
-        rows: u64,
-    },
-    /// Bulk load: the synthetic seed's rows/s beside psql \copy of the same marks.
-    Load {
-        /// district or province (national: about 230 million rows and 45 GiB of disk).
-        #[arg(long, default_value = "district")]
-        scale: oneclass_synth::Scale,
-        #[arg(long, default_value_t = 2026)]
-        seed: u64,
-    },
-    /// Analytical queries (bench/queries/*.sql): DataFusion beside DuckDB and Polars over the
-    /// same Parquet files exported from silver, cold and hot (needs python3 with duckdb, polars).
-    Queries {
-        /// district or province.
-        #[arg(long, default_value = "district")]
-        scale: oneclass_synth::Scale,
-        #[arg(long, default_value_t = 2026)]
-        seed: u64,
-    },
-    /// HTTP load: N concurrent staff of one school against the real API and staff pages, served
-    /// in-process (the load generator shares the machine); fails above 1 % errors on any route.
-    Api {
-        /// district or province.
-        #[arg(long, default_value = "district")]
-        scale: oneclass_synth::Scale,
-        #[arg(long, default_value_t = 2026)]
-        seed: u64,
-        /// Concurrent simulated users (teachers, and every tenth a registrar).
-        #[arg(long, default_value_t = 1000)]
-        users: usize,
-        /// How long every user keeps sending requests.
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-    },
+/// Runs the `oneclass-bench` binary beside this one with `args`, in place of this process, so
+/// that its output, signals and exit status are the command's own.
+fn bench(args: Vec<OsString>) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("finding this binary")?;
+    let bench = exe.with_file_name(format!("oneclass-bench{}", std::env::consts::EXE_SUFFIX));
+    if !bench.is_file() {
+        let build = if cfg!(debug_assertions) {
+            "cargo build -p oneclass-bench"
+        } else {
+            "cargo build --release -p oneclass-bench"
+        };
+        anyhow::bail!(
+            "the benchmarks are a separate binary and {} is missing: build it with `{build}`",
+            bench.display()
+        );
+    }
+    let mut command = std::process::Command::new(&bench);
+    command.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its usage lines then read `oneclass bench …`, as the command that was typed.
+        let error = command.arg0("oneclass bench").exec();
+        Err(error).with_context(|| format!("running {}", bench.display()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command.status().with_context(|| format!("running {}", bench.display()))?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
 }
 
 fn init_tracing() {
@@ -239,31 +210,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench {
-            which: BenchCommand::Cdc { scale, seed, rate, mix, seconds, backlog },
-        } => {
-            oneclass::bench::cdc(oneclass::bench::CdcOptions {
-                scale,
-                seed,
-                rates: rate,
-                mixes: mix,
-                seconds,
-                backlog,
-            })
-            .await
-        }
-        Command::Bench { which: BenchCommand::CdcMemory { rows } } => {
-            oneclass::bench::cdc_memory(oneclass::bench::CdcMemoryOptions { rows }).await
-        }
-        Command::Bench { which: BenchCommand::Load { scale, seed } } => {
-            oneclass::bench::load(oneclass::bench::LoadOptions { scale, seed }).await
-        }
-        Command::Bench { which: BenchCommand::Queries { scale, seed } } => {
-            oneclass::bench::queries(oneclass::bench::QueriesOptions { scale, seed }).await
-        }
-        Command::Bench { which: BenchCommand::Api { scale, seed, users, seconds } } => {
-            oneclass::bench::api(oneclass::bench::ApiOptions { scale, seed, users, seconds }).await
-        }
+        Command::Bench { args } => bench(args),
         Command::Settings => {
             let raw = RawSettings::load()?;
             println!("{}", serde_json::to_string_pretty(&raw)?);

@@ -45,7 +45,9 @@ fn mib(kib: u64) -> f64 {
 
 /// Rows in a silver table (0 while it does not exist yet).
 async fn silver_rows(lake: &url::Url) -> anyhow::Result<u64> {
-    let Ok(table) = deltalake::open_table(lake_table_url(lake, "silver", "ref", "cdc_bench")).await
+    let Ok(table) =
+        deltalake::open_table(lake_table_url(lake, oneclass_lake::SILVER, "ref", "cdc_bench"))
+            .await
     else {
         return Ok(0);
     };
@@ -89,7 +91,9 @@ pub async fn cdc_memory(opts: CdcMemoryOptions) -> anyhow::Result<()> {
     let ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
     // The initial snapshot (an empty table) is in the lake once silver exists.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while deltalake::open_table(lake_table_url(&lake, "silver", "ref", "cdc_bench")).await.is_err()
+    while deltalake::open_table(lake_table_url(&lake, oneclass_lake::SILVER, "ref", "cdc_bench"))
+        .await
+        .is_err()
     {
         anyhow::ensure!(!ingest.is_finished(), "ingest stopped before its snapshot");
         anyhow::ensure!(Instant::now() < deadline, "no snapshot within 2 minutes");

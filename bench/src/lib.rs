@@ -1,6 +1,7 @@
-//! `oneclass bench <name>`: benchmarks run against a private throwaway PostgreSQL cluster, each
-//! beside a peer measured in the same run, printed as a Markdown table and appended as JSON lines
-//! under `bench/results/`.
+//! The benchmarks behind `oneclass bench <name>` (the `oneclass-bench` binary), kept out of the
+//! product crates: each runs against a private throwaway PostgreSQL cluster beside a peer
+//! measured in the same run, prints a Markdown table and appends JSON lines under
+//! `bench/results/` (paths relative to the repository root, where it is run).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,6 +15,7 @@ use serde_json::json;
 mod api;
 mod cdc;
 mod cdc_memory;
+pub mod percentiles;
 mod queries;
 pub use api::{ApiOptions, api};
 pub use cdc::{CdcOptions, Mix, cdc};

@@ -41,6 +41,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
+use crate::percentiles::Percentiles;
 
 const RESULTS: &str = "bench/results/cdc.jsonl";
 const WRITES_PER_TXN: u64 = 10;
@@ -239,24 +240,11 @@ const INSERT_SQL: &str = "INSERT INTO attendance.daily_marks (id, school_id, lea
      SELECT id, school, learner, class, day, 'present' \
      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::date[]) AS v(id, school, learner, class, day)";
 
-/// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted.get(rank.min(sorted.len()) - 1).copied()
-}
-
 async fn published(pool: &PgPool) -> anyhow::Result<Vec<(String, String, u64)>> {
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
-    )
-    .bind(db::PUBLICATION)
-    .fetch_all(pool)
-    .await?;
+    let tables =
+        oneclass_lake::published_tables(&mut *pool.acquire().await?, db::PUBLICATION).await?;
     let mut out = Vec::new();
-    for (schema, table) in tables {
+    for oneclass_lake::PublishedTable { schema, table, .. } in tables {
         // Names from the catalog, quoted.
         let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{schema}\".\"{table}\""))
             .fetch_one(pool)
@@ -288,7 +276,7 @@ impl SilverWatch {
         // measures.
         let config = deltalake::datafusion::prelude::SessionConfig::new().with_target_partitions(1);
         Self {
-            url: oneclass_lake::table_url(lake, "silver", "attendance", "daily_marks"),
+            url: oneclass_lake::table_url(lake, oneclass_lake::SILVER, "attendance", "daily_marks"),
             base: None,
             pending: None,
             ctx: SessionContext::new_with_config(config),
@@ -345,10 +333,17 @@ struct SteadyResult {
     target: u64,
     writes: u64,
     seconds: f64,
+    /// Commit-to-silver lag of each sample seen, seconds.
     lags: Vec<f64>,
     lost: usize,
     polls: u64,
     poll_seconds: f64,
+}
+
+impl SteadyResult {
+    fn lag(&self) -> Percentiles {
+        Percentiles::of_seconds(self.lags.iter().copied())
+    }
 }
 
 /// Writers at `rate` writes/s for `seconds`, and a poller timing each sample into silver.
@@ -438,7 +433,6 @@ async fn steady(
         writes += n;
         ended = ended.max(at);
     }
-    lags.sort_by(f64::total_cmp);
     Ok(SteadyResult {
         mix,
         target: rate,
@@ -571,11 +565,11 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         password: bench.passwords.cdc.expose_secret().to_string(),
         database: super::DATABASE.into(),
     };
-    // As crate::app::ingest_config builds it: defaults, a slot per database.
+    // As oneclass::app::ingest_config builds it: defaults, a slot per database.
     let mut cfg = IngestConfig::new(source, lake.clone());
     cfg.slot = format!("oneclass_lake_{}", super::DATABASE);
     // The lake maintenance settings of the environment, as `oneclass serve` reads them.
-    crate::config::RawSettings::load()?.ingest()?.apply(&mut cfg);
+    oneclass::config::RawSettings::load()?.ingest()?.apply(&mut cfg);
     if let Some(every) = cfg.maintenance_interval {
         eprintln!(
             "Lake maintenance every {} s, time travel {} s",
@@ -647,8 +641,8 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
                 "  achieved {:.0} writes/s, {} samples, p50 {:?} s, p99 {:?} s",
                 r.writes as f64 / r.seconds,
                 r.lags.len(),
-                percentile(&r.lags, 50.0),
-                percentile(&r.lags, 99.0)
+                r.lag().seconds(50.0),
+                r.lag().seconds(99.0)
             );
             steady_results.push(r);
         }
@@ -793,7 +787,8 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     })];
     for r in &steady_results {
         let achieved = r.writes as f64 / r.seconds;
-        let (p50, p99) = (percentile(&r.lags, 50.0), percentile(&r.lags, 99.0));
+        let lag = r.lag();
+        let (p50, p99) = (lag.seconds(50.0), lag.seconds(99.0));
         let fmt = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.2} s"));
         let target = r.target as f64 >= STEADY_TARGET_RATE;
         // The writers offer exactly the target rate (rate × seconds writes), so the achieved
@@ -824,7 +819,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
             "seed": facts.seed, "mix": r.mix.name(), "writers": WRITERS, "target_writes_per_s": r.target, "writes": r.writes,
             "seconds": r.seconds, "writes_per_s": achieved, "writes_per_txn": WRITES_PER_TXN,
             "samples": r.lags.len(), "lost": r.lost, "lag_p50_s": p50, "lag_p99_s": p99,
-            "lag_max_s": r.lags.last(), "polls": r.polls,
+            "lag_max_s": r.lags.iter().copied().reduce(f64::max), "polls": r.polls,
             "mean_poll_s": if r.polls > 0 { r.poll_seconds / r.polls as f64 } else { 0.0 },
             "machine": facts.machine_json(),
         }));
@@ -897,16 +892,6 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), Some(50.0));
-        assert_eq!(percentile(&v, 99.0), Some(99.0));
-        assert_eq!(percentile(&v, 100.0), Some(100.0));
-        assert_eq!(percentile(&[3.0], 99.0), Some(3.0));
-        assert_eq!(percentile(&[], 50.0), None);
-    }
 
     #[test]
     fn lsn_text_form() {

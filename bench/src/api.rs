@@ -23,8 +23,9 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
-use crate::app::Application;
-use crate::config::{Settings, lake_url};
+use crate::percentiles::Percentiles;
+use oneclass::app::Application;
+use oneclass::config::{Settings, lake_url};
 
 const RESULTS: &str = "bench/results/api.jsonl";
 /// A route answering more than this share of its requests with anything but 2xx fails the run.
@@ -131,9 +132,8 @@ impl RouteStats {
 
     /// The table row: throughput over `seconds`, latency percentiles.
     pub fn row(&self, route: &str, seconds: f64) -> RouteRow {
-        let mut sorted = self.latencies_us.clone();
-        sorted.sort_unstable();
-        let ms = |p| percentile(&sorted, p).map_or(0.0, |us| us as f64 / 1000.0);
+        let latencies = Percentiles::of_micros(self.latencies_us.iter().copied());
+        let ms = |p| latencies.millis(p).unwrap_or(0.0);
         RouteRow {
             route: route.to_string(),
             requests: self.requests,
@@ -143,16 +143,6 @@ impl RouteStats {
             p99_ms: ms(99.0),
         }
     }
-}
-
-/// The nearest-rank percentile `p` (0–100] of ascending `sorted`: the smallest value with at
-/// least p % of the values at or below it. `None` when empty.
-pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -303,7 +293,7 @@ struct CpuMeter {
 #[derive(Debug, Clone, Copy)]
 struct CpuUse {
     machine_busy: f64,
-    /// The oneclass process: server and load generator.
+    /// This process (`oneclass-bench`): server and load generator.
     ours: f64,
     /// The load generator's threads, inside `ours`.
     load: Option<f64>,
@@ -940,20 +930,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentiles_are_nearest_rank() {
-        let values: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&values, 50.0), Some(50));
-        assert_eq!(percentile(&values, 99.0), Some(99));
-        assert_eq!(percentile(&values, 100.0), Some(100));
-        assert_eq!(percentile(&[7], 50.0), Some(7));
-        assert_eq!(percentile(&[7], 99.0), Some(7));
-        assert_eq!(percentile(&[1, 2, 3], 50.0), Some(2));
-        assert_eq!(percentile(&[1, 2, 3, 4], 50.0), Some(2));
-        assert_eq!(percentile(&[1, 1000], 99.0), Some(1000));
-        assert_eq!(percentile(&[], 50.0), None);
-    }
-
-    #[test]
     fn stats_merge_and_give_a_row() {
         let mut a = RouteStats::default();
         a.record(Duration::from_millis(10), None);
@@ -966,8 +942,9 @@ mod tests {
         assert_eq!(a.samples, ["500: boom", "unreadable"]);
         let row = a.row("GET /x", 2.0);
         assert_eq!(row.per_second(), 1.5);
-        assert_eq!(row.p50_ms, 20.0);
-        assert_eq!(row.p99_ms, 30.0);
+        // To the histogram's precision (0.1 %).
+        assert!((row.p50_ms - 20.0).abs() <= 0.02, "{}", row.p50_ms);
+        assert!((row.p99_ms - 30.0).abs() <= 0.03, "{}", row.p99_ms);
         // A rejected body never makes more errors than requests.
         let mut c = RouteStats::default();
         c.reject("nothing was sent".into());

@@ -19,8 +19,8 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
-use crate::app::{ingest_config, supervise_ingest, wait_for_lake, warehouse};
-use crate::config::{Settings, lake_url};
+use oneclass::app::{ingest_config, supervise_ingest, wait_for_lake, warehouse};
+use oneclass::config::{Settings, lake_url};
 
 const RESULTS: &str = "bench/results/queries.jsonl";
 const QUERY_DIR: &str = "bench/queries";
@@ -98,6 +98,8 @@ pub fn geometric_mean(values: &[f64]) -> Option<f64> {
 }
 
 /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
+/// Computed as `statistics.median` in peers.py computes it, so that every engine's hot figure is
+/// the same statistic (not a histogram percentile: five runs, exact values).
 pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
