@@ -36,7 +36,13 @@ def workspace_members(root: Path) -> list[Path]:
 
 
 def strip(src: str) -> str:
-    """Source with comments, string and char literals blanked (offsets and newlines kept)."""
+    """Source with comments, string and char literals blanked (offsets and newlines kept), and
+    the paths of `pub(in path)` visibilities, which name a module without importing from it."""
+    return re.sub(r"pub\s*\(\s*in\s+[^)]*\)", lambda m: "pub" + " " * (len(m.group(0)) - 3),
+                  strip_literals(src))
+
+
+def strip_literals(src: str) -> str:
     out = []
     i, n = 0, len(src)
     while i < n:

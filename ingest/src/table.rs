@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use crate::pgoutput::Relation;
+use crate::source::pgoutput::Relation;
 use crate::values::ColumnKind;
 
 pub const OP: &str = "_op";

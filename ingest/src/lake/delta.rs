@@ -72,7 +72,7 @@ impl Lake {
         Ok(t)
     }
 
-    /// The pending table of the silver table at `silver` (see [`crate::silver`]), or a handle
+    /// The pending table of the silver table at `silver` (see [`crate::lake::silver`]), or a handle
     /// to create it.
     pub async fn open_pending(&self, silver: &Url) -> Result<LakeTable, IngestError> {
         let url = oneclass_lake::silver::pending_url(silver);
