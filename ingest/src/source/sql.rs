@@ -1,6 +1,7 @@
 //! The SQL side: what the publication lists, the slot's state, each table's columns and key from
-//! the catalog, and the initial copy of a table as Arrow batches (`COPY (SELECT …) TO STDOUT`,
-//! text format, parsed with the same value code as the stream).
+//! the catalog, the values older rows read in added columns, and the initial copy of a table as
+//! COPY text (`COPY (SELECT …) TO STDOUT`, text format, for `crate::copy_text` to parse with the
+//! same value code as the stream).
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
