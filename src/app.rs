@@ -30,13 +30,9 @@ pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
         password: settings.passwords.cdc.expose_secret().to_string(),
         database: owner.get_database().unwrap_or(owner.get_username()).to_string(),
     };
-    // Slots are cluster-wide: one per database, so several databases can share a cluster.
-    let slot = format!("oneclass_lake_{}", source.database)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
-    let mut cfg = IngestConfig::new(source, settings.lake.clone());
-    cfg.slot = slot;
+    // Slots are cluster-wide: one per database (ADR 0004), so several databases can share a
+    // cluster.
+    let mut cfg = IngestConfig::for_database(source, settings.lake.clone());
     settings.ingest.apply(&mut cfg);
     Ok(cfg)
 }

@@ -566,8 +566,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         database: super::DATABASE.into(),
     };
     // As oneclass::app::ingest_config builds it: defaults, a slot per database.
-    let mut cfg = IngestConfig::new(source, lake.clone());
-    cfg.slot = format!("oneclass_lake_{}", super::DATABASE);
+    let mut cfg = IngestConfig::for_database(source, lake.clone());
     // The lake maintenance settings of the environment, as `oneclass serve` reads them.
     oneclass::config::RawSettings::load()?.ingest()?.apply(&mut cfg);
     if let Some(every) = cfg.maintenance_interval {

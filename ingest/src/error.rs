@@ -35,6 +35,8 @@ pub enum IngestError {
     /// Shutdown came in the middle of work that must be whole (nothing of it is acknowledged).
     #[error("shutdown interrupted {0}")]
     Interrupted(String),
+    #[error(transparent)]
+    Lake(#[from] oneclass_lake::LakeError),
 }
 
 impl IngestError {

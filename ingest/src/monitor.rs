@@ -10,11 +10,11 @@ use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::IngestConfig;
+use crate::config::IngestConfig;
 use crate::error::IngestError;
 use crate::lsn::Lsn;
-use crate::pipeline::{METRIC_LAG_BYTES, METRIC_SLOT_RETAINED_WAL_BYTES};
-use crate::snapshot;
+use crate::metrics::{METRIC_LAG_BYTES, METRIC_SLOT_RETAINED_WAL_BYTES};
+use crate::source::sql;
 
 /// How often the server's WAL position is read for `oneclass_ingest_lag_bytes`.
 const LAG_POLL: Duration = Duration::from_secs(1);
@@ -146,7 +146,7 @@ fn poll<'a>(
 ) -> BoxFuture<'a, Result<(Lsn, Option<u64>), IngestError>> {
     Box::pin(async move {
         if conn.is_none() {
-            *conn = Some(snapshot::connect(&cfg.source).await?);
+            *conn = Some(sql::connect(&cfg.source).await?);
         }
         let Some(c) = conn.as_mut() else {
             return Err(IngestError::Config("no monitor connection".into()));

@@ -28,11 +28,13 @@ use futures::StreamExt;
 use sqlx::PgConnection;
 use url::Url;
 
-use crate::delta::{Lake, SILVER};
+use crate::config::SourceConfig;
+use crate::copy_text::CopyTextParser;
 use crate::error::IngestError;
-use crate::snapshot::{self, CopyTextParser, PublishedTable};
+use crate::lake::delta::{Lake, SILVER};
+use crate::source::sql::{self, PublishedTable};
 use crate::table::TableName;
-use crate::{SourceConfig, StorageOptions};
+use oneclass_lake::StorageOptions;
 
 /// How many example keys of each kind a report keeps.
 pub const EXAMPLES: usize = 5;
@@ -112,14 +114,14 @@ pub async fn reconcile(
         return Err(IngestError::Config("publication name is empty".into()));
     }
     let lake = Lake::new(lake, options)?;
-    let mut conn = snapshot::connect(source).await?;
-    snapshot::execute(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
-    let tables = snapshot::published_tables(&mut conn, publication).await?;
+    let mut conn = sql::connect(source).await?;
+    sql::execute(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+    let tables = sql::published_tables(&mut conn, publication).await?;
     let mut reports = Vec::with_capacity(tables.len());
     for published in &tables {
         reports.push(reconcile_table(&mut conn, &lake, published).await?);
     }
-    snapshot::execute(&mut conn, "COMMIT").await?;
+    sql::execute(&mut conn, "COMMIT").await?;
     Ok(reports)
 }
 
@@ -128,7 +130,7 @@ async fn reconcile_table(
     lake: &Lake,
     published: &PublishedTable,
 ) -> Result<TableReport, IngestError> {
-    let def = snapshot::table_def(conn, published).await?;
+    let def = sql::table_def(conn, published).await?;
     // A table without a key (and no FULL identity) has no silver (ingest keeps bronze only);
     // comparing whole rows is then the best there is.
     let key_indices = match def.key_indices() {
@@ -140,7 +142,7 @@ async fn reconcile_table(
     // PostgreSQL: key → (row hash, seen in silver).
     let mut pg: HashMap<String, (u64, bool)> = HashMap::new();
     let mut parser = CopyTextParser::new(&def);
-    let mut stream = snapshot::copy_out(conn, published, &def).await?;
+    let mut stream = sql::copy_out(conn, published, &def).await?;
     while let Some(chunk) = stream.next().await {
         parser.feed(&chunk?)?;
         if parser.buffered_rows() >= 65_536 {

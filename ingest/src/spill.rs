@@ -23,8 +23,10 @@ use deltalake::datafusion::logical_expr::{ExprFunctionExt, cast};
 use deltalake::datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, lit};
 use futures::StreamExt;
 
+use crate::change::{Change, ChangeKind, SilverRow, key_of};
+use crate::encode::{build_bronze, build_silver};
 use crate::error::IngestError;
-use crate::pipeline::{Change, ChangeKind, SilverRow, build_bronze, build_silver, key_of};
+use crate::metrics::METRIC_SPILLED;
 use crate::table::{OP, TableDef, TableName};
 
 /// Order of a silver candidate inside its transaction: `2 × _seq`, `+ 1` for the row itself
@@ -173,7 +175,7 @@ impl TxnSpill {
         table.rows += rows.len();
         self.changes += changes.len();
         CHANGES.fetch_add(changes.len() as u64, Ordering::Relaxed);
-        metrics::counter!(crate::pipeline::METRIC_SPILLED, "table" => def.table.to_string())
+        metrics::counter!(METRIC_SPILLED, "table" => def.table.to_string())
             .increment(changes.len() as u64);
 
         let Some(silver) = segment.silver.as_mut() else {
@@ -269,6 +271,15 @@ impl TableSpill {
     /// The table's newest shape in this transaction.
     pub(crate) fn def(&self) -> Option<Arc<TableDef>> {
         self.segments.last().map(|s| s.def.clone())
+    }
+
+    /// Columns of `def` some segment was spilled without: its rows read the missing value.
+    pub(crate) fn spilled_without(&self, def: &TableDef) -> Vec<String> {
+        def.columns
+            .iter()
+            .filter(|c| self.defs().any(|d| d.position(&c.name).is_none()))
+            .map(|c| c.name.clone())
+            .collect()
     }
 
     pub(crate) fn truncated(&self) -> bool {
@@ -385,8 +396,8 @@ mod tests {
     use deltalake::arrow::util::display::array_value_to_string;
 
     use super::*;
-    use crate::pgoutput::Datum;
-    use crate::pipeline::{Op, collapse};
+    use crate::change::{Op, collapse};
+    use crate::source::pgoutput::Datum;
     use crate::table::ColumnDef;
     use crate::values::oid;
 

@@ -6,14 +6,10 @@ use std::sync::Arc;
 
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use crate::pgoutput::Relation;
+use crate::source::pgoutput::Relation;
 use crate::values::ColumnKind;
 
-pub const OP: &str = "_op";
-pub const LSN: &str = "_lsn";
-pub const SEQ: &str = "_seq";
-pub const COMMIT_TS: &str = "_commit_ts";
-pub const COMMIT_DATE: &str = "_commit_date";
+pub use oneclass_lake::column::{COMMIT_DATE, COMMIT_TS, LSN, OP, SEQ};
 
 /// `schema.table` as in PostgreSQL; also the lake path below the layer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

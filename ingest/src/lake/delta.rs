@@ -24,8 +24,7 @@ use crate::table::{COMMIT_DATE, LSN, OP, TableName};
 
 pub use oneclass_lake::silver::APP_ID;
 
-pub const BRONZE: &str = "bronze";
-pub const SILVER: &str = "silver";
+pub use oneclass_lake::{BRONZE, SILVER};
 
 pub use oneclass_lake::table_url as lake_table_url;
 
@@ -39,7 +38,7 @@ pub struct Lake {
 
 impl Lake {
     pub fn new(root: &Url, options: &StorageOptions) -> Result<Self, IngestError> {
-        oneclass_lake::check_url(root).map_err(|e| IngestError::Config(e.to_string()))?;
+        oneclass_lake::check_url(root)?;
         Ok(Self { root: root.clone(), options: options.clone() })
     }
 
@@ -72,7 +71,7 @@ impl Lake {
         Ok(t)
     }
 
-    /// The pending table of the silver table at `silver` (see [`crate::silver`]), or a handle
+    /// The pending table of the silver table at `silver` (see [`crate::lake::silver`]), or a handle
     /// to create it.
     pub async fn open_pending(&self, silver: &Url) -> Result<LakeTable, IngestError> {
         let url = oneclass_lake::silver::pending_url(silver);

@@ -18,8 +18,8 @@ use oneclass_lake::silver::{holds_files, latest_pending, pending_description, pe
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::delta::{Lake, LakeTable, Maintained};
 use crate::error::IngestError;
+use crate::lake::delta::{Lake, LakeTable, Maintained};
 use crate::table::TableName;
 
 /// When a table's changes go to its pending table, and when that is folded in.
@@ -41,7 +41,7 @@ impl Silver {
         table: &TableName,
         policy: PendingPolicy,
     ) -> Result<Self, IngestError> {
-        let base = lake.open(crate::delta::SILVER, table).await?;
+        let base = lake.open(crate::lake::delta::SILVER, table).await?;
         let pending = lake.open_pending(&base.url).await?;
         Ok(Self { base, pending, policy })
     }
@@ -181,7 +181,7 @@ impl Silver {
                 .map_err(IngestError::delta(&self.base.url))?;
         }
         let provider = oneclass_lake::silver::silver_provider(&self.base.table, pending).await?;
-        crate::delta::lookup_in(&ctx, provider, key_columns, keys, columns).await
+        crate::lake::delta::lookup_in(&ctx, provider, key_columns, keys, columns).await
     }
 
     /// Folds, then compacts and vacuums the table and vacuums the pending table.

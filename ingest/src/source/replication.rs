@@ -20,13 +20,17 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::SourceConfig;
+use crate::config::SourceConfig;
 use crate::error::IngestError;
 use crate::lsn::Lsn;
-use crate::pgoutput::{self, PgOutput};
+use crate::source::pgoutput::{self, PgOutput};
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 UTC).
 pub const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
+
+/// How often the server hears from us even when nothing happens (wal_sender_timeout is
+/// usually 60 s).
+pub(crate) const STATUS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Frames larger than this are refused rather than buffered: a corrupt length must not make
 /// us allocate gigabytes. pgoutput sends one WAL change per frame, so 1 GiB is generous.
@@ -368,6 +372,29 @@ impl ReplicationConnection {
         payload.put_u8(u8::from(reply));
         frontend::CopyData::new(payload.freeze())?.write(&mut self.out);
         self.flush().await
+    }
+
+    /// Runs `work` while telling the server every [`STATUS_INTERVAL`] that we are alive
+    /// (positions unchanged), so a long write does not hit `wal_sender_timeout`. The reader task
+    /// keeps reading and decoding the stream meanwhile, up to its budget.
+    pub(crate) async fn keep_alive<T>(
+        &mut self,
+        received: Lsn,
+        acked: Lsn,
+        work: impl Future<Output = Result<T, IngestError>>,
+    ) -> Result<T, IngestError> {
+        let mut work = std::pin::pin!(work);
+        let mut status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut work => return result,
+                () = tokio::time::sleep_until(status_at) => {
+                    self.send_status(received.max(acked), acked, false).await?;
+                    status_at = tokio::time::Instant::now() + STATUS_INTERVAL;
+                }
+            }
+        }
     }
 
     /// Ends the session politely; the walsender then releases the slot at once, so a restart

@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::error::IngestError;
 use crate::lsn::Lsn;
-use crate::pipeline::METRIC_STOPPED_TABLES;
+use crate::metrics::METRIC_STOPPED_TABLES;
 use crate::table::{TableDef, TableName};
 
 const PREFIX: [&str; 2] = ["_ingest", "stopped"];
