@@ -22,7 +22,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
+use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
 use crate::percentiles::Percentiles;
 use oneclass::app::Application;
 use oneclass::config::{Settings, lake_url};
@@ -668,7 +668,7 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
     .fetch_one(&owner)
     .await?;
 
-    let password = super::random_secret();
+    let password = crate::common::random_secret();
     let hash = {
         let password = password.clone();
         tokio::task::spawn_blocking(move || oneclass_core::password::hash(&password)).await??
@@ -680,8 +680,8 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
     let settings = Settings {
         database_url: bench.url.as_str().into(),
         passwords: bench.passwords.clone(),
-        jwt_secret: super::random_secret().into(),
-        pseudonym_key: super::random_secret().into(),
+        jwt_secret: crate::common::random_secret().into(),
+        pseudonym_key: crate::common::random_secret().into(),
         lake: lake_url(&bench.dir().join("lake").to_string_lossy())?,
         bind: ([127, 0, 0, 1], 0).into(),
         ingest: Default::default(),

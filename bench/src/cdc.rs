@@ -40,7 +40,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
+use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
 use crate::percentiles::Percentiles;
 
 const RESULTS: &str = "bench/results/cdc.jsonl";
@@ -563,7 +563,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         port: bench.cluster.port(),
         user: db::CDC_ROLE.into(),
         password: bench.passwords.cdc.expose_secret().to_string(),
-        database: super::DATABASE.into(),
+        database: crate::common::DATABASE.into(),
     };
     // As oneclass::app::ingest_config builds it: defaults, a slot per database.
     let mut cfg = IngestConfig::for_database(source, lake.clone());
@@ -735,7 +735,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     let out = tokio::process::Command::new(&recvlogical)
         .args(["-h", "127.0.0.1", "-p"])
         .arg(bench.cluster.port().to_string())
-        .args(["-U", db::CDC_ROLE, "-d", super::DATABASE, "--start", "-S", PEER_SLOT])
+        .args(["-U", db::CDC_ROLE, "-d", crate::common::DATABASE, "--start", "-S", PEER_SLOT])
         .args(["-f", "/dev/null", "--no-loop", "-E"])
         .arg(lsn_text(end_lsn))
         .args(["-o", "proto_version=1", "-o"])

@@ -15,7 +15,9 @@ use oneclass_ingest::{IngestConfig, SourceConfig, lake_table_url};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{BenchCluster, RunFacts, append_json_lines, mem_total_kib, server_version, thousands};
+use crate::common::{
+    BenchCluster, RunFacts, append_json_lines, mem_total_kib, server_version, thousands,
+};
 
 const RESULTS: &str = "bench/results/cdc.jsonl";
 /// The figure this benchmark guards, for 1 000 000 rows.
@@ -83,7 +85,7 @@ pub async fn cdc_memory(opts: CdcMemoryOptions) -> anyhow::Result<()> {
         port: bench.cluster.port(),
         user: db::CDC_ROLE.into(),
         password: bench.passwords.cdc.expose_secret().to_string(),
-        database: super::DATABASE.into(),
+        database: crate::common::DATABASE.into(),
     };
     let cfg = IngestConfig::new(source.clone(), lake.clone());
     let (spill_rows, spill_bytes) = (cfg.spill_rows, cfg.spill_bytes);

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
+use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
 use oneclass::app::{ingest_config, supervise_ingest, wait_for_lake, warehouse};
 use oneclass::config::{Settings, lake_url};
 
@@ -529,8 +529,8 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
         database_url: bench.url.as_str().into(),
         passwords: bench.passwords.clone(),
         // Required by Settings, unused here: nothing is served.
-        jwt_secret: super::random_secret().into(),
-        pseudonym_key: super::random_secret().into(),
+        jwt_secret: crate::common::random_secret().into(),
+        pseudonym_key: crate::common::random_secret().into(),
         lake: lake_url(&lake_dir.to_string_lossy())?,
         bind: ([127, 0, 0, 1], 0).into(),
         ingest: Default::default(),

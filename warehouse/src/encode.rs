@@ -7,7 +7,8 @@ use deltalake::arrow::ipc::writer::StreamWriter;
 use deltalake::arrow::json::ArrayWriter;
 use deltalake::arrow::record_batch::RecordBatch;
 
-use crate::{QueryOutput, WarehouseError};
+use crate::access::QueryOutput;
+use crate::error::WarehouseError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -6,7 +6,7 @@ use deltalake::datafusion::sql::parser::{DFParserBuilder, Statement};
 use deltalake::datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 use deltalake::datafusion::sql::sqlparser::dialect::GenericDialect;
 
-use crate::WarehouseError;
+use crate::error::WarehouseError;
 
 /// DataFusion's own default; deep enough for generated BI queries, shallow enough for the stack.
 const RECURSION_LIMIT: usize = 50;

@@ -3,6 +3,7 @@
 //! a time, either with full access (dashboards, gold models, exports) or as an analyst (no direct
 //! identifiers, pseudonymous learner ids, rows of one area).
 
+mod access;
 mod catalog;
 mod encode;
 mod error;
@@ -32,6 +33,7 @@ use url::Url;
 use crate::catalog::{LAYERS, Lake, LayerCatalog, Listing, QueryLake};
 use crate::privacy::{AnalystScope, AreaSchools, PseudonymUdf};
 
+pub use access::{Access, Area, Limits, QueryOutput};
 /// Arrow as the warehouse uses it, so callers read results without depending on deltalake.
 pub use deltalake::arrow;
 pub use deltalake::arrow::record_batch::RecordBatch;
@@ -45,60 +47,6 @@ pub use privacy::pseudonym;
 /// How long a listing of the lake's table names is reused. Only introspection (SHOW TABLES,
 /// information_schema) reads it; tables themselves are always opened fresh.
 const LISTING_TTL: Duration = Duration::from_secs(5);
-
-/// Who is asking, which decides what the lake looks like to the query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
-    /// Internal callers (dashboards, gold models, exports): every column.
-    Full,
-    /// Analysts: direct identifiers removed, learner ids replaced by a keyed pseudonym, rows
-    /// limited to an area.
-    Analyst { area: Area },
-}
-
-/// An analyst's area, by the names used in `platform.schools.province` / `.district`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Area {
-    National,
-    Province(String),
-    District(String),
-}
-
-/// Bounds on one query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Wall-clock time for planning and running a query.
-    pub timeout: Duration,
-    /// The memory pool shared by all queries of this warehouse; operators that can spill do.
-    pub memory_bytes: usize,
-    /// Rows returned by [`Warehouse::query`]; more are cut off and flagged as truncated.
-    pub max_rows: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(30),
-            memory_bytes: 512 * 1024 * 1024,
-            max_rows: 100_000,
-        }
-    }
-}
-
-/// The result of a user's query.
-#[derive(Debug, Clone)]
-pub struct QueryOutput {
-    /// At least one batch (possibly empty) so that the result's schema is always known.
-    pub batches: Vec<RecordBatch>,
-    /// More rows than [`Limits::max_rows`] matched; only the first ones are here.
-    pub truncated: bool,
-}
-
-impl QueryOutput {
-    pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(RecordBatch::num_rows).sum()
-    }
-}
 
 pub struct Warehouse {
     lake_url: Url,

@@ -23,7 +23,7 @@ use deltalake::datafusion::logical_expr::{
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::Area;
+use crate::access::Area;
 
 /// Columns that identify a person directly, in any table of any schema.
 const DIRECT_IDENTIFIERS: &[&str] = &[
