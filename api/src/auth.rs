@@ -3,25 +3,22 @@
 //! protected handler takes. `begin_scoped` opens the per-request transaction that carries the
 //! user's identity and schools into PostgreSQL's row-level security.
 
-use std::num::NonZeroU32;
-use std::time::Duration;
-
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::{Json, http::header};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as GovernorLimiter};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Header, Validation};
 use oneclass_core::ids::{SchoolId, UserId};
 use oneclass_core::types::Role;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Postgres, Transaction};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{ValidJson, Validate};
+use crate::security::JwtKeys;
+use crate::state::AppState;
 
 const MAX_FAILED_LOGINS: i32 = 5;
 /// Longer inputs are refused before any work: they are never real credentials, and hashing or
@@ -30,22 +27,6 @@ pub const MAX_USERNAME_CHARS: usize = 64;
 pub const MAX_PASSWORD_BYTES: usize = 256;
 const LOCKOUT_MINUTES: i64 = 15;
 pub const SESSION_COOKIE: &str = "oneclass_session";
-
-pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    pub ttl: Duration,
-}
-
-impl JwtKeys {
-    pub fn new(secret: &[u8], ttl: Duration) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            ttl,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -321,59 +302,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// Attempts per key (a username or an address), by governor's GCRA: a burst of `per_window`,
-/// refilled evenly over `window`. Enough to blunt password guessing on one process; lockout in
-/// the database covers the rest.
-pub struct RateLimiter {
-    inner: DefaultKeyedRateLimiter<String>,
-}
-
-/// Keys remembered before the idle ones are dropped; past it, while still full, a flood of
-/// distinct keys is refused rather than allowed to grow memory.
-const MAX_KEYS: usize = 100_000;
-
-impl RateLimiter {
-    pub fn new(per_window: u32, window: Duration) -> Self {
-        let burst = NonZeroU32::new(per_window).unwrap_or(NonZeroU32::MIN);
-        let period = (window / burst.get()).max(Duration::from_nanos(1));
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
-        Self { inner: GovernorLimiter::keyed(quota) }
-    }
-
-    pub fn allow(&self, key: &str) -> bool {
-        if self.inner.len() > MAX_KEYS {
-            self.inner.retain_recent();
-            if self.inner.len() > MAX_KEYS {
-                return false;
-            }
-        }
-        self.inner.check_key(&key.to_lowercase()).is_ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limiter_blocks_past_the_window_budget() {
-        let l = RateLimiter::new(3, Duration::from_secs(60));
-        assert!(l.allow("a") && l.allow("A") && l.allow("a"));
-        assert!(!l.allow("a"));
-        assert!(l.allow("b"));
-    }
-
-    #[test]
-    fn limiter_refills_over_the_window() {
-        let l = RateLimiter::new(2, Duration::from_millis(200));
-        assert!(l.allow("a") && l.allow("a"));
-        assert!(!l.allow("a"));
-        std::thread::sleep(Duration::from_millis(150));
-        assert!(l.allow("a"), "one attempt back after half the window");
-        assert!(!l.allow("a"));
-    }
+    use std::time::Duration;
 
     #[test]
     fn tokens_round_trip_and_reject_tampering() {

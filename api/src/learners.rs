@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::RequestId;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ValidJson, Validate};
 use crate::pagination::{Page, PageQuery};
+use crate::state::AppState;
+use crate::state::RequestId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -11,19 +11,23 @@ pub mod pages;
 pub mod pagination;
 pub mod register;
 pub mod schools;
+pub mod security;
 pub mod sql;
+pub mod state;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{FromRequestParts, MatchedPath, Request};
-use axum::http::{HeaderName, request::Parts};
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
-use metrics_exporter_prometheus::PrometheusHandle;
+
 use sqlx::PgPool;
+
+use crate::state::REQUEST_ID;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -33,43 +37,12 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-pub use auth::{AuthUser, JwtKeys, RateLimiter};
+pub use auth::AuthUser;
+pub use security::{JwtKeys, RateLimiter};
+pub use state::{AppState, RequestId};
 
-const REQUEST_ID: &str = "x-request-id";
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub jwt: Arc<JwtKeys>,
-    pub warehouse: Arc<oneclass_warehouse::Warehouse>,
-    /// Sign-in attempts per username.
-    pub login_limiter: Arc<RateLimiter>,
-    /// Sign-in attempts per client address.
-    pub address_limiter: Arc<RateLimiter>,
-    /// Bounds concurrent argon2 verifications (CPU- and memory-heavy by design).
-    pub hashing: Arc<tokio::sync::Semaphore>,
-    pub metrics: PrometheusHandle,
-    pub openapi: Arc<utoipa::openapi::OpenApi>,
-}
-
-/// The request id set by the middleware (or sent by the client), for audit rows and logs.
-pub struct RequestId(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestId {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let id = parts
-            .headers
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        Ok(RequestId(id))
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// The process-wide metrics recorder (installed once; every app in the process shares it).
 pub fn metrics_handle() -> PrometheusHandle {

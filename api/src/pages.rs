@@ -18,11 +18,11 @@ use oneclass_core::ids::{ClassId, LearnerId};
 use oneclass_core::types::AttendanceStatus;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{self, AuthUser, SESSION_COOKIE};
 use crate::error::{ApiError, FieldError};
 use crate::extract::Validate;
 use crate::register::{self, Class, Mark, RegisterLine, RegisterMarks};
+use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()

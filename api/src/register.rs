@@ -14,10 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ValidJson, Validate};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_classes)).routes(routes!(get_register, save_register))

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::AppState;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiResult, FieldError, Problem};
 use crate::extract::{ValidJson, Validate};
 use crate::pagination::{Page, PageQuery};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_schools, create_school))

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, FieldError, Problem};
 use crate::extract::{ValidJson, Validate};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(run_sql))

@@ -23,8 +23,9 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::calendar::Calendar;
 use crate::copy::{Binary, pg_timestamp};
+use crate::params::{SEEDED_TABLES, SeedParams, SeedSummary, SynthError};
 use crate::school::{Chunk, Out, Stats, Table};
-use crate::{SEEDED_TABLES, SeedParams, SeedSummary, SynthError, plan, population, users};
+use crate::{plan, population, users};
 
 /// The tables whose indexes and constraints are set aside during the load.
 fn bulk_tables() -> Vec<String> {
@@ -85,7 +86,7 @@ pub(crate) async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, S
         copy_binary(&mut tx, "ref.population", population::COLUMNS, population_rows.take().0)
             .await?;
         // The stream after the last school's.
-        let mut ids = crate::Ids::for_stream(p.seed, schools.len() as u64 + 1);
+        let mut ids = crate::params::Ids::for_stream(p.seed, schools.len() as u64 + 1);
         let stamp_text = format!("{}-01-01 00:00:00+00", p.academic_year);
         summary.logins = users::seed_users(
             &mut tx,

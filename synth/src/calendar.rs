@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::copy::pg_date;
-use crate::{SeedParams, SynthError};
+use crate::params::{SeedParams, SynthError};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Term {

@@ -6,7 +6,8 @@ use rand::Rng;
 use uuid::Uuid;
 
 use crate::copy::Binary;
-use crate::{Ids, SeedParams, names, rng_for};
+use crate::names;
+use crate::params::{Ids, SeedParams, rng_for};
 
 pub(crate) const PURPOSE: u64 = 0x5c40_0150;
 

@@ -8,8 +8,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::copy::Binary;
+use crate::params::{SeedParams, rng_for};
 use crate::plan::School;
-use crate::{SeedParams, rng_for};
 
 pub(crate) const COLUMNS: &str = "year, district, age, sex, population";
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::SeedParams;
+use crate::params::SeedParams;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use crate::calendar::{Calendar, SchoolDay, Term, Year};
 use crate::copy::{Binary, pg_date};
+use crate::params::{Ids, SeedParams, SynthError, rng_for};
 use crate::plan::School;
-use crate::{Ids, SeedParams, SynthError, names, population, rng_for, workforce};
+use crate::{names, population, workforce};
 
 const LEARNERS: u64 = 0x1ea7_0e75;
 const STAFF: u64 = 0x57af_f000;

@@ -4,8 +4,9 @@ use oneclass_core::types::Role;
 use rand::RngCore;
 use uuid::Uuid;
 
+use crate::names;
+use crate::params::{DemoLogin, Ids, SeedParams, SynthError};
 use crate::plan::School;
-use crate::{DemoLogin, Ids, SeedParams, SynthError, names};
 
 pub(crate) async fn seed_users(
     conn: &mut sqlx::PgConnection,

@@ -7,8 +7,8 @@ use oneclass_core::types::{Location, SchoolLevel};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::Ids;
 use crate::copy::{Binary, pg_date};
+use crate::params::Ids;
 use crate::plan::School;
 
 pub(crate) const COLUMNS: &str =
