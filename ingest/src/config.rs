@@ -34,7 +34,9 @@ pub struct SourceConfig {
 }
 
 impl SourceConfig {
-    /// From a `postgres://user:password@host:port/database` URL.
+    /// From a `postgres://user:password@host:port/database` URL. Parsed here rather than by
+    /// sqlx's `PgConnectOptions` (the platform's parser elsewhere) because the replication
+    /// transport needs the password itself, which `PgConnectOptions` does not give back.
     pub fn from_url(url: &str) -> Result<Self, IngestError> {
         let parsed =
             url::Url::parse(url).map_err(|e| IngestError::Config(format!("source URL: {e}")))?;
