@@ -115,26 +115,9 @@ fn bench(args: Vec<OsString>) -> anyhow::Result<()> {
     }
 }
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(
-            "info,sqlx=warn,deltalake=warn,deltalake_core=warn,datafusion=warn,buoyant_kernel=warn",
-        )
-    });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    // Logging starts before the settings are read (their errors are logged): its one setting
-    // comes from the environment only.
-    if std::env::var("ONECLASS_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
-    } else {
-        builder.compact().init();
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_tracing();
+    oneclass::logging::init();
     let cli = Cli::parse();
     match cli.command {
         Command::Demo { data, port } => demo::run(DemoOptions { data, port }).await,

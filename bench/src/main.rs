@@ -82,25 +82,10 @@ enum BenchCommand {
     },
 }
 
-/// As `oneclass` logs: the benchmarks run the same application, ingest and lake code.
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(
-            "info,sqlx=warn,deltalake=warn,deltalake_core=warn,datafusion=warn,buoyant_kernel=warn",
-        )
-    });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if std::env::var("ONECLASS_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
-    } else {
-        builder.compact().init();
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_tracing();
+    // As `oneclass` logs: the benchmarks run the same application, ingest and lake code.
+    oneclass::logging::init();
     let cli = Cli::parse();
     match cli.which {
         BenchCommand::Cdc { scale, seed, rate, mix, seconds, backlog } => {

@@ -227,11 +227,23 @@ pub(crate) mod fixtures {
             },
         }
     }
+
+    /// Two transactions' worth of changes to keys 1–3: an insert then an update of 1, an
+    /// insert then a delete of 2, and a delete of 3 (never inserted).
+    pub(crate) fn sample(def: &Arc<TableDef>) -> [Change; 5] {
+        [
+            row(def, 10, 0, Op::Insert, "1", Some("a")),
+            row(def, 10, 1, Op::Update, "1", Some("b")),
+            row(def, 11, 0, Op::Insert, "2", Some("c")),
+            row(def, 12, 0, Op::Delete, "2", None),
+            row(def, 12, 1, Op::Delete, "3", None),
+        ]
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{def, row};
+    use super::fixtures::{self, def, row};
     use super::*;
     use crate::table::ColumnDef;
     use crate::values::oid;
@@ -239,13 +251,7 @@ mod tests {
     #[test]
     fn collapse_keeps_the_last_change_per_key() {
         let d = def();
-        let changes = [
-            row(&d, 10, 0, Op::Insert, "1", Some("a")),
-            row(&d, 10, 1, Op::Update, "1", Some("b")),
-            row(&d, 11, 0, Op::Insert, "2", Some("c")),
-            row(&d, 12, 0, Op::Delete, "2", None),
-            row(&d, 12, 1, Op::Delete, "3", None),
-        ];
+        let changes = fixtures::sample(&d);
         let refs: Vec<&Change> = changes.iter().collect();
         let rows = collapse(&d, &refs);
         assert_eq!(rows.len(), 3);

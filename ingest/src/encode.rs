@@ -166,7 +166,7 @@ pub(crate) fn typed_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change::fixtures::{def, row};
+    use crate::change::fixtures::{def, row, sample};
     use crate::change::{Op, collapse};
 
     #[test]
@@ -183,13 +183,7 @@ mod tests {
     #[test]
     fn silver_rows_of_collapsed_changes_carry_op() {
         let d = def();
-        let changes = [
-            row(&d, 10, 0, Op::Insert, "1", Some("a")),
-            row(&d, 10, 1, Op::Update, "1", Some("b")),
-            row(&d, 11, 0, Op::Insert, "2", Some("c")),
-            row(&d, 12, 0, Op::Delete, "2", None),
-            row(&d, 12, 1, Op::Delete, "3", None),
-        ];
+        let changes = sample(&d);
         let refs: Vec<&Change> = changes.iter().collect();
         let rows = collapse(&d, &refs);
         let batch = build_silver(&d, rows.iter(), true).expect("batch");
