@@ -147,3 +147,14 @@ async fn record_metrics(req: Request, next: Next) -> Response {
         .record(start.elapsed().as_secs_f64());
     response
 }
+
+#[cfg(test)]
+mod tests {
+    /// The OpenAPI document is a contract with every client: a change to it shows up in review
+    /// as a change to this snapshot (`cargo insta review`, or `INSTA_UPDATE=always` to accept).
+    #[test]
+    fn openapi_document_is_the_reviewed_one() {
+        let (_, openapi) = super::api_routes();
+        insta::assert_json_snapshot!(openapi);
+    }
+}
