@@ -27,7 +27,7 @@ pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
         host: owner.get_host().to_string(),
         port: owner.get_port(),
         user: db::CDC_ROLE.to_string(),
-        password: settings.passwords.cdc.expose_secret().to_string(),
+        password: settings.passwords.cdc.clone(),
         database: owner.get_database().unwrap_or(owner.get_username()).to_string(),
     };
     // Slots are cluster-wide: one per database (ADR 0004), so several databases can share a

@@ -562,7 +562,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         host: "127.0.0.1".into(),
         port: bench.cluster.port(),
         user: db::CDC_ROLE.into(),
-        password: bench.passwords.cdc.expose_secret().to_string(),
+        password: bench.passwords.cdc.clone(),
         database: crate::common::DATABASE.into(),
     };
     // As oneclass::app::ingest_config builds it: defaults, a slot per database.

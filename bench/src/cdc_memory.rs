@@ -3,7 +3,6 @@
 //! one silver commit). Ingest runs in this process; the peak is the kernel's high-water mark
 //! (`VmHWM`), reset just before the transaction.
 
-use secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -84,7 +83,7 @@ pub async fn cdc_memory(opts: CdcMemoryOptions) -> anyhow::Result<()> {
         host: "127.0.0.1".into(),
         port: bench.cluster.port(),
         user: db::CDC_ROLE.into(),
-        password: bench.passwords.cdc.expose_secret().to_string(),
+        password: bench.passwords.cdc.clone(),
         database: crate::common::DATABASE.into(),
     };
     let cfg = IngestConfig::new(source.clone(), lake.clone());

@@ -2,7 +2,7 @@
 //! the loop, with their defaults and the checks `run` makes before starting. The replication
 //! slot is named after the database (ADR 0004) by [`IngestConfig::for_database`].
 
-use std::fmt;
+use secrecy::SecretString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,12 +24,13 @@ pub fn slot_for_database(database: &str) -> String {
 }
 
 /// The CDC role's connection. TCP only; authenticates with SCRAM-SHA-256, md5 or cleartext.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SourceConfig {
     pub host: String,
     pub port: u16,
     pub user: String,
-    pub password: String,
+    /// Never shown by `Debug` or logs.
+    pub password: SecretString,
     pub database: String,
 }
 
@@ -51,21 +52,9 @@ impl SourceConfig {
             host: parsed.host_str().unwrap_or("127.0.0.1").to_string(),
             port: parsed.port().unwrap_or(5432),
             user: decode(parsed.username()),
-            password: parsed.password().map(decode).unwrap_or_default(),
+            password: parsed.password().map(decode).unwrap_or_default().into(),
             database: decode(if database.is_empty() { parsed.username() } else { database }),
         })
-    }
-}
-
-impl fmt::Debug for SourceConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SourceConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .field("database", &self.database)
-            .finish()
     }
 }
 
@@ -257,13 +246,14 @@ impl IngestConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn source_from_url_and_redacted_debug() {
         let s = SourceConfig::from_url("postgres://oneclass_cdc:p%40ss@127.0.0.1:5544/oneclass")
             .expect("url");
         assert_eq!(s.user, "oneclass_cdc");
-        assert_eq!(s.password, "p@ss");
+        assert_eq!(s.password.expose_secret(), "p@ss");
         assert_eq!(s.port, 5544);
         assert_eq!(s.database, "oneclass");
         assert!(!format!("{s:?}").contains("p@ss"));

@@ -14,6 +14,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use postgres_protocol::authentication::md5_hash;
 use postgres_protocol::authentication::sasl::{ChannelBinding, SCRAM_SHA_256, ScramSha256};
 use postgres_protocol::message::frontend;
+use secrecy::ExposeSecret;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -131,7 +132,10 @@ impl ReplicationConnection {
                     match code {
                         0 => return Ok(()),
                         3 => {
-                            frontend::password_message(cfg.password.as_bytes(), &mut self.out)?;
+                            frontend::password_message(
+                                cfg.password.expose_secret().as_bytes(),
+                                &mut self.out,
+                            )?;
                             self.flush().await?;
                         }
                         5 => {
@@ -139,7 +143,11 @@ impl ReplicationConnection {
                                 return Err(IngestError::Protocol("short md5 salt".into()));
                             }
                             let salt = [body[0], body[1], body[2], body[3]];
-                            let hash = md5_hash(cfg.user.as_bytes(), cfg.password.as_bytes(), salt);
+                            let hash = md5_hash(
+                                cfg.user.as_bytes(),
+                                cfg.password.expose_secret().as_bytes(),
+                                salt,
+                            );
                             frontend::password_message(hash.as_bytes(), &mut self.out)?;
                             self.flush().await?;
                         }
@@ -151,7 +159,7 @@ impl ReplicationConnection {
                                 )));
                             }
                             let client = ScramSha256::new(
-                                cfg.password.as_bytes(),
+                                cfg.password.expose_secret().as_bytes(),
                                 ChannelBinding::unsupported(),
                             );
                             frontend::sasl_initial_response(

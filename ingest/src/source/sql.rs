@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, Row};
 
@@ -41,7 +42,7 @@ pub fn connect(cfg: &SourceConfig) -> BoxFuture<'_, Result<PgConnection, IngestE
         .host(&cfg.host)
         .port(cfg.port)
         .username(&cfg.user)
-        .password(&cfg.password)
+        .password(cfg.password.expose_secret())
         .database(&cfg.database)
         .application_name("oneclass-ingest-snapshot")
         .options([("TimeZone", "UTC"), ("DateStyle", "ISO"), ("extra_float_digits", "3")]);
