@@ -500,4 +500,58 @@ mod tests {
         assert!(b.append_text("Chipo").is_ok());
         assert_eq!(b.finish().as_string::<i32>().value(0), "Chipo");
     }
+
+    mod properties {
+        use super::super::*;
+        use chrono::Datelike;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// numeric's text form of any value that fits reads back as the same Decimal128.
+            #[test]
+            fn decimals_round_trip(mantissa in -999_999_999_999i64..999_999_999_999, scale in 0i8..6) {
+                let m = i128::from(mantissa);
+                let unit = 10i128.pow(u32::try_from(scale).expect("small"));
+                let sign = if m < 0 { "-" } else { "" };
+                let text = if scale == 0 {
+                    format!("{m}")
+                } else {
+                    format!("{sign}{}.{:0width$}", (m / unit).abs(), (m % unit).abs(), width = scale as usize)
+                };
+                prop_assert_eq!(parse_decimal(&text, 38, scale), Ok(m));
+            }
+
+            /// An ISO date reads back as its day number, BC years included.
+            #[test]
+            fn dates_round_trip(days in -1_000_000i32..1_000_000) {
+                let date = UNIX_EPOCH_DATE + chrono::Duration::days(i64::from(days));
+                let text = if date.year() <= 0 {
+                    format!("{:04}-{:02}-{:02} BC", 1 - date.year(), date.month(), date.day())
+                } else {
+                    date.format("%Y-%m-%d").to_string()
+                };
+                prop_assert_eq!(parse_date(&text), Ok(days));
+            }
+
+            /// A timestamp with a zone offset lands on the same instant as its UTC reading.
+            #[test]
+            fn timestamps_apply_their_offset(secs in 0i64..4_000_000_000, offset_h in -12i64..14) {
+                let utc = chrono::DateTime::from_timestamp(secs, 0).expect("in range").naive_utc();
+                let local = utc + chrono::Duration::hours(offset_h);
+                let text = format!("{}{:+03}", local.format("%Y-%m-%d %H:%M:%S"), offset_h);
+                prop_assert_eq!(parse_timestamp(&text, true), Ok(secs * 1_000_000));
+            }
+
+            /// Arbitrary text is a value or a clear refusal, never a panic.
+            #[test]
+            fn parsers_never_panic(text in "\\PC{0,40}") {
+                let _ = parse_decimal(&text, 38, 4);
+                let _ = parse_date(&text);
+                let _ = parse_timestamp(&text, true);
+                let _ = parse_timestamp(&text, false);
+                let _ = parse_float(&text);
+                let _ = parse_bool(&text);
+            }
+        }
+    }
 }

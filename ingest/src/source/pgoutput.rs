@@ -477,4 +477,54 @@ mod tests {
             assert!(decode(Bytes::copy_from_slice(raw)).is_err(), "{raw:?}");
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn datum() -> impl Strategy<Value = Datum> {
+            prop_oneof![
+                Just(Datum::Null),
+                Just(Datum::Unchanged),
+                "\\PC{0,40}".prop_map(Datum::Text),
+            ]
+        }
+
+        proptest! {
+            /// Whatever the server (or a broken connection) hands over, decoding answers with a
+            /// message or an error, never a panic.
+            #[test]
+            fn decoding_never_panics(
+                tag in prop::sample::select(b"BCORIUDTYMx".to_vec()),
+                body in prop::collection::vec(any::<u8>(), 0..128),
+            ) {
+                let mut b = BytesMut::new();
+                b.put_u8(tag);
+                b.put_slice(&body);
+                let _ = decode(b.freeze());
+            }
+
+            /// An insert of any row (text, nulls, unchanged TOAST) decodes to that row.
+            #[test]
+            fn inserts_decode_to_their_row(
+                relation in any::<u32>(),
+                row in prop::collection::vec(datum(), 0..12),
+            ) {
+                let mut b = BytesMut::new();
+                b.put_u8(b'I');
+                b.put_u32(relation);
+                b.put_u8(b'N');
+                b.put_i16(i16::try_from(row.len()).expect("few columns"));
+                for d in &row {
+                    match d {
+                        Datum::Null => b.put_u8(b'n'),
+                        Datum::Unchanged => b.put_u8(b'u'),
+                        Datum::Text(t) => text(&mut b, t),
+                        Datum::Binary(_) => unreachable!("not generated"),
+                    }
+                }
+                prop_assert_eq!(decode(b.freeze()).expect("insert"), PgOutput::Insert { relation, new: row });
+            }
+        }
+    }
 }
