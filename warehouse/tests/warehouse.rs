@@ -661,3 +661,100 @@ fn pseudonym_is_stable_hex() {
     assert_eq!(p, pseudonym(KEY, &learner_id(0)));
     assert_ne!(p, pseudonym(b"other key", &learner_id(0)));
 }
+
+/// The SQL surface as sqllogictest files (`tests/sql/*.slt`): what the warehouse answers and
+/// what it refuses, for internal callers and for an analyst of one province.
+mod slt {
+    use super::*;
+    use deltalake::arrow::util::display::array_value_to_string;
+    use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+
+    #[derive(Debug)]
+    struct SqlError(String);
+
+    impl std::fmt::Display for SqlError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for SqlError {}
+
+    struct Session {
+        warehouse: Arc<Warehouse>,
+        access: Access,
+    }
+
+    #[async_trait::async_trait]
+    impl AsyncDB for Session {
+        type Error = SqlError;
+        type ColumnType = DefaultColumnType;
+
+        async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SqlError> {
+            let out = self
+                .warehouse
+                .query(sql, &self.access)
+                .await
+                .map_err(|e| SqlError(e.to_string()))?;
+            let schema = out.batches.first().map(RecordBatch::schema);
+            let types = schema
+                .iter()
+                .flat_map(|s| s.fields().iter())
+                .map(|f| match f.data_type() {
+                    t if t.is_integer() => DefaultColumnType::Integer,
+                    t if t.is_floating() || matches!(t, DataType::Decimal128(..)) => {
+                        DefaultColumnType::FloatingPoint
+                    }
+                    _ => DefaultColumnType::Text,
+                })
+                .collect();
+            let mut rows = Vec::new();
+            for batch in &out.batches {
+                for row in 0..batch.num_rows() {
+                    let cells = batch
+                        .columns()
+                        .iter()
+                        .map(|c| {
+                            if c.is_null(row) {
+                                Ok("NULL".to_string())
+                            } else {
+                                array_value_to_string(c, row).map_err(|e| SqlError(e.to_string()))
+                            }
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    rows.push(cells);
+                }
+            }
+            Ok(DBOutput::Rows { types, rows })
+        }
+
+        async fn shutdown(&mut self) {}
+
+        fn engine_name(&self) -> &str {
+            "oneclass-warehouse"
+        }
+
+        async fn sleep(dur: Duration) {
+            tokio::time::sleep(dur).await;
+        }
+    }
+
+    async fn run_file(lake: &Lake, file: &str, access: Access) -> TestResult {
+        let warehouse = Arc::new(lake.warehouse());
+        let mut runner = sqllogictest::Runner::new(move || {
+            let (warehouse, access) = (warehouse.clone(), access.clone());
+            async move { Ok::<_, SqlError>(Session { warehouse, access }) }
+        });
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql").join(file);
+        runner.run_file_async(&path).await.map_err(|e| format!("{file}: {e}"))?;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sql_surface_as_the_slt_files_say() -> TestResult {
+        let lake = Lake::seeded().await?;
+        run_file(&lake, "full.slt", Access::Full).await?;
+        let harare = Access::Analyst { area: Area::Province("Harare".into()) };
+        run_file(&lake, "analyst_harare.slt", harare).await
+    }
+}
