@@ -31,7 +31,7 @@ use anyhow::Context;
 use deltalake::arrow::array::{Array, AsArray};
 use deltalake::datafusion::prelude::SessionContext;
 use oneclass_core::db;
-use oneclass_ingest::{IngestConfig, SILVER, SourceConfig, recorded_lsn, silver_lsn};
+use oneclass_ingest::{IngestConfig, SILVER, recorded_lsn, silver_lsn};
 use rand::Rng;
 use serde_json::json;
 use sqlx::PgPool;
@@ -556,15 +556,8 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     let tables = published(&pool).await?;
     let published_rows: u64 = tables.iter().map(|t| t.2).sum();
 
-    let lake = url::Url::from_directory_path(bench.dir().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let source = SourceConfig {
-        host: "127.0.0.1".into(),
-        port: bench.cluster.port(),
-        user: db::CDC_ROLE.into(),
-        password: bench.passwords.cdc.clone(),
-        database: crate::common::DATABASE.into(),
-    };
+    let lake = bench.lake_url()?;
+    let source = bench.cdc_source();
     // As oneclass::app::ingest_config builds it: defaults, a slot per database.
     let mut cfg = IngestConfig::for_database(source, lake.clone());
     // The lake maintenance settings of the environment, as `oneclass serve` reads them.

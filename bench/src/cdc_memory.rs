@@ -10,13 +10,11 @@ use deltalake::arrow::array::AsArray;
 use deltalake::arrow::datatypes::Int64Type;
 use deltalake::datafusion::prelude::SessionContext;
 use oneclass_core::db;
-use oneclass_ingest::{IngestConfig, SourceConfig, lake_table_url};
+use oneclass_ingest::{IngestConfig, lake_table_url};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{
-    BenchCluster, RunFacts, append_json_lines, mem_total_kib, server_version, thousands,
-};
+use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
 
 const RESULTS: &str = "bench/results/cdc.jsonl";
 /// The figure this benchmark guards, for 1 000 000 rows.
@@ -77,15 +75,8 @@ pub async fn cdc_memory(opts: CdcMemoryOptions) -> anyhow::Result<()> {
     .await
     .context("creating the benchmark table")?;
 
-    let lake = url::Url::from_directory_path(bench.dir().join("lake"))
-        .map_err(|()| anyhow::anyhow!("lake path"))?;
-    let source = SourceConfig {
-        host: "127.0.0.1".into(),
-        port: bench.cluster.port(),
-        user: db::CDC_ROLE.into(),
-        password: bench.passwords.cdc.clone(),
-        database: crate::common::DATABASE.into(),
-    };
+    let lake = bench.lake_url()?;
+    let source = bench.cdc_source();
     let cfg = IngestConfig::new(source.clone(), lake.clone());
     let (spill_rows, spill_bytes) = (cfg.spill_rows, cfg.spill_bytes);
     let token = CancellationToken::new();
@@ -166,17 +157,7 @@ pub async fn cdc_memory(opts: CdcMemoryOptions) -> anyhow::Result<()> {
     let clean = reports.iter().all(oneclass_ingest::TableReport::is_clean);
     pool.close().await;
 
-    let facts = RunFacts {
-        date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        scale: "-".into(),
-        seed: 0,
-        nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        mem_total_kib: std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|t| mem_total_kib(&t)),
-        postgres,
-        profile: if cfg!(debug_assertions) { "dev" } else { "release" },
-    };
+    let facts = RunFacts::unscaled(postgres);
     println!(
         "\nCDC memory: one transaction of {} rows ({} build, PostgreSQL {}, {} CPUs)\n",
         thousands(opts.rows),

@@ -52,9 +52,18 @@ pub struct RunFacts {
 impl RunFacts {
     /// The facts of this machine and build, for a run at `scale` against PostgreSQL `postgres`.
     pub fn gather(scale: oneclass_synth::Scale, seed: u64, postgres: String) -> Self {
+        Self::of_run(format!("{scale:?}").to_lowercase(), seed, postgres)
+    }
+
+    /// The same for a run whose data is not a seeded scale (`scale` is then `-`, seed 0).
+    pub fn unscaled(postgres: String) -> Self {
+        Self::of_run("-".into(), 0, postgres)
+    }
+
+    fn of_run(scale: String, seed: u64, postgres: String) -> Self {
         Self {
             date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            scale: format!("{scale:?}").to_lowercase(),
+            scale,
             seed,
             nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             mem_total_kib: std::fs::read_to_string("/proc/meminfo")
@@ -218,6 +227,23 @@ pub(crate) struct BenchCluster {
 }
 
 impl BenchCluster {
+    /// The CDC role's connection to the benchmark database, as `oneclass` derives it.
+    pub(crate) fn cdc_source(&self) -> oneclass_ingest::SourceConfig {
+        oneclass_ingest::SourceConfig {
+            host: "127.0.0.1".into(),
+            port: self.cluster.port(),
+            user: db::CDC_ROLE.into(),
+            password: self.passwords.cdc.clone(),
+            database: DATABASE.into(),
+        }
+    }
+
+    /// The lake, in the cluster's scratch folder.
+    pub(crate) fn lake_url(&self) -> anyhow::Result<url::Url> {
+        url::Url::from_directory_path(self.dir().join("lake"))
+            .map_err(|()| anyhow::anyhow!("lake path"))
+    }
+
     pub(crate) async fn start() -> anyhow::Result<Self> {
         let scratch = ScratchDir::create()?;
         let password = random_secret();

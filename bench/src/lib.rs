@@ -7,6 +7,7 @@ mod api;
 mod cdc;
 mod cdc_memory;
 mod common;
+mod cpu;
 pub mod percentiles;
 mod queries;
 
