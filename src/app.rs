@@ -32,7 +32,7 @@ pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
     };
     // Slots are cluster-wide: one per database (ADR 0004), so several databases can share a
     // cluster.
-    let mut cfg = IngestConfig::for_database(source, settings.lake.clone());
+    let mut cfg = IngestConfig::new(source, settings.lake.clone());
     settings.ingest.apply(&mut cfg);
     Ok(cfg)
 }

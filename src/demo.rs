@@ -111,14 +111,17 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             summary.schools, summary.learners, summary.marks
         );
     }
-    let logins: Vec<(String, String)> = sqlx::query_as(
+    let logins: Vec<(String, String)> = sqlx::query!(
         "SELECT role, username FROM platform.users
              ORDER BY array_position(ARRAY['platform_admin', 'ministry', 'province_officer',
                  'district_officer', 'school_head', 'deputy', 'teacher', 'bursar', 'registrar',
                  'parent', 'analyst'], role), username",
     )
     .fetch_all(&owner)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.role, r.username))
+    .collect();
     owner.close().await;
 
     let settings = Settings {

@@ -587,7 +587,7 @@ async fn ingest_survives_kills_and_postgres_restarts() {
     cluster.stop_when_process_exits(std::process::id()).expect("watchdog");
     cluster.ensure_database("oneclass").await.expect("create database");
     let owner_url = cluster.url("oneclass");
-    oneclass_core::db::migrate(&owner_url, &support::passwords()).await.expect("migrate");
+    oneclass_core::db::migrate(&owner_url, &oneclass_testkit::passwords()).await.expect("migrate");
     let pgdata: PathBuf = cluster.pgdata().to_path_buf();
     let port = cluster.port();
 
@@ -629,8 +629,8 @@ async fn ingest_survives_kills_and_postgres_restarts() {
     let log = logs.path().join("ingest.log");
     let env: Vec<(&str, String)> = vec![
         ("DATABASE_URL", owner_url.clone()),
-        ("ONECLASS_APP_PASSWORD", support::APP_PASSWORD.into()),
-        ("ONECLASS_CDC_PASSWORD", support::CDC_PASSWORD.into()),
+        ("ONECLASS_APP_PASSWORD", oneclass_testkit::APP_PASSWORD.into()),
+        ("ONECLASS_CDC_PASSWORD", oneclass_testkit::CDC_PASSWORD.into()),
         ("ONECLASS_JWT_SECRET", "chaos-test-jwt-secret-of-at-least-32-characters".into()),
         ("ONECLASS_PSEUDONYM_KEY", support::PSEUDONYM_KEY.into()),
         ("ONECLASS_LAKE", lake.path().to_string_lossy().into_owned()),
@@ -824,7 +824,7 @@ async fn ingest_survives_kills_and_postgres_restarts() {
 /// have yet) instead of its old key, so the value is stored as null in bronze and silver.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn toasted_value_survives_a_key_change() {
-    let owner_url = support::fresh_database().await;
+    let owner_url = oneclass_testkit::fresh_database().await;
     let mut owner = PgConnection::connect(&owner_url).await.expect("owner connection");
     let big: String =
         StdRng::seed_from_u64(1).sample_iter(&Alphanumeric).take(6_000).map(char::from).collect();

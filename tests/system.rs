@@ -5,8 +5,9 @@ mod support;
 
 use std::time::Duration;
 
+use oneclass_testkit::APP_PASSWORD;
 use serde_json::{Value, json};
-use support::{APP_PASSWORD, PSEUDONYM_KEY, TestApp, eventually};
+use support::{PSEUDONYM_KEY, TestApp, eventually};
 use uuid::Uuid;
 
 /// Acceptance 2: a mark saved through the API reaches silver (seen through analyst SQL) and the
@@ -664,8 +665,9 @@ async fn seeding_is_deterministic_and_sane() {
         out
     }
     async fn seeded(seed: u64) -> sqlx::PgPool {
-        let owner =
-            oneclass_core::db::pool(&support::fresh_database().await, 4).await.expect("pool");
+        let owner = oneclass_core::db::pool(&oneclass_testkit::fresh_database().await, 4)
+            .await
+            .expect("pool");
         let params = oneclass_synth::SeedParams {
             seed,
             // Two a province: primary and secondary schools.
@@ -814,7 +816,8 @@ async fn seeding_is_deterministic_and_sane() {
 /// A seed that fails part-way leaves nothing behind: no rows, every index and constraint back.
 #[tokio::test]
 async fn a_failed_seed_leaves_nothing_half_written() {
-    let owner = oneclass_core::db::pool(&support::fresh_database().await, 4).await.expect("pool");
+    let owner =
+        oneclass_core::db::pool(&oneclass_testkit::fresh_database().await, 4).await.expect("pool");
     let constraints = |pool: sqlx::PgPool| async move {
         sqlx::query_scalar::<_, i64>(
             "SELECT (SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
@@ -865,7 +868,7 @@ async fn a_failed_seed_leaves_nothing_half_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_migrate_seed_and_sql() {
     use std::process::Command;
-    let owner_url = support::fresh_database().await;
+    let owner_url = oneclass_testkit::fresh_database().await;
     let run = |args: &[&str], envs: &[(&str, &str)]| {
         let out = Command::new(env!("CARGO_BIN_EXE_oneclass"))
             .args(args)
@@ -881,8 +884,8 @@ async fn cli_migrate_seed_and_sql() {
         )
     };
     let pw = [
-        ("ONECLASS_APP_PASSWORD", support::APP_PASSWORD),
-        ("ONECLASS_CDC_PASSWORD", support::CDC_PASSWORD),
+        ("ONECLASS_APP_PASSWORD", oneclass_testkit::APP_PASSWORD),
+        ("ONECLASS_CDC_PASSWORD", oneclass_testkit::CDC_PASSWORD),
     ];
     let (ok, out, err) = run(&["migrate"], &pw);
     assert!(ok && out.contains("migrated"), "{out}{err}");
@@ -1113,8 +1116,8 @@ async fn reconcile_finds_changes_made_behind_ingests_back() {
     let out = Command::new(env!("CARGO_BIN_EXE_oneclass"))
         .arg("reconcile")
         .env("DATABASE_URL", &owner_url)
-        .env("ONECLASS_APP_PASSWORD", support::APP_PASSWORD)
-        .env("ONECLASS_CDC_PASSWORD", support::CDC_PASSWORD)
+        .env("ONECLASS_APP_PASSWORD", oneclass_testkit::APP_PASSWORD)
+        .env("ONECLASS_CDC_PASSWORD", oneclass_testkit::CDC_PASSWORD)
         .env("ONECLASS_JWT_SECRET", "test-jwt-secret-of-at-least-32-characters")
         .env("ONECLASS_PSEUDONYM_KEY", PSEUDONYM_KEY)
         .env("ONECLASS_LAKE", &lake_path)

@@ -132,14 +132,15 @@ pub async fn begin_scoped(
         "{{{}}}",
         user.schools.iter().map(SchoolId::to_string).collect::<Vec<_>>().join(",")
     );
-    sqlx::query(
-        "SELECT set_config('app.user_id', $1, true), set_config('app.school_ids', $2, true),
-                set_config('app.role', $3, true)",
+    sqlx::query!(
+        "SELECT set_config('app.user_id', $1, true) AS user_id,
+                set_config('app.school_ids', $2, true) AS school_ids,
+                set_config('app.role', $3, true) AS role",
+        user.id.to_string(),
+        schools,
+        user.role.as_str(),
     )
-    .bind(user.id.to_string())
-    .bind(schools)
-    .bind(user.role.as_str())
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     Ok(tx)
 }
@@ -172,7 +173,6 @@ pub struct LoginResponse {
     pub expires_in: u64,
 }
 
-#[derive(sqlx::FromRow)]
 struct UserRow {
     id: UserId,
     password_hash: String,
@@ -209,12 +209,13 @@ pub async fn authenticate(
         .acquire()
         .await
         .map_err(|e| ApiError::Internal(format!("hashing semaphore: {e}")))?;
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT id, password_hash, role, province, district,
-                coalesce(locked_until > now(), false) AS locked
-         FROM platform.users WHERE username = $1",
+    let row = sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: UserId", password_hash, role, province, district,
+                  coalesce(locked_until > now(), false) AS "locked!"
+           FROM platform.users WHERE username = $1"#,
+        username,
     )
-    .bind(username)
     .fetch_optional(&state.pool)
     .await?;
     let Some(row) = row else {
@@ -233,7 +234,7 @@ pub async fn authenticate(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ok {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE platform.users
              SET failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
                  locked_until = CASE WHEN locked_until <= now() THEN NULL
@@ -241,25 +242,26 @@ pub async fn authenticate(
                                      THEN now() + make_interval(mins => $3) END,
                  updated_at = now()
              WHERE id = $1",
+            row.id as UserId,
+            MAX_FAILED_LOGINS,
+            LOCKOUT_MINUTES as i32,
         )
-        .bind(row.id)
-        .bind(MAX_FAILED_LOGINS)
-        .bind(LOCKOUT_MINUTES as i32)
         .execute(&state.pool)
         .await?;
         return Err(ApiError::Unauthorized("wrong username or password"));
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE platform.users SET failed_logins = 0, locked_until = NULL, updated_at = now()
          WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+        row.id as UserId,
     )
-    .bind(row.id)
     .execute(&state.pool)
     .await?;
-    let schools: Vec<SchoolId> = sqlx::query_scalar(
-        "SELECT school_id FROM platform.memberships WHERE user_id = $1 ORDER BY school_id",
+    let schools = sqlx::query_scalar!(
+        r#"SELECT school_id AS "school_id: SchoolId" FROM platform.memberships
+           WHERE user_id = $1 ORDER BY school_id"#,
+        row.id as UserId,
     )
-    .bind(row.id)
     .fetch_all(&state.pool)
     .await?;
     let role =

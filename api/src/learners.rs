@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate, Utc};
-use oneclass_core::ids::{ClassId, EnrolmentId, LearnerId, SchoolId};
+use oneclass_core::ids::{ClassId, EnrolmentId, LearnerId, SchoolId, UserId};
 use oneclass_core::types::{EntryType, Grade, NationalId, Role, Sex};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -30,7 +30,7 @@ const ADMISSIONS: &[Role] = &[Role::Registrar, Role::SchoolHead, Role::Deputy];
 const READERS: &[Role] =
     &[Role::Registrar, Role::SchoolHead, Role::Deputy, Role::Teacher, Role::Bursar];
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Learner {
     pub id: LearnerId,
     pub school_id: SchoolId,
@@ -44,14 +44,6 @@ pub struct Learner {
     pub is_ovc: bool,
     pub status: String,
 }
-
-const LEARNER_COLUMNS: &str = "l.id, l.school_id, l.learner_number, l.first_name, l.last_name, \
-     l.sex, l.date_of_birth, l.national_id, l.disability, l.is_ovc, l.status";
-
-/// A teacher sees a learner only through an open enrolment in a class they teach.
-const TEACHER_SCOPE: &str = "($1::uuid IS NULL OR EXISTS (
-       SELECT 1 FROM sis.enrolments e JOIN academic.class_teachers ct ON ct.class_id = e.class_id
-       WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $1))";
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -124,33 +116,43 @@ async fn list_learners(
     user.require(READERS)?;
     let limit = PageQuery { limit: q.limit, after: q.after }.limit()?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let rows: Vec<Learner> = sqlx::query_as(&format!(
-        "SELECT {LEARNER_COLUMNS} FROM sis.learners l
-         WHERE {TEACHER_SCOPE} AND ($2::uuid IS NULL OR l.id > $2)
-           AND ($3::uuid IS NULL OR l.school_id = $3)
-         ORDER BY l.id LIMIT $4"
-    ))
-    .bind(user.teacher_id())
-    .bind(q.after)
-    .bind(q.school_id)
-    .bind(limit + 1)
+    // A teacher ($1) sees a learner only through an open enrolment in a class they teach; the
+    // same condition is in `get_learner`.
+    let rows = sqlx::query_as!(
+        Learner,
+        r#"SELECT l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId", l.learner_number,
+                  l.first_name, l.last_name, l.sex, l.date_of_birth, l.national_id, l.disability,
+                  l.is_ovc, l.status
+           FROM sis.learners l
+           WHERE ($1::uuid IS NULL OR EXISTS (
+                   SELECT 1 FROM sis.enrolments e
+                   JOIN academic.class_teachers ct ON ct.class_id = e.class_id
+                   WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $1))
+             AND ($2::uuid IS NULL OR l.id > $2)
+             AND ($3::uuid IS NULL OR l.school_id = $3)
+           ORDER BY l.id LIMIT $4"#,
+        user.teacher_id() as Option<UserId>,
+        q.after,
+        q.school_id as Option<SchoolId>,
+        limit + 1,
+    )
     .fetch_all(&mut *tx)
     .await?;
     let page = Page::from_rows(rows, limit, |l| l.id.as_uuid());
     // A list is a read of every record on it: one audit row per learner shown.
     let ids: Vec<Uuid> = page.items.iter().map(|_| Uuid::now_v7()).collect();
-    let learners: Vec<LearnerId> = page.items.iter().map(|l| l.id).collect();
-    let schools: Vec<SchoolId> = page.items.iter().map(|l| l.school_id).collect();
-    sqlx::query(
+    let learners: Vec<Uuid> = page.items.iter().map(|l| l.id.as_uuid()).collect();
+    let schools: Vec<Uuid> = page.items.iter().map(|l| l.school_id.as_uuid()).collect();
+    sqlx::query!(
         "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
          SELECT id, $1, school_id, 'list', 'sis.learners', learner_id, $2
          FROM UNNEST($3::uuid[], $4::uuid[], $5::uuid[]) AS t(id, school_id, learner_id)",
+        user.id as UserId,
+        request_id.0,
+        &ids,
+        &schools,
+        &learners,
     )
-    .bind(user.id)
-    .bind(&request_id.0)
-    .bind(&ids)
-    .bind(&schools)
-    .bind(&learners)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -170,23 +172,33 @@ async fn get_learner(
 ) -> ApiResult<Json<Learner>> {
     user.require(READERS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let learner: Learner = sqlx::query_as(&format!(
-        "SELECT {LEARNER_COLUMNS} FROM sis.learners l WHERE {TEACHER_SCOPE} AND l.id = $2"
-    ))
-    .bind(user.teacher_id())
-    .bind(id)
+    // The teacher scope of `list_learners`.
+    let learner = sqlx::query_as!(
+        Learner,
+        r#"SELECT l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId", l.learner_number,
+                  l.first_name, l.last_name, l.sex, l.date_of_birth, l.national_id, l.disability,
+                  l.is_ovc, l.status
+           FROM sis.learners l
+           WHERE ($1::uuid IS NULL OR EXISTS (
+                   SELECT 1 FROM sis.enrolments e
+                   JOIN academic.class_teachers ct ON ct.class_id = e.class_id
+                   WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $1))
+             AND l.id = $2"#,
+        user.teacher_id() as Option<UserId>,
+        id as LearnerId,
+    )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
          VALUES ($1, $2, $3, 'read', 'sis.learners', $4, $5)",
+        Uuid::now_v7(),
+        user.id as UserId,
+        learner.school_id as SchoolId,
+        learner.id as LearnerId,
+        request_id.0,
     )
-    .bind(Uuid::now_v7())
-    .bind(user.id)
-    .bind(learner.school_id)
-    .bind(learner.id)
-    .bind(request_id.0)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -206,23 +218,25 @@ async fn create_learner(
     user.require(ADMISSIONS)?;
     let school_id = user.school_for_write(new.school_id)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let learner: Learner = sqlx::query_as(
-        "INSERT INTO sis.learners AS l (id, school_id, learner_number, first_name, last_name, sex,
-             date_of_birth, national_id, disability, is_ovc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         RETURNING l.id, l.school_id, l.learner_number, l.first_name, l.last_name, l.sex,
-                   l.date_of_birth, l.national_id, l.disability, l.is_ovc, l.status",
+    let learner = sqlx::query_as!(
+        Learner,
+        r#"INSERT INTO sis.learners AS l (id, school_id, learner_number, first_name, last_name, sex,
+               date_of_birth, national_id, disability, is_ovc)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           RETURNING l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId",
+                     l.learner_number, l.first_name, l.last_name, l.sex, l.date_of_birth,
+                     l.national_id, l.disability, l.is_ovc, l.status"#,
+        LearnerId::new() as LearnerId,
+        school_id as SchoolId,
+        new.learner_number.trim(),
+        new.first_name.trim(),
+        new.last_name.trim(),
+        new.sex.as_str(),
+        new.date_of_birth,
+        new.national_id.as_ref().map(NationalId::as_str),
+        new.disability.as_deref().map(str::trim),
+        new.is_ovc,
     )
-    .bind(LearnerId::new())
-    .bind(school_id)
-    .bind(new.learner_number.trim())
-    .bind(new.first_name.trim())
-    .bind(new.last_name.trim())
-    .bind(new.sex.as_str())
-    .bind(new.date_of_birth)
-    .bind(new.national_id.as_ref().map(NationalId::as_str))
-    .bind(new.disability.as_deref().map(str::trim))
-    .bind(new.is_ovc)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -253,7 +267,7 @@ impl Validate for NewEnrolment {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Enrolment {
     pub id: EnrolmentId,
     pub school_id: SchoolId,
@@ -277,22 +291,26 @@ async fn create_enrolment(
 ) -> ApiResult<(StatusCode, Json<Enrolment>)> {
     user.require(ADMISSIONS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let school_id: SchoolId =
-        sqlx::query_scalar("SELECT school_id FROM sis.learners WHERE id = $1")
-            .bind(new.learner_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| ApiError::field("learner_id", "no such learner in your schools"))?;
+    let school_id = sqlx::query_scalar!(
+        r#"SELECT school_id AS "school_id: SchoolId" FROM sis.learners WHERE id = $1"#,
+        new.learner_id as LearnerId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::field("learner_id", "no such learner in your schools"))?;
     if let Some(class_id) = new.class_id {
-        let class: Option<(SchoolId, i32, String)> = sqlx::query_as(
-            "SELECT school_id, academic_year, grade FROM academic.classes WHERE id = $1",
+        let class = sqlx::query!(
+            r#"SELECT school_id AS "school_id: SchoolId", academic_year, grade
+               FROM academic.classes WHERE id = $1"#,
+            class_id as ClassId,
         )
-        .bind(class_id)
         .fetch_optional(&mut *tx)
         .await?;
         match class {
-            Some((s, y, g))
-                if s == school_id && y == new.academic_year && g == new.grade.as_str() => {}
+            Some(c)
+                if c.school_id == school_id
+                    && c.academic_year == new.academic_year
+                    && c.grade == new.grade.as_str() => {}
             Some(_) => {
                 return Err(ApiError::field(
                     "class_id",
@@ -302,12 +320,13 @@ async fn create_enrolment(
             None => return Err(ApiError::field("class_id", "no such class in your schools")),
         }
     }
-    let open: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sis.enrolments
-                        WHERE learner_id = $1 AND academic_year = $2 AND end_date IS NULL)",
+    let open = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM sis.enrolments
+                          WHERE learner_id = $1 AND academic_year = $2 AND end_date IS NULL)
+           AS "open!""#,
+        new.learner_id as LearnerId,
+        new.academic_year,
     )
-    .bind(new.learner_id)
-    .bind(new.academic_year)
     .fetch_one(&mut *tx)
     .await?;
     if open {
@@ -315,20 +334,23 @@ async fn create_enrolment(
             "the learner already has an open enrolment for that year".into(),
         ));
     }
-    let enrolment: Enrolment = sqlx::query_as(
-        "INSERT INTO sis.enrolments (id, school_id, learner_id, academic_year, grade, class_id,
-             entry_type, start_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         RETURNING id, school_id, learner_id, academic_year, grade, class_id, entry_type, start_date",
+    let enrolment = sqlx::query_as!(
+        Enrolment,
+        r#"INSERT INTO sis.enrolments (id, school_id, learner_id, academic_year, grade, class_id,
+               entry_type, start_date)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           RETURNING id AS "id: EnrolmentId", school_id AS "school_id: SchoolId",
+                     learner_id AS "learner_id: LearnerId", academic_year, grade,
+                     class_id AS "class_id: ClassId", entry_type, start_date"#,
+        EnrolmentId::new() as EnrolmentId,
+        school_id as SchoolId,
+        new.learner_id as LearnerId,
+        new.academic_year,
+        new.grade.as_str(),
+        new.class_id as Option<ClassId>,
+        new.entry_type.as_str(),
+        new.start_date,
     )
-    .bind(EnrolmentId::new())
-    .bind(school_id)
-    .bind(new.learner_id)
-    .bind(new.academic_year)
-    .bind(new.grade.as_str())
-    .bind(new.class_id)
-    .bind(new.entry_type.as_str())
-    .bind(new.start_date)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;

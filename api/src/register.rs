@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{NaiveDate, Utc};
-use oneclass_core::ids::{ClassId, LearnerId, SchoolId};
+use oneclass_core::ids::{ClassId, LearnerId, SchoolId, UserId};
 use oneclass_core::types::{AttendanceStatus, Role};
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, Transaction};
@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 const MARKERS: &[Role] = &[Role::Teacher, Role::SchoolHead, Role::Deputy];
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Class {
     pub id: ClassId,
     pub school_id: SchoolId,
@@ -58,15 +58,18 @@ pub async fn visible_classes(
 ) -> ApiResult<Vec<Class>> {
     user.require(&[Role::Teacher, Role::SchoolHead, Role::Deputy, Role::Registrar])?;
     let mut tx = begin_scoped(&state.pool, user).await?;
-    let rows: Vec<Class> = sqlx::query_as(
-        "SELECT c.id, c.school_id, c.academic_year, c.grade, c.name FROM academic.classes c
-         WHERE ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM academic.class_teachers ct
-                                            WHERE ct.class_id = c.id AND ct.user_id = $1))
-           AND ($2::int IS NULL OR c.academic_year = $2)
-         ORDER BY c.academic_year DESC, c.grade, c.name LIMIT 1000",
+    let rows = sqlx::query_as!(
+        Class,
+        r#"SELECT c.id AS "id: ClassId", c.school_id AS "school_id: SchoolId", c.academic_year,
+                  c.grade, c.name
+           FROM academic.classes c
+           WHERE ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM academic.class_teachers ct
+                                              WHERE ct.class_id = c.id AND ct.user_id = $1))
+             AND ($2::int IS NULL OR c.academic_year = $2)
+           ORDER BY c.academic_year DESC, c.grade, c.name LIMIT 1000"#,
+        user.teacher_id() as Option<UserId>,
+        academic_year,
     )
-    .bind(user.teacher_id())
-    .bind(academic_year)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -79,13 +82,17 @@ async fn visible_class(
     user: &AuthUser,
     class_id: ClassId,
 ) -> ApiResult<Class> {
-    sqlx::query_as(
-        "SELECT c.id, c.school_id, c.academic_year, c.grade, c.name FROM academic.classes c
-         WHERE c.id = $2 AND ($1::uuid IS NULL OR EXISTS (
-             SELECT 1 FROM academic.class_teachers ct WHERE ct.class_id = c.id AND ct.user_id = $1))",
+    sqlx::query_as!(
+        Class,
+        r#"SELECT c.id AS "id: ClassId", c.school_id AS "school_id: SchoolId", c.academic_year,
+                  c.grade, c.name
+           FROM academic.classes c
+           WHERE c.id = $2 AND ($1::uuid IS NULL OR EXISTS (
+               SELECT 1 FROM academic.class_teachers ct
+               WHERE ct.class_id = c.id AND ct.user_id = $1))"#,
+        user.teacher_id() as Option<UserId>,
+        class_id as ClassId,
     )
-    .bind(user.teacher_id())
-    .bind(class_id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(ApiError::NotFound)
@@ -97,7 +104,7 @@ pub struct RegisterQuery {
     pub date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RegisterLine {
     pub learner_id: LearnerId,
     pub learner_number: String,
@@ -139,16 +146,18 @@ pub async fn load_register(
     user.require(MARKERS)?;
     let mut tx = begin_scoped(&state.pool, user).await?;
     let class = visible_class(&mut tx, user, class_id).await?;
-    let learners: Vec<RegisterLine> = sqlx::query_as(
-        "SELECT l.id AS learner_id, l.learner_number, l.first_name, l.last_name, m.status
-         FROM sis.enrolments e
-         JOIN sis.learners l ON l.id = e.learner_id
-         LEFT JOIN attendance.daily_marks m ON m.learner_id = l.id AND m.date = $2
-         WHERE e.class_id = $1 AND e.end_date IS NULL
-         ORDER BY l.last_name, l.first_name, l.id",
+    let learners = sqlx::query_as!(
+        RegisterLine,
+        r#"SELECT l.id AS "learner_id: LearnerId", l.learner_number, l.first_name, l.last_name,
+                  m.status AS "status?"
+           FROM sis.enrolments e
+           JOIN sis.learners l ON l.id = e.learner_id
+           LEFT JOIN attendance.daily_marks m ON m.learner_id = l.id AND m.date = $2
+           WHERE e.class_id = $1 AND e.end_date IS NULL
+           ORDER BY l.last_name, l.first_name, l.id"#,
+        class.id as ClassId,
+        date,
     )
-    .bind(class.id)
-    .bind(date)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -227,10 +236,11 @@ pub async fn save_marks(
     user.require(MARKERS)?;
     let mut tx = begin_scoped(&state.pool, user).await?;
     let class = visible_class(&mut tx, user, class_id).await?;
-    let enrolled: HashSet<LearnerId> = sqlx::query_scalar(
-        "SELECT learner_id FROM sis.enrolments WHERE class_id = $1 AND end_date IS NULL",
+    let enrolled: HashSet<LearnerId> = sqlx::query_scalar!(
+        r#"SELECT learner_id AS "learner_id: LearnerId" FROM sis.enrolments
+           WHERE class_id = $1 AND end_date IS NULL"#,
+        class.id as ClassId,
     )
-    .bind(class.id)
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
@@ -248,22 +258,22 @@ pub async fn save_marks(
         return Err(ApiError::Validation(errors));
     }
     let ids: Vec<Uuid> = body.marks.iter().map(|_| Uuid::now_v7()).collect();
-    let learners: Vec<LearnerId> = body.marks.iter().map(|m| m.learner_id).collect();
-    let statuses: Vec<&str> = body.marks.iter().map(|m| m.status.as_str()).collect();
-    let saved = sqlx::query(
+    let learners: Vec<Uuid> = body.marks.iter().map(|m| m.learner_id.as_uuid()).collect();
+    let statuses: Vec<String> = body.marks.iter().map(|m| m.status.as_str().to_owned()).collect();
+    let saved = sqlx::query!(
         "INSERT INTO attendance.daily_marks AS m (id, school_id, learner_id, class_id, date, status)
          SELECT id, $1, learner_id, $2, $3, status
          FROM UNNEST($4::uuid[], $5::uuid[], $6::text[]) AS t(id, learner_id, status)
          ON CONFLICT (learner_id, date) DO UPDATE
            SET status = EXCLUDED.status, class_id = EXCLUDED.class_id
            WHERE m.status IS DISTINCT FROM EXCLUDED.status OR m.class_id IS DISTINCT FROM EXCLUDED.class_id",
+        class.school_id as SchoolId,
+        class.id as ClassId,
+        body.date,
+        &ids,
+        &learners,
+        &statuses,
     )
-    .bind(class.school_id)
-    .bind(class.id)
-    .bind(body.date)
-    .bind(&ids)
-    .bind(&learners)
-    .bind(&statuses)
     .execute(&mut *tx)
     .await?
     .rows_affected();

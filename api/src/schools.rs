@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_schools, create_school))
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct School {
     pub id: SchoolId,
     pub emis_code: String,
@@ -77,12 +77,14 @@ async fn list_schools(
 ) -> ApiResult<Json<Page<School>>> {
     let limit = page.limit()?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let rows: Vec<School> = sqlx::query_as(
-        "SELECT id, emis_code, name, province, district, level, ownership, location
-         FROM platform.schools WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2",
+    let rows = sqlx::query_as!(
+        School,
+        r#"SELECT id AS "id: SchoolId", emis_code, name, province, district, level, ownership,
+                  location
+           FROM platform.schools WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"#,
+        page.after,
+        limit + 1,
     )
-    .bind(page.after)
-    .bind(limit + 1)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -101,19 +103,22 @@ async fn create_school(
 ) -> ApiResult<(StatusCode, Json<School>)> {
     user.require(&[Role::PlatformAdmin])?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let school: School = sqlx::query_as(
-        "INSERT INTO platform.schools (id, emis_code, name, province, district, level, ownership, location)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         RETURNING id, emis_code, name, province, district, level, ownership, location",
+    let school = sqlx::query_as!(
+        School,
+        r#"INSERT INTO platform.schools
+               (id, emis_code, name, province, district, level, ownership, location)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           RETURNING id AS "id: SchoolId", emis_code, name, province, district, level, ownership,
+                     location"#,
+        SchoolId::new() as SchoolId,
+        new.emis_code.trim(),
+        new.name.trim(),
+        new.province,
+        new.district.trim(),
+        new.level.as_str(),
+        new.ownership.as_str(),
+        new.location.as_str(),
     )
-    .bind(SchoolId::new())
-    .bind(new.emis_code.trim())
-    .bind(new.name.trim())
-    .bind(&new.province)
-    .bind(new.district.trim())
-    .bind(new.level.as_str())
-    .bind(new.ownership.as_str())
-    .bind(new.location.as_str())
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -416,39 +416,39 @@ async fn create_accounts(
         });
     }
     let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
-    let usernames: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
-    let roles: Vec<&str> = accounts.iter().map(|a| a.role.as_str()).collect();
+    let usernames: Vec<String> = accounts.iter().map(|a| a.username.clone()).collect();
+    let roles: Vec<String> = accounts.iter().map(|a| a.role.as_str().to_owned()).collect();
     let mut tx = owner.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO platform.users (id, username, password_hash, role, display_name)
          SELECT id, username, $3, role, 'Bench ' || username
          FROM UNNEST($1::uuid[], $2::text[], $4::text[]) AS t(id, username, role)",
+        &ids,
+        &usernames,
+        password_hash,
+        &roles,
     )
-    .bind(&ids)
-    .bind(&usernames)
-    .bind(password_hash)
-    .bind(&roles)
     .execute(&mut *tx)
     .await
     .context("creating the bench users")?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO platform.memberships (user_id, school_id)
          SELECT id, $2 FROM UNNEST($1::uuid[]) AS t(id)",
+        &ids,
+        school,
     )
-    .bind(&ids)
-    .bind(school)
     .execute(&mut *tx)
     .await
     .context("creating the bench users' memberships")?;
     let (class_ids, teacher_ids): (Vec<Uuid>, Vec<Uuid>) =
         accounts.iter().flat_map(|a| a.classes.iter().map(|c| (*c, a.id))).unzip();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO academic.class_teachers (class_id, user_id, school_id)
          SELECT class_id, user_id, $3 FROM UNNEST($1::uuid[], $2::uuid[]) AS t(class_id, user_id)",
+        &class_ids,
+        &teacher_ids,
+        school,
     )
-    .bind(&class_ids)
-    .bind(&teacher_ids)
-    .bind(school)
     .execute(&mut *tx)
     .await
     .context("assigning the bench teachers' classes")?;
@@ -495,26 +495,27 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
     eprintln!("Seeding at {} scale …", facts.scale);
     oneclass_synth::seed(&owner, &params).await.context("seeding")?;
 
-    let (school, emis): (Uuid, String) =
-        sqlx::query_as("SELECT id, emis_code FROM platform.schools ORDER BY emis_code LIMIT 1")
+    let first =
+        sqlx::query!("SELECT id, emis_code FROM platform.schools ORDER BY emis_code LIMIT 1")
             .fetch_one(&owner)
             .await
             .context("finding the first school")?;
-    let classes: Vec<Uuid> = sqlx::query_scalar(
+    let (school, emis) = (first.id, first.emis_code);
+    let classes: Vec<Uuid> = sqlx::query_scalar!(
         "SELECT c.id FROM academic.classes c
          WHERE c.school_id = $1 AND c.academic_year = $2
            AND EXISTS (SELECT 1 FROM sis.enrolments e WHERE e.class_id = c.id AND e.end_date IS NULL)
          ORDER BY c.grade, c.name",
+        school,
+        params.academic_year,
     )
-    .bind(school)
-    .bind(params.academic_year)
     .fetch_all(&owner)
     .await?;
     anyhow::ensure!(!classes.is_empty(), "school {emis} has no class with learners");
-    let learners: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sis.enrolments WHERE class_id = ANY($1) AND end_date IS NULL",
+    let learners: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sis.enrolments WHERE class_id = ANY($1) AND end_date IS NULL"#,
+        &classes,
     )
-    .bind(&classes)
     .fetch_one(&owner)
     .await?;
 

@@ -211,21 +211,26 @@ async fn write_txn(pool: &PgPool, universe: &Universe, mix: Mix) -> anyhow::Resu
     let sample = marks.first().map(|m| m.0).context("an empty register")?;
     let mut t = pool.begin().await?;
     if !updates.0.is_empty() {
-        sqlx::query(UPDATE_SQL).bind(&updates.0).bind(&updates.1).execute(&mut *t).await?;
+        update_marks(&updates.0, &updates.1).execute(&mut *t).await?;
     }
     let ids: Vec<Uuid> = marks.iter().map(|m| m.0).collect();
     let schools: Vec<Uuid> = marks.iter().map(|m| m.1).collect();
     let learners: Vec<Uuid> = marks.iter().map(|m| m.2).collect();
     let classes: Vec<Option<Uuid>> = marks.iter().map(|m| m.3).collect();
     let dates: Vec<chrono::NaiveDate> = marks.iter().map(|m| m.4).collect();
-    sqlx::query(INSERT_SQL)
-        .bind(&ids)
-        .bind(&schools)
-        .bind(&learners)
-        .bind(&classes)
-        .bind(&dates)
-        .execute(&mut *t)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO attendance.daily_marks (id, school_id, learner_id, class_id, date, status)
+         SELECT id, school, learner, class, day, 'present'
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::date[])
+              AS v(id, school, learner, class, day)",
+        &ids,
+        &schools,
+        &learners,
+        &classes as &[Option<Uuid>],
+        &dates,
+    )
+    .execute(&mut *t)
+    .await?;
     t.commit().await?;
     let writes = (ids.len() + updates.0.len()) as u64;
     if mix == Mix::Registers {
@@ -234,11 +239,18 @@ async fn write_txn(pool: &PgPool, universe: &Universe, mix: Mix) -> anyhow::Resu
     Ok((writes, sample))
 }
 
-const UPDATE_SQL: &str = "UPDATE attendance.daily_marks AS m SET status = v.s \
-     FROM unnest($1::uuid[], $2::text[]) AS v(id, s) WHERE m.id = v.id";
-const INSERT_SQL: &str = "INSERT INTO attendance.daily_marks (id, school_id, learner_id, class_id, date, status) \
-     SELECT id, school, learner, class, day, 'present' \
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::date[]) AS v(id, school, learner, class, day)";
+/// Sets the status of the marks `ids` (one statement for the lot).
+fn update_marks<'q>(
+    ids: &'q [Uuid],
+    statuses: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query!(
+        "UPDATE attendance.daily_marks AS m SET status = v.s
+         FROM unnest($1::uuid[], $2::text[]) AS v(id, s) WHERE m.id = v.id",
+        ids,
+        statuses,
+    )
+}
 
 async fn published(pool: &PgPool) -> anyhow::Result<Vec<(String, String, u64)>> {
     let tables =
@@ -246,6 +258,7 @@ async fn published(pool: &PgPool) -> anyhow::Result<Vec<(String, String, u64)>> 
     let mut out = Vec::new();
     for oneclass_lake::PublishedTable { schema, table, .. } in tables {
         // Names from the catalog, quoted.
+        // A table named at run time: its text is built here, not checked at compile time.
         let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{schema}\".\"{table}\""))
             .fetch_one(pool)
             .await?;
@@ -463,8 +476,7 @@ async fn backlog(
             let mut written = 0u64;
             while next.fetch_add(1, Ordering::Relaxed) < txns {
                 let (ids, statuses) = universe.random_updates(BACKLOG_WRITES_PER_TXN);
-                let done =
-                    sqlx::query(UPDATE_SQL).bind(&ids).bind(&statuses).execute(&pool).await?;
+                let done = update_marks(&ids, &statuses).execute(&pool).await?;
                 written += done.rows_affected();
             }
             anyhow::Ok(written)
@@ -476,12 +488,12 @@ async fn backlog(
     }
     let (ids, statuses) = universe.random_updates(1);
     let mut t = pool.begin().await?;
-    written +=
-        sqlx::query(UPDATE_SQL).bind(&ids).bind(&statuses).execute(&mut *t).await?.rows_affected();
-    let before_commit: i64 =
-        sqlx::query_scalar("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::int8")
-            .fetch_one(&mut *t)
-            .await?;
+    written += update_marks(&ids, &statuses).execute(&mut *t).await?.rows_affected();
+    let before_commit: i64 = sqlx::query_scalar!(
+        r#"SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::int8 AS "lsn!""#
+    )
+    .fetch_one(&mut *t)
+    .await?;
     t.commit().await?;
     Ok((written, started.elapsed().as_secs_f64(), before_commit))
 }
@@ -559,7 +571,7 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     let lake = bench.lake_url()?;
     let source = bench.cdc_source();
     // As oneclass::app::ingest_config builds it: defaults, a slot per database.
-    let mut cfg = IngestConfig::for_database(source, lake.clone());
+    let mut cfg = IngestConfig::new(source, lake.clone());
     // The lake maintenance settings of the environment, as `oneclass serve` reads them.
     oneclass::config::RawSettings::load()?.ingest()?.apply(&mut cfg);
     if let Some(every) = cfg.maintenance_interval {
@@ -598,16 +610,19 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
 
     // 2. Steady state.
     let marks: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM attendance.daily_marks").fetch_all(&pool).await?;
+        sqlx::query_scalar!("SELECT id FROM attendance.daily_marks").fetch_all(&pool).await?;
     // The current year's learners, class by class, in groups of 9 (one register's part).
-    let enrolled: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "SELECT school_id, class_id, learner_id FROM sis.enrolments \
-         WHERE end_date IS NULL AND class_id IS NOT NULL \
-           AND academic_year = (SELECT max(academic_year) FROM sis.enrolments) \
-         ORDER BY class_id, learner_id",
+    let enrolled: Vec<(Uuid, Uuid, Uuid)> = sqlx::query!(
+        r#"SELECT school_id, class_id AS "class_id!", learner_id FROM sis.enrolments
+           WHERE end_date IS NULL AND class_id IS NOT NULL
+             AND academic_year = (SELECT max(academic_year) FROM sis.enrolments)
+           ORDER BY class_id, learner_id"#,
     )
     .fetch_all(&pool)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.school_id, r.class_id, r.learner_id))
+    .collect();
     let groups: Vec<Vec<(Uuid, Uuid, Uuid)>> =
         enrolled.chunks((WRITES_PER_TXN - 1) as usize).map(<[_]>::to_vec).collect();
     anyhow::ensure!(marks.len() >= 1000 && !groups.is_empty(), "the seed left too few marks");
@@ -643,16 +658,18 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     // Both slots of the catch-up start decoding at the same place: ingest's restart point (the
     // WAL the server decodes again on a restart) past a checkpoint's running-transactions
     // record, as a new slot's is.
-    let before: i64 = sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8")
-        .fetch_one(&pool)
-        .await?;
-    sqlx::query("CHECKPOINT").execute(&pool).await?;
+    let before =
+        sqlx::query_scalar!(r#"SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8 AS "lsn!""#)
+            .fetch_one(&pool)
+            .await?;
+    sqlx::query!("CHECKPOINT").execute(&pool).await?;
     let waited = Instant::now();
     loop {
-        let restart: Option<i64> = sqlx::query_scalar(
-            "SELECT (restart_lsn - '0/0'::pg_lsn)::int8 FROM pg_replication_slots WHERE slot_name = $1",
+        let restart: Option<i64> = sqlx::query_scalar!(
+            "SELECT (restart_lsn - '0/0'::pg_lsn)::int8 AS restart
+               FROM pg_replication_slots WHERE slot_name = $1",
+            cfg.slot,
         )
-        .bind(&cfg.slot)
         .fetch_optional(&pool)
         .await?
         .flatten();
@@ -670,30 +687,35 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
     // 3. Catch-up.
     token.cancel();
     ingest.await?.context("ingest")?;
-    sqlx::query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')")
-        .bind(PEER_SLOT)
-        .execute(&pool)
+    sqlx::query!("SELECT pg_create_logical_replication_slot($1, 'pgoutput') AS slot", PEER_SLOT)
+        .fetch_one(&pool)
         .await
         .context("creating the peer's slot")?;
     eprintln!("Ingest stopped; writing a backlog of {} changes …", thousands(opts.backlog));
     let (backlog_changes, backlog_seconds, last_commit_at_least) =
         backlog(&pool, &universe, opts.backlog).await?;
-    let end_lsn: i64 = sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8")
-        .fetch_one(&pool)
-        .await?;
-    let wal_bytes: i64 = sqlx::query_scalar(
-        "SELECT (pg_current_wal_lsn() - restart_lsn)::int8 FROM pg_replication_slots WHERE slot_name = $1",
+    let end_lsn =
+        sqlx::query_scalar!(r#"SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8 AS "lsn!""#)
+            .fetch_one(&pool)
+            .await?;
+    let wal_bytes = sqlx::query_scalar!(
+        r#"SELECT (pg_current_wal_lsn() - restart_lsn)::int8 AS "bytes!"
+             FROM pg_replication_slots WHERE slot_name = $1"#,
+        PEER_SLOT,
     )
-    .bind(PEER_SLOT)
     .fetch_one(&pool)
     .await?;
     eprintln!("Backlog written in {backlog_seconds:.1} s ({} MiB of WAL)", wal_bytes >> 20);
-    let slots: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT slot_name::text, (pg_current_wal_lsn() - restart_lsn)::int8, \
-         (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 FROM pg_replication_slots",
+    let slots: Vec<(String, i64, i64)> = sqlx::query!(
+        r#"SELECT slot_name::text AS "slot!", (pg_current_wal_lsn() - restart_lsn)::int8 AS "restart!",
+                  (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 AS "confirmed!"
+             FROM pg_replication_slots"#,
     )
     .fetch_all(&pool)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.slot, r.restart, r.confirmed))
+    .collect();
     for (slot, restart, confirmed) in &slots {
         eprintln!(
             "  slot {slot}: restart {} MiB behind, confirmed {} MiB behind",
@@ -743,7 +765,9 @@ pub async fn cdc(opts: CdcOptions) -> anyhow::Result<()> {
         "pg_recvlogical failed: {}",
         String::from_utf8_lossy(&out.stderr).trim()
     );
-    let _ = sqlx::query("SELECT pg_drop_replication_slot($1)").bind(PEER_SLOT).execute(&pool).await;
+    let _ = sqlx::query!("SELECT pg_drop_replication_slot($1) AS dropped", PEER_SLOT)
+        .fetch_one(&pool)
+        .await;
     pool.close().await;
 
     // 4. What the marks' pending changes cost to fold in (ingest stopped; not a target).

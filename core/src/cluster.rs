@@ -99,6 +99,8 @@ impl PgCluster {
     pub async fn ensure_database(&self, database: &str) -> Result<(), CoreError> {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&self.url("postgres")).await?;
+        // The queries of this crate are not compile-checked: it builds the scratch database the
+        // check of all the others runs against (tools/sqlx-prepare).
         let exists: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
                 .bind(database)
@@ -121,6 +123,12 @@ impl PgCluster {
         let pg_ctl = self.bin("pg_ctl");
         self.run(&pg_ctl, &["-D", &self.pgdata_str(), "-m", "fast", "-w", "stop"], true)?;
         Ok(())
+    }
+
+    /// Lets go of the server without stopping it: a later `start` on the same folder adopts it,
+    /// and `stop` there shuts it down (the SQL check's scratch database lives across commands).
+    pub fn leave_running(mut self) {
+        self.stopped = true;
     }
 
     /// Kills the postmaster without a clean shutdown (crash tests). The next `start` recovers.

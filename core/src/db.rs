@@ -57,6 +57,8 @@ pub async fn migrate(owner_url: &str, passwords: &RolePasswords) -> Result<(), C
     let mut conn = sqlx::PgConnection::connect_with(&connect_options(owner_url)?).await?;
     MIGRATOR.run(&mut conn).await?;
     for (role, password) in [(APP_ROLE, &passwords.app), (CDC_ROLE, &passwords.cdc)] {
+        // Not compile-checked, as nothing in this crate: it builds the scratch database that
+        // the check of the other crates' queries runs against (tools/sqlx-prepare).
         let stmt: String =
             sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
                 .bind(role)

@@ -2,50 +2,22 @@
 //! marks, requested through the router as a browser would.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use deltalake::DeltaTable;
-use deltalake::arrow::array::{
-    ArrayRef, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
-};
-use deltalake::protocol::SaveMode;
+use deltalake::arrow::array::{ArrayRef, Date32Array, Int32Array, StringArray};
+use oneclass_testkit::lake::{FixtureLake, text, today_in_harare};
 use oneclass_warehouse::Warehouse;
-use tempfile::TempDir;
 use tower::ServiceExt;
-use url::Url;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// Today in Harare (UTC+2) as days since the epoch, like Date32.
-fn today() -> i32 {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    ((secs + 2 * 3600) / 86_400) as i32
-}
 
 fn strings(values: Vec<String>) -> ArrayRef {
     Arc::new(StringArray::from(values))
 }
 
-fn text(values: &[&str]) -> ArrayRef {
-    Arc::new(StringArray::from(values.to_vec()))
-}
-
-async fn write(lake: &TempDir, path: &str, columns: Vec<(&str, ArrayRef)>) -> TestResult {
-    let rows = columns.first().map(|c| c.1.len()).unwrap_or(0);
-    let mut columns = columns;
-    columns.push(("_lsn", Arc::new(Int64Array::from(vec![7_i64; rows]))));
-    let batch = RecordBatch::try_from_iter(columns)?;
-    let dir = lake.path().join(path);
-    std::fs::create_dir_all(&dir)?;
-    let url = Url::from_directory_path(&dir).map_err(|()| "bad path")?;
-    DeltaTable::try_from_url(url)
-        .await?
-        .write(vec![batch])
-        .with_save_mode(SaveMode::Append)
-        .await?;
-    Ok(())
+async fn write(lake: &FixtureLake, path: &str, columns: Vec<(&str, ArrayRef)>) -> TestResult {
+    Ok(lake.write(path, columns).await?)
 }
 
 /// Schools and this term's marks:
@@ -54,8 +26,8 @@ async fn write(lake: &TempDir, path: &str, columns: Vec<(&str, ArrayRef)>) -> Te
 /// - B001 (Bulawayo): 3 learners × 1 day, 2 of 3 → 66.7 %, suppressed everywhere.
 ///
 /// Harare province: 8 learners, 10 of 16 → 62.5 %.
-async fn lake() -> Result<TempDir, Box<dyn std::error::Error>> {
-    let lake = tempfile::tempdir()?;
+async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
+    let lake = FixtureLake::new()?;
     write(
         &lake,
         "silver/platform/schools",
@@ -68,7 +40,7 @@ async fn lake() -> Result<TempDir, Box<dyn std::error::Error>> {
         ],
     )
     .await?;
-    let t = today();
+    let t = today_in_harare();
     write(
         &lake,
         "silver/ref/terms",
@@ -117,9 +89,8 @@ async fn lake() -> Result<TempDir, Box<dyn std::error::Error>> {
     Ok(lake)
 }
 
-fn app(lake: &TempDir) -> axum::Router {
-    let url = Url::from_directory_path(lake.path()).expect("tempdir paths are absolute");
-    oneclass_dashboards::router(Arc::new(Warehouse::new(url, b"key".to_vec())))
+fn app(lake: &FixtureLake) -> axum::Router {
+    oneclass_dashboards::router(Arc::new(Warehouse::new(lake.url(), b"key".to_vec())))
 }
 
 /// The text as a browser shows it: the two escapes of `<` askama and the charts use, decoded.
@@ -222,7 +193,7 @@ async fn bad_parameters_are_400_pages() -> TestResult {
 #[tokio::test]
 async fn a_broken_lake_is_a_500_page_without_details() -> TestResult {
     // Marks without the columns the named query needs: the query fails inside the warehouse.
-    let lake = tempfile::tempdir()?;
+    let lake = FixtureLake::new()?;
     write(&lake, "silver/attendance/daily_marks", vec![("id", text(&["m-1"]))]).await?;
     write(&lake, "silver/platform/schools", vec![("id", text(&["s-1"]))]).await?;
     let (status, html) = get(&app(&lake), "/dash/attendance").await?;
@@ -253,5 +224,30 @@ async fn index_links_the_dashboards_and_pages_are_compressed() -> TestResult {
     assert!(response.headers().contains_key(header::CONTENT_SECURITY_POLICY));
     let compressed = to_bytes(response.into_body(), 1 << 20).await?;
     assert!(compressed.len() < 100 * 1024);
+    Ok(())
+}
+
+/// The pages as a whole, reviewed as snapshots (`cargo insta review`, or update with
+/// `INSTA_UPDATE=always`): any change to what a user sees shows up in the diff. Dates that
+/// move with the day the test runs are replaced before comparing.
+#[tokio::test]
+async fn pages_match_their_snapshots() -> TestResult {
+    let lake = lake().await?;
+    let app = app(&lake);
+    for (name, path) in [
+        ("index", "/dash/"),
+        ("national", "/dash/attendance"),
+        ("province", "/dash/attendance?province=Harare"),
+        ("district", "/dash/attendance?province=Harare&district=Harare+Central"),
+    ] {
+        let (status, html) = get(&app, path).await?;
+        assert_eq!(status, StatusCode::OK, "{path}: {html}");
+        insta::with_settings!({
+            snapshot_suffix => name,
+            filters => vec![(r"\b20\d\d-\d\d-\d\d\b", "[date]"), (r"\b\d{1,2} [A-Z][a-z]+ 20\d\d\b", "[date]")],
+        }, {
+            insta::assert_snapshot!(html);
+        });
+    }
     Ok(())
 }

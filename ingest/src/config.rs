@@ -1,6 +1,6 @@
 //! What ingest is told: the CDC role's connection to the source database and every setting of
 //! the loop, with their defaults and the checks `run` makes before starting. The replication
-//! slot is named after the database (ADR 0004) by [`IngestConfig::for_database`].
+//! slot is named after the database (ADR 0004) by [`IngestConfig::new`] itself.
 
 use secrecy::SecretString;
 use std::path::PathBuf;
@@ -66,8 +66,7 @@ pub struct IngestConfig {
     pub lake: url::Url,
     /// Object store options on top of the environment (`aws_endpoint`, `aws_allow_http`, …).
     pub storage_options: StorageOptions,
-    /// `oneclass_lake_<database>` from [`IngestConfig::for_database`] (ADR 0004); `oneclass_lake`
-    /// from [`IngestConfig::new`].
+    /// `oneclass_lake_<database>`, named by [`IngestConfig::new`] (ADR 0004).
     pub slot: String,
     /// Default `oneclass_lake` (`oneclass_core::db::PUBLICATION`).
     pub publication: String,
@@ -133,22 +132,14 @@ pub struct IngestConfig {
 }
 
 impl IngestConfig {
-    /// The defaults, with the slot named after `source`'s database (ADR 0004): what a
-    /// deployment runs with, so that databases sharing a cluster never take each other's
-    /// changes.
-    pub fn for_database(source: SourceConfig, lake: url::Url) -> Self {
-        let slot = slot_for_database(&source.database);
-        Self { slot, ..Self::new(source, lake) }
-    }
-
-    /// The defaults, with the fixed slot `oneclass_lake`, for a cluster that holds this one
-    /// database only.
+    /// The defaults, with the slot named after `source`'s database (ADR 0004), so that
+    /// databases sharing a cluster never take each other's changes.
     pub fn new(source: SourceConfig, lake: url::Url) -> Self {
         Self {
+            slot: slot_for_database(&source.database),
             source,
             lake,
             storage_options: StorageOptions::new(),
-            slot: oneclass_core::db::PUBLICATION.to_string(),
             publication: oneclass_core::db::PUBLICATION.to_string(),
             flush_interval: Duration::from_millis(500),
             max_batch_changes: 50_000,
@@ -273,7 +264,7 @@ mod tests {
     fn slot_is_named_after_the_database() {
         let source = SourceConfig::from_url("postgres://u:p@h/OneClass-Staging").expect("url");
         let lake = url::Url::parse("file:///tmp/lake").expect("url");
-        let cfg = IngestConfig::for_database(source, lake);
+        let cfg = IngestConfig::new(source, lake);
         assert_eq!(cfg.slot, "oneclass_lake_oneclass_staging");
         assert!(cfg.validate().is_ok());
     }

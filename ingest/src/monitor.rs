@@ -151,14 +151,17 @@ fn poll<'a>(
         let Some(c) = conn.as_mut() else {
             return Err(IngestError::Config("no monitor connection".into()));
         };
-        let server: i64 = sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8")
-            .fetch_one(&mut *c)
-            .await?;
+        let server =
+            sqlx::query_scalar!(r#"SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8 AS "lsn!""#)
+                .fetch_one(&mut *c)
+                .await?;
         let retained = if slot {
-            let r: Option<Option<i64>> = sqlx::query_scalar(
-                "SELECT (pg_current_wal_lsn() - restart_lsn)::int8 FROM pg_replication_slots WHERE slot_name = $1",
+            // No restart LSN (a slot that never streamed) reads as nothing retained yet.
+            let r: Option<Option<i64>> = sqlx::query_scalar!(
+                "SELECT (pg_current_wal_lsn() - restart_lsn)::int8 AS retained
+                   FROM pg_replication_slots WHERE slot_name = $1",
+                cfg.slot,
             )
-            .bind(&cfg.slot)
             .fetch_optional(&mut *c)
             .await?;
             r.flatten().map(|n| u64::try_from(n).unwrap_or(0))

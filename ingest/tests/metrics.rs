@@ -1,18 +1,16 @@
 //! Operability metrics: after ingest applies some rows, the gauges and counters are set in the
 //! same Prometheus recorder the application installs (rendered as `/metrics` would render them).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use common::{Fixture, LakeKind};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use oneclass_ingest::{
     METRIC_CHANGES, METRIC_LAG_BYTES, METRIC_LAG_SECONDS, METRIC_LAST_APPLIED_LSN,
     METRIC_SLOT_RETAINED_WAL_BYTES, METRIC_STOPPED_TABLES,
 };
+use oneclass_testkit::ingest::{Fixture, LakeKind};
 use tokio_util::sync::CancellationToken;
 
 /// `name{labels} value` lines of the Prometheus text format, keyed by everything before the value.

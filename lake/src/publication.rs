@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use crate::error::LakeResult;
 
 /// One entry of `pg_publication_tables`.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedTable {
     pub schema: String,
     pub table: String,
@@ -22,18 +22,31 @@ pub async fn published_tables(
     conn: &mut PgConnection,
     publication: &str,
 ) -> LakeResult<Vec<PublishedTable>> {
-    let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
-        .fetch_one(&mut *conn)
-        .await?;
+    let version =
+        sqlx::query_scalar!(r#"SELECT current_setting('server_version_num')::int4 AS "version!""#)
+            .fetch_one(&mut *conn)
+            .await?;
     // Column lists and row filters exist from PostgreSQL 15 on.
-    let sql = if version >= 150_000 {
-        "SELECT schemaname::text AS schema, tablename::text AS \"table\",
-                attnames::text[] AS columns, rowfilter::text AS row_filter
-         FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
+    let tables = if version >= 150_000 {
+        sqlx::query_as!(
+            PublishedTable,
+            r#"SELECT schemaname::text AS "schema!", tablename::text AS "table!",
+                      attnames::text[] AS columns, rowfilter::text AS row_filter
+                 FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"#,
+            publication,
+        )
+        .fetch_all(&mut *conn)
+        .await?
     } else {
-        "SELECT schemaname::text AS schema, tablename::text AS \"table\",
-                NULL::text[] AS columns, NULL::text AS row_filter
-         FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"
+        sqlx::query_as!(
+            PublishedTable,
+            r#"SELECT schemaname::text AS "schema!", tablename::text AS "table!",
+                      NULL::text[] AS columns, NULL::text AS row_filter
+                 FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2"#,
+            publication,
+        )
+        .fetch_all(&mut *conn)
+        .await?
     };
-    Ok(sqlx::query_as(sql).bind(publication).fetch_all(&mut *conn).await?)
+    Ok(tables)
 }

@@ -48,9 +48,9 @@ pub(crate) async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, S
     undo_unfinished(pool).await?;
     let opts = pool.connect_options();
     let mut conn = connect(&opts).await?;
-    let occupied: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM platform.schools) OR EXISTS (SELECT 1 FROM platform.users)
-             OR EXISTS (SELECT 1 FROM platform.seed_state)",
+    let occupied: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM platform.schools) OR EXISTS (SELECT 1 FROM platform.users)
+               OR EXISTS (SELECT 1 FROM platform.seed_state) AS "occupied!""#,
     )
     .fetch_one(&mut conn)
     .await?;
@@ -87,25 +87,22 @@ pub(crate) async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, S
             .await?;
         // The stream after the last school's.
         let mut ids = crate::params::Ids::for_stream(p.seed, schools.len() as u64 + 1);
-        let stamp_text = format!("{}-01-01 00:00:00+00", p.academic_year);
-        summary.logins = users::seed_users(
-            &mut tx,
-            &mut ids,
-            p,
-            &stamp_text,
-            schools.first(),
-            &stats.current_classes,
-        )
-        .await?;
-        let accounts: i64 = sqlx::query_scalar(
-            "SELECT (SELECT count(*) FROM platform.users) + (SELECT count(*) FROM platform.memberships)
-                  + (SELECT count(*) FROM academic.class_teachers)",
+        let stamp = stamp_date.and_time(chrono::NaiveTime::MIN).and_utc();
+        summary.logins =
+            users::seed_users(&mut tx, &mut ids, p, stamp, schools.first(), &stats.current_classes)
+                .await?;
+        let accounts: i64 = sqlx::query_scalar!(
+            r#"SELECT (SELECT count(*) FROM platform.users)
+                    + (SELECT count(*) FROM platform.memberships)
+                    + (SELECT count(*) FROM academic.class_teachers) AS "accounts!""#,
         )
         .fetch_one(&mut *tx)
         .await?;
         summary.rows += accounts as u64;
-        sqlx::query("DELETE FROM platform.seed_deferred").execute(&mut *tx).await?;
-        sqlx::query("UPDATE platform.seed_state SET finished_at = now()").execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM platform.seed_deferred",).execute(&mut *tx).await?;
+        sqlx::query!("UPDATE platform.seed_state SET finished_at = now()",)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         analyze(&opts).await
     };
@@ -238,13 +235,12 @@ async fn load(
 async fn set_aside(conn: &mut PgConnection, seed: u64) -> Result<(), SynthError> {
     let tables = bulk_tables();
     let mut tx = conn.begin().await?;
-    sqlx::query("INSERT INTO platform.seed_state (seed) VALUES ($1)")
-        .bind(seed as i64)
+    sqlx::query!("INSERT INTO platform.seed_state (seed) VALUES ($1)", seed as i64,)
         .execute(&mut *tx)
         .await?;
     // Foreign keys from or to a bulk table; then primary keys and unique constraints; then the
     // remaining indexes. `ord` is the order of restoring.
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO platform.seed_deferred
            (ord, kind, schema_name, table_name, name, constraint_name, definition)
          SELECT row_number() OVER (ORDER BY phase, table_name, name), kind, schema_name,
@@ -278,8 +274,8 @@ async fn set_aside(conn: &mut PgConnection, seed: u64) -> Result<(), SynthError>
               WHERE c.contype = 'f' AND (c.conrelid = ANY ($1::text[]::regclass[])
                                          OR c.confrelid = ANY ($1::text[]::regclass[]))
            ) d",
+        &tables,
     )
-    .bind(&tables)
     .execute(&mut *tx)
     .await?;
     let deferred = read_deferred(&mut tx).await?;
@@ -310,9 +306,7 @@ async fn set_aside(conn: &mut PgConnection, seed: u64) -> Result<(), SynthError>
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct Deferred {
     kind: String,
-    #[sqlx(rename = "schema_name")]
     schema: String,
-    #[sqlx(rename = "table_name")]
     table: String,
     name: String,
     constraint_name: Option<String>,
@@ -320,9 +314,11 @@ struct Deferred {
 }
 
 async fn read_deferred(conn: &mut PgConnection) -> Result<Vec<Deferred>, SynthError> {
-    Ok(sqlx::query_as(
-        "SELECT kind, schema_name, table_name, name, constraint_name, definition
-           FROM platform.seed_deferred ORDER BY ord",
+    Ok(sqlx::query_as!(
+        Deferred,
+        r#"SELECT kind, schema_name AS schema, table_name AS "table", name, constraint_name,
+                  definition
+           FROM platform.seed_deferred ORDER BY ord"#,
     )
     .fetch_all(conn)
     .await?)
@@ -374,21 +370,24 @@ async fn restore(opts: &PgConnectOptions, workers: usize) -> Result<(), SynthErr
     let mut conn = connect(opts).await?;
     let deferred = read_deferred(&mut conn).await?;
     // Biggest tables first, so that the last index to finish is a small one.
-    let sizes: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT table_name, pg_total_relation_size(table_name::regclass)
-           FROM (SELECT DISTINCT table_name FROM platform.seed_deferred) t",
+    let sizes: Vec<(String, i64)> = sqlx::query!(
+        r#"SELECT table_name AS "table_name!", pg_total_relation_size(table_name::regclass) AS "size!"
+           FROM (SELECT DISTINCT table_name FROM platform.seed_deferred) t"#,
     )
     .fetch_all(&mut conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.table_name, r.size))
+    .collect();
     let size_of = |t: &str| sizes.iter().find(|(n, _)| n == t).map_or(0, |(_, s)| *s);
 
     let mut index_jobs: Vec<(i64, Vec<String>)> = Vec::new();
     for d in deferred.iter().filter(|d| d.kind != "foreign_key") {
-        let exists: bool = sqlx::query_scalar(
-            "SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL",
+        let exists: bool = sqlx::query_scalar!(
+            r#"SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL AS "exists!""#,
+            &d.schema,
+            &d.name,
         )
-        .bind(&d.schema)
-        .bind(&d.name)
         .fetch_one(&mut conn)
         .await?;
         if !exists {
@@ -405,11 +404,12 @@ async fn restore(opts: &PgConnectOptions, workers: usize) -> Result<(), SynthErr
     let mut fk_jobs: Vec<(i64, String, Vec<String>)> = Vec::new();
     for d in &deferred {
         let con = d.constraint_name.as_deref().unwrap_or(&d.name);
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND conname = $2)",
+        let exists: bool = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM pg_constraint
+                            WHERE conrelid = $1::text::regclass AND conname = $2) AS "exists!""#,
+            &d.table,
+            con,
         )
-        .bind(&d.table)
-        .bind(con)
         .fetch_one(&mut conn)
         .await?;
         if exists {
@@ -462,8 +462,9 @@ async fn analyze(opts: &PgConnectOptions) -> Result<(), SynthError> {
 pub(crate) async fn undo_unfinished(pool: &PgPool) -> Result<bool, SynthError> {
     let opts = pool.connect_options();
     let mut conn = connect(&opts).await?;
-    let unfinished: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM platform.seed_state WHERE finished_at IS NULL)",
+    let unfinished: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM platform.seed_state WHERE finished_at IS NULL)
+           AS "unfinished!""#,
     )
     .fetch_one(&mut conn)
     .await?;

@@ -58,14 +58,17 @@ impl Calendar {
         p: &SeedParams,
     ) -> Result<Self, SynthError> {
         let first = p.academic_year - p.years as i32 + 1;
-        let rows: Vec<(i32, i32, NaiveDate, NaiveDate)> = sqlx::query_as(
+        let rows: Vec<(i32, i32, NaiveDate, NaiveDate)> = sqlx::query!(
             "SELECT academic_year, term, start_date, end_date FROM ref.terms
               WHERE academic_year BETWEEN $1 AND $2 ORDER BY academic_year, term",
+            first,
+            p.academic_year,
         )
-        .bind(first)
-        .bind(p.academic_year)
         .fetch_all(&mut *conn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|r| (r.academic_year, r.term, r.start_date, r.end_date))
+        .collect();
         let mut years = Vec::new();
         for year in first..=p.academic_year {
             let all: Vec<Term> = rows

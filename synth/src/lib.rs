@@ -29,10 +29,10 @@ use sqlx::postgres::PgPool;
 /// True when the database holds a finished seed, or schools created some other way (the demo
 /// reuses its data). A seed that was interrupted does not count: the next seed undoes it.
 pub async fn is_seeded(pool: &PgPool) -> Result<bool, SynthError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM platform.seed_state WHERE finished_at IS NOT NULL)
-             OR (NOT EXISTS (SELECT 1 FROM platform.seed_state)
-                 AND EXISTS (SELECT 1 FROM platform.schools))",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM platform.seed_state WHERE finished_at IS NOT NULL)
+               OR (NOT EXISTS (SELECT 1 FROM platform.seed_state)
+                   AND EXISTS (SELECT 1 FROM platform.schools)) AS "seeded!""#,
     )
     .fetch_one(pool)
     .await?)

@@ -12,16 +12,16 @@ pub(crate) async fn seed_users(
     conn: &mut sqlx::PgConnection,
     ids: &mut Ids,
     p: &SeedParams,
-    stamp: &str,
+    stamp: chrono::DateTime<chrono::Utc>,
     school: Option<&School>,
     first_school_classes: &[Uuid],
 ) -> Result<Vec<DemoLogin>, SynthError> {
     let Some(school) = school else { return Ok(Vec::new()) };
-    let (province, district): (String, String) =
-        sqlx::query_as("SELECT province, district FROM platform.schools WHERE id = $1")
-            .bind(school.id)
+    let place =
+        sqlx::query!("SELECT province, district FROM platform.schools WHERE id = $1", school.id)
             .fetch_one(&mut *conn)
             .await?;
+    let (province, district) = (place.province, place.district);
     let tag = school.emis.as_str();
     // (role, username, province scope, district scope, member of the first school)
     type Account<'a> = (Role, String, Option<&'a str>, Option<&'a str>, bool);
@@ -50,43 +50,43 @@ pub(crate) async fn seed_users(
     let mut logins = Vec::new();
     for (role, username, prov, dist, member) in accounts {
         let user_id = ids.next();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO platform.users (id, username, password_hash, role, display_name, province,
                  district, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $8::timestamptz)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            user_id,
+            &username,
+            &hash,
+            role.as_str(),
+            names::display_name(role),
+            prov,
+            dist,
+            stamp,
         )
-        .bind(user_id)
-        .bind(&username)
-        .bind(&hash)
-        .bind(role.as_str())
-        .bind(names::display_name(role))
-        .bind(prov)
-        .bind(dist)
-        .bind(stamp)
         .execute(&mut *conn)
         .await?;
         if member {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO platform.memberships (user_id, school_id, created_at)
-                 VALUES ($1, $2, $3::timestamptz)",
+                 VALUES ($1, $2, $3)",
+                user_id,
+                school.id,
+                stamp,
             )
-            .bind(user_id)
-            .bind(school.id)
-            .bind(stamp)
             .execute(&mut *conn)
             .await?;
         }
         if role == Role::Teacher {
             for class_id in first_school_classes.iter().take(2) {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO academic.class_teachers (class_id, user_id, school_id, created_at,
                          updated_at)
-                     VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz)",
+                     VALUES ($1, $2, $3, $4, $4)",
+                    class_id,
+                    user_id,
+                    school.id,
+                    stamp,
                 )
-                .bind(class_id)
-                .bind(user_id)
-                .bind(school.id)
-                .bind(stamp)
                 .execute(&mut *conn)
                 .await?;
             }

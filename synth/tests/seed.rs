@@ -2,8 +2,7 @@
 //! staff and population included, and the staff and population figures are plausible.
 
 use chrono::NaiveDate;
-use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{self, RolePasswords};
+use oneclass_core::db;
 use oneclass_synth::SeedParams;
 use sqlx::postgres::PgPool;
 
@@ -26,11 +25,8 @@ fn params() -> SeedParams {
     }
 }
 
-async fn seeded(cluster: &PgCluster, name: &str) -> PgPool {
-    cluster.ensure_database(name).await.expect("create database");
-    let url = cluster.url(name);
-    let passwords = RolePasswords { app: "a".into(), cdc: "c".into() };
-    db::migrate(&url, &passwords).await.expect("migrate");
+async fn seeded() -> PgPool {
+    let url = oneclass_testkit::fresh_database().await;
     let pool = db::pool(&url, 2).await.expect("pool");
     oneclass_synth::seed(&pool, &params()).await.expect("seed");
     pool
@@ -55,12 +51,8 @@ async fn scalar_i64(pool: &PgPool, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeding_staff_and_population_is_deterministic_and_plausible() {
-    let dir = tempfile::Builder::new().prefix("oneclass-synth").tempdir_in("/tmp").expect("tmp");
-    let mut cluster =
-        PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })
-            .expect("start PostgreSQL");
-    let first = seeded(&cluster, "first").await;
-    let second = seeded(&cluster, "second").await;
+    let first = seeded().await;
+    let second = seeded().await;
     let (a, b) = (hashes(&first).await, hashes(&second).await);
     assert!(a.iter().all(Option::is_some), "every table has rows: {a:?}");
     assert_eq!(a, b, "same parameters, same bytes");
@@ -68,7 +60,6 @@ async fn seeding_staff_and_population_is_deterministic_and_plausible() {
     check_population(&first).await;
     first.close().await;
     second.close().await;
-    cluster.stop().expect("stop");
 }
 
 async fn check_staff(pool: &PgPool) {

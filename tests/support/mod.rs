@@ -1,63 +1,22 @@
-//! Test harness: one private PostgreSQL cluster per test binary (stopped when the binary exits),
-//! a fresh database and a fresh lake folder per test, the real application on a free port.
+//! Test harness: the real application on a free port over a fresh seeded database (on the
+//! binary's cluster, from `oneclass-testkit`) and a fresh lake folder.
 
 #![allow(dead_code)]
 
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oneclass::app::Application;
 use oneclass::config::Settings;
-use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{self, RolePasswords};
+use oneclass_core::db;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
-pub const APP_PASSWORD: &str = "app-test-password";
-pub const CDC_PASSWORD: &str = "cdc-test-password";
+pub use oneclass_testkit::eventually;
+use oneclass_testkit::{fresh_database, passwords};
+
 pub const PSEUDONYM_KEY: &str = "test-pseudonym-key";
 pub const DEMO_PASSWORD: &str = "oneclass-demo";
-
-struct Shared {
-    cluster: PgCluster,
-    _dir: tempfile::TempDir,
-}
-
-fn cluster() -> &'static PgCluster {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    &SHARED
-        .get_or_init(|| {
-            let dir = tempfile::Builder::new().prefix("oneclass-pg").tempdir().expect("tempdir");
-            let cluster = PgCluster::start(
-                &dir.path().join("pg"),
-                "owner-test-password",
-                &ClusterOptions { unsafe_fast: true },
-            )
-            .expect("start PostgreSQL");
-            // The static is never dropped: the watchdog removes the folder too.
-            cluster
-                .stop_and_remove_when_process_exits(std::process::id(), dir.path())
-                .expect("watchdog");
-            Shared { cluster, _dir: dir }
-        })
-        .cluster
-}
-
-/// A fresh, migrated database on the shared cluster; returns its owner URL.
-pub async fn fresh_database() -> String {
-    let cluster = cluster();
-    let name = format!("t_{}", Uuid::new_v4().simple());
-    cluster.ensure_database(&name).await.expect("create database");
-    let url = cluster.url(&name);
-    db::migrate(&url, &passwords()).await.expect("migrate");
-    url
-}
-
-pub fn passwords() -> RolePasswords {
-    RolePasswords { app: APP_PASSWORD.into(), cdc: CDC_PASSWORD.into() }
-}
 
 /// The latest term that has started, as (start, end).
 pub async fn current_term(owner: &PgPool) -> (chrono::NaiveDate, chrono::NaiveDate) {
@@ -245,23 +204,5 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
         }
-    }
-}
-
-/// Polls `check` until it returns Some, or panics after `timeout`.
-pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> (T, Duration)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return (v, start.elapsed());
-        }
-        if start.elapsed() > timeout {
-            panic!("timed out after {timeout:?} waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

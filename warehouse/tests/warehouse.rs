@@ -2,22 +2,19 @@
 //! refusals, the analysts' privacy rules and area filter, limits, encodings and named queries.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use deltalake::DeltaTable;
 use deltalake::arrow::array::{
-    ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch,
 };
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use deltalake::arrow::ipc::reader::StreamReader;
 use deltalake::datafusion::scalar::ScalarValue;
-use deltalake::protocol::SaveMode;
+use oneclass_testkit::lake::{self, FixtureLake, opt_text, text, today_in_harare};
 use oneclass_warehouse::{
     Access, Area, Format, Limits, Warehouse, WarehouseError, encode, pseudonym,
 };
-use tempfile::TempDir;
 use url::Url;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -33,44 +30,22 @@ fn learner_id(n: usize) -> String {
     format!("01900000-0000-7000-8000-1000000000{n:02}")
 }
 
-/// Today's date in Harare (UTC+2, no DST) as days since the epoch, like Date32.
-fn today() -> i32 {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    ((secs + 2 * 3600) / 86_400) as i32
-}
-
-fn strings(values: &[&str]) -> ArrayRef {
-    Arc::new(StringArray::from(values.to_vec()))
-}
-
-fn opt_strings(values: &[Option<&str>]) -> ArrayRef {
-    Arc::new(StringArray::from(values.to_vec()))
-}
-
 /// The CDC columns every silver table carries.
-fn with_cdc(mut columns: Vec<(&'static str, ArrayRef)>, rows: usize) -> RecordBatch {
-    columns.push(("_lsn", Arc::new(Int64Array::from(vec![42_i64; rows]))));
-    columns.push((
-        "_commit_ts",
-        Arc::new(
-            TimestampMicrosecondArray::from(vec![1_780_000_000_000_000_i64; rows])
-                .with_timezone("UTC"),
-        ),
-    ));
-    RecordBatch::try_from_iter(columns).expect("fixture columns line up")
+fn with_cdc(columns: Vec<(&'static str, ArrayRef)>, rows: usize) -> RecordBatch {
+    lake::with_cdc(columns, rows).expect("fixture columns line up")
 }
 
 struct Lake {
-    dir: TempDir,
+    dir: FixtureLake,
 }
 
 impl Lake {
     fn new() -> Result<Self, Box<dyn std::error::Error>> {
-        Ok(Self { dir: tempfile::tempdir()? })
+        Ok(Self { dir: FixtureLake::new()? })
     }
 
     fn url(&self) -> Url {
-        Url::from_directory_path(self.dir.path()).expect("tempdir paths are absolute")
+        self.dir.url()
     }
 
     fn warehouse(&self) -> Warehouse {
@@ -78,7 +53,7 @@ impl Lake {
     }
 
     async fn write(&self, path: &str, batch: RecordBatch) -> TestResult {
-        self.write_partitioned(path, batch, &[]).await
+        Ok(self.dir.write_batch(path, batch, &[]).await?)
     }
 
     async fn write_partitioned(
@@ -87,27 +62,18 @@ impl Lake {
         batch: RecordBatch,
         partitions: &[&str],
     ) -> TestResult {
-        let dir = self.dir.path().join(path);
-        std::fs::create_dir_all(&dir)?;
-        let url = Url::from_directory_path(&dir).map_err(|()| "bad path")?;
-        DeltaTable::try_from_url(url)
-            .await?
-            .write(vec![batch])
-            .with_save_mode(SaveMode::Append)
-            .with_partition_columns(partitions.iter().copied())
-            .await?;
-        Ok(())
+        Ok(self.dir.write_batch(path, batch, partitions).await?)
     }
 
     fn schools() -> RecordBatch {
         with_cdc(
             vec![
-                ("id", strings(&[HARARE_A, HARARE_B, BULAWAYO])),
-                ("emis_code", strings(&["H001", "H002", "B001"])),
-                ("name", strings(&["Avondale Primary", "Mbare Primary", "Lobengula Primary"])),
-                ("province", strings(&["Harare", "Harare", "Bulawayo"])),
-                ("district", strings(&["Harare Central", "Mbare", "Bulawayo Central"])),
-                ("level", strings(&["primary", "primary", "primary"])),
+                ("id", text(&[HARARE_A, HARARE_B, BULAWAYO])),
+                ("emis_code", text(&["H001", "H002", "B001"])),
+                ("name", text(&["Avondale Primary", "Mbare Primary", "Lobengula Primary"])),
+                ("province", text(&["Harare", "Harare", "Bulawayo"])),
+                ("district", text(&["Harare Central", "Mbare", "Bulawayo Central"])),
+                ("level", text(&["primary", "primary", "primary"])),
             ],
             3,
         )
@@ -119,19 +85,19 @@ impl Lake {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         with_cdc(
             vec![
-                ("id", strings(&ids)),
-                ("school_id", strings(&[HARARE_A, HARARE_A, HARARE_A, HARARE_B, BULAWAYO])),
-                ("learner_number", strings(&["L1", "L2", "L3", "L4", "L5"])),
-                ("first_name", strings(&["Tariro", "Tendai", "Nyasha", "Rudo", "Sipho"])),
-                ("last_name", strings(&["Moyo", "Ncube", "Dube", "Sibanda", "Ndlovu"])),
-                ("sex", strings(&["F", "M", "F", "F", "M"])),
+                ("id", text(&ids)),
+                ("school_id", text(&[HARARE_A, HARARE_A, HARARE_A, HARARE_B, BULAWAYO])),
+                ("learner_number", text(&["L1", "L2", "L3", "L4", "L5"])),
+                ("first_name", text(&["Tariro", "Tendai", "Nyasha", "Rudo", "Sipho"])),
+                ("last_name", text(&["Moyo", "Ncube", "Dube", "Sibanda", "Ndlovu"])),
+                ("sex", text(&["F", "M", "F", "F", "M"])),
                 ("date_of_birth", Arc::new(Date32Array::from(vec![14_000; 5]))),
                 (
                     "national_id",
-                    opt_strings(&[Some("63-123456A78"), None, None, None, Some("08-765432B21")]),
+                    opt_text(&[Some("63-123456A78"), None, None, None, Some("08-765432B21")]),
                 ),
                 ("is_ovc", Arc::new(BooleanArray::from(vec![false, true, false, false, false]))),
-                ("status", strings(&["active"; 5])),
+                ("status", text(&["active"; 5])),
             ],
             5,
         )
@@ -145,17 +111,17 @@ impl Lake {
         let learners: Vec<String> = rows.iter().map(|r| learner_id(r.0)).collect();
         with_cdc(
             vec![
-                ("id", strings(&ids.iter().map(String::as_str).collect::<Vec<_>>())),
-                ("school_id", strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>())),
-                ("learner_id", strings(&learners.iter().map(String::as_str).collect::<Vec<_>>())),
-                ("class_id", opt_strings(&vec![None; n])),
+                ("id", text(&ids.iter().map(String::as_str).collect::<Vec<_>>())),
+                ("school_id", text(&rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+                ("learner_id", text(&learners.iter().map(String::as_str).collect::<Vec<_>>())),
+                ("class_id", opt_text(&vec![None; n])),
                 (
                     "date",
                     Arc::new(Date32Array::from(
-                        rows.iter().map(|r| today() + r.2).collect::<Vec<_>>(),
+                        rows.iter().map(|r| today_in_harare() + r.2).collect::<Vec<_>>(),
                     )),
                 ),
-                ("status", strings(&rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+                ("status", text(&rows.iter().map(|r| r.3).collect::<Vec<_>>())),
             ],
             n,
         )
@@ -163,7 +129,7 @@ impl Lake {
 
     /// The current term runs from 20 days ago to 40 days ahead; the previous one ended 30 days ago.
     fn terms() -> RecordBatch {
-        let t = today();
+        let t = today_in_harare();
         with_cdc(
             vec![
                 ("academic_year", Arc::new(Int32Array::from(vec![2026, 2026]))),
@@ -317,9 +283,9 @@ async fn every_query_sees_the_latest_commit() -> TestResult {
     lake.write(
         "gold/indicators/values",
         RecordBatch::try_from_iter(vec![
-            ("indicator", strings(&["ATTENDANCE_RATE"])),
-            ("scope_level", strings(&["national"])),
-            ("scope_code", strings(&["ZW"])),
+            ("indicator", text(&["ATTENDANCE_RATE"])),
+            ("scope_level", text(&["national"])),
+            ("scope_code", text(&["ZW"])),
             ("value", Arc::new(Int64Array::from(vec![90_i64])) as ArrayRef),
         ])?,
     )
@@ -441,9 +407,9 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     for (field, column) in learners_schema.fields().iter().zip(learners.columns()) {
         columns.push((field.name().as_str(), column.clone()));
     }
-    columns.push(("_op", strings(&["r"; 5])));
+    columns.push(("_op", text(&["r"; 5])));
     columns.push(("_seq", Arc::new(Int64Array::from(vec![0_i64; 5]))));
-    columns.push(("_commit_date", Arc::new(Date32Array::from(vec![today(); 5]))));
+    columns.push(("_commit_date", Arc::new(Date32Array::from(vec![today_in_harare(); 5]))));
     lake.write_partitioned(
         "bronze/sis/learners",
         RecordBatch::try_from_iter(columns)?,
@@ -522,9 +488,9 @@ async fn analysts_see_only_their_area() -> TestResult {
         RecordBatch::try_from_iter(vec![
             (
                 "scope_level",
-                strings(&["national", "province", "province", "district", "school", "school"]),
+                text(&["national", "province", "province", "district", "school", "school"]),
             ),
-            ("scope_code", strings(&["ZW", "Harare", "Bulawayo", "Mbare", "H001", "B001"])),
+            ("scope_code", text(&["ZW", "Harare", "Bulawayo", "Mbare", "H001", "B001"])),
             ("value", Arc::new(Int64Array::from(vec![1_i64, 2, 3, 4, 5, 6])) as ArrayRef),
         ])?,
     )

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, Executor, PgConnection, Row};
+use sqlx::{Connection, Executor, PgConnection};
 
 use crate::config::SourceConfig;
 use crate::error::IngestError;
@@ -71,18 +71,20 @@ pub fn slot_state<'a>(
     slot: &'a str,
 ) -> BoxFuture<'a, Result<Option<SlotState>, IngestError>> {
     Box::pin(async move {
-        let row = sqlx::query(
-        "SELECT plugin::text, database::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
-    )
-    .bind(slot)
-    .fetch_optional(&mut *conn)
-    .await?;
+        let row = sqlx::query!(
+            r#"SELECT plugin::text AS "plugin?", database::text AS "database?",
+                      confirmed_flush_lsn::text AS "confirmed_flush?"
+                 FROM pg_replication_slots WHERE slot_name = $1"#,
+            slot,
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
         let Some(row) = row else { return Ok(None) };
-        let confirmed: Option<String> = row.try_get(2)?;
         Ok(Some(SlotState {
-            plugin: row.try_get(0)?,
-            database: row.try_get(1)?,
-            confirmed_flush: confirmed
+            plugin: row.plugin,
+            database: row.database,
+            confirmed_flush: row
+                .confirmed_flush
                 .map(|s| s.parse())
                 .transpose()
                 .map_err(IngestError::Protocol)?,
@@ -128,30 +130,27 @@ pub fn missing_values<'a>(
     Box::pin(async move {
         // attmissingval is an anyarray of one element: through text[] its element comes back
         // in the type's own text form, unquoted.
-        let rows = sqlx::query(
-            "SELECT a.attname::text, a.atthasmissing, (a.attmissingval::text::text[])[1],
-                    d.adbin IS NOT NULL
-               FROM pg_attribute a
-               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-              WHERE a.attrelid = to_regclass($1) AND a.attname = ANY($2)
-                AND a.attnum > 0 AND NOT a.attisdropped",
+        let rows = sqlx::query!(
+            r#"SELECT a.attname::text AS "name!", a.atthasmissing AS has_missing,
+                      (a.attmissingval::text::text[])[1] AS "missing?",
+                      d.adbin IS NOT NULL AS "has_default!"
+                 FROM pg_attribute a
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                WHERE a.attrelid = to_regclass($1) AND a.attname = ANY($2::text[]::name[])
+                  AND a.attnum > 0 AND NOT a.attisdropped"#,
+            table.quoted(),
+            columns,
         )
-        .bind(table.quoted())
-        .bind(columns)
         .fetch_all(&mut *conn)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let name: String = row.try_get(0)?;
-            let has_missing: bool = row.try_get(1)?;
-            let missing: Option<String> = row.try_get(2)?;
-            let has_default: bool = row.try_get(3)?;
-            let value = match (has_missing, missing) {
+            let value = match (row.has_missing, row.missing) {
                 (true, Some(text)) => MissingValue::Constant(text),
-                _ if has_default => MissingValue::Unknown,
+                _ if row.has_default => MissingValue::Unknown,
                 _ => MissingValue::Null,
             };
-            out.push((name, value));
+            out.push((row.name, value));
         }
         Ok(out)
     })
@@ -162,9 +161,11 @@ pub fn transaction_start_micros(
     conn: &mut PgConnection,
 ) -> BoxFuture<'_, Result<i64, IngestError>> {
     Box::pin(async move {
-        Ok(sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8")
-            .fetch_one(conn)
-            .await?)
+        Ok(sqlx::query_scalar!(
+            r#"SELECT (extract(epoch FROM now()) * 1000000)::int8 AS "micros!""#
+        )
+        .fetch_one(conn)
+        .await?)
     })
 }
 
@@ -175,31 +176,32 @@ pub fn table_def<'a>(
     published: &'a PublishedTable,
 ) -> BoxFuture<'a, Result<TableDef, IngestError>> {
     Box::pin(async move {
-        let rows = sqlx::query(
-        "SELECT a.attname::text, a.atttypid::int8, a.atttypmod,
-                (c.relreplident = 'f' OR coalesce(a.attnum = ANY (i.indkey::int2[]), false)) AS key
-           FROM pg_attribute a
-           JOIN pg_class c ON c.oid = a.attrelid
-           LEFT JOIN pg_index i ON i.indrelid = c.oid
-                AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident))
-          WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-          ORDER BY a.attnum",
-    )
-    .bind(published.table.quoted())
-    .fetch_all(&mut *conn)
-    .await?;
+        let rows = sqlx::query!(
+            r#"SELECT a.attname::text AS "name!", a.atttypid::int8 AS "type_oid!", a.atttypmod,
+                      (c.relreplident = 'f' OR coalesce(a.attnum = ANY (i.indkey::int2[]), false))
+                        AS "key!"
+                 FROM pg_attribute a
+                 JOIN pg_class c ON c.oid = a.attrelid
+                 LEFT JOIN pg_index i ON i.indrelid = c.oid
+                      AND ((c.relreplident = 'd' AND i.indisprimary)
+                           OR (c.relreplident = 'i' AND i.indisreplident))
+                WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                  AND a.attgenerated = ''
+                ORDER BY a.attnum"#,
+            published.table.quoted(),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
         let mut columns = Vec::with_capacity(rows.len());
         for r in rows {
-            let name: String = r.try_get(0)?;
-            if published.columns.as_ref().is_some_and(|list| !list.contains(&name)) {
+            if published.columns.as_ref().is_some_and(|list| !list.contains(&r.name)) {
                 continue;
             }
-            let type_oid: i64 = r.try_get(1)?;
             columns.push(ColumnDef {
-                name,
-                type_oid: u32::try_from(type_oid).unwrap_or(0),
-                typmod: r.try_get(2)?,
-                key: r.try_get(3)?,
+                name: r.name,
+                type_oid: u32::try_from(r.type_oid).unwrap_or(0),
+                typmod: r.atttypmod,
+                key: r.key,
             });
         }
         if columns.is_empty() {
@@ -235,9 +237,9 @@ pub fn copy_out<'a>(
 /// Exports the current transaction's snapshot (`pg_export_snapshot()`), for other connections
 /// to copy under it while this transaction stays open.
 pub fn export_snapshot(conn: &mut PgConnection) -> BoxFuture<'_, Result<String, IngestError>> {
-    Box::pin(
-        async move { Ok(sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(conn).await?) },
-    )
+    Box::pin(async move {
+        Ok(sqlx::query_scalar!(r#"SELECT pg_export_snapshot() AS "name!""#).fetch_one(conn).await?)
+    })
 }
 
 /// Each table's estimated rows (the planner's and the statistics' estimate, the larger; 0 when
@@ -249,14 +251,14 @@ pub fn table_sizes<'a>(
 ) -> BoxFuture<'a, Result<Vec<i64>, IngestError>> {
     Box::pin(async move {
         let names: Vec<String> = tables.iter().map(|p| p.table.quoted()).collect();
-        Ok(sqlx::query_scalar(
-            "SELECT coalesce(greatest(c.reltuples::int8, s.n_live_tup), 0)::int8
-               FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
-               LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
-               LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-              ORDER BY t.i",
+        Ok(sqlx::query_scalar!(
+            r#"SELECT coalesce(greatest(c.reltuples::int8, s.n_live_tup), 0)::int8 AS "rows!"
+                 FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+                 LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
+                 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+                ORDER BY t.i"#,
+            &names,
         )
-        .bind(names)
         .fetch_all(conn)
         .await?)
     })

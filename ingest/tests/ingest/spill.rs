@@ -3,8 +3,6 @@
 //! (checked by `reconcile`), bronze holds every change once, and the spill files are gone
 //! afterwards.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use common::{Fixture, LakeKind, Rows, wait_reconciled};
+use oneclass_testkit::ingest::{Fixture, LakeKind, Rows, wait_reconciled};
 
 use tokio_util::sync::CancellationToken;
 

@@ -4,15 +4,13 @@
 //! transaction and an unchanged TOASTed value), a clean stop with changes made while stopped,
 //! a restart, and the exactly-once properties of bronze.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use common::{Fixture, LakeKind, delta_rows, ensure_running, pg_rows};
 use oneclass_ingest::{IngestError, lake_table_url};
+use oneclass_testkit::ingest::{Fixture, LakeKind, delta_rows, ensure_running, pg_rows};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -175,11 +173,13 @@ async fn exactly_once(kind: LakeKind, pending: bool) -> anyhow::Result<()> {
     ingest.await??;
     // A copy of the slot at this position lets a later run replay everything after it: what a
     // crash between the Delta commits and the acknowledgement looks like to the next start.
-    sqlx::query(
-        "SELECT 1 FROM pg_copy_logical_replication_slot('oneclass_lake', 'oneclass_replay')",
-    )
-    .execute(&pool)
-    .await?;
+    // Slot names are cluster-wide: the copy is named after this database's slot.
+    let replay_slot = format!("{}_replay", cfg.slot);
+    sqlx::query("SELECT 1 FROM pg_copy_logical_replication_slot($1, $2)")
+        .bind(&cfg.slot)
+        .bind(&replay_slot)
+        .execute(&pool)
+        .await?;
 
     // Changes while ingest is down.
     learners.push(insert_learner(&pool, school, 30, None).await?);
@@ -292,7 +292,7 @@ async fn exactly_once(kind: LakeKind, pending: bool) -> anyhow::Result<()> {
     insert_learner(&pool, school, 50, None).await?;
     ops.c += 1;
     let mut replay = cfg.clone();
-    replay.slot = "oneclass_replay".into();
+    replay.slot = replay_slot;
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(replay.clone(), token.clone()));
     let labelled: &[Check] = &[(
@@ -689,8 +689,8 @@ async fn concurrent_writers_on_s3_cannot_overwrite_a_commit() -> anyhow::Result<
     use deltalake::logstore::object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
     use deltalake::protocol::SaveMode;
 
-    common::init_tracing();
-    let moto = common::s3::Moto::start()?;
+    oneclass_testkit::ingest::init_tracing();
+    let moto = oneclass_testkit::s3::Moto::start()?;
     moto.create_bucket("writers").await?;
     let options = moto.options();
     let lake = url::Url::parse("s3://writers/lake/")?;

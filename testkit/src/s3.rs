@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use oneclass_ingest::StorageOptions;
+use oneclass_lake::StorageOptions;
 
 pub const MOTO_VERSION: &str = "5.2.5";
 

@@ -3,14 +3,12 @@
 //! null in them, rows changed after it carry their values, and reconcile finds silver equal to
 //! PostgreSQL.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use common::{Fixture, LakeKind, Rows, ensure_running, pg_rows};
 use oneclass_core::db::PUBLICATION;
 use oneclass_ingest::{IngestError, reconcile};
+use oneclass_testkit::ingest::{Fixture, LakeKind, Rows, ensure_running, pg_rows};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 

@@ -3,15 +3,13 @@
 //! once, and each transaction reaches the lake either in both copies or in the stream of both,
 //! never in a copy and the stream.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use common::{Fixture, LakeKind, wait_reconciled};
 use oneclass_ingest::{SILVER, recorded_lsn};
+use oneclass_testkit::ingest::{Fixture, LakeKind, wait_reconciled};
 use tokio_util::sync::CancellationToken;
 
 const ROWS: i64 = 300_000;

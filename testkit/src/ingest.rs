@@ -1,10 +1,7 @@
-//! What the ingest tests share: a private PostgreSQL cluster, migrated, and a lake in a
-//! temporary folder or in a bucket of a local S3 server; reading lake tables with SQL.
-#![allow(dead_code)] // Each test binary uses its own part of this.
+//! The ingest fixture: a fresh migrated database on the binary's cluster, with its own slot
+//! (ADR 0004), and a lake in a temporary folder or in a bucket of a local S3 server; reading
+//! lake tables with SQL; waiting until silver matches PostgreSQL.
 
-pub mod s3;
-
-use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -14,14 +11,16 @@ use deltalake::datafusion::prelude::SessionContext;
 use deltalake::logstore::object_store::ObjectStoreExt;
 use deltalake::logstore::object_store::path::Path as StorePath;
 use futures::TryStreamExt;
-use oneclass_core::cluster::{ClusterOptions, PgCluster};
-use oneclass_core::db::{CDC_ROLE, PUBLICATION, RolePasswords};
+use oneclass_core::db::{CDC_ROLE, PUBLICATION};
 use oneclass_ingest::{
     IngestConfig, IngestError, SourceConfig, StorageOptions, lake_table_url, reconcile,
 };
 use sqlx::{PgPool, Row};
 use tokio::task::JoinHandle;
 use url::Url;
+
+use crate::cluster::{CDC_PASSWORD, fresh_named_database, scratch_dir, shared_cluster};
+use crate::s3;
 
 pub type Rows = Vec<Vec<Option<String>>>;
 
@@ -36,8 +35,8 @@ pub struct Fixture {
     pub source: SourceConfig,
     pub lake: Url,
     pub options: StorageOptions,
-    pub cluster: PgCluster,
     pub moto: Option<s3::Moto>,
+    /// The test's scratch folder; the lake is `lake/` inside when it is a folder.
     pub dir: tempfile::TempDir,
 }
 
@@ -52,29 +51,18 @@ pub fn init_tracing() {
 }
 
 impl Fixture {
-    /// A migrated database on its own cluster, and an empty lake of the given kind.
+    /// A fresh migrated database on the binary's cluster, and an empty lake of the given kind.
     pub async fn start(name: &str, kind: LakeKind) -> anyhow::Result<Self> {
         init_tracing();
-        let dir =
-            tempfile::Builder::new().prefix(&format!("oneclass-{name}-")).tempdir_in("/tmp")?;
-        // The server runs as the postgres user, which must reach the data folder inside.
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-        let cluster =
-            PgCluster::start(&dir.path().join("pg"), "pw", &ClusterOptions { unsafe_fast: true })?;
-        cluster.ensure_database("oneclass").await?;
-        let owner_url = cluster.url("oneclass");
-        oneclass_core::db::migrate(
-            &owner_url,
-            &RolePasswords { app: "app-pw".into(), cdc: "cdc-pw".into() },
-        )
-        .await?;
+        let dir = scratch_dir(&format!("oneclass-{name}-"));
+        let (database, owner_url) = fresh_named_database().await;
         let pool = PgPool::connect(&owner_url).await?;
         let source = SourceConfig {
             host: "127.0.0.1".into(),
-            port: cluster.port(),
+            port: shared_cluster().port(),
             user: CDC_ROLE.into(),
-            password: "cdc-pw".into(),
-            database: "oneclass".into(),
+            password: CDC_PASSWORD.into(),
+            database,
         };
         let (lake, options, moto) = match kind {
             LakeKind::Folder => {
@@ -90,10 +78,11 @@ impl Fixture {
                 (lake, moto.options(), Some(moto))
             }
         };
-        Ok(Self { pool, source, lake, options, cluster, moto, dir })
+        Ok(Self { pool, source, lake, options, moto, dir })
     }
 
-    /// Ingest's defaults over this fixture's database and lake, with a short flush interval.
+    /// Ingest's defaults over this fixture's database and lake (the database's own slot), with
+    /// a short flush interval.
     pub fn config(&self) -> IngestConfig {
         let mut cfg = IngestConfig::new(self.source.clone(), self.lake.clone());
         cfg.storage_options = self.options.clone();

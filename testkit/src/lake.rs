@@ -1,0 +1,97 @@
+//! Lake fixtures: Delta tables written from Arrow columns into a temporary folder, as ingest
+//! would have left them (with the bookkeeping columns every silver table carries).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use deltalake::DeltaTable;
+use deltalake::arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use deltalake::protocol::SaveMode;
+use oneclass_lake::column;
+use tempfile::TempDir;
+use url::Url;
+
+/// The `_lsn` every fixture row carries.
+pub const FIXTURE_LSN: i64 = 42;
+/// The `_commit_ts` every fixture row carries (2026-05-28, UTC), in microseconds.
+pub const FIXTURE_COMMIT_MICROS: i64 = 1_780_000_000_000_000;
+
+/// A lake in a temporary folder, removed when dropped.
+pub struct FixtureLake {
+    dir: TempDir,
+}
+
+impl FixtureLake {
+    pub fn new() -> anyhow::Result<Self> {
+        Ok(Self { dir: tempfile::Builder::new().prefix("oneclass-lake").tempdir()? })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The lake's root URL (a directory URL, ending in `/`).
+    pub fn url(&self) -> Url {
+        Url::from_directory_path(self.dir.path()).expect("temporary folders are absolute")
+    }
+
+    /// Appends `columns` to the Delta table at `path` (`silver/<schema>/<table>`), with `_lsn`
+    /// and `_commit_ts` added.
+    pub async fn write(&self, path: &str, columns: Vec<(&str, ArrayRef)>) -> anyhow::Result<()> {
+        let rows = columns.first().map_or(0, |c| c.1.len());
+        self.write_batch(path, with_cdc(columns, rows)?, &[]).await
+    }
+
+    /// Appends `batch` as it is to the Delta table at `path`, partitioned by `partitions`.
+    pub async fn write_batch(
+        &self,
+        path: &str,
+        batch: RecordBatch,
+        partitions: &[&str],
+    ) -> anyhow::Result<()> {
+        let dir = self.dir.path().join(path);
+        std::fs::create_dir_all(&dir)?;
+        let url =
+            Url::from_directory_path(&dir).map_err(|()| anyhow::anyhow!("bad path {path}"))?;
+        DeltaTable::try_from_url(url)
+            .await?
+            .write(vec![batch])
+            .with_save_mode(SaveMode::Append)
+            .with_partition_columns(partitions.iter().copied())
+            .await
+            .with_context(|| format!("writing {path}"))?;
+        Ok(())
+    }
+}
+
+/// `columns` with the bookkeeping columns of a silver table added: `_lsn` and `_commit_ts`.
+pub fn with_cdc(mut columns: Vec<(&str, ArrayRef)>, rows: usize) -> anyhow::Result<RecordBatch> {
+    columns.push((column::LSN, Arc::new(Int64Array::from(vec![FIXTURE_LSN; rows]))));
+    columns.push((
+        column::COMMIT_TS,
+        Arc::new(
+            TimestampMicrosecondArray::from(vec![FIXTURE_COMMIT_MICROS; rows]).with_timezone("UTC"),
+        ),
+    ));
+    Ok(RecordBatch::try_from_iter(columns)?)
+}
+
+/// A text column.
+pub fn text(values: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+/// A text column with nulls.
+pub fn opt_text(values: &[Option<&str>]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+/// Today's date in Harare (UTC+2, no daylight saving) as days since the epoch, like Date32.
+pub fn today_in_harare() -> i32 {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    ((secs + 2 * 3600) / 86_400) as i32
+}
