@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use oneclass_core::ids::{ClassId, EnrolmentId, LearnerId, SchoolId, UserId};
 use oneclass_core::types::{EntryType, Grade, NationalId, Role, Sex};
 use serde::{Deserialize, Serialize};
+use sqlx::{Postgres, Transaction};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -116,45 +117,11 @@ async fn list_learners(
     user.require(READERS)?;
     let limit = PageQuery { limit: q.limit, after: q.after }.limit()?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    // A teacher ($1) sees a learner only through an open enrolment in a class they teach; the
-    // same condition is in `get_learner`.
-    let rows = sqlx::query_as!(
-        Learner,
-        r#"SELECT l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId", l.learner_number,
-                  l.first_name, l.last_name, l.sex, l.date_of_birth, l.national_id, l.disability,
-                  l.is_ovc, l.status
-           FROM sis.learners l
-           WHERE ($1::uuid IS NULL OR EXISTS (
-                   SELECT 1 FROM sis.enrolments e
-                   JOIN academic.class_teachers ct ON ct.class_id = e.class_id
-                   WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $1))
-             AND ($2::uuid IS NULL OR l.id > $2)
-             AND ($3::uuid IS NULL OR l.school_id = $3)
-           ORDER BY l.id LIMIT $4"#,
-        user.teacher_id() as Option<UserId>,
-        q.after,
-        q.school_id as Option<SchoolId>,
-        limit + 1,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let only = Only { after: q.after, school: q.school_id, learner: None };
+    let rows = visible_learners(&mut tx, &user, &only, limit + 1).await?;
     let page = Page::from_rows(rows, limit, |l| l.id.as_uuid());
     // A list is a read of every record on it: one audit row per learner shown.
-    let ids: Vec<Uuid> = page.items.iter().map(|_| Uuid::now_v7()).collect();
-    let learners: Vec<Uuid> = page.items.iter().map(|l| l.id.as_uuid()).collect();
-    let schools: Vec<Uuid> = page.items.iter().map(|l| l.school_id.as_uuid()).collect();
-    sqlx::query!(
-        "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
-         SELECT id, $1, school_id, 'list', 'sis.learners', learner_id, $2
-         FROM UNNEST($3::uuid[], $4::uuid[], $5::uuid[]) AS t(id, school_id, learner_id)",
-        user.id as UserId,
-        request_id.0,
-        &ids,
-        &schools,
-        &learners,
-    )
-    .execute(&mut *tx)
-    .await?;
+    audit(&mut tx, &user, &request_id, "list", &page.items).await?;
     tx.commit().await?;
     Ok(Json(page))
 }
@@ -172,8 +139,31 @@ async fn get_learner(
 ) -> ApiResult<Json<Learner>> {
     user.require(READERS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    // The teacher scope of `list_learners`.
-    let learner = sqlx::query_as!(
+    let only = Only { after: None, school: None, learner: Some(id) };
+    let learner =
+        visible_learners(&mut tx, &user, &only, 1).await?.pop().ok_or(ApiError::NotFound)?;
+    audit(&mut tx, &user, &request_id, "read", std::slice::from_ref(&learner)).await?;
+    tx.commit().await?;
+    Ok(Json(learner))
+}
+
+/// Which of the visible learners to read.
+struct Only {
+    /// Keyset pagination: ids after this one.
+    after: Option<Uuid>,
+    school: Option<SchoolId>,
+    learner: Option<LearnerId>,
+}
+
+/// The learners the user may see, in id order: RLS limits them to the user's schools, and a
+/// teacher sees a learner only through an open enrolment in a class they teach.
+async fn visible_learners(
+    tx: &mut Transaction<'static, Postgres>,
+    user: &AuthUser,
+    only: &Only,
+    limit: i64,
+) -> ApiResult<Vec<Learner>> {
+    Ok(sqlx::query_as!(
         Learner,
         r#"SELECT l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId", l.learner_number,
                   l.first_name, l.last_name, l.sex, l.date_of_birth, l.national_id, l.disability,
@@ -183,26 +173,45 @@ async fn get_learner(
                    SELECT 1 FROM sis.enrolments e
                    JOIN academic.class_teachers ct ON ct.class_id = e.class_id
                    WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $1))
-             AND l.id = $2"#,
+             AND ($2::uuid IS NULL OR l.id > $2)
+             AND ($3::uuid IS NULL OR l.school_id = $3)
+             AND ($4::uuid IS NULL OR l.id = $4)
+           ORDER BY l.id LIMIT $5"#,
         user.teacher_id() as Option<UserId>,
-        id as LearnerId,
+        only.after,
+        only.school as Option<SchoolId>,
+        only.learner as Option<LearnerId>,
+        limit,
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// One audit row per learner record shown (`action`: `read` or `list`).
+async fn audit(
+    tx: &mut Transaction<'static, Postgres>,
+    user: &AuthUser,
+    request_id: &RequestId,
+    action: &str,
+    learners: &[Learner],
+) -> ApiResult<()> {
+    let ids: Vec<Uuid> = learners.iter().map(|_| Uuid::now_v7()).collect();
+    let learner_ids: Vec<Uuid> = learners.iter().map(|l| l.id.as_uuid()).collect();
+    let schools: Vec<Uuid> = learners.iter().map(|l| l.school_id.as_uuid()).collect();
     sqlx::query!(
         "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
-         VALUES ($1, $2, $3, 'read', 'sis.learners', $4, $5)",
-        Uuid::now_v7(),
+         SELECT id, $1, school_id, $2, 'sis.learners', learner_id, $3
+         FROM UNNEST($4::uuid[], $5::uuid[], $6::uuid[]) AS t(id, school_id, learner_id)",
         user.id as UserId,
-        learner.school_id as SchoolId,
-        learner.id as LearnerId,
+        action,
         request_id.0,
+        &ids,
+        &schools,
+        &learner_ids,
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
-    Ok(Json(learner))
+    Ok(())
 }
 
 /// Admit a learner.

@@ -33,12 +33,7 @@ async fn gauges_and_counters_are_exported() -> anyhow::Result<()> {
 
     let fx = Fixture::start("ingest-metrics", LakeKind::Folder).await?;
     let pool = fx.pool.clone();
-    fx.execute(&[
-        "CREATE TABLE ref.metrics_probe (id int PRIMARY KEY, v text)",
-        "GRANT SELECT ON ref.metrics_probe TO oneclass_cdc",
-        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.metrics_probe",
-    ])
-    .await?;
+    fx.publish(&[("ref.metrics_probe", "id int PRIMARY KEY, v text")]).await?;
     let mut cfg = fx.config();
     cfg.slot_poll_interval = Duration::from_millis(200);
     let token = CancellationToken::new();

@@ -98,6 +98,75 @@ impl Fixture {
         Ok(())
     }
 
+    /// Creates each table (name, column definitions), lets the CDC role read it and adds it to
+    /// the publication: a table ingest will copy and stream.
+    pub async fn publish(&self, tables: &[(&str, &str)]) -> anyhow::Result<()> {
+        for (name, columns) in tables {
+            self.execute(&[
+                &format!("CREATE TABLE {name} ({columns})"),
+                &format!("GRANT SELECT ON {name} TO {CDC_ROLE}"),
+                &format!("ALTER PUBLICATION {PUBLICATION} ADD TABLE {name}"),
+            ])
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The rows of a bronze table matching `condition`.
+    pub async fn bronze_count(
+        &self,
+        schema: &str,
+        table: &str,
+        condition: &str,
+    ) -> anyhow::Result<u64> {
+        let sql = format!("SELECT CAST(count(*) AS VARCHAR) FROM t WHERE {condition}");
+        self.bronze_number(schema, table, &sql).await
+    }
+
+    /// The one number `sql` (over the bronze table as `t`) answers.
+    async fn bronze_number(&self, schema: &str, table: &str, sql: &str) -> anyhow::Result<u64> {
+        let rows = self.lake_rows("bronze", schema, table, sql).await?;
+        let n = rows.first().and_then(|r| r.first().cloned().flatten()).context("no number")?;
+        Ok(n.parse()?)
+    }
+
+    /// A bronze table's changes per operation (`c`, `u`, `d`, `r`).
+    pub async fn bronze_ops(
+        &self,
+        schema: &str,
+        table: &str,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+        let sql = "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op";
+        Ok(self
+            .lake_rows("bronze", schema, table, sql)
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?.parse().ok()?)))
+            .collect())
+    }
+
+    /// Bronze's exactly-once shape for one table: no change (`_lsn`, `_seq`) twice, and a
+    /// delete carries the key only (`key` is a key column, `value` one that is not).
+    pub async fn check_bronze_once(
+        &self,
+        schema: &str,
+        table: &str,
+        key: &str,
+        value: &str,
+    ) -> anyhow::Result<()> {
+        let twice = "SELECT CAST(count(*) AS VARCHAR) \
+                     FROM (SELECT _lsn, _seq FROM t GROUP BY _lsn, _seq HAVING count(*) > 1) d";
+        let twice = self.bronze_number(schema, table, twice).await?;
+        anyhow::ensure!(twice == 0, "{twice} changes of {schema}.{table} twice in bronze");
+        let deletes = format!("_op = 'd' AND ({value} IS NOT NULL OR {key} IS NULL)");
+        let deletes = self.bronze_count(schema, table, &deletes).await?;
+        anyhow::ensure!(
+            deletes == 0,
+            "{deletes} bronze deletes of {schema}.{table} carry more than the key"
+        );
+        Ok(())
+    }
+
     pub async fn lake_rows(
         &self,
         layer: &str,
@@ -170,28 +239,23 @@ pub async fn lake_rows(
     table: &str,
     sql: &str,
 ) -> anyhow::Result<Rows> {
-    let provider = if layer == "silver" {
-        oneclass_lake::open_silver(lake, options, schema, table)
-            .await?
-            .with_context(|| format!("no silver table {schema}.{table}"))?
-    } else {
-        let url = lake_table_url(lake, layer, schema, table);
-        oneclass_lake::open_table(&url, options).await?.table_provider().await?
-    };
+    if layer != "silver" {
+        return delta_rows(&lake_table_url(lake, layer, schema, table), options, sql).await;
+    }
+    let provider = oneclass_lake::open_silver(lake, options, schema, table)
+        .await?
+        .with_context(|| format!("no silver table {schema}.{table}"))?;
     provider_rows(provider, sql).await
 }
 
-/// [`lake_rows`] of the Delta table at `<layer>/<schema>/<table>` alone.
+/// [`lake_rows`] of the Delta table at `table_url` alone (for silver: without its pending
+/// changes).
 pub async fn delta_rows(
-    lake: &Url,
+    table_url: &Url,
     options: &StorageOptions,
-    layer: &str,
-    schema: &str,
-    table: &str,
     sql: &str,
 ) -> anyhow::Result<Rows> {
-    let delta =
-        oneclass_lake::open_table(&lake_table_url(lake, layer, schema, table), options).await?;
+    let delta = oneclass_lake::open_table(table_url, options).await?;
     provider_rows(delta.table_provider().await?, sql).await
 }
 

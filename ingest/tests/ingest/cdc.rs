@@ -68,14 +68,7 @@ async fn exactly_once(kind: LakeKind, pending: bool) -> anyhow::Result<()> {
     let seeded_terms: i64 =
         sqlx::query_scalar("SELECT count(*) FROM ref.terms").fetch_one(&pool).await?;
 
-    let school = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO platform.schools (id, emis_code, name, province, district, level, ownership, location)
-         VALUES ($1, 'EMIS-0001', 'Chipembere Primary', 'Harare', 'Harare Central', 'primary', 'government', 'urban')",
-    )
-    .bind(school)
-    .execute(&pool)
-    .await?;
+    let school = insert_school(&pool, "Chipembere Primary").await?;
     let mut ops = Expected::default();
     let mut learners = Vec::new();
     for i in 0..20 {
@@ -325,29 +318,9 @@ async fn exactly_once(kind: LakeKind, pending: bool) -> anyhow::Result<()> {
     token.cancel();
     ingest.await??;
 
-    // Bronze: every change exactly once, nothing twice.
-    let duplicates = fx.lake_rows(
-        "bronze",
-        "sis",
-        "learners",
-        "SELECT CAST(count(*) AS VARCHAR) FROM (SELECT _lsn, _seq FROM t GROUP BY _lsn, _seq HAVING count(*) > 1) d",
-    )
-    .await?;
-    ensure!(
-        duplicates == vec![vec![Some("0".to_string())]],
-        "duplicate (_lsn, _seq) in bronze: {duplicates:?}"
-    );
-    let by_op: BTreeMap<String, u64> = fx
-        .lake_rows(
-            "bronze",
-            "sis",
-            "learners",
-            "SELECT _op, CAST(count(*) AS VARCHAR) FROM t GROUP BY _op",
-        )
-        .await?
-        .into_iter()
-        .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?.parse().ok()?)))
-        .collect();
+    // Bronze: every change exactly once, nothing twice; deletes carry the key only.
+    fx.check_bronze_once("sis", "learners", "id", "first_name").await?;
+    let by_op = fx.bronze_ops("sis", "learners").await?;
     let want: BTreeMap<String, u64> = [("c", ops.c), ("d", ops.d), ("r", ops.r), ("u", ops.u)]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -375,40 +348,19 @@ async fn exactly_once(kind: LakeKind, pending: bool) -> anyhow::Result<()> {
         ensure!(got == want, "bronze {schema}.{table} changes per op: got {got}, want {want}");
     }
 
-    let toasted_rows = fx.lake_rows(
-        "bronze",
-        "sis",
-        "learners",
-        &format!("SELECT CAST(count(*) AS VARCHAR) FROM t WHERE id = '{toasted}' AND (disability IS NULL OR length(disability) <> {})", big.len()),
-    )
-    .await?;
-    ensure!(
-        toasted_rows == vec![vec![Some("0".to_string())]],
-        "bronze lost the unchanged TOASTed value"
-    );
-    let deletes_with_values = fx.lake_rows(
-        "bronze",
-        "sis",
-        "learners",
-        "SELECT CAST(count(*) AS VARCHAR) FROM t WHERE _op = 'd' AND (first_name IS NOT NULL OR id IS NULL)",
-    )
-    .await?;
-    ensure!(
-        deletes_with_values == vec![vec![Some("0".to_string())]],
-        "bronze deletes must carry the key only"
-    );
-    let bookkeeping = fx.lake_rows(
-        "bronze",
-        "sis",
-        "learners",
-        "SELECT CAST(count(*) AS VARCHAR) FROM t WHERE _lsn IS NULL OR _seq IS NULL OR _commit_ts IS NULL \
-         OR _commit_date IS NULL OR CAST(_commit_ts AS DATE) <> _commit_date",
-    )
-    .await?;
-    ensure!(
-        bookkeeping == vec![vec![Some("0".to_string())]],
-        "bronze bookkeeping columns incomplete"
-    );
+    let toast_lost =
+        format!("id = '{toasted}' AND (disability IS NULL OR length(disability) <> {})", big.len());
+    let toast_lost = fx.bronze_count("sis", "learners", &toast_lost).await?;
+    ensure!(toast_lost == 0, "bronze lost the unchanged TOASTed value");
+    let incomplete = fx
+        .bronze_count(
+            "sis",
+            "learners",
+            "_lsn IS NULL OR _seq IS NULL OR _commit_ts IS NULL OR _commit_date IS NULL \
+             OR CAST(_commit_ts AS DATE) <> _commit_date",
+        )
+        .await?;
+    ensure!(incomplete == 0, "bronze bookkeeping columns incomplete");
 
     // The application transaction recorded in the lake.
     for layer in ["bronze", "silver"] {
@@ -446,15 +398,8 @@ async fn fold_when_idle(
         oneclass_lake::open_pending(&learners, &fx.options).await?.context("no pending table")?;
     ensure!(oneclass_lake::silver::holds_files(&held), "nothing pending for sis.learners");
     let pg = pg_rows(&fx.pool, "SELECT count(*)::text FROM sis.learners").await?;
-    let alone = delta_rows(
-        &fx.lake,
-        &fx.options,
-        "silver",
-        "sis",
-        "learners",
-        "SELECT CAST(count(*) AS VARCHAR) FROM t",
-    )
-    .await?;
+    let alone =
+        delta_rows(&learners, &fx.options, "SELECT CAST(count(*) AS VARCHAR) FROM t").await?;
     ensure!(
         alone != pg,
         "the learners table alone already equals PostgreSQL ({pg:?}): changes did not go to the pending table"
@@ -510,6 +455,21 @@ struct Expected {
     c: u64,
     u: u64,
     d: u64,
+}
+
+/// A government primary school in Harare Central, EMIS 0001.
+async fn insert_school(pool: &sqlx::PgPool, name: &str) -> anyhow::Result<Uuid> {
+    let school = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO platform.schools
+             (id, emis_code, name, province, district, level, ownership, location)
+         VALUES ($1, 'EMIS-0001', $2, 'Harare', 'Harare Central', 'primary', 'government', 'urban')",
+    )
+    .bind(school)
+    .bind(name)
+    .execute(pool)
+    .await?;
+    Ok(school)
 }
 
 async fn insert_learner<'e>(
@@ -593,7 +553,8 @@ async fn silver_diff_with(
         let mut pg = pg_rows(&fx.pool, &format!("SELECT {pg_cols} FROM {schema}.{table}")).await?;
         let sql = format!("SELECT {lake_cols} FROM t");
         let mut silver = if alone {
-            delta_rows(&fx.lake, &fx.options, "silver", schema, table, &sql).await?
+            delta_rows(&lake_table_url(&fx.lake, "silver", schema, table), &fx.options, &sql)
+                .await?
         } else {
             fx.lake_rows("silver", schema, table, &sql).await?
         };
@@ -624,14 +585,7 @@ async fn bulk_transaction_throughput() -> anyhow::Result<()> {
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
     wait_in_sync(&fx, &mut ingest, Duration::from_secs(60), &BASE_CHECKS[..3]).await?;
-    let school = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO platform.schools (id, emis_code, name, province, district, level, ownership, location)
-         VALUES ($1, 'EMIS-0001', 'Bulk Primary', 'Harare', 'Harare Central', 'primary', 'government', 'urban')",
-    )
-    .bind(school)
-    .execute(&pool)
-    .await?;
+    let school = insert_school(&pool, "Bulk Primary").await?;
     let started = Instant::now();
     sqlx::query(
         "WITH l AS (
@@ -781,13 +735,9 @@ async fn concurrent_writers_on_s3_cannot_overwrite_a_commit() -> anyhow::Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_and_vacuum_on_a_schedule() -> anyhow::Result<()> {
     let fx = Fixture::start("ingest-maintenance", LakeKind::Folder).await?;
-    fx.execute(&[
-        "CREATE TABLE ref.busy (id int PRIMARY KEY, v text NOT NULL)",
-        "GRANT SELECT ON ref.busy TO oneclass_cdc",
-        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.busy",
-        "INSERT INTO ref.busy SELECT g, 'snapshot' FROM generate_series(1, 50) g",
-    ])
-    .await?;
+    fx.publish(&[("ref.busy", "id int PRIMARY KEY, v text NOT NULL")]).await?;
+    fx.execute(&["INSERT INTO ref.busy SELECT g, 'snapshot' FROM generate_series(1, 50) g"])
+        .await?;
     let busy: &[Check] = &[("ref", "busy", "CAST(id AS VARCHAR), v", "id::text, v")];
     let mut cfg = fx.config();
     // No pass while the small files are made.

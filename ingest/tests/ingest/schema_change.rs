@@ -12,28 +12,50 @@ use oneclass_testkit::ingest::{Fixture, LakeKind, Rows, ensure_running, pg_rows}
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> anyhow::Result<()> {
-    let fx = Fixture::start("ingest-schema", LakeKind::Folder).await?;
-    let pool = fx.pool.clone();
-    fx.execute(&[
-        "CREATE TABLE ref.evolving (id int PRIMARY KEY, name text NOT NULL)",
-        "GRANT SELECT ON ref.evolving TO oneclass_cdc",
-        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.evolving",
-        // Copied by the snapshot.
-        "INSERT INTO ref.evolving SELECT g, 'snapshot ' || g FROM generate_series(1, 5) g",
-    ])
+/// The table whose columns change under ingest.
+const EVOLVING: (&str, &str) = ("ref.evolving", "id int PRIMARY KEY, name text NOT NULL");
+/// Its first columns, as the lake and as PostgreSQL select them.
+const EVOLVING_NAMES: &str = "CAST(id AS VARCHAR), name";
+const EVOLVING_NAMES_PG: &str = "id::text, name";
+
+/// `reconcile` finds silver's `ref.evolving` equal to PostgreSQL's.
+async fn evolving_reconciled(fx: &Fixture) -> anyhow::Result<()> {
+    let reports = reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await?;
+    let evolving = reports
+        .iter()
+        .find(|r| r.table == "ref.evolving")
+        .context("reconcile covers ref.evolving")?;
+    ensure!(evolving.is_clean(), "reconcile: {evolving}");
+    Ok(())
+}
+
+/// `ref.evolving` published with `rows` rows (copied by the snapshot), and ingest streaming it,
+/// flushing every 100 ms, once they are in silver.
+async fn evolving_streamed(
+    fx: &Fixture,
+    rows: u32,
+) -> anyhow::Result<(CancellationToken, JoinHandle<Result<(), IngestError>>)> {
+    fx.publish(&[EVOLVING]).await?;
+    fx.execute(&[&format!(
+        "INSERT INTO ref.evolving SELECT g, 'snapshot ' || g FROM generate_series(1, {rows}) g"
+    )])
     .await?;
     let mut cfg = fx.config();
     cfg.flush_interval = Duration::from_millis(100);
     let token = CancellationToken::new();
     let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
-
-    let before = "CAST(id AS VARCHAR), name";
-    let before_pg = "id::text, name";
-    wait_in_sync(&fx, "evolving", &mut ingest, before, before_pg)
+    wait_in_sync(fx, "evolving", &mut ingest, EVOLVING_NAMES, EVOLVING_NAMES_PG)
         .await
         .context("after the snapshot")?;
+    Ok((token, ingest))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> anyhow::Result<()> {
+    let fx = Fixture::start("ingest-schema", LakeKind::Folder).await?;
+    let pool = fx.pool.clone();
+    let (token, mut ingest) = evolving_streamed(&fx, 5).await?;
+    let (before, before_pg) = (EVOLVING_NAMES, EVOLVING_NAMES_PG);
     // Streamed under the old schema.
     sqlx::query("INSERT INTO ref.evolving VALUES (6, 'streamed 6'), (7, 'streamed 7')")
         .execute(&pool)
@@ -118,13 +140,7 @@ async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> any
     sorted_ops[..5].sort();
     assert_eq!(sorted_ops, expected, "bronze changes (op, id, grade) in commit order");
 
-    let reports = reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await?;
-    let evolving = reports
-        .iter()
-        .find(|r| r.table == "ref.evolving")
-        .context("reconcile covers ref.evolving")?;
-    ensure!(evolving.is_clean(), "reconcile: {evolving}");
-
+    evolving_reconciled(&fx).await?;
     token.cancel();
     ingest.await??;
     Ok(())
@@ -177,20 +193,7 @@ async fn ref_rows(fx: &Fixture, table: &str, layer: &str, sql: &str) -> anyhow::
 async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
     let fx = Fixture::start("ingest-schema-default", LakeKind::Folder).await?;
     let pool = fx.pool.clone();
-    fx.execute(&[
-        "CREATE TABLE ref.evolving (id int PRIMARY KEY, name text NOT NULL)",
-        "GRANT SELECT ON ref.evolving TO oneclass_cdc",
-        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.evolving",
-        "INSERT INTO ref.evolving SELECT g, 'snapshot ' || g FROM generate_series(1, 3) g",
-    ])
-    .await?;
-    let mut cfg = fx.config();
-    cfg.flush_interval = Duration::from_millis(100);
-    let token = CancellationToken::new();
-    let mut ingest = tokio::spawn(oneclass_ingest::run(cfg, token.clone()));
-    wait_in_sync(&fx, "evolving", &mut ingest, "CAST(id AS VARCHAR), name", "id::text, name")
-        .await
-        .context("after the snapshot")?;
+    let (token, mut ingest) = evolving_streamed(&fx, 3).await?;
     // One transaction: a row inserted before the change (decoded without the columns, in the
     // same batch as the rows after it), the change, a row that sets the columns.
     let mut tx = pool.begin().await?;
@@ -248,12 +251,7 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
         ],
         "bronze changes (op, id, flag)"
     );
-    let reports = reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await?;
-    let evolving = reports
-        .iter()
-        .find(|r| r.table == "ref.evolving")
-        .context("reconcile covers ref.evolving")?;
-    ensure!(evolving.is_clean(), "reconcile: {evolving}");
+    evolving_reconciled(&fx).await?;
     token.cancel();
     ingest.await??;
     Ok(())
@@ -265,11 +263,8 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incompatible_type_change_stops_only_that_table() -> anyhow::Result<()> {
     let fx = Fixture::start("ingest-retype", LakeKind::Folder).await?;
+    fx.publish(&[("ref.retyped", "id int PRIMARY KEY, amount int"), EVOLVING]).await?;
     fx.execute(&[
-        "CREATE TABLE ref.retyped (id int PRIMARY KEY, amount int)",
-        "CREATE TABLE ref.evolving (id int PRIMARY KEY, name text NOT NULL)",
-        "GRANT SELECT ON ref.retyped, ref.evolving TO oneclass_cdc",
-        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.retyped, ref.evolving",
         "INSERT INTO ref.retyped SELECT g, g * 10 FROM generate_series(1, 3) g",
         "INSERT INTO ref.evolving SELECT g, 'snapshot ' || g FROM generate_series(1, 3) g",
     ])

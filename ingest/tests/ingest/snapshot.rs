@@ -20,12 +20,10 @@ const HOT: i64 = 1_000;
 async fn tables_are_copied_in_parallel_under_one_snapshot() -> anyhow::Result<()> {
     let fx = Fixture::start("ingest-snapshot", LakeKind::Folder).await?;
     let pool = fx.pool.clone();
+    let columns = "id int8 PRIMARY KEY, v int8 NOT NULL, pad text";
+    fx.publish(&[("ref.snap_a", columns), ("ref.snap_b", columns)]).await?;
     let mut setup = Vec::new();
     for t in ["snap_a", "snap_b"] {
-        setup
-            .push(format!("CREATE TABLE ref.{t} (id int8 PRIMARY KEY, v int8 NOT NULL, pad text)"));
-        setup.push(format!("GRANT SELECT ON ref.{t} TO oneclass_cdc"));
-        setup.push(format!("ALTER PUBLICATION oneclass_lake ADD TABLE ref.{t}"));
         setup.push(format!(
             "INSERT INTO ref.{t} SELECT g, 0, repeat('x', 40) FROM generate_series(1, {ROWS}) g"
         ));
@@ -137,12 +135,7 @@ async fn tables_are_copied_in_parallel_under_one_snapshot() -> anyhow::Result<()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_written_once_the_stream_pauses() -> anyhow::Result<()> {
     let fx = Fixture::start("ingest-linger", LakeKind::Folder).await?;
-    fx.execute(&[
-        "CREATE TABLE ref.linger (id int PRIMARY KEY, v text)",
-        "GRANT SELECT ON ref.linger TO oneclass_cdc",
-        "ALTER PUBLICATION oneclass_lake ADD TABLE ref.linger",
-    ])
-    .await?;
+    fx.publish(&[("ref.linger", "id int PRIMARY KEY, v text")]).await?;
     let mut cfg = fx.config();
     cfg.flush_interval = Duration::from_secs(120);
     let token = CancellationToken::new();
