@@ -38,10 +38,13 @@ pub fn ingest_config(settings: &Settings) -> anyhow::Result<IngestConfig> {
 }
 
 pub fn warehouse(settings: &Settings) -> Arc<oneclass_warehouse::Warehouse> {
-    Arc::new(oneclass_warehouse::Warehouse::new(
-        settings.lake.clone(),
-        settings.pseudonym_key.expose_secret().as_bytes().to_vec(),
-    ))
+    Arc::new(
+        oneclass_warehouse::Warehouse::new(
+            settings.lake.clone(),
+            settings.pseudonym_key.expose_secret().as_bytes().to_vec(),
+        )
+        .with_limits(settings.sql.limits()),
+    )
 }
 
 impl Application {

@@ -66,6 +66,14 @@ pub struct RawSettings {
     /// Default 7d.
     #[serde(deserialize_with = "duration", serialize_with = "humane")]
     pub lake_time_travel: Option<Duration>,
+    /// How long one query of the warehouse (an analyst's SQL, a dashboard's) may run, 1s to 1h.
+    /// Default 30s.
+    #[serde(deserialize_with = "duration", serialize_with = "humane")]
+    pub sql_time_limit: Option<Duration>,
+    /// Memory the warehouse's queries share, in bytes, at least 16 MiB (`16_777_216`); a query
+    /// that needs more and cannot spill stops with a clear error. Default 536_870_912 (512 MiB).
+    #[serde(deserialize_with = "count")]
+    pub sql_memory_limit: Option<u64>,
     /// Log lines as `text` (default) or `json`. Read by logging at start-up, from the
     /// environment only (`ONECLASS_LOG_FORMAT`); the log level is `RUST_LOG`.
     pub log_format: Option<LogFormat>,
@@ -80,7 +88,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 15] = [
+pub const NAMES: [&str; 17] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -95,6 +103,8 @@ pub const NAMES: [&str; 15] = [
     "lake_fold_idle",
     "lake_maintenance_interval",
     "lake_time_travel",
+    "sql_time_limit",
+    "sql_memory_limit",
     "log_format",
 ];
 
@@ -233,6 +243,24 @@ impl RawSettings {
         })
     }
 
+    /// The warehouse's limits, checked.
+    pub fn sql(&self) -> anyhow::Result<SqlSettings> {
+        if let Some(d) = self.sql_time_limit
+            && !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&d)
+        {
+            bail!(
+                "ONECLASS_SQL_TIME_LIMIT must be from 1s to 1h, not {}",
+                humantime::format_duration(d)
+            );
+        }
+        if let Some(n) = self.sql_memory_limit
+            && n < 16 << 20
+        {
+            bail!("ONECLASS_SQL_MEMORY_LIMIT must be at least 16_777_216 bytes (16 MiB), not {n}");
+        }
+        Ok(SqlSettings { time_limit: self.sql_time_limit, memory_bytes: self.sql_memory_limit })
+    }
+
     /// The lake's URL (a folder is created and made absolute).
     pub fn lake_url(&self) -> anyhow::Result<Url> {
         lake_url(self.lake.as_deref().unwrap_or("data/lake"))
@@ -283,6 +311,27 @@ impl IngestSettings {
     }
 }
 
+/// The warehouse's limits over its defaults (`oneclass_warehouse::Limits`); `None` keeps the
+/// default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SqlSettings {
+    pub time_limit: Option<Duration>,
+    pub memory_bytes: Option<u64>,
+}
+
+impl SqlSettings {
+    pub fn limits(&self) -> oneclass_warehouse::Limits {
+        let mut limits = oneclass_warehouse::Limits::default();
+        if let Some(d) = self.time_limit {
+            limits.timeout = d;
+        }
+        if let Some(n) = self.memory_bytes {
+            limits.memory_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        limits
+    }
+}
+
 /// What the server runs with: every required setting present and checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -294,6 +343,7 @@ pub struct Settings {
     pub lake: Url,
     pub bind: SocketAddr,
     pub ingest: IngestSettings,
+    pub sql: SqlSettings,
 }
 
 /// A lake location: a URL (`file:///…`, `s3://…`) or a local path.
@@ -329,6 +379,7 @@ impl Settings {
             lake: raw.lake_url()?,
             bind: SocketAddr::new(ip, raw.port.unwrap_or(8080)),
             ingest: raw.ingest()?,
+            sql: raw.sql()?,
         })
     }
 }
@@ -476,6 +527,8 @@ mod tests {
             lake_fold_idle: Some(Duration::from_secs(1)),
             lake_maintenance_interval: Some(Duration::from_secs(1)),
             lake_time_travel: Some(Duration::from_secs(1)),
+            sql_time_limit: Some(Duration::from_secs(1)),
+            sql_memory_limit: Some(1),
             log_format: Some(LogFormat::Json),
         })
         .expect("serialise");
@@ -506,5 +559,26 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert_eq!(parse_count("2_000_000"), Ok(2_000_000));
         assert!(parse_count("lots").is_err());
+    }
+
+    #[test]
+    fn sql_limits_are_checked_and_reach_the_warehouse() {
+        let raw = |time: &str, memory: &str| {
+            serde_json::from_value::<RawSettings>(serde_json::json!({
+                "sql_time_limit": time, "sql_memory_limit": memory
+            }))
+            .expect("parses")
+        };
+        let limits = raw("90s", "64_000_000").sql().expect("valid").limits();
+        assert_eq!(limits.timeout, Duration::from_secs(90));
+        assert_eq!(limits.memory_bytes, 64_000_000);
+        let defaults = RawSettings::default().sql().expect("defaults").limits();
+        assert_eq!(defaults, oneclass_warehouse::Limits::default());
+        let err = raw("0s", "64_000_000").sql().expect_err("zero").to_string();
+        assert!(err.contains("ONECLASS_SQL_TIME_LIMIT"), "{err}");
+        let err = raw("2h", "64_000_000").sql().expect_err("too long").to_string();
+        assert!(err.contains("1s to 1h"), "{err}");
+        let err = raw("30s", "1000").sql().expect_err("too small").to_string();
+        assert!(err.contains("ONECLASS_SQL_MEMORY_LIMIT"), "{err}");
     }
 }

@@ -132,6 +132,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         lake: lake_url(&data.join("lake").to_string_lossy())?,
         bind: format!("127.0.0.1:{}", opts.port).parse()?,
         ingest: configured.ingest()?,
+        sql: configured.sql()?,
     };
     let app = Application::build(&settings, true).await?;
     let base = format!("http://127.0.0.1:{}", app.port());

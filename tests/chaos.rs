@@ -522,7 +522,8 @@ fn tail(log: &Path) -> String {
 async fn lake_rows(wh: &Warehouse, sql: &str) -> Result<Vec<Value>, String> {
     let out = wh.query(sql, &Access::Full).await.map_err(|e| e.to_string())?;
     let json = oneclass_warehouse::encode(&out, Format::Json).map_err(|e| e.to_string())?.1;
-    serde_json::from_slice(&json).map_err(|e| e.to_string())
+    let mut answer: Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
+    serde_json::from_value(answer["rows"].take()).map_err(|e| e.to_string())
 }
 
 /// Bronze rows per table and `_op`.

@@ -617,7 +617,8 @@ async fn ingest_killed_mid_stream_converges() {
             .await
             .ok()?;
         let json = oneclass_warehouse::encode(&out, oneclass_warehouse::Format::Json).ok()?.1;
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&json).ok()?;
+        let mut answer: serde_json::Value = serde_json::from_slice(&json).ok()?;
+        let rows: Vec<serde_json::Value> = serde_json::from_value(answer["rows"].take()).ok()?;
         Some(
             rows.iter()
                 .map(|r| {
@@ -642,7 +643,8 @@ async fn ingest_killed_mid_stream_converges() {
         .await
         .expect("bronze");
     let json = oneclass_warehouse::encode(&dup, oneclass_warehouse::Format::Json).expect("json").1;
-    let rows: Vec<Value> = serde_json::from_slice(&json).expect("rows");
+    let answer: Value = serde_json::from_slice(&json).expect("json");
+    let rows = &answer["rows"];
     assert_eq!(rows[0]["n"], 0, "no change is in bronze twice");
     token.cancel();
     let _ = task.await;
@@ -1143,4 +1145,49 @@ async fn reconcile_finds_changes_made_behind_ingests_back() {
     eventually(Duration::from_secs(60), "silver to take the changes", all_clean).await;
     token.cancel();
     let _ = task.await;
+}
+
+/// A runaway query is stopped by its limit, with a status and problem type of its own (not a
+/// bad field), and the server answers other requests while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runaway_query_stops_at_its_limit_and_the_server_stays_responsive() {
+    let app = TestApp::spawn_with(|s| {
+        s.sql.time_limit = Some(Duration::from_secs(2));
+        s.sql.memory_bytes = Some(16 << 20);
+    })
+    .await;
+    let analyst = app.token("analyst").await;
+    let runaway =
+        json!({"sql": "SELECT count(*) FROM generate_series(1, 10000000000) WHERE value % 7 = 3"});
+    let started = std::time::Instant::now();
+    let (resp, health) = tokio::join!(app.post(&analyst, "/api/v1/sql", &runaway), async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let asked = std::time::Instant::now();
+        let resp = app.client.get(format!("{}/healthz", app.base)).send().await.expect("healthz");
+        (resp.status(), asked.elapsed())
+    });
+    assert_eq!(resp.status(), 504);
+    let problem: Value = resp.json().await.expect("problem");
+    assert_eq!(problem["type"], "urn:oneclass:problem:query-time-limit", "{problem}");
+    assert!(problem["detail"].as_str().unwrap_or("").contains("time limit of 2 s"), "{problem}");
+    assert!(problem.get("errors").is_none(), "not a field error: {problem}");
+    assert!(started.elapsed() < Duration::from_secs(15), "cancelled at its limit");
+    assert_eq!(health.0, 200);
+    assert!(health.1 < Duration::from_secs(1), "healthz took {:?} beside the query", health.1);
+
+    let greedy = json!({"sql": "SELECT array_agg(value) FROM generate_series(1, 50000000)"});
+    let resp = app.post(&analyst, "/api/v1/sql", &greedy).await;
+    assert_eq!(resp.status(), 503);
+    let problem: Value = resp.json().await.expect("problem");
+    assert_eq!(problem["type"], "urn:oneclass:problem:query-memory-limit", "{problem}");
+    // And the next query runs as usual; its JSON names every column, null ones too.
+    let resp = app.post(&analyst, "/api/v1/sql", &json!({"sql": "SELECT 1 AS a, NULL AS b"})).await;
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.expect("json");
+    assert_eq!(
+        answer,
+        json!({"columns": [{"name": "a", "type": "bigint"}, {"name": "b", "type": "unknown"}],
+               "rows": [{"a": 1, "b": null}], "truncated": false})
+    );
+    app.stop().await;
 }

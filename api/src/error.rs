@@ -48,6 +48,10 @@ pub enum ApiError {
     TooManyRequests,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A query stopped by one of its limits: not a mistake in a field of the request, and not a
+    /// fault of the server. `kind` names the limit in the problem's type.
+    #[error("query limit: {detail}")]
+    QueryLimit { status: StatusCode, kind: &'static str, detail: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -62,17 +66,37 @@ impl ApiError {
 
 impl From<oneclass_warehouse::WarehouseError> for ApiError {
     fn from(e: oneclass_warehouse::WarehouseError) -> Self {
-        if e.is_user_error() {
-            ApiError::field("sql", e.to_string())
-        } else {
-            ApiError::Internal(e.to_string())
+        use oneclass_warehouse::WarehouseError as W;
+        let hint = "narrow the query (fewer rows, a shorter date range) or aggregate first";
+        match e {
+            W::Timeout(_) => ApiError::QueryLimit {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                kind: "query-time-limit",
+                detail: format!("{e}: {hint}"),
+            },
+            W::ResourcesExhausted(_) => ApiError::QueryLimit {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                kind: "query-memory-limit",
+                detail: format!("the query needed more memory than its limit: {hint}"),
+            },
+            e if e.is_user_error() => ApiError::field("sql", e.to_string()),
+            e => ApiError::Internal(e.to_string()),
         }
     }
 }
 
 pub fn problem(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) -> Response {
+    problem_of_kind(status, "about:blank".into(), detail, errors)
+}
+
+fn problem_of_kind(
+    status: StatusCode,
+    kind: String,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+) -> Response {
     let body = Problem {
-        kind: "about:blank".into(),
+        kind,
         title: status.canonical_reason().unwrap_or("Error").into(),
         status: status.as_u16(),
         detail,
@@ -106,6 +130,15 @@ impl IntoResponse for ApiError {
                 vec![],
             ),
             ApiError::BadRequest(why) => problem(StatusCode::BAD_REQUEST, Some(why), vec![]),
+            ApiError::QueryLimit { status, kind, detail } => {
+                tracing::warn!(limit = kind, "a query was stopped by its limit");
+                problem_of_kind(
+                    status,
+                    format!("urn:oneclass:problem:{kind}"),
+                    Some(detail),
+                    vec![],
+                )
+            }
             ApiError::Database(e) => {
                 if e.as_database_error().is_some_and(|db| db.is_unique_violation()) {
                     return problem(

@@ -58,11 +58,16 @@ fn area_of(user: &AuthUser) -> Area {
     }
 }
 
-/// Run SQL over the lake (analysts). JSON is an array of row objects; CSV has a header; Arrow
-/// is an IPC stream. Direct identifiers are removed and learner ids pseudonymised.
+/// Run SQL over the lake (analysts). JSON is `{"columns": [{"name", "type"}…], "rows": [{…}…],
+/// "truncated": bool}` with every column in every row; CSV has a header; Arrow is an IPC
+/// stream. Direct identifiers are removed and learner ids pseudonymised. A query stopped by its
+/// time limit answers 504, by its memory limit 503 (problem types
+/// `urn:oneclass:problem:query-time-limit` and `…:query-memory-limit`).
 #[utoipa::path(post, path = "/sql", tag = "analytics", request_body = SqlRequest,
     responses((status = 200, description = "the result rows"), (status = 403, body = Problem),
-              (status = 422, body = Problem)),
+              (status = 422, body = Problem),
+              (status = 503, description = "the query's memory limit was reached", body = Problem),
+              (status = 504, description = "the query's time limit was reached", body = Problem)),
     security(("bearer" = [])))]
 async fn run_sql(
     State(state): State<AppState>,

@@ -536,6 +536,7 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
         lake: lake_url(&bench.dir().join("lake").to_string_lossy())?,
         bind: ([127, 0, 0, 1], 0).into(),
         ingest: Default::default(),
+        sql: Default::default(),
     };
     let app = Application::build(&settings, false).await?;
     let base: Arc<str> = format!("http://127.0.0.1:{}", app.port()).into();

@@ -535,6 +535,7 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
         lake: lake_url(&lake_dir.to_string_lossy())?,
         bind: ([127, 0, 0, 1], 0).into(),
         ingest: Default::default(),
+        sql: Default::default(),
     };
     eprintln!("Ingesting into the lake until silver matches PostgreSQL …");
     let ingest_seconds = fill_lake(&settings, &pool).await?;

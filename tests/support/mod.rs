@@ -64,6 +64,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
         lake: url::Url::from_directory_path(lake).expect("lake url"),
         bind: "127.0.0.1:0".parse().expect("addr"),
         ingest: Default::default(),
+        sql: Default::default(),
     }
 }
 
@@ -83,9 +84,15 @@ impl TestApp {
     /// A seeded system (one small school per province, one day of attendance: the first day of
     /// the current term) with API, dashboards and ingest running.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// [`spawn`](Self::spawn), with the settings changed by `adjust` first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let (owner_url, owner, seed) = seeded_database(7, 2, (5, 8)).await;
         let lake_dir = tempfile::Builder::new().prefix("oneclass-lake").tempdir().expect("tempdir");
-        let settings = settings(&owner_url, lake_dir.path());
+        let mut settings = settings(&owner_url, lake_dir.path());
+        adjust(&mut settings);
         let app = Application::build(&settings, true).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let shutdown = CancellationToken::new();
@@ -162,7 +169,8 @@ impl TestApp {
         if status != 200 {
             return Err(format!("{status}: {text}"));
         }
-        serde_json::from_str::<Vec<Value>>(&text).map_err(|e| format!("{e}: {text}"))
+        let mut answer: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+        serde_json::from_value(answer["rows"].take()).map_err(|e| format!("{e}: {text}"))
     }
 
     /// Waits until silver holds as many rows as PostgreSQL for each of `tables`.

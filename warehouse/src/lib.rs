@@ -17,7 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use deltalake::arrow::array::AsArray;
+use deltalake::arrow::array::{ArrayRef, AsArray, StringArray};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::dataframe::DataFrame;
@@ -115,13 +115,15 @@ impl Warehouse {
             // One row past the cap tells a truncated result from one that fits exactly, and lets
             // DataFusion stop early (a top-k sort instead of a full one). EXPLAIN must stay the
             // root of its plan, and its output is small anyway.
-            if !matches!(
-                df.logical_plan(),
-                LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) | LogicalPlan::DescribeTable(_)
-            ) {
+            let explain =
+                matches!(df.logical_plan(), LogicalPlan::Explain(_) | LogicalPlan::Analyze(_));
+            if !explain && !matches!(df.logical_plan(), LogicalPlan::DescribeTable(_)) {
                 df = df.limit(0, Some(max_rows.saturating_add(1)))?;
             }
-            collect_capped(df, max_rows).await
+            let out = collect_capped(df, max_rows).await?;
+            // A plan names the files it reads: below the lake's root only, never where the
+            // lake lives on this server.
+            if explain { redact_lake_root(out, &self.lake_url) } else { Ok(out) }
         })
         .await
     }
@@ -267,6 +269,35 @@ async fn collect_capped(df: DataFrame, max_rows: usize) -> Result<QueryOutput, W
         batches.push(RecordBatch::new_empty(schema));
     }
     Ok(QueryOutput { batches, truncated })
+}
+
+/// The output of an EXPLAIN with every mention of the lake's root removed from its text, so
+/// that file paths read `silver/sis/learners/part-….parquet`.
+fn redact_lake_root(out: QueryOutput, root: &Url) -> Result<QueryOutput, WarehouseError> {
+    let path = root.path().to_owned();
+    let mut needles = vec![root.as_str().to_owned(), path.clone()];
+    if let Some(host) = root.host_str() {
+        needles.push(format!("{host}{path}"));
+    }
+    needles.push(path.trim_start_matches('/').to_owned());
+    needles.retain(|n| n.len() > 1);
+    needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let redact =
+        |text: &str| needles.iter().fold(text.to_owned(), |t, n| t.replace(n.as_str(), ""));
+    let mut batches = Vec::with_capacity(out.batches.len());
+    for batch in out.batches {
+        let mut columns = Vec::with_capacity(batch.num_columns());
+        for column in batch.columns() {
+            let column = match column.as_string_opt::<i32>() {
+                Some(text) => Arc::new(text.iter().map(|v| v.map(redact)).collect::<StringArray>())
+                    as ArrayRef,
+                None => column.clone(),
+            };
+            columns.push(column);
+        }
+        batches.push(RecordBatch::try_new(batch.schema(), columns)?);
+    }
+    Ok(QueryOutput { batches, truncated: out.truncated })
 }
 
 /// The schools of an analyst's area, read from the current school register.

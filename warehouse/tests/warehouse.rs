@@ -343,6 +343,29 @@ async fn only_read_only_queries_run() -> TestResult {
     Ok(())
 }
 
+/// A plan names the files it reads relative to the lake; where the lake lives on the server
+/// stays there, for every kind of EXPLAIN and every caller.
+#[tokio::test]
+async fn explain_shows_no_server_path() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+    let root = lake.dir.path().to_string_lossy().trim_start_matches('/').to_owned();
+    for sql in [
+        "EXPLAIN SELECT * FROM silver.sis.learners",
+        "EXPLAIN VERBOSE SELECT count(*) FROM silver.attendance.daily_marks",
+        "EXPLAIN ANALYZE SELECT count(*) FROM silver.sis.learners WHERE sex = 'F'",
+    ] {
+        for access in [Access::Full, analyst(Area::National)] {
+            let out = warehouse.query(sql, &access).await?;
+            let (_, text) = encode(&out, Format::Csv)?;
+            let text = String::from_utf8(text)?;
+            assert!(text.contains("sis/learners") || text.contains("daily_marks"), "{sql}: {text}");
+            assert!(!text.contains(&root), "{sql} shows the lake's path {root}: {text}");
+        }
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     let lake = Lake::seeded().await?;
@@ -537,6 +560,43 @@ async fn rows_time_and_memory_are_limited() -> TestResult {
 }
 
 #[tokio::test]
+async fn json_answers_carry_every_column_and_its_type() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let out = lake
+        .warehouse()
+        .query(
+            "SELECT 1 AS a, NULL AS b, CAST(NULL AS VARCHAR) AS c, DATE '2026-01-13' AS d, \
+             2.5 AS e, true AS f",
+            &Access::Full,
+        )
+        .await?;
+    let answer: serde_json::Value = serde_json::from_slice(&encode(&out, Format::Json)?.1)?;
+    // A null is a column with the value null, not a missing key.
+    assert_eq!(
+        answer["rows"],
+        serde_json::json!([{"a": 1, "b": null, "c": null, "d": "2026-01-13", "e": 2.5, "f": true}])
+    );
+    let types: Vec<(&str, &str)> = answer["columns"]
+        .as_array()
+        .ok_or("columns")?
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap_or(""), c["type"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("a", "bigint"),
+            ("b", "unknown"),
+            ("c", "text"),
+            ("d", "date"),
+            ("e", "double precision"),
+            ("f", "boolean")
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn results_encode_as_json_csv_and_arrow() -> TestResult {
     let lake = Lake::seeded().await?;
     let warehouse = lake.warehouse();
@@ -549,10 +609,16 @@ async fn results_encode_as_json_csv_and_arrow() -> TestResult {
 
     let (content_type, json) = encode(&out, Format::Json)?;
     assert_eq!(content_type, "application/json");
-    let rows: serde_json::Value = serde_json::from_slice(&json)?;
+    let answer: serde_json::Value = serde_json::from_slice(&json)?;
+    assert_eq!(
+        answer["columns"],
+        serde_json::json!([{"name": "emis_code", "type": "text"}, {"name": "province", "type": "text"}])
+    );
+    let rows = &answer["rows"];
     assert_eq!(rows[0]["emis_code"], "B001");
     assert_eq!(rows[2]["province"], "Harare");
     assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    assert_eq!(answer["truncated"], false);
 
     let (content_type, csv) = encode(&out, Format::Csv)?;
     assert!(content_type.starts_with("text/csv"));
@@ -571,7 +637,11 @@ async fn results_encode_as_json_csv_and_arrow() -> TestResult {
     let empty = warehouse
         .query("SELECT emis_code FROM silver.platform.schools WHERE false", &Access::Full)
         .await?;
-    assert_eq!(encode(&empty, Format::Json)?.1, b"[]");
+    let answer: serde_json::Value = serde_json::from_slice(&encode(&empty, Format::Json)?.1)?;
+    assert_eq!(
+        answer,
+        serde_json::json!({"columns": [{"name": "emis_code", "type": "text"}], "rows": [], "truncated": false})
+    );
     assert_eq!(encode(&empty, Format::Csv)?.1, b"emis_code\n");
     let ipc = encode(&empty, Format::Arrow)?.1;
     let decoded = StreamReader::try_new(ipc.as_slice(), None)?;

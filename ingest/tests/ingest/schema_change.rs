@@ -18,6 +18,17 @@ const EVOLVING: (&str, &str) = ("ref.evolving", "id int PRIMARY KEY, name text N
 const EVOLVING_NAMES: &str = "CAST(id AS VARCHAR), name";
 const EVOLVING_NAMES_PG: &str = "id::text, name";
 
+/// Waits until silver's `ref.evolving` equals PostgreSQL's on `columns` (as the lake and as
+/// PostgreSQL select them), then returns silver's rows of those columns.
+async fn evolving_in_sync(
+    fx: &Fixture,
+    ingest: &mut JoinHandle<Result<(), IngestError>>,
+    (columns, columns_pg): (&str, &str),
+) -> anyhow::Result<Rows> {
+    wait_in_sync(fx, "evolving", ingest, columns, columns_pg).await?;
+    evolving_rows(fx, "silver", &format!("SELECT {columns} FROM t")).await
+}
+
 /// `reconcile` finds silver's `ref.evolving` equal to PostgreSQL's.
 async fn evolving_reconciled(fx: &Fixture) -> anyhow::Result<()> {
     let reports = reconcile(&fx.source, &fx.lake, &fx.options, PUBLICATION).await?;
@@ -79,14 +90,12 @@ async fn column_added_while_streaming_reaches_silver_with_old_rows_null() -> any
         .execute(&pool)
         .await?;
     sqlx::query("UPDATE ref.evolving SET name = 'renamed' WHERE id = 3").execute(&pool).await?;
-    let after = "CAST(id AS VARCHAR), name, CAST(grade AS VARCHAR), remark";
-    let after_pg = "id::text, name, grade::text, remark";
-    wait_in_sync(&fx, "evolving", &mut ingest, after, after_pg)
-        .await
-        .context("after the change")?;
-
+    let after = (
+        "CAST(id AS VARCHAR), name, CAST(grade AS VARCHAR), remark",
+        "id::text, name, grade::text, remark",
+    );
     // Spelled out: the untouched old rows read null in the new columns.
-    let silver = evolving_rows(&fx, "silver", &format!("SELECT {after} FROM t")).await?;
+    let silver = evolving_in_sync(&fx, &mut ingest, after).await.context("after the change")?;
     let row = |id: &str, name: &str, grade: Option<&str>, remark: Option<&str>| {
         vec![
             Some(id.to_string()),
@@ -208,12 +217,12 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
     tx.commit().await?;
     // An old row changed afterwards carries the default in its new tuple.
     sqlx::query("UPDATE ref.evolving SET name = 'touched' WHERE id = 1").execute(&pool).await?;
-    let after = "CAST(id AS VARCHAR), name, flag, CAST(level AS VARCHAR)";
-    let after_pg = "id::text, name, flag, level::text";
-    wait_in_sync(&fx, "evolving", &mut ingest, after, after_pg)
-        .await
-        .context("after ADD COLUMN … DEFAULT")?;
-    let silver = evolving_rows(&fx, "silver", &format!("SELECT {after} FROM t")).await?;
+    let after = (
+        "CAST(id AS VARCHAR), name, flag, CAST(level AS VARCHAR)",
+        "id::text, name, flag, level::text",
+    );
+    let silver =
+        evolving_in_sync(&fx, &mut ingest, after).await.context("after ADD COLUMN … DEFAULT")?;
     let row = |id: &str, name: &str, flag: &str, level: &str| {
         vec![Some(id.into()), Some(name.into()), Some(flag.into()), Some(level.into())]
     };
@@ -230,7 +239,7 @@ async fn column_added_with_a_default_while_streaming() -> anyhow::Result<()> {
     );
     // The added columns stay nullable in silver: an old row set to null later.
     sqlx::query("UPDATE ref.evolving SET level = NULL WHERE id = 2").execute(&pool).await?;
-    wait_in_sync(&fx, "evolving", &mut ingest, after, after_pg)
+    wait_in_sync(&fx, "evolving", &mut ingest, after.0, after.1)
         .await
         .context("level set to null")?;
     // Bronze is the changelog: the insert decoded before the change carries null.
