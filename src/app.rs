@@ -17,6 +17,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     ingest: Option<IngestConfig>,
+    /// The warehouse gold is rebuilt with, and how often.
+    gold: Option<(Arc<oneclass_warehouse::Warehouse>, Duration)>,
     port: u16,
 }
 
@@ -57,6 +59,7 @@ impl Application {
         )?;
         let pool = db::pool_with(app, 20).await.context("connecting as the app role")?;
         let warehouse = warehouse(settings);
+        let gold_warehouse = warehouse.clone();
         let jwt = oneclass_api::JwtKeys::new(
             settings.jwt_secret.expose_secret().as_bytes(),
             Duration::from_secs(3600),
@@ -69,7 +72,10 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let ingest = if with_ingest { Some(ingest_config(settings)?) } else { None };
-        Ok(Self { listener, router, ingest, port })
+        // Gold follows the lake: rebuilt on a schedule where this process also runs ingest.
+        let gold =
+            settings.gold_interval.filter(|_| with_ingest).map(|every| (gold_warehouse, every));
+        Ok(Self { listener, router, ingest, gold, port })
     }
 
     pub fn port(&self) -> u16 {
@@ -80,6 +86,9 @@ impl Application {
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let ingest_task =
             self.ingest.map(|cfg| tokio::spawn(supervise_ingest(cfg, shutdown.clone())));
+        let gold_task = self.gold.map(|(warehouse, every)| {
+            tokio::spawn(rebuild_gold_every(warehouse, every, shutdown.clone()))
+        });
         let stop = shutdown.clone();
         let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(self.listener, service)
@@ -87,6 +96,9 @@ impl Application {
             .await
             .context("serving HTTP")?;
         if let Some(task) = ingest_task {
+            let _ = task.await;
+        }
+        if let Some(task) = gold_task {
             let _ = task.await;
         }
         Ok(())
@@ -140,6 +152,36 @@ pub fn reconcile_outcome(reports: &[oneclass_ingest::TableReport]) -> (String, a
         n => Err(anyhow::anyhow!("{n} tables differ")),
     };
     (text, result)
+}
+
+/// Rebuilds gold every `every` until `shutdown`; a failed rebuild is logged and tried again at
+/// the next turn (the previous gold stays readable meanwhile).
+pub async fn rebuild_gold_every(
+    warehouse: Arc<oneclass_warehouse::Warehouse>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let started = std::time::Instant::now();
+        let rebuilt = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = warehouse.rebuild_gold(|_, _, _| {}) => r,
+        };
+        match rebuilt {
+            Ok(report) => tracing::info!(
+                rows = report.rows(),
+                version = report.version,
+                skipped = report.skipped.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "gold rebuilt"
+            ),
+            Err(e) => tracing::error!(error = %e, "rebuilding gold failed"),
+        }
+    }
 }
 
 /// Runs ingest, restarting it after a failure: it resumes exactly once from what the lake has.

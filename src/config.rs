@@ -74,6 +74,10 @@ pub struct RawSettings {
     /// that needs more and cannot spill stops with a clear error. Default 536_870_912 (512 MiB).
     #[serde(deserialize_with = "count")]
     pub sql_memory_limit: Option<u64>,
+    /// How often the running system rebuilds the gold indicators from the lake; `0` turns it
+    /// off (`oneclass gold rebuild` still works). Default 15m.
+    #[serde(deserialize_with = "duration", serialize_with = "humane")]
+    pub gold_interval: Option<Duration>,
     /// Log lines as `text` (default) or `json`. Read by logging at start-up, from the
     /// environment only (`ONECLASS_LOG_FORMAT`); the log level is `RUST_LOG`.
     pub log_format: Option<LogFormat>,
@@ -88,7 +92,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 18] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -105,6 +109,7 @@ pub const NAMES: [&str; 17] = [
     "lake_time_travel",
     "sql_time_limit",
     "sql_memory_limit",
+    "gold_interval",
     "log_format",
 ];
 
@@ -243,6 +248,12 @@ impl RawSettings {
         })
     }
 
+    /// `ONECLASS_GOLD_INTERVAL`, with `0` as off.
+    pub fn gold_interval(&self) -> Option<Duration> {
+        let every = self.gold_interval.unwrap_or(GOLD_INTERVAL);
+        (!every.is_zero()).then_some(every)
+    }
+
     /// The warehouse's limits, checked.
     pub fn sql(&self) -> anyhow::Result<SqlSettings> {
         if let Some(d) = self.sql_time_limit
@@ -344,7 +355,12 @@ pub struct Settings {
     pub bind: SocketAddr,
     pub ingest: IngestSettings,
     pub sql: SqlSettings,
+    /// How often gold is rebuilt while the system runs with ingest; None: never.
+    pub gold_interval: Option<Duration>,
 }
+
+/// The default of `ONECLASS_GOLD_INTERVAL`.
+pub const GOLD_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
 /// A lake location: a URL (`file:///…`, `s3://…`) or a local path.
 pub fn lake_url(value: &str) -> anyhow::Result<Url> {
@@ -380,6 +396,7 @@ impl Settings {
             bind: SocketAddr::new(ip, raw.port.unwrap_or(8080)),
             ingest: raw.ingest()?,
             sql: raw.sql()?,
+            gold_interval: raw.gold_interval(),
         })
     }
 }
@@ -529,6 +546,7 @@ mod tests {
             lake_time_travel: Some(Duration::from_secs(1)),
             sql_time_limit: Some(Duration::from_secs(1)),
             sql_memory_limit: Some(1),
+            gold_interval: Some(Duration::from_secs(1)),
             log_format: Some(LogFormat::Json),
         })
         .expect("serialise");

@@ -133,6 +133,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         bind: format!("127.0.0.1:{}", opts.port).parse()?,
         ingest: configured.ingest()?,
         sql: configured.sql()?,
+        gold_interval: configured.gold_interval(),
     };
     let app = Application::build(&settings, true).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -145,6 +146,9 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     });
     let running = tokio::spawn(app.run_until(shutdown.clone()));
     wait_for_lake(&settings, Duration::from_secs(600)).await?;
+    eprintln!("Building the gold indicators …");
+    let gold = crate::app::warehouse(&settings).rebuild_gold(|_, _, _| {}).await?;
+    eprintln!("Gold: {} indicator rows.", gold.rows());
     println!("API: {base}/api/v1/ (docs: {base}/api/docs)");
     println!("Dashboards: {base}/dash/");
     println!("Database: {database_url}");

@@ -68,6 +68,11 @@ enum Command {
     },
     /// Run one read-only SQL statement over the lake and print the result.
     Sql { sql: String },
+    /// The gold layer (derived models over the lake).
+    Gold {
+        #[command(subcommand)]
+        command: GoldCommand,
+    },
     /// Print the settings in force (defaults, then `oneclass.toml` or the file ONECLASS_CONFIG
     /// names, then the environment), secrets redacted. Every setting is documented in
     /// docs/operator-guide.md, Configuration.
@@ -81,6 +86,17 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<OsString>,
     },
+}
+
+#[derive(Subcommand)]
+enum GoldCommand {
+    /// Rebuild every gold indicator (gold/indicators/values) from the lake as it is now, in one
+    /// commit: readers see the previous figures until it is written. Every rebuild is whole.
+    /// Needs ONECLASS_LAKE (default data/lake).
+    Rebuild,
+    /// Check gold's arithmetic: every numerator and denominator at national, province and
+    /// district level equals the sum over the scopes inside it. Fails when one does not.
+    Check,
 }
 
 /// Runs the `oneclass-bench` binary beside this one with `args`, in place of this process, so
@@ -197,6 +213,50 @@ async fn main() -> anyhow::Result<()> {
         Command::Settings => {
             let raw = RawSettings::load()?;
             println!("{}", serde_json::to_string_pretty(&raw)?);
+            Ok(())
+        }
+        Command::Gold { command: GoldCommand::Rebuild } => {
+            let lake = RawSettings::load()?.lake_url()?;
+            let wh = oneclass_warehouse::Warehouse::new(lake.clone(), Vec::new());
+            let started = std::time::Instant::now();
+            let report = wh
+                .rebuild_gold(|code, done, of| {
+                    if done < of {
+                        eprintln!("[{}/{of}] {code} …", done + 1);
+                    }
+                })
+                .await?;
+            for (code, why) in &report.skipped {
+                eprintln!("skipped {code}: {why}");
+            }
+            println!(
+                "gold/indicators/values version {}: {} rows from {} models in {:.1} s ({lake})",
+                report.version,
+                report.rows(),
+                report.built.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Gold { command: GoldCommand::Check } => {
+            let lake = RawSettings::load()?.lake_url()?;
+            let wh = oneclass_warehouse::Warehouse::new(lake, Vec::new());
+            let checks = wh.check_gold_sums().await?;
+            let mut wrong = 0;
+            for c in &checks {
+                println!(
+                    "{:>8} = sum of its {:<9} {} rows, {} wrong",
+                    c.outer,
+                    format!("{}s:", c.inner),
+                    c.outer_rows,
+                    c.wrong
+                );
+                wrong += c.wrong;
+            }
+            anyhow::ensure!(
+                wrong == 0,
+                "{wrong} gold rows are not the sum of the scopes inside them"
+            );
             Ok(())
         }
         Command::Sql { sql } => {

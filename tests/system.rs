@@ -1191,3 +1191,44 @@ async fn a_runaway_query_stops_at_its_limit_and_the_server_stays_responsive() {
     );
     app.stop().await;
 }
+
+/// Gold over the synthetic country: every indicator is built, each scope's numerators and
+/// denominators are the sums over the scopes inside it, and an analyst reads the figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
+    let app = TestApp::spawn().await;
+    let analyst = app.token("analyst").await;
+    app.wait_for_snapshot(
+        &analyst,
+        &[
+            "platform.schools",
+            "ref.terms",
+            "sis.learners",
+            "sis.enrolments",
+            "staff.staff",
+            "attendance.daily_marks",
+        ],
+    )
+    .await;
+    let warehouse = oneclass::app::warehouse(&app.settings);
+    let report = warehouse.rebuild_gold(|_, _, _| {}).await.expect("gold");
+    assert!(report.skipped.is_empty(), "{report:?}");
+    for (code, rows) in &report.built {
+        assert!(*rows > 0, "{code} has no rows: {report:?}");
+    }
+    for check in warehouse.check_gold_sums().await.expect("check") {
+        assert!(check.outer_rows > 0 && check.wrong == 0, "{check:?}");
+    }
+    let rows = app
+        .sql(
+            &analyst,
+            "SELECT indicator, value FROM gold.indicators.values
+             WHERE scope_level = 'national' AND sex = 'T' AND grade IS NULL ORDER BY indicator",
+        )
+        .await;
+    let indicators: Vec<&str> = rows.iter().filter_map(|r| r["indicator"].as_str()).collect();
+    assert_eq!(indicators, ["ATTENDANCE_RATE", "CHRONIC_ABSENCE_RATE", "PQTR", "PTR"], "{rows:?}");
+    let ptr = rows[3]["value"].as_f64().expect("PTR value");
+    assert!((5.0..80.0).contains(&ptr), "a plausible national PTR: {ptr}");
+    app.stop().await;
+}

@@ -536,6 +536,7 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
         bind: ([127, 0, 0, 1], 0).into(),
         ingest: Default::default(),
         sql: Default::default(),
+        gold_interval: None,
     };
     eprintln!("Ingesting into the lake until silver matches PostgreSQL …");
     let ingest_seconds = fill_lake(&settings, &pool).await?;

@@ -65,6 +65,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
         bind: "127.0.0.1:0".parse().expect("addr"),
         ingest: Default::default(),
         sql: Default::default(),
+        gold_interval: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod access;
 mod catalog;
 mod encode;
 mod error;
+mod gold;
 mod guard;
 mod named;
 mod privacy;
@@ -41,6 +42,7 @@ pub use deltalake::arrow::record_batch::RecordBatch;
 pub use deltalake::datafusion::scalar::ScalarValue;
 pub use encode::{Format, encode};
 pub use error::WarehouseError;
+pub use gold::{GoldReport, INDICATORS, Indicator, MODELS, SumCheck, indicator_schema};
 pub use named::names as named_query_names;
 pub use privacy::pseudonym;
 
@@ -144,6 +146,25 @@ impl Warehouse {
             Ok(df.collect().await?)
         })
         .await
+    }
+
+    /// Rebuilds the gold indicators (see [`gold`](crate::gold)) from the lake as it is now, in
+    /// one commit; `progress` hears each model as it starts (name, done, of). Runs with full
+    /// access under the memory limit, without the per-query time limit (a national rebuild
+    /// takes minutes).
+    pub async fn rebuild_gold(
+        &self,
+        progress: impl FnMut(&str, usize, usize),
+    ) -> Result<GoldReport, WarehouseError> {
+        let ctx = self.session(&Access::Full).await?;
+        gold::rebuild(&ctx, &self.lake_url, &self.storage_options, progress).await
+    }
+
+    /// Gold's own arithmetic, level by level: every numerator and denominator of a scope against
+    /// the sum over the scopes inside it.
+    pub async fn check_gold_sums(&self) -> Result<Vec<gold::SumCheck>, WarehouseError> {
+        let ctx = self.session(&Access::Full).await?;
+        gold::check_sums(&ctx).await
     }
 
     async fn limited<T>(

@@ -1,0 +1,264 @@
+//! The gold layer's indicators (INDICATORS.md): models, `queries/gold_<name>.sql`, answer per
+//! indicator, school, year, grade and sex a numerator and a denominator; this module adds the
+//! total over sexes, rolls the sums up to district, province and the nation, computes the value,
+//! and writes everything to `gold/indicators/values` in one Delta commit.
+//!
+//! What a model may use beside the lake: `census(year, day)`, the census date of each academic
+//! year the lake holds terms for (the first Monday of March). What it answers: `indicator`,
+//! `year`, `school_id`, `grade` (null for all grades), `sex` (`F` and `M` rows, from which the
+//! total `T` is added here, or `T` rows alone where the indicator has no split by sex),
+//! `numerator`, `denominator`. Numerators and denominators are counts, so every higher scope is
+//! their sum; where the denominator is 0 the row stays (its numerator counts in the scopes above)
+//! and its value is null (never 0 or infinity).
+//!
+//! The rebuild is whole: the table is overwritten by one commit, so a reader (or a crash in the
+//! middle) sees the previous gold or the new one, never a mixture.
+
+use std::sync::Arc;
+
+use deltalake::arrow::array::AsArray;
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use deltalake::arrow::record_batch::RecordBatch;
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::protocol::SaveMode;
+use url::Url;
+
+use crate::error::WarehouseError;
+use crate::named;
+
+/// The indicator table's place in the lake: `gold/indicators/values`.
+pub const INDICATOR_TABLE: (&str, &str) = ("indicators", "values");
+
+/// One indicator and how its value is made from its sums.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Indicator {
+    /// The code in INDICATORS.md, as it appears in the `indicator` column.
+    pub code: &'static str,
+    /// 100 for rates (percentages), 1 for ratios.
+    pub scale: f64,
+}
+
+/// The indicators gold holds.
+pub const INDICATORS: &[Indicator] = &[
+    Indicator { code: "PTR", scale: 1.0 },
+    Indicator { code: "PQTR", scale: 1.0 },
+    Indicator { code: "ATTENDANCE_RATE", scale: 100.0 },
+    Indicator { code: "CHRONIC_ABSENCE_RATE", scale: 100.0 },
+];
+
+/// The models in `queries/`, in the order they are built; each answers one or more of
+/// [`INDICATORS`] (indicators that share their counts share a model).
+pub const MODELS: &[&str] =
+    &["gold_teacher_ratios", "gold_attendance_rate", "gold_chronic_absence_rate"];
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Default)]
+pub struct GoldReport {
+    /// Rows written per model.
+    pub built: Vec<(&'static str, usize)>,
+    /// Models left out, and why (a source table the lake does not hold yet).
+    pub skipped: Vec<(&'static str, String)>,
+    /// The Delta version of `gold/indicators/values` after the rebuild.
+    pub version: u64,
+}
+
+impl GoldReport {
+    pub fn rows(&self) -> usize {
+        self.built.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// The columns of `gold/indicators/values` (ARCHITECTURE.md).
+pub fn indicator_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("indicator", DataType::Utf8, false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("scope_level", DataType::Utf8, false),
+        Field::new("scope_code", DataType::Utf8, false),
+        Field::new("grade", DataType::Utf8, true),
+        Field::new("sex", DataType::Utf8, false),
+        Field::new("numerator", DataType::Float64, false),
+        Field::new("denominator", DataType::Float64, false),
+        Field::new("value", DataType::Float64, true),
+    ]))
+}
+
+/// Every model's rows over `ctx` (a full-access session on the lake), written to the lake at
+/// `lake` in one commit. `progress` hears each model as it starts: (name, done, of).
+pub(crate) async fn rebuild(
+    ctx: &SessionContext,
+    lake: &Url,
+    options: &oneclass_lake::StorageOptions,
+    mut progress: impl FnMut(&str, usize, usize),
+) -> Result<GoldReport, WarehouseError> {
+    let schema = indicator_schema();
+    let mut report = GoldReport::default();
+    let mut batches = Vec::new();
+    for (i, &model) in MODELS.iter().enumerate() {
+        progress(model, i, MODELS.len());
+        match model_rows(ctx, model, &schema).await {
+            Ok(rows) => {
+                report.built.push((model, rows.iter().map(RecordBatch::num_rows).sum()));
+                batches.extend(rows);
+            }
+            // A model whose source table is not in the lake yet (a new deployment) waits for it.
+            Err(WarehouseError::Invalid(why)) if why.contains("not found") => {
+                report.skipped.push((model, why));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    progress("", MODELS.len(), MODELS.len());
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema.clone()));
+    }
+    let (schema_name, table) = INDICATOR_TABLE;
+    let url = oneclass_lake::table_url(lake, oneclass_lake::GOLD, schema_name, table);
+    let written = oneclass_lake::table_or_new(&url, options)
+        .await?
+        .write(batches)
+        .with_save_mode(SaveMode::Overwrite)
+        .await?;
+    report.version = written.version().unwrap_or(0);
+    Ok(report)
+}
+
+/// One scope checked against the scopes inside it (see [`check_sums`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SumCheck {
+    /// The outer scope level (`national`, `province`, `district`).
+    pub outer: &'static str,
+    /// The level summed (`province`, `district`, `school`).
+    pub inner: &'static str,
+    /// Rows of the outer level (all grades, every indicator, year and sex).
+    pub outer_rows: u64,
+    /// Of those, rows whose numerator or denominator is not the sum over the inner level.
+    pub wrong: u64,
+}
+
+/// Checks gold's own arithmetic: each row's numerator and denominator at national, province and
+/// district level against the sum over the provinces, districts and schools inside it.
+pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, WarehouseError> {
+    let (schema, table) = INDICATOR_TABLE;
+    let gold = format!("{}.{schema}.{table}", oneclass_lake::GOLD);
+    // (outer level, inner level, the inner rows with the outer's code as `code`)
+    let levels = [
+        ("national", "province", "SELECT i.*, 'ZW' AS code FROM inner_rows i"),
+        (
+            "province",
+            "district",
+            "SELECT i.*, s.province AS code FROM inner_rows i \
+             JOIN (SELECT DISTINCT district, province FROM silver.platform.schools) s \
+               ON s.district = i.scope_code",
+        ),
+        (
+            "district",
+            "school",
+            "SELECT i.*, s.district AS code FROM inner_rows i \
+             JOIN silver.platform.schools s ON s.id = i.scope_code",
+        ),
+    ];
+    let mut checks = Vec::new();
+    for (outer, inner, placed) in levels {
+        let sql = format!(
+            "WITH inner_rows AS (
+               SELECT * FROM {gold} WHERE scope_level = '{inner}' AND grade IS NULL
+             ),
+             placed AS ({placed}),
+             sums AS (
+               SELECT indicator, year, sex, code, sum(numerator) AS n, sum(denominator) AS d
+               FROM placed GROUP BY indicator, year, sex, code
+             )
+             SELECT CAST(count(*) AS BIGINT) AS outer_rows,
+                    CAST(coalesce(sum(CASE WHEN s.n IS NULL OR s.n <> o.numerator
+                                             OR s.d <> o.denominator THEN 1 ELSE 0 END), 0)
+                         AS BIGINT) AS wrong
+             FROM {gold} o
+             LEFT JOIN sums s ON s.indicator = o.indicator AND s.year = o.year AND s.sex = o.sex
+                             AND s.code = o.scope_code
+             WHERE o.scope_level = '{outer}' AND o.grade IS NULL"
+        );
+        let batches = ctx.sql(&sql).await?.collect().await?;
+        let number = |column: usize| -> u64 {
+            batches
+                .iter()
+                .find(|b| b.num_rows() > 0)
+                .and_then(|b| b.column(column).as_primitive_opt::<Int64Type>().map(|a| a.value(0)))
+                .map_or(0, |n| u64::try_from(n).unwrap_or(0))
+        };
+        checks.push(SumCheck { outer, inner, outer_rows: number(0), wrong: number(1) });
+    }
+    Ok(checks)
+}
+
+/// One model's rows at every scope, in the table's schema.
+async fn model_rows(
+    ctx: &SessionContext,
+    model: &str,
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>, WarehouseError> {
+    let sql = rollup_sql(model)?;
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    batches
+        .iter()
+        .filter(|b| b.num_rows() > 0)
+        .map(|b| {
+            let columns = schema
+                .fields()
+                .iter()
+                .zip(b.columns())
+                .map(|(field, column)| cast(column, field.data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(RecordBatch::try_new(schema.clone(), columns)?)
+        })
+        .collect()
+}
+
+/// The model's query with the census dates before it and the roll-up after it.
+fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
+    let body =
+        named::sql(model).ok_or_else(|| WarehouseError::UnknownNamedQuery(model.to_owned()))?;
+    let body = body.trim().trim_end_matches(';');
+    let scale: String =
+        INDICATORS.iter().map(|i| format!(" WHEN '{}' THEN {:.1}", i.code, i.scale)).collect();
+    let by_scope = |level: &str, code: &str| {
+        format!(
+            "SELECT indicator, year, '{level}' AS scope_level, {code} AS scope_code, grade, sex, \
+                    sum(numerator) AS numerator, sum(denominator) AS denominator \
+             FROM placed GROUP BY indicator, year, {code}, grade, sex"
+        )
+    };
+    Ok(format!(
+        "WITH census AS (
+           SELECT y.year, make_date(y.year, 3, d.day) AS day
+           FROM (SELECT DISTINCT academic_year AS year FROM silver.ref.terms) y
+           CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7)) AS d(day)
+           WHERE date_part('dow', make_date(y.year, 3, d.day)) = 1
+         ),
+         model AS ({body}),
+         base AS (
+           SELECT indicator, year, school_id, grade, sex, numerator, denominator FROM model
+           UNION ALL
+           SELECT indicator, year, school_id, grade, 'T' AS sex, sum(numerator) AS numerator,
+                  sum(denominator) AS denominator
+           FROM model WHERE sex IN ('F', 'M') GROUP BY indicator, year, school_id, grade
+         ),
+         placed AS (
+           SELECT b.*, s.district, s.province, 'ZW' AS nation
+           FROM base b JOIN silver.platform.schools s ON s.id = b.school_id
+         ),
+         scoped AS (
+           {school} UNION ALL {district} UNION ALL {province} UNION ALL {national}
+         )
+         SELECT indicator, year, scope_level, scope_code, grade, sex, numerator, denominator,
+                CASE WHEN denominator > 0
+                     THEN numerator / denominator * CASE indicator{scale} END END AS value
+         FROM scoped
+         ORDER BY indicator, year, scope_level, scope_code, grade, sex",
+        school = by_scope("school", "school_id"),
+        district = by_scope("district", "district"),
+        province = by_scope("province", "province"),
+        national = by_scope("national", "nation"),
+    ))
+}

@@ -1,0 +1,305 @@
+//! The gold indicators over a small hand-built lake, each figure worked out by hand below.
+//!
+//! Three schools: A and B in Harare / Harare Central, C in Bulawayo / Bulawayo Central. Year 2026,
+//! terms 13 Jan – 9 Apr and 12 May – 6 Aug; the census date is the first Monday of March,
+//! 2 March 2026 (1 March is a Sunday).
+//!
+//! Enrolment on the census date:
+//! - A: a1 F, a2 F, a3 M, a4 M (from 13 Jan); a5 left on 20 Feb and a6 came on 1 Apr: not counted. 4.
+//! - B: b1 F, b2 M, b3 M. 3.
+//! - C: c1 F, c2 F. 2.
+//!
+//! Teachers on the census date:
+//! - A: t1 trained, t2 untrained; the head is not a teacher; t3 (trained) left on 31 Jan. 2, 1 trained.
+//! - B: one trained teacher. 1, 1 trained.
+//! - C: none: PTR and PQTR at C, in its district and its province have a numerator (2) and a
+//!   denominator of 0, and no value (null: never 0 or infinity).
+//!
+//! PTR: A 4/2 = 2; B 3/1 = 3; Harare Central and Harare 7/3 = 2.333…; national 9/3 = 3.
+//! PQTR: A 4/1 = 4; B 3/1 = 3; Harare 7/2 = 3.5; national 9/2 = 4.5.
+//!
+//! Marks (a mark on 20 Apr, between the terms, is not a school day and does not count):
+//! - A: a1 present, absent; a2 late, present; a3 absent, absent; a4 present, present.
+//!   ATTENDANCE_RATE: F 3/4 = 75, M 2/4 = 50, T 5/8 = 62.5.
+//!   CHRONIC_ABSENCE_RATE (absent on ≥ 10 % of marked days): a1 (50 %) and a3 (100 %):
+//!   F 1/2 = 50, M 1/2 = 50, T 2/4 = 50.
+//! - B: b1 present; b2 absent; b3 excused (neither attended nor absent).
+//!   ATTENDANCE_RATE: F 1/1 = 100, M 0/2 = 0, T 1/3 = 33.3…
+//!   CHRONIC_ABSENCE_RATE: b2 only: F 0/1 = 0, M 1/2 = 50, T 1/3 = 33.3…
+//! - C: no marks, so no attendance rows at all for C, Bulawayo Central or Bulawayo.
+//!
+//! National ATTENDANCE_RATE: F 4/5 = 80, M 2/6 = 33.3…, T 6/11 = 54.5…;
+//! CHRONIC_ABSENCE_RATE: F 1/3, M 2/4 = 50, T 3/7.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use deltalake::arrow::array::{ArrayRef, Float64Array, Int32Array};
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::DataType;
+use oneclass_testkit::lake::{FixtureLake, opt_text, text};
+use oneclass_warehouse::{Access, Format, Warehouse, encode};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn dates(values: &[&str]) -> ArrayRef {
+    cast(&text(values), &DataType::Date32).expect("ISO dates")
+}
+
+fn opt_dates(values: &[Option<&str>]) -> ArrayRef {
+    cast(&opt_text(values), &DataType::Date32).expect("ISO dates")
+}
+
+fn years(n: usize) -> ArrayRef {
+    Arc::new(Int32Array::from(vec![2026; n]))
+}
+
+async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
+    let lake = FixtureLake::new()?;
+    lake.write(
+        "silver/platform/schools",
+        vec![
+            ("id", text(&["s-a", "s-b", "s-c"])),
+            ("emis_code", text(&["1001", "1002", "2001"])),
+            ("name", text(&["A Primary", "B Primary", "C Primary"])),
+            ("province", text(&["Harare", "Harare", "Bulawayo"])),
+            ("district", text(&["Harare Central", "Harare Central", "Bulawayo Central"])),
+        ],
+    )
+    .await?;
+    lake.write(
+        "silver/ref/terms",
+        vec![
+            ("academic_year", years(2)),
+            ("term", Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef),
+            ("start_date", dates(&["2026-01-13", "2026-05-12"])),
+            ("end_date", dates(&["2026-04-09", "2026-08-06"])),
+        ],
+    )
+    .await?;
+    let learners = ["a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "c1", "c2"];
+    let school_of = |l: &&str| format!("s-{}", &l[..1]);
+    let schools: Vec<String> = learners.iter().map(school_of).collect();
+    let schools: Vec<&str> = schools.iter().map(String::as_str).collect();
+    lake.write(
+        "silver/sis/learners",
+        vec![
+            ("id", text(&learners)),
+            ("school_id", text(&schools)),
+            ("sex", text(&["F", "F", "M", "M", "M", "F", "F", "M", "M", "F", "F"])),
+        ],
+    )
+    .await?;
+    let mut starts = vec!["2026-01-13"; learners.len()];
+    starts[5] = "2026-04-01";
+    let mut ends = vec![None; learners.len()];
+    ends[4] = Some("2026-02-20");
+    lake.write(
+        "silver/sis/enrolments",
+        vec![
+            ("id", text(&learners.map(|l| l))),
+            ("school_id", text(&schools)),
+            ("learner_id", text(&learners)),
+            ("academic_year", years(learners.len())),
+            ("grade", text(&["G3"; 11])),
+            ("start_date", dates(&starts)),
+            ("end_date", opt_dates(&ends)),
+        ],
+    )
+    .await?;
+    lake.write(
+        "silver/staff/staff",
+        vec![
+            ("id", text(&["t1", "t2", "h1", "t3", "tb"])),
+            ("school_id", text(&["s-a", "s-a", "s-a", "s-a", "s-b"])),
+            ("sex", text(&["F", "M", "F", "M", "F"])),
+            ("post", text(&["teacher", "teacher", "head", "teacher", "teacher"])),
+            (
+                "qualification",
+                opt_text(&[
+                    Some("trained"),
+                    Some("untrained"),
+                    None,
+                    Some("trained"),
+                    Some("trained"),
+                ]),
+            ),
+            ("start_date", dates(&["2020-01-10"; 5])),
+            ("end_date", opt_dates(&[None, None, None, Some("2026-01-31"), None])),
+        ],
+    )
+    .await?;
+    let marks: [(&str, &str, &str); 13] = [
+        ("a1", "2026-02-02", "present"),
+        ("a1", "2026-02-03", "absent"),
+        ("a1", "2026-04-20", "present"),
+        ("a2", "2026-02-02", "late"),
+        ("a2", "2026-02-03", "present"),
+        ("a3", "2026-02-02", "absent"),
+        ("a3", "2026-02-03", "absent"),
+        ("a4", "2026-02-02", "present"),
+        ("a4", "2026-02-03", "present"),
+        ("b1", "2026-02-02", "present"),
+        ("b2", "2026-02-02", "absent"),
+        ("b3", "2026-02-02", "excused"),
+        ("a4", "2025-12-01", "absent"),
+    ];
+    let ids: Vec<String> = (0..marks.len()).map(|i| format!("m{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mark_schools: Vec<String> = marks.iter().map(|m| school_of(&m.0)).collect();
+    let mark_schools: Vec<&str> = mark_schools.iter().map(String::as_str).collect();
+    lake.write(
+        "silver/attendance/daily_marks",
+        vec![
+            ("id", text(&ids)),
+            ("school_id", text(&mark_schools)),
+            ("learner_id", text(&marks.map(|m| m.0))),
+            ("date", dates(&marks.map(|m| m.1))),
+            ("status", text(&marks.map(|m| m.2))),
+        ],
+    )
+    .await?;
+    Ok(lake)
+}
+
+/// (indicator, scope level, scope code, sex) → (numerator, denominator, value).
+type Figures = BTreeMap<(String, String, String, String), (f64, f64, f64)>;
+
+async fn figures(warehouse: &Warehouse) -> Result<Figures, Box<dyn std::error::Error>> {
+    let out = warehouse
+        .query(
+            "SELECT indicator, scope_level, scope_code, sex, numerator, denominator, value \
+             FROM gold.indicators.values WHERE year = 2026 AND grade IS NULL",
+            &Access::Full,
+        )
+        .await?;
+    let answer: serde_json::Value = serde_json::from_slice(&encode(&out, Format::Json)?.1)?;
+    let mut found = Figures::new();
+    for row in answer["rows"].as_array().ok_or("rows")? {
+        let s = |k: &str| row[k].as_str().unwrap_or_default().to_owned();
+        let n = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
+        found.insert(
+            (s("indicator"), s("scope_level"), s("scope_code"), s("sex")),
+            (n("numerator"), n("denominator"), n("value")),
+        );
+    }
+    Ok(found)
+}
+
+fn key(indicator: &str, level: &str, code: &str, sex: &str) -> (String, String, String, String) {
+    (indicator.into(), level.into(), code.into(), sex.into())
+}
+
+#[tokio::test]
+async fn indicators_match_the_hand_worked_figures() -> TestResult {
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    let report = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    assert!(report.skipped.is_empty(), "{report:?}");
+    let got = figures(&warehouse).await?;
+    let want: &[(&str, &str, &str, &str, f64, f64)] = &[
+        ("PTR", "school", "s-a", "T", 4.0, 2.0),
+        ("PTR", "school", "s-b", "T", 3.0, 1.0),
+        ("PTR", "district", "Harare Central", "T", 7.0, 3.0),
+        ("PTR", "province", "Harare", "T", 7.0, 3.0),
+        ("PTR", "national", "ZW", "T", 9.0, 3.0),
+        ("PQTR", "school", "s-a", "T", 4.0, 1.0),
+        ("PQTR", "province", "Harare", "T", 7.0, 2.0),
+        ("PQTR", "national", "ZW", "T", 9.0, 2.0),
+        ("ATTENDANCE_RATE", "school", "s-a", "F", 3.0, 4.0),
+        ("ATTENDANCE_RATE", "school", "s-a", "M", 2.0, 4.0),
+        ("ATTENDANCE_RATE", "school", "s-a", "T", 5.0, 8.0),
+        ("ATTENDANCE_RATE", "school", "s-b", "M", 0.0, 2.0),
+        ("ATTENDANCE_RATE", "school", "s-b", "T", 1.0, 3.0),
+        ("ATTENDANCE_RATE", "national", "ZW", "F", 4.0, 5.0),
+        ("ATTENDANCE_RATE", "national", "ZW", "M", 2.0, 6.0),
+        ("ATTENDANCE_RATE", "national", "ZW", "T", 6.0, 11.0),
+        ("CHRONIC_ABSENCE_RATE", "school", "s-a", "T", 2.0, 4.0),
+        ("CHRONIC_ABSENCE_RATE", "school", "s-b", "F", 0.0, 1.0),
+        ("CHRONIC_ABSENCE_RATE", "school", "s-b", "M", 1.0, 2.0),
+        ("CHRONIC_ABSENCE_RATE", "national", "ZW", "F", 1.0, 3.0),
+        ("CHRONIC_ABSENCE_RATE", "national", "ZW", "T", 3.0, 7.0),
+    ];
+    for &(indicator, level, code, sex, numerator, denominator) in want {
+        let k = key(indicator, level, code, sex);
+        let Some(&(n, d, v)) = got.get(&k) else { panic!("no figure for {k:?}: {got:#?}") };
+        let scale = if indicator.ends_with("_RATE") { 100.0 } else { 1.0 };
+        assert_eq!((n, d), (numerator, denominator), "{k:?}");
+        assert!((v - numerator / denominator * scale).abs() < 1e-9, "{k:?}: value {v}");
+    }
+    assert_eq!(got[&key("PTR", "district", "Harare Central", "T")].2, 7.0 / 3.0);
+    assert_eq!(got[&key("ATTENDANCE_RATE", "school", "s-a", "T")].2, 62.5);
+    // No teachers: the learners count, the value is null rather than 0 or infinity.
+    for k in [
+        key("PTR", "school", "s-c", "T"),
+        key("PTR", "district", "Bulawayo Central", "T"),
+        key("PQTR", "province", "Bulawayo", "T"),
+    ] {
+        let (n, d, v) = got[&k];
+        assert!(n == 2.0 && d == 0.0 && v.is_nan(), "{k:?}: {:?}", got.get(&k));
+    }
+    // No marks: no row.
+    for k in [
+        key("ATTENDANCE_RATE", "school", "s-c", "T"),
+        key("CHRONIC_ABSENCE_RATE", "province", "Bulawayo", "F"),
+    ] {
+        assert!(!got.contains_key(&k), "{k:?} should be absent: {:?}", got.get(&k));
+    }
+    // PTR has no split by sex.
+    assert!(!got.contains_key(&key("PTR", "national", "ZW", "F")));
+    Ok(())
+}
+
+/// Every numerator and denominator of a scope is the sum of those of the scopes inside it.
+#[tokio::test]
+async fn each_scope_sums_the_scopes_inside_it() -> TestResult {
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    warehouse.rebuild_gold(|_, _, _| {}).await?;
+    let checks = warehouse.check_gold_sums().await?;
+    assert_eq!(checks.len(), 3);
+    for check in &checks {
+        assert!(check.outer_rows > 0 && check.wrong == 0, "{check:?}");
+    }
+    // A national figure that is not the sum of the provinces' is found.
+    let schema = oneclass_warehouse::indicator_schema();
+    let wrong = deltalake::arrow::record_batch::RecordBatch::try_new(
+        schema,
+        vec![
+            text(&["PTR"]),
+            Arc::new(Int32Array::from(vec![2027])),
+            text(&["national"]),
+            text(&["ZW"]),
+            opt_text(&[None]),
+            text(&["T"]),
+            Arc::new(Float64Array::from(vec![99.0])),
+            Arc::new(Float64Array::from(vec![3.0])),
+            Arc::new(Float64Array::from(vec![33.0])),
+        ],
+    )?;
+    lake.write_batch("gold/indicators/values", wrong, &[]).await?;
+    let checks = warehouse.check_gold_sums().await?;
+    assert_eq!((checks[0].outer, checks[0].wrong), ("national", 1), "{checks:?}");
+    Ok(())
+}
+
+/// A rebuild replaces gold whole: the new version holds the new figures only.
+#[tokio::test]
+async fn a_rebuild_replaces_the_previous_figures() -> TestResult {
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    let first = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    let mut heard = Vec::new();
+    let second =
+        warehouse.rebuild_gold(|code, done, of| heard.push((code.to_owned(), done, of))).await?;
+    assert_eq!(second.version, first.version + 1);
+    assert_eq!(second.rows(), first.rows());
+    let total = oneclass_warehouse::MODELS.len();
+    assert_eq!(heard.first(), Some(&("gold_teacher_ratios".to_owned(), 0, total)));
+    assert_eq!(heard.last(), Some(&(String::new(), total, total)));
+    let out =
+        warehouse.query("SELECT count(*) AS n FROM gold.indicators.values", &Access::Full).await?;
+    let answer: serde_json::Value = serde_json::from_slice(&encode(&out, Format::Json)?.1)?;
+    assert_eq!(answer["rows"][0]["n"].as_u64(), Some(second.rows() as u64));
+    Ok(())
+}
