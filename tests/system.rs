@@ -1232,3 +1232,37 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
     assert!((5.0..80.0).contains(&ptr), "a plausible national PTR: {ptr}");
     app.stop().await;
 }
+
+/// Over the synthetic country, no combination of school, sex and birth month an analyst can see
+/// describes fewer than five learners, and no exact birth date reaches them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_see_no_small_group_of_birth_month_sex_and_school() {
+    let app = TestApp::spawn().await;
+    let analyst = app.token("analyst").await;
+    app.wait_for_snapshot(&analyst, &["platform.schools", "sis.learners"]).await;
+    let small = app
+        .sql(
+            &analyst,
+            "SELECT school_id, sex, birth_month, count(*) AS n FROM silver.sis.learners
+             WHERE birth_month IS NOT NULL GROUP BY school_id, sex, birth_month
+             HAVING count(*) < 5",
+        )
+        .await;
+    assert!(small.is_empty(), "groups under five: {small:?}");
+    let shown = app
+        .sql(
+            &analyst,
+            "SELECT count(*) AS learners, count(birth_month) AS with_month FROM silver.sis.learners",
+        )
+        .await;
+    assert!(shown[0]["learners"].as_i64() > Some(0), "{shown:?}");
+    let refused = app
+        .post(
+            &analyst,
+            "/api/v1/sql",
+            &json!({"sql": "SELECT date_of_birth FROM silver.sis.learners"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    app.stop().await;
+}

@@ -16,9 +16,12 @@ use deltalake::datafusion::catalog::view::ViewTable;
 use deltalake::datafusion::common::{Column, TableReference};
 use deltalake::datafusion::datasource::provider_as_source;
 use deltalake::datafusion::error::{DataFusionError, Result as DfResult};
+use deltalake::datafusion::functions::expr_fn::date_trunc;
+use deltalake::datafusion::functions_aggregate::count::count_udaf;
+use deltalake::datafusion::logical_expr::expr::WindowFunction;
 use deltalake::datafusion::logical_expr::{
-    ColumnarValue, Expr, LogicalPlanBuilder, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
-    Signature, Volatility, lit,
+    ColumnarValue, Expr, ExprFunctionExt, LogicalPlanBuilder, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility, col, lit, when,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -55,6 +58,17 @@ const LEARNERS_TABLE: (&str, &str) = ("sis", "learners");
 
 /// Reference data (terms, population projections): the same for every area.
 const REFERENCE_SCHEMAS: &[&str] = &["ref"];
+
+/// A learner's date of birth, with sex and school, makes most children unique: analysts see the
+/// month of birth instead (`birth_month`, the first of the month) in silver and gold, and only
+/// where at least [`MIN_GROUP`] learners of the school share sex and month; elsewhere it is
+/// null. Bronze, whose rows are changes rather than learners, shows neither.
+const BIRTH_DATE_COLUMN: &str = "date_of_birth";
+const BIRTH_MONTH_COLUMN: &str = "birth_month";
+
+/// The fewest learners a combination of quasi-identifiers an analyst sees may describe (the
+/// dashboards' small-cell rule too).
+pub(crate) const MIN_GROUP: i64 = 5;
 
 /// The school register, scoped by its own province and district columns.
 const SCHOOLS_TABLE: (&str, &str) = ("platform", "schools");
@@ -142,9 +156,22 @@ pub(crate) fn analyst_view(
     if let Some(filter) = row_filter(row_scope(schema, table, &columns), scope, &column) {
         plan = plan.filter(filter)?;
     }
+    let birth_month = birth_month_rule(&table_ref, schema, table, &columns);
+    if let Some(BirthMonth::Generalise) = birth_month {
+        plan = plan.window(vec![peers_by_birth_month(&column)?])?;
+    }
     let projection: Vec<Expr> = columns
         .iter()
         .filter_map(|name| match column_rule(schema, table, name) {
+            _ if *name == BIRTH_DATE_COLUMN && birth_month.is_some() => match birth_month {
+                Some(BirthMonth::Generalise) => Some(
+                    when(col(PEERS).gt_eq(lit(MIN_GROUP)), month_of(column(name)))
+                        .end()
+                        .ok()?
+                        .alias(BIRTH_MONTH_COLUMN),
+                ),
+                _ => None,
+            },
             ColumnRule::Keep => Some(column(name)),
             ColumnRule::Drop => None,
             ColumnRule::Pseudonymise => Some(scope.udf.call(vec![column(name)]).alias(*name)),
@@ -155,6 +182,46 @@ pub(crate) fn analyst_view(
     }
     let plan = plan.project(projection)?.build()?;
     Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+/// What becomes of a learner table's date of birth for an analyst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BirthMonth {
+    /// The month of birth, where enough learners share it (silver, gold).
+    Generalise,
+    /// Nothing (bronze: its rows are changes, so they cannot be counted as learners).
+    Drop,
+}
+
+fn birth_month_rule(
+    table_ref: &TableReference,
+    schema: &str,
+    table: &str,
+    columns: &[&str],
+) -> Option<BirthMonth> {
+    if (schema, table) != LEARNERS_TABLE || !columns.contains(&BIRTH_DATE_COLUMN) {
+        return None;
+    }
+    let layered = ["school_id", "sex"].iter().all(|c| columns.contains(c));
+    Some(if table_ref.catalog() == Some(oneclass_lake::BRONZE) || !layered {
+        BirthMonth::Drop
+    } else {
+        BirthMonth::Generalise
+    })
+}
+
+/// The window column counting the learners who share a learner's school, sex and birth month.
+const PEERS: &str = "__peers_by_birth_month";
+
+fn month_of(date: Expr) -> Expr {
+    deltalake::datafusion::logical_expr::cast(date_trunc(lit("month"), date), DataType::Date32)
+}
+
+fn peers_by_birth_month(column: &dyn Fn(&str) -> Expr) -> DfResult<Expr> {
+    Ok(Expr::from(WindowFunction::new(count_udaf(), vec![lit(1)]))
+        .partition_by(vec![column("school_id"), column("sex"), month_of(column(BIRTH_DATE_COLUMN))])
+        .build()?
+        .alias(PEERS))
 }
 
 fn row_filter(

@@ -366,6 +366,80 @@ async fn explain_shows_no_server_path() -> TestResult {
     Ok(())
 }
 
+/// A birthday with sex and school makes most children unique: analysts see the month of birth,
+/// and only where at least five learners of the school share sex and month.
+///
+/// School Q: six girls born in March 2015 (their month is shown), two girls born in April 2015
+/// and four boys born in March 2015 (groups under five: no month). In bronze, whose rows are
+/// changes, no birth date or month at all.
+#[tokio::test]
+async fn analysts_see_a_birth_month_only_where_five_share_it() -> TestResult {
+    let lake = Lake::new()?;
+    let n = 12;
+    let ids: Vec<String> = (0..n).map(|i| format!("q-{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut born = vec!["2015-03-07"; 6];
+    born.extend(["2015-04-11", "2015-04-30"]);
+    born.extend(["2015-03-01", "2015-03-02", "2015-03-20", "2015-03-31"]);
+    let sexes: Vec<&str> = (0..n).map(|i| if i < 8 { "F" } else { "M" }).collect();
+    let learners = |ops: Option<&str>| {
+        let mut columns = vec![
+            ("id", text(&ids)),
+            ("school_id", text(&[HARARE_A; 12])),
+            ("first_name", text(&["Chipo"; 12])),
+            ("sex", text(&sexes)),
+            ("date_of_birth", cast(&text(&born), &DataType::Date32).expect("dates")),
+        ];
+        if let Some(op) = ops {
+            columns.push(("_op", text(&[op; 12])));
+        }
+        with_cdc(columns, n)
+    };
+    lake.write("silver/platform/schools", Lake::schools()).await?;
+    lake.write("silver/sis/learners", learners(None)).await?;
+    lake.write("bronze/sis/learners", learners(Some("c"))).await?;
+    let warehouse = lake.warehouse();
+
+    for access in [analyst(Area::National), analyst(Area::District("Harare Central".into()))] {
+        let out = warehouse
+            .query(
+                "SELECT sex, CAST(birth_month AS VARCHAR) AS month, count(*) AS n \
+                 FROM silver.sis.learners GROUP BY sex, birth_month ORDER BY sex, month",
+                &access,
+            )
+            .await?;
+        let rows: Vec<String> = {
+            let (_, csv) = encode(&out, Format::Csv)?;
+            String::from_utf8(csv)?.lines().skip(1).map(str::to_owned).collect()
+        };
+        assert_eq!(rows, ["F,2015-03-01,6", "F,,2", "M,,4"], "{access:?}");
+        // No combination an analyst can see describes fewer than five learners.
+        let small = warehouse
+            .query(
+                "SELECT school_id, sex, birth_month FROM silver.sis.learners \
+                 WHERE birth_month IS NOT NULL GROUP BY school_id, sex, birth_month \
+                 HAVING count(*) < 5",
+                &access,
+            )
+            .await?;
+        assert_eq!(small.num_rows(), 0);
+        for sql in [
+            "SELECT date_of_birth FROM silver.sis.learners",
+            "SELECT date_of_birth FROM bronze.sis.learners",
+            "SELECT birth_month FROM bronze.sis.learners",
+        ] {
+            let err = warehouse.query(sql, &access).await.expect_err(sql);
+            assert!(matches!(err, WarehouseError::Invalid(_)), "{sql}: {err:?}");
+        }
+    }
+    // Internal callers keep the date.
+    let out = warehouse
+        .query("SELECT count(DISTINCT date_of_birth) AS n FROM silver.sis.learners", &Access::Full)
+        .await?;
+    assert_eq!(column_i64(&out.batches, "n"), vec![7]);
+    Ok(())
+}
+
 #[tokio::test]
 async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     let lake = Lake::seeded().await?;
@@ -375,10 +449,10 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     let out = warehouse.query("SELECT * FROM silver.sis.learners", &national).await?;
     let schema = out.batches[0].schema();
     let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    for hidden in ["first_name", "last_name", "national_id", "learner_number"] {
+    for hidden in ["first_name", "last_name", "national_id", "learner_number", "date_of_birth"] {
         assert!(!columns.contains(&hidden), "{hidden} visible in {columns:?}");
     }
-    for kept in ["id", "school_id", "sex", "date_of_birth", "is_ovc", "status"] {
+    for kept in ["id", "school_id", "sex", "birth_month", "is_ovc", "status"] {
         assert!(columns.contains(&kept), "{kept} missing from {columns:?}");
     }
     let mut ids: Vec<String> = column_strings(&out.batches, "id").into_iter().flatten().collect();
