@@ -1,6 +1,7 @@
 //! Dashboards for officials, leaders and the public: server-rendered pages under `/dash` with
 //! inline SVG charts, built only from the warehouse's named queries, with small cells suppressed.
 
+mod area;
 mod attendance;
 pub mod chart;
 mod error;
@@ -19,7 +20,7 @@ use oneclass_warehouse::Warehouse;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use attendance::MIN_LEARNERS;
+pub use area::MIN_LEARNERS;
 pub use error::DashError;
 
 use crate::i18n::Text;
