@@ -1230,6 +1230,60 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
     assert_eq!(indicators, ["ATTENDANCE_RATE", "CHRONIC_ABSENCE_RATE", "PQTR", "PTR"], "{rows:?}");
     let ptr = rows[3]["value"].as_f64().expect("PTR value");
     assert!((5.0..80.0).contains(&ptr), "a plausible national PTR: {ptr}");
+
+    // The national PTR recomputed straight from silver, on the census date (the first Monday of
+    // March), equals gold's; and the dashboard shows gold's figure.
+    let year = 2026;
+    let census = (1..=7)
+        .filter_map(|d| chrono::NaiveDate::from_ymd_opt(year, 3, d))
+        .find(|d| chrono::Datelike::weekday(d) == chrono::Weekday::Mon)
+        .expect("a Monday in the first week of March");
+    let count = |sql: String| {
+        let warehouse = &warehouse;
+        async move {
+            let out = warehouse.query(&sql, &oneclass_warehouse::Access::Full).await.expect(&sql);
+            let json =
+                oneclass_warehouse::encode(&out, oneclass_warehouse::Format::Json).expect("json").1;
+            let answer: Value = serde_json::from_slice(&json).expect("json");
+            answer["rows"][0]["n"].as_f64().expect("a count")
+        }
+    };
+    let learners = count(format!(
+        "SELECT count(*) AS n FROM silver.sis.enrolments WHERE academic_year = {year}
+         AND start_date <= DATE '{census}' AND (end_date IS NULL OR end_date > DATE '{census}')"
+    ))
+    .await;
+    let teachers = count(format!(
+        "SELECT count(*) AS n FROM silver.staff.staff WHERE post = 'teacher'
+         AND start_date <= DATE '{census}' AND (end_date IS NULL OR end_date > DATE '{census}')"
+    ))
+    .await;
+    let gold = app
+        .sql(
+            &analyst,
+            &format!(
+                "SELECT numerator, denominator, value FROM gold.indicators.values WHERE indicator = 'PTR'
+                 AND year = {year} AND scope_level = 'national' AND sex = 'T' AND grade IS NULL"
+            ),
+        )
+        .await;
+    assert_eq!(
+        (gold[0]["numerator"].as_f64(), gold[0]["denominator"].as_f64()),
+        (Some(learners), Some(teachers))
+    );
+    let resp = app
+        .client
+        .get(format!("{}/dash/indicator?code=PTR&year={year}", app.base))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(resp.status(), 200);
+    let page = resp.text().await.expect("html");
+    let shown = format!(
+        "{} ({learners:.0} learners ÷ {teachers:.0} teachers)",
+        oneclass_dashboards::chart::format_value(learners / teachers)
+    );
+    assert!(page.contains(&shown), "the page shows {shown}: {page}");
     app.stop().await;
 }
 

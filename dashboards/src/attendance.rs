@@ -165,4 +165,3 @@ fn term_line(term: &Results<'_>, t: &Text) -> Result<Option<String>, DashError> 
         show(&end[0]),
     )))
 }
-

@@ -36,6 +36,26 @@ pub struct Text {
     pub server_error_detail: &'static str,
     pub back_to_dashboards: &'static str,
     pub invalid_parameter: &'static str,
+    pub indicators: &'static str,
+    pub indicators_summary: &'static str,
+    pub year: &'static str,
+    pub value: &'static str,
+    pub no_figures: &'static str,
+    pub how_computed: &'static str,
+    pub download_csv: &'static str,
+    pub unknown_indicator: &'static str,
+    /// The gold indicators' names and formulas (INDICATORS.md), by code.
+    pub indicator_texts: &'static [IndicatorText],
+}
+
+/// One indicator's words: its name, what its numerator and denominator count, and the formula.
+#[derive(Debug)]
+pub struct IndicatorText {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub numerator: &'static str,
+    pub denominator: &'static str,
+    pub formula: &'static str,
 }
 
 pub static EN: Text = Text {
@@ -69,6 +89,49 @@ pub static EN: Text = Text {
     server_error_detail: "The figures could not be loaded. Please try again in a moment.",
     back_to_dashboards: "Back to the dashboards",
     invalid_parameter: "The parameter is too long or contains characters that are not allowed",
+    indicators: "Indicators",
+    indicators_summary: "Pupil–teacher ratios, attendance and chronic absence by year, with the \
+        counts behind every figure.",
+    year: "Year",
+    value: "Value",
+    no_figures: "No figures for this indicator in this area yet.",
+    how_computed: "How it is computed",
+    download_csv: "Download the table (CSV)",
+    unknown_indicator: "There is no indicator of that name",
+    indicator_texts: &[
+        IndicatorText {
+            code: "PTR",
+            name: "Pupil–teacher ratio",
+            numerator: "Learners",
+            denominator: "Teachers",
+            formula: "Learners enrolled on the census date (the first Monday of March) ÷ \
+                teachers in post that day.",
+        },
+        IndicatorText {
+            code: "PQTR",
+            name: "Pupil–trained-teacher ratio",
+            numerator: "Learners",
+            denominator: "Trained teachers",
+            formula: "Learners enrolled on the census date (the first Monday of March) ÷ \
+                trained teachers in post that day.",
+        },
+        IndicatorText {
+            code: "ATTENDANCE_RATE",
+            name: "Attendance rate",
+            numerator: "Present or late",
+            denominator: "Marks",
+            formula: "Daily marks that are present or late ÷ all daily marks on school days of \
+                the year × 100.",
+        },
+        IndicatorText {
+            code: "CHRONIC_ABSENCE_RATE",
+            name: "Chronic absence",
+            numerator: "Chronically absent",
+            denominator: "Learners with marks",
+            formula: "Learners absent on at least 10 % of their marked school days ÷ learners \
+                with marks × 100.",
+        },
+    ],
 };
 
 /// The language of a request. Only English is written so far.

@@ -6,6 +6,7 @@ mod attendance;
 pub mod chart;
 mod error;
 pub mod i18n;
+mod indicators;
 mod results;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub fn router(warehouse: Arc<Warehouse>) -> Router {
         .route("/dash", get(|| async { Redirect::permanent("/dash/") }))
         .route("/dash/", get(index))
         .route("/dash/attendance", get(attendance::page))
+        .route("/dash/indicator", get(indicators::page))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -55,6 +57,8 @@ struct DashboardLink {
 struct IndexPage {
     t: &'static Text,
     dashboards: Vec<DashboardLink>,
+    /// (code, name) of each gold indicator, for links to its page.
+    indicators: Vec<(&'static str, &'static str)>,
 }
 
 async fn index() -> IndexPage {
@@ -66,5 +70,6 @@ async fn index() -> IndexPage {
             title: t.attendance,
             summary: t.attendance_summary,
         }],
+        indicators: t.indicator_texts.iter().map(|i| (i.code, i.name)).collect(),
     }
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use deltalake::arrow::array::{ArrayRef, Date32Array, Int32Array, StringArray};
+use deltalake::arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
+};
 use oneclass_testkit::lake::{FixtureLake, text, today_in_harare};
 use oneclass_warehouse::Warehouse;
 use tower::ServiceExt;
@@ -249,5 +251,118 @@ async fn pages_match_their_snapshots() -> TestResult {
             insta::assert_snapshot!(html);
         });
     }
+    Ok(())
+}
+
+/// (year, scope level, scope code, numerator, denominator)
+type GoldRow = (i32, &'static str, &'static str, f64, f64);
+
+/// Gold figures of PTR, written as the gold builder would (sex T, all grades):
+/// - 2026: H001 30 learners ÷ 2 teachers = 15; H002 4 ÷ 1; B001 3 ÷ 1; Harare Central 30 ÷ 2,
+///   Mbare 4 ÷ 1, Bulawayo Central 3 ÷ 1; Harare 34 ÷ 3; Bulawayo 3 ÷ 1; Zimbabwe 37 ÷ 4 = 9.25.
+/// - 2025: Zimbabwe 20 ÷ 2 = 10 only.
+async fn with_gold(lake: &FixtureLake) -> TestResult {
+    let rows: [GoldRow; 11] = [
+        (2026, "school", "s-h001", 30.0, 2.0),
+        (2026, "school", "s-h002", 4.0, 1.0),
+        (2026, "school", "s-b001", 3.0, 1.0),
+        (2026, "district", "Harare Central", 30.0, 2.0),
+        (2026, "district", "Mbare", 4.0, 1.0),
+        (2026, "district", "Bulawayo Central", 3.0, 1.0),
+        (2026, "province", "Harare", 34.0, 3.0),
+        (2026, "province", "Bulawayo", 3.0, 1.0),
+        (2026, "national", "ZW", 37.0, 4.0),
+        (2025, "national", "ZW", 20.0, 2.0),
+        (2025, "province", "Harare", 20.0, 2.0),
+    ];
+    let n = rows.len();
+    let floats = |f: &dyn Fn(&GoldRow) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let batch = RecordBatch::try_new(
+        oneclass_warehouse::indicator_schema(),
+        vec![
+            text(&vec!["PTR"; n]),
+            Arc::new(Int32Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
+            text(&rows.map(|r| r.1)),
+            text(&rows.map(|r| r.2)),
+            Arc::new(StringArray::from(vec![None::<&str>; n])),
+            text(&vec!["T"; n]),
+            floats(&|r| r.3),
+            floats(&|r| r.4),
+            floats(&|r| r.3 / r.4),
+        ],
+    )?;
+    lake.write_batch("gold/indicators/values", batch, &[]).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn indicator_pages_drill_down_by_year_with_small_groups_hidden() -> TestResult {
+    let lake = lake().await?;
+    with_gold(&lake).await?;
+    let app = app(&lake);
+
+    let (status, html) = get(&app, "/dash/indicator?code=PTR").await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let shown = visible(&html);
+    assert!(html.contains("Pupil–teacher ratio: Zimbabwe"), "{html}");
+    // The latest year, with a link to the other; the nation's own figure and how it is made.
+    assert!(html.contains("<strong>2026</strong>"), "{html}");
+    assert!(html.contains(r#"<a href="indicator?code=PTR&#38;year=2025">2025</a>"#), "{html}");
+    assert!(html.contains("9.2 (37 learners ÷ 4 teachers)"), "{html}");
+    assert!(
+        html.contains(r#"<a href="indicator?code=PTR&#38;province=Harare">Harare</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<td class="n">34</td><td class="n">34</td><td class="n">3</td><td class="n">11.3</td>"#),
+        "{html}"
+    );
+    // Bulawayo has 3 learners: hidden, and no value of it anywhere.
+    assert!(
+        shown.contains(
+            r#"<td class="n"><5</td><td class="n">–</td><td class="n">–</td><td class="n">–</td>"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains("census date"), "the formula is on the page: {html}");
+
+    // Harare's districts: Mbare (4) is small, and with Harare's total shown above, Harare
+    // Central is hidden with it.
+    let (_, html) = get(&app, "/dash/indicator?code=PTR&province=Harare").await?;
+    assert!(html.contains("Pupil–teacher ratio: Harare"), "{html}");
+    assert!(!html.contains(">15<") && !html.contains(">30<"), "a hidden figure leaked: {html}");
+
+    // An earlier year keeps the year in every link.
+    let (_, html) = get(&app, "/dash/indicator?code=PTR&year=2025").await?;
+    assert!(html.contains("10.0 (20 learners ÷ 2 teachers)"), "{html}");
+    assert!(
+        html.contains(r#"href="indicator?code=PTR&#38;year=2025&#38;province=Harare""#),
+        "{html}"
+    );
+
+    // The table as CSV, suppressed as on the page.
+    let (status, csv) = get(&app, "/dash/indicator?code=PTR&format=csv").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        csv,
+        "province,learners,learners,teachers,value\nBulawayo,<5,,,\nHarare,34,34,3,11.3\n"
+    );
+
+    for bad in ["/dash/indicator?code=NOPE", "/dash/indicator?code=PTR&year=abc", "/dash/indicator"]
+    {
+        let (status, _) = get(&app, bad).await?;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_indicator_page_before_gold_exists_says_so() -> TestResult {
+    let lake = lake().await?;
+    let (status, html) = get(&app(&lake), "/dash/indicator?code=ATTENDANCE_RATE").await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("No figures for this indicator in this area yet."), "{html}");
     Ok(())
 }
