@@ -3,8 +3,8 @@
 -- has; $3 province or NULL; $4 district or NULL. Rows: the area's own figure (`is_total`), then
 -- one per group inside it (the provinces of the nation, the districts of a province, the schools
 -- of a district). `learners` counts the learners behind a figure, for small-cell suppression:
--- the enrolment for PTR and PQTR (their numerator), the learners with marks for the attendance
--- rates (CHRONIC_ABSENCE_RATE's denominator at the same scope).
+-- the numerator where it counts learners (PTR, PQTR, the enrolment ratios), the learners with
+-- marks for the attendance rates (CHRONIC_ABSENCE_RATE's denominator at the same scope).
 WITH chosen AS (
   SELECT coalesce($2, max(year)) AS year FROM gold.indicators.values WHERE indicator = $1
 ),
@@ -15,10 +15,11 @@ figures AS (
 ),
 learner_base AS (
   SELECT v.scope_level, v.scope_code,
-         CASE WHEN v.indicator IN ('PTR', 'PQTR') THEN v.numerator ELSE v.denominator END AS learners
+         CASE WHEN v.indicator = 'CHRONIC_ABSENCE_RATE' THEN v.denominator ELSE v.numerator END
+           AS learners
   FROM gold.indicators.values v JOIN chosen c ON v.year = c.year
   WHERE v.grade IS NULL AND v.sex = 'T'
-    AND v.indicator = CASE WHEN $1 IN ('PTR', 'PQTR') THEN $1 ELSE 'CHRONIC_ABSENCE_RATE' END
+    AND v.indicator = CASE WHEN $1 = 'ATTENDANCE_RATE' THEN 'CHRONIC_ABSENCE_RATE' ELSE $1 END
 ),
 districts AS (SELECT DISTINCT province, district FROM silver.platform.schools),
 listed AS (

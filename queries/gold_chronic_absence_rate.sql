@@ -9,8 +9,8 @@ WITH per_learner AS (
   JOIN silver.ref.terms t ON m.date BETWEEN t.start_date AND t.end_date
   GROUP BY t.academic_year, m.school_id, m.learner_id
 )
-SELECT 'CHRONIC_ABSENCE_RATE' AS indicator, p.year, p.school_id, CAST(NULL AS VARCHAR) AS grade,
-       l.sex,
+SELECT 'CHRONIC_ABSENCE_RATE' AS indicator, p.year, p.school_id,
+       CAST(NULL AS VARCHAR) AS district, CAST(NULL AS VARCHAR) AS grade, l.sex,
        CAST(sum(CASE WHEN 10 * p.absent >= p.marked THEN 1 ELSE 0 END) AS DOUBLE) AS numerator,
        CAST(count(*) AS DOUBLE) AS denominator
 FROM per_learner p

@@ -26,10 +26,12 @@ ratios AS (
   FROM enrolled e
   LEFT JOIN teachers t ON t.school_id = e.school_id AND t.year = e.year
 )
-SELECT 'PTR' AS indicator, year, school_id, CAST(NULL AS VARCHAR) AS grade, 'T' AS sex,
+SELECT 'PTR' AS indicator, year, school_id, CAST(NULL AS VARCHAR) AS district,
+       CAST(NULL AS VARCHAR) AS grade, 'T' AS sex,
        learners AS numerator, teachers AS denominator
 FROM ratios
 UNION ALL
-SELECT 'PQTR' AS indicator, year, school_id, CAST(NULL AS VARCHAR) AS grade, 'T' AS sex,
+SELECT 'PQTR' AS indicator, year, school_id, CAST(NULL AS VARCHAR) AS district,
+       CAST(NULL AS VARCHAR) AS grade, 'T' AS sex,
        learners AS numerator, trained AS denominator
 FROM ratios

@@ -90,8 +90,8 @@ pub static EN: Text = Text {
     back_to_dashboards: "Back to the dashboards",
     invalid_parameter: "The parameter is too long or contains characters that are not allowed",
     indicators: "Indicators",
-    indicators_summary: "Pupil–teacher ratios, attendance and chronic absence by year, with the \
-        counts behind every figure.",
+    indicators_summary: "Pupil–teacher ratios, enrolment ratios, attendance and chronic absence \
+        by year, with the counts behind every figure.",
     year: "Year",
     value: "Value",
     no_figures: "No figures for this indicator in this area yet.",
@@ -131,10 +131,76 @@ pub static EN: Text = Text {
             formula: "Learners absent on at least 10 % of their marked school days ÷ learners \
                 with marks × 100.",
         },
+        IndicatorText {
+            code: "GER_PRIMARY",
+            name: "Gross enrolment ratio, primary",
+            numerator: "Enrolled",
+            denominator: "Population",
+            formula: "Learners enrolled in G1–G7 on the census date, any age, ÷ the districts' projected population aged 6–12 × 100.",
+        },
+        IndicatorText {
+            code: "NER_PRIMARY",
+            name: "Net enrolment rate, primary",
+            numerator: "Enrolled",
+            denominator: "Population",
+            formula: "Learners aged 6–12 enrolled in G1–G7 on the census date ÷ the districts' projected population aged 6–12 × 100.",
+        },
+        IndicatorText {
+            code: "GER_LOWER_SECONDARY",
+            name: "Gross enrolment ratio, lower secondary",
+            numerator: "Enrolled",
+            denominator: "Population",
+            formula: "Learners enrolled in F1–F4 on the census date, any age, ÷ the districts' projected population aged 13–16 × 100.",
+        },
+        IndicatorText {
+            code: "NER_LOWER_SECONDARY",
+            name: "Net enrolment rate, lower secondary",
+            numerator: "Enrolled",
+            denominator: "Population",
+            formula: "Learners aged 13–16 enrolled in F1–F4 on the census date ÷ the districts' projected population aged 13–16 × 100.",
+        },
+        IndicatorText {
+            code: "GER_UPPER_SECONDARY",
+            name: "Gross enrolment ratio, upper secondary",
+            numerator: "Enrolled",
+            denominator: "Population",
+            formula: "Learners enrolled in F5–F6 on the census date, any age, ÷ the districts' projected population aged 17–18 × 100.",
+        },
+        IndicatorText {
+            code: "NER_UPPER_SECONDARY",
+            name: "Net enrolment rate, upper secondary",
+            numerator: "Enrolled",
+            denominator: "Population",
+            formula: "Learners aged 17–18 enrolled in F5–F6 on the census date ÷ the districts' projected population aged 17–18 × 100.",
+        },
+        IndicatorText {
+            code: "GIR",
+            name: "Gross intake ratio, Grade 1",
+            numerator: "New entrants",
+            denominator: "Population aged 6",
+            formula: "New entrants to G1 on the census date (new, or promoted from ECD B), any age \
+                ÷ the districts' projected population aged 6 × 100.",
+        },
     ],
 };
 
 /// The language of a request. Only English is written so far.
 pub fn text() -> &'static Text {
     &EN
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every indicator gold holds has its words, so each gets a dashboard page.
+    #[test]
+    fn every_gold_indicator_has_its_words() {
+        for indicator in oneclass_warehouse::INDICATORS {
+            assert!(
+                super::EN.indicator_texts.iter().any(|t| t.code == indicator.code),
+                "no text for {}",
+                indicator.code
+            );
+        }
+        assert_eq!(super::EN.indicator_texts.len(), oneclass_warehouse::INDICATORS.len());
+    }
 }

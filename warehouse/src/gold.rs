@@ -5,9 +5,11 @@
 //!
 //! What a model may use beside the lake: `census(year, day)`, the census date of each academic
 //! year the lake holds terms for (the first Monday of March). What it answers: `indicator`,
-//! `year`, `school_id`, `grade` (null for all grades), `sex` (`F` and `M` rows, from which the
-//! total `T` is added here, or `T` rows alone where the indicator has no split by sex),
-//! `numerator`, `denominator`. Numerators and denominators are counts, so every higher scope is
+//! `year`, `school_id` and `district` (a school's counts have the school and no district; counts
+//! that exist only for a district, such as its population, have the district and no school),
+//! `grade` (null for all grades), `sex` (`F` and `M` rows, from which the total `T` is added
+//! here, or `T` rows alone where the indicator has no split by sex), `numerator`,
+//! `denominator`. Numerators and denominators are counts, so every higher scope is
 //! their sum; where the denominator is 0 the row stays (its numerator counts in the scopes above)
 //! and its value is null (never 0 or infinity).
 //!
@@ -45,12 +47,23 @@ pub const INDICATORS: &[Indicator] = &[
     Indicator { code: "PQTR", scale: 1.0 },
     Indicator { code: "ATTENDANCE_RATE", scale: 100.0 },
     Indicator { code: "CHRONIC_ABSENCE_RATE", scale: 100.0 },
+    Indicator { code: "GER_PRIMARY", scale: 100.0 },
+    Indicator { code: "GER_LOWER_SECONDARY", scale: 100.0 },
+    Indicator { code: "GER_UPPER_SECONDARY", scale: 100.0 },
+    Indicator { code: "NER_PRIMARY", scale: 100.0 },
+    Indicator { code: "NER_LOWER_SECONDARY", scale: 100.0 },
+    Indicator { code: "NER_UPPER_SECONDARY", scale: 100.0 },
+    Indicator { code: "GIR", scale: 100.0 },
 ];
 
 /// The models in `queries/`, in the order they are built; each answers one or more of
 /// [`INDICATORS`] (indicators that share their counts share a model).
-pub const MODELS: &[&str] =
-    &["gold_teacher_ratios", "gold_attendance_rate", "gold_chronic_absence_rate"];
+pub const MODELS: &[&str] = &[
+    "gold_teacher_ratios",
+    "gold_attendance_rate",
+    "gold_chronic_absence_rate",
+    "gold_enrolment_ratios",
+];
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Default)]
@@ -137,17 +150,21 @@ pub struct SumCheck {
     pub wrong: u64,
 }
 
-/// Checks gold's own arithmetic: each row's numerator and denominator at national, province and
-/// district level against the sum over the provinces, districts and schools inside it.
+/// Checks gold's own arithmetic: each row's numerator and denominator at national and province
+/// level against the sum over the provinces and districts inside it, and each district's
+/// numerator against the sum over its schools (a district's denominator may be its own: the
+/// population of the enrolment ratios).
 pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, WarehouseError> {
     let (schema, table) = INDICATOR_TABLE;
     let gold = format!("{}.{schema}.{table}", oneclass_lake::GOLD);
-    // (outer level, inner level, the inner rows with the outer's code as `code`)
+    // (outer level, inner level, whether denominators add up too, the inner rows with the
+    // outer's code as `code`)
     let levels = [
-        ("national", "province", "SELECT i.*, 'ZW' AS code FROM inner_rows i"),
+        ("national", "province", true, "SELECT i.*, 'ZW' AS code FROM inner_rows i"),
         (
             "province",
             "district",
+            true,
             "SELECT i.*, s.province AS code FROM inner_rows i \
              JOIN (SELECT DISTINCT district, province FROM silver.platform.schools) s \
                ON s.district = i.scope_code",
@@ -155,12 +172,13 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
         (
             "district",
             "school",
+            false,
             "SELECT i.*, s.district AS code FROM inner_rows i \
              JOIN silver.platform.schools s ON s.id = i.scope_code",
         ),
     ];
     let mut checks = Vec::new();
-    for (outer, inner, placed) in levels {
+    for (outer, inner, denominators, placed) in levels {
         let sql = format!(
             "WITH inner_rows AS (
                SELECT * FROM {gold} WHERE scope_level = '{inner}' AND grade IS NULL
@@ -171,8 +189,9 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
                FROM placed GROUP BY indicator, year, sex, code
              )
              SELECT CAST(count(*) AS BIGINT) AS outer_rows,
-                    CAST(coalesce(sum(CASE WHEN s.n IS NULL OR s.n <> o.numerator
-                                             OR s.d <> o.denominator THEN 1 ELSE 0 END), 0)
+                    CAST(coalesce(sum(CASE WHEN coalesce(s.n, 0) <> o.numerator
+                                             OR ({denominators} AND coalesce(s.d, 0) <> o.denominator)
+                                           THEN 1 ELSE 0 END), 0)
                          AS BIGINT) AS wrong
              FROM {gold} o
              LEFT JOIN sums s ON s.indicator = o.indicator AND s.year = o.year AND s.sex = o.sex
@@ -226,7 +245,7 @@ fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
         format!(
             "SELECT indicator, year, '{level}' AS scope_level, {code} AS scope_code, grade, sex, \
                     sum(numerator) AS numerator, sum(denominator) AS denominator \
-             FROM placed GROUP BY indicator, year, {code}, grade, sex"
+             FROM placed WHERE {code} IS NOT NULL GROUP BY indicator, year, {code}, grade, sex"
         )
     };
     Ok(format!(
@@ -238,15 +257,26 @@ fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
          ),
          model AS ({body}),
          base AS (
-           SELECT indicator, year, school_id, grade, sex, numerator, denominator FROM model
+           SELECT indicator, year, school_id, district, grade, sex, numerator, denominator
+           FROM model
            UNION ALL
-           SELECT indicator, year, school_id, grade, 'T' AS sex, sum(numerator) AS numerator,
-                  sum(denominator) AS denominator
-           FROM model WHERE sex IN ('F', 'M') GROUP BY indicator, year, school_id, grade
+           SELECT indicator, year, school_id, district, grade, 'T' AS sex,
+                  sum(numerator) AS numerator, sum(denominator) AS denominator
+           FROM model WHERE sex IN ('F', 'M') GROUP BY indicator, year, school_id, district, grade
          ),
          placed AS (
-           SELECT b.*, s.district, s.province, 'ZW' AS nation
+           SELECT b.indicator, b.year, b.school_id, s.district AS in_district,
+                  s.province AS in_province, 'ZW' AS nation, b.grade, b.sex, b.numerator,
+                  b.denominator
            FROM base b JOIN silver.platform.schools s ON s.id = b.school_id
+           UNION ALL
+           SELECT b.indicator, b.year, b.school_id, b.district AS in_district,
+                  d.province AS in_province, 'ZW' AS nation, b.grade, b.sex, b.numerator,
+                  b.denominator
+           FROM base b
+           JOIN (SELECT DISTINCT district, province FROM silver.platform.schools) d
+             ON d.district = b.district
+           WHERE b.school_id IS NULL
          ),
          scoped AS (
            {school} UNION ALL {district} UNION ALL {province} UNION ALL {national}
@@ -257,8 +287,8 @@ fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
          FROM scoped
          ORDER BY indicator, year, scope_level, scope_code, grade, sex",
         school = by_scope("school", "school_id"),
-        district = by_scope("district", "district"),
-        province = by_scope("province", "province"),
+        district = by_scope("district", "in_district"),
+        province = by_scope("province", "in_province"),
         national = by_scope("national", "nation"),
     ))
 }

@@ -30,6 +30,19 @@
 //!
 //! National ATTENDANCE_RATE: F 4/5 = 80, M 2/6 = 33.3…, T 6/11 = 54.5…;
 //! CHRONIC_ABSENCE_RATE: F 1/3, M 2/4 = 50, T 3/7.
+//!
+//! Enrolment ratios. Every learner is in G3 and 8 on 1 January 2026 (born 10 May 2017), except
+//! b3 (born 1 March 2012: 13, over primary age) and c1 (born 1 June 2019: 6, a new entrant to
+//! G1). Population (2026): Harare Central aged 6 F 4, M 4; aged 8 F 10, M 10; aged 14 F 7.
+//! Bulawayo Central aged 6 F 5, M 5; aged 9 F 5. Primary ages 6–12: Harare Central F 14, M 14;
+//! Bulawayo Central F 10, M 5.
+//! - GER_PRIMARY: Harare Central F 3/14 (a1 a2 b1), M 4/14 (a3 a4 b2 b3), T 7/28 = 25;
+//!   Bulawayo Central F 2/10 = 20, M 0/5 = 0, T 2/15; national T 9/43. At a school there is
+//!   no population: the school's learners count, its value is null.
+//! - NER_PRIMARY: as GER but without b3: Harare Central M 3/14, T 6/28.
+//! - GIR: c1 alone, over the population aged 6: Bulawayo Central F 1/5 = 20, T 1/10 = 10;
+//!   Harare Central T 0/8 = 0; national T 1/18.
+//! - GER_LOWER_SECONDARY: nobody in F1–F4; Harare Central F 0/7 = 0.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,6 +91,13 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
     )
     .await?;
     let learners = ["a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "c1", "c2"];
+    let mut born = ["2017-05-10"; 11];
+    born[8] = "2012-03-01";
+    born[9] = "2019-06-01";
+    let mut grades = ["G3"; 11];
+    grades[9] = "G1";
+    let mut entries = ["promoted"; 11];
+    entries[9] = "new";
     let school_of = |l: &&str| format!("s-{}", &l[..1]);
     let schools: Vec<String> = learners.iter().map(school_of).collect();
     let schools: Vec<&str> = schools.iter().map(String::as_str).collect();
@@ -87,6 +107,7 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
             ("id", text(&learners)),
             ("school_id", text(&schools)),
             ("sex", text(&["F", "F", "M", "M", "M", "F", "F", "M", "M", "F", "F"])),
+            ("date_of_birth", dates(&born)),
         ],
     )
     .await?;
@@ -101,7 +122,8 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
             ("school_id", text(&schools)),
             ("learner_id", text(&learners)),
             ("academic_year", years(learners.len())),
-            ("grade", text(&["G3"; 11])),
+            ("grade", text(&grades)),
+            ("entry_type", text(&entries)),
             ("start_date", dates(&starts)),
             ("end_date", opt_dates(&ends)),
         ],
@@ -126,6 +148,27 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
             ),
             ("start_date", dates(&["2020-01-10"; 5])),
             ("end_date", opt_dates(&[None, None, None, Some("2026-01-31"), None])),
+        ],
+    )
+    .await?;
+    let population: [(&str, i32, &str, i32); 8] = [
+        ("Harare Central", 6, "F", 4),
+        ("Harare Central", 6, "M", 4),
+        ("Harare Central", 8, "F", 10),
+        ("Harare Central", 8, "M", 10),
+        ("Harare Central", 14, "F", 7),
+        ("Bulawayo Central", 6, "F", 5),
+        ("Bulawayo Central", 6, "M", 5),
+        ("Bulawayo Central", 9, "F", 5),
+    ];
+    lake.write(
+        "silver/ref/population",
+        vec![
+            ("year", years(population.len())),
+            ("district", text(&population.map(|p| p.0))),
+            ("age", Arc::new(Int32Array::from(population.map(|p| p.1).to_vec())) as ArrayRef),
+            ("sex", text(&population.map(|p| p.2))),
+            ("population", Arc::new(Int32Array::from(population.map(|p| p.3).to_vec()))),
         ],
     )
     .await?;
@@ -219,11 +262,25 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
         ("CHRONIC_ABSENCE_RATE", "school", "s-b", "M", 1.0, 2.0),
         ("CHRONIC_ABSENCE_RATE", "national", "ZW", "F", 1.0, 3.0),
         ("CHRONIC_ABSENCE_RATE", "national", "ZW", "T", 3.0, 7.0),
+        ("GER_PRIMARY", "district", "Harare Central", "F", 3.0, 14.0),
+        ("GER_PRIMARY", "district", "Harare Central", "M", 4.0, 14.0),
+        ("GER_PRIMARY", "district", "Harare Central", "T", 7.0, 28.0),
+        ("GER_PRIMARY", "province", "Bulawayo", "F", 2.0, 10.0),
+        ("GER_PRIMARY", "province", "Bulawayo", "M", 0.0, 5.0),
+        ("GER_PRIMARY", "national", "ZW", "T", 9.0, 43.0),
+        ("NER_PRIMARY", "district", "Harare Central", "M", 3.0, 14.0),
+        ("NER_PRIMARY", "national", "ZW", "T", 8.0, 43.0),
+        ("GIR", "district", "Bulawayo Central", "F", 1.0, 5.0),
+        ("GIR", "district", "Bulawayo Central", "T", 1.0, 10.0),
+        ("GIR", "district", "Harare Central", "T", 0.0, 8.0),
+        ("GIR", "national", "ZW", "T", 1.0, 18.0),
+        ("GER_LOWER_SECONDARY", "district", "Harare Central", "F", 0.0, 7.0),
     ];
     for &(indicator, level, code, sex, numerator, denominator) in want {
         let k = key(indicator, level, code, sex);
         let Some(&(n, d, v)) = got.get(&k) else { panic!("no figure for {k:?}: {got:#?}") };
-        let scale = if indicator.ends_with("_RATE") { 100.0 } else { 1.0 };
+        let scale =
+            if indicator.starts_with("PTR") || indicator.starts_with("PQTR") { 1.0 } else { 100.0 };
         assert_eq!((n, d), (numerator, denominator), "{k:?}");
         assert!((v - numerator / denominator * scale).abs() < 1e-9, "{k:?}: value {v}");
     }
@@ -245,6 +302,9 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
     ] {
         assert!(!got.contains_key(&k), "{k:?} should be absent: {:?}", got.get(&k));
     }
+    // A school has no population: its learners count, its enrolment ratio has no value.
+    let (n, d, v) = got[&key("GER_PRIMARY", "school", "s-a", "T")];
+    assert!(n == 4.0 && d == 0.0 && v.is_nan(), "{n} {d} {v}");
     // PTR has no split by sex.
     assert!(!got.contains_key(&key("PTR", "national", "ZW", "F")));
     Ok(())
