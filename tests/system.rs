@@ -1332,3 +1332,18 @@ async fn analysts_see_no_small_group_of_birth_month_sex_and_school() {
     assert_eq!(refused.status(), 422);
     app.stop().await;
 }
+
+/// The running system rebuilds gold on its schedule, without anyone asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_system_rebuilds_gold_on_its_schedule() {
+    let app = TestApp::spawn_with(|s| s.gold_interval = Some(Duration::from_secs(1))).await;
+    let analyst = app.token("analyst").await;
+    app.wait_for_snapshot(&analyst, &["platform.schools", "staff.staff", "sis.enrolments"]).await;
+    let sql = "SELECT count(*) AS n FROM gold.indicators.values WHERE indicator = 'PTR'";
+    eventually(Duration::from_secs(60), "gold built by the schedule", || async {
+        let rows = app.try_sql(&analyst, sql).await.ok()?;
+        (rows.first()?["n"].as_i64()? > 0).then_some(())
+    })
+    .await;
+    app.stop().await;
+}
