@@ -181,6 +181,34 @@ pub static EN: Text = Text {
             formula: "New entrants to G1 on the census date (new, or promoted from ECD B), any age \
                 ÷ the districts' projected population aged 6 × 100.",
         },
+        IndicatorText {
+            code: "REPETITION_RATE",
+            name: "Repetition rate",
+            numerator: "Repeaters next year",
+            denominator: "Enrolled",
+            formula: "Learners repeating the grade the next year ÷ learners enrolled in the grade (census dates) × 100; all grades: the sums over grades.",
+        },
+        IndicatorText {
+            code: "PROMOTION_RATE",
+            name: "Promotion rate",
+            numerator: "Promoted",
+            denominator: "Enrolled",
+            formula: "Learners in the next grade the next year, less its repeaters ÷ learners enrolled in the grade × 100.",
+        },
+        IndicatorText {
+            code: "DROPOUT_RATE",
+            name: "Dropout rate",
+            numerator: "Left",
+            denominator: "Enrolled",
+            formula: "100 − promotion rate − repetition rate: learners neither promoted nor repeating the next year ÷ learners enrolled × 100.",
+        },
+        IndicatorText {
+            code: "TRANSITION_RATE",
+            name: "Transition to secondary",
+            numerator: "F1 new entrants",
+            denominator: "G7 leavers",
+            formula: "New entrants to F1 the next year ÷ (G7 learners less those repeating G7 the next year) × 100.",
+        },
     ],
 };
 

@@ -7,9 +7,10 @@
 //! year the lake holds terms for (the first Monday of March). What it answers: `indicator`,
 //! `year`, `school_id` and `district` (a school's counts have the school and no district; counts
 //! that exist only for a district, such as its population, have the district and no school),
-//! `grade` (null for all grades), `sex` (`F` and `M` rows, from which the total `T` is added
-//! here, or `T` rows alone where the indicator has no split by sex), `numerator`,
-//! `denominator`. Numerators and denominators are counts, so every higher scope is
+//! `grade` (rows per grade, from which the total over grades, grade null, is added here; or
+//! null rows alone where the indicator has no split by grade), `sex` (`F` and `M` rows, from
+//! which the total `T` is added here, or `T` rows alone where the indicator has no split by
+//! sex), `numerator`, `denominator`. Numerators and denominators are counts, so every higher scope is
 //! their sum; where the denominator is 0 the row stays (its numerator counts in the scopes above)
 //! and its value is null (never 0 or infinity).
 //!
@@ -54,6 +55,10 @@ pub const INDICATORS: &[Indicator] = &[
     Indicator { code: "NER_LOWER_SECONDARY", scale: 100.0 },
     Indicator { code: "NER_UPPER_SECONDARY", scale: 100.0 },
     Indicator { code: "GIR", scale: 100.0 },
+    Indicator { code: "REPETITION_RATE", scale: 100.0 },
+    Indicator { code: "PROMOTION_RATE", scale: 100.0 },
+    Indicator { code: "DROPOUT_RATE", scale: 100.0 },
+    Indicator { code: "TRANSITION_RATE", scale: 100.0 },
 ];
 
 /// The models in `queries/`, in the order they are built; each answers one or more of
@@ -63,6 +68,7 @@ pub const MODELS: &[&str] = &[
     "gold_attendance_rate",
     "gold_chronic_absence_rate",
     "gold_enrolment_ratios",
+    "gold_flow_rates",
 ];
 
 /// What a rebuild did.
@@ -256,13 +262,20 @@ fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
            WHERE date_part('dow', make_date(y.year, 3, d.day)) = 1
          ),
          model AS ({body}),
-         base AS (
+         by_sex AS (
            SELECT indicator, year, school_id, district, grade, sex, numerator, denominator
            FROM model
            UNION ALL
            SELECT indicator, year, school_id, district, grade, 'T' AS sex,
                   sum(numerator) AS numerator, sum(denominator) AS denominator
            FROM model WHERE sex IN ('F', 'M') GROUP BY indicator, year, school_id, district, grade
+         ),
+         base AS (
+           SELECT * FROM by_sex
+           UNION ALL
+           SELECT indicator, year, school_id, district, CAST(NULL AS VARCHAR) AS grade, sex,
+                  sum(numerator) AS numerator, sum(denominator) AS denominator
+           FROM by_sex WHERE grade IS NOT NULL GROUP BY indicator, year, school_id, district, sex
          ),
          placed AS (
            SELECT b.indicator, b.year, b.school_id, s.district AS in_district,

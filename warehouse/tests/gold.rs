@@ -72,31 +72,36 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
     lake.write(
         "silver/platform/schools",
         vec![
-            ("id", text(&["s-a", "s-b", "s-c"])),
-            ("emis_code", text(&["1001", "1002", "2001"])),
-            ("name", text(&["A Primary", "B Primary", "C Primary"])),
-            ("province", text(&["Harare", "Harare", "Bulawayo"])),
-            ("district", text(&["Harare Central", "Harare Central", "Bulawayo Central"])),
+            ("id", text(&["s-a", "s-b", "s-c", "s-d"])),
+            ("emis_code", text(&["1001", "1002", "2001", "2002"])),
+            ("name", text(&["A Primary", "B Primary", "C Primary", "D High"])),
+            ("province", text(&["Harare", "Harare", "Bulawayo", "Bulawayo"])),
+            (
+                "district",
+                text(&["Harare Central", "Harare Central", "Bulawayo Central", "Bulawayo Central"]),
+            ),
         ],
     )
     .await?;
     lake.write(
         "silver/ref/terms",
         vec![
-            ("academic_year", years(2)),
-            ("term", Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef),
-            ("start_date", dates(&["2026-01-13", "2026-05-12"])),
-            ("end_date", dates(&["2026-04-09", "2026-08-06"])),
+            ("academic_year", Arc::new(Int32Array::from(vec![2026, 2026, 2027])) as ArrayRef),
+            ("term", Arc::new(Int32Array::from(vec![1, 2, 1])) as ArrayRef),
+            ("start_date", dates(&["2026-01-13", "2026-05-12", "2027-01-12"])),
+            ("end_date", dates(&["2026-04-09", "2026-08-06", "2027-04-08"])),
         ],
     )
     .await?;
-    let learners = ["a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "c1", "c2"];
-    let mut born = ["2017-05-10"; 11];
+    let learners = ["a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "c1", "c2", "c3"];
+    let mut born = ["2017-05-10"; 12];
     born[8] = "2012-03-01";
     born[9] = "2019-06-01";
-    let mut grades = ["G3"; 11];
+    born[11] = "2013-02-01";
+    let mut grades = ["G3"; 12];
     grades[9] = "G1";
-    let mut entries = ["promoted"; 11];
+    grades[11] = "G7";
+    let mut entries = ["promoted"; 12];
     entries[9] = "new";
     let school_of = |l: &&str| format!("s-{}", &l[..1]);
     let schools: Vec<String> = learners.iter().map(school_of).collect();
@@ -106,7 +111,7 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
         vec![
             ("id", text(&learners)),
             ("school_id", text(&schools)),
-            ("sex", text(&["F", "F", "M", "M", "M", "F", "F", "M", "M", "F", "F"])),
+            ("sex", text(&["F", "F", "M", "M", "M", "F", "F", "M", "M", "F", "F", "F"])),
             ("date_of_birth", dates(&born)),
         ],
     )
@@ -126,6 +131,31 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
             ("entry_type", text(&entries)),
             ("start_date", dates(&starts)),
             ("end_date", opt_dates(&ends)),
+        ],
+    )
+    .await?;
+    // 2027: (school, learner, grade, entry); a4 and b3 are gone, c3 is in F1 at D High.
+    let next: [(&str, &str, &str, &str); 8] = [
+        ("s-a", "a1", "G4", "promoted"),
+        ("s-a", "a2", "G3", "repeater"),
+        ("s-a", "a3", "G4", "promoted"),
+        ("s-b", "b1", "G4", "promoted"),
+        ("s-b", "b2", "G4", "promoted"),
+        ("s-c", "c1", "G2", "promoted"),
+        ("s-c", "c2", "G4", "promoted"),
+        ("s-d", "c3", "F1", "new"),
+    ];
+    lake.write(
+        "silver/sis/enrolments",
+        vec![
+            ("id", text(&next.map(|n| n.1).map(|l| if l == "a1" { "n-a1" } else { l }))),
+            ("school_id", text(&next.map(|n| n.0))),
+            ("learner_id", text(&next.map(|n| n.1))),
+            ("academic_year", Arc::new(Int32Array::from(vec![2027; 8])) as ArrayRef),
+            ("grade", text(&next.map(|n| n.2))),
+            ("entry_type", text(&next.map(|n| n.3))),
+            ("start_date", dates(&["2027-01-12"; 8])),
+            ("end_date", opt_dates(&[None; 8])),
         ],
     )
     .await?;
@@ -245,10 +275,10 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
         ("PTR", "school", "s-b", "T", 3.0, 1.0),
         ("PTR", "district", "Harare Central", "T", 7.0, 3.0),
         ("PTR", "province", "Harare", "T", 7.0, 3.0),
-        ("PTR", "national", "ZW", "T", 9.0, 3.0),
+        ("PTR", "national", "ZW", "T", 10.0, 3.0),
         ("PQTR", "school", "s-a", "T", 4.0, 1.0),
         ("PQTR", "province", "Harare", "T", 7.0, 2.0),
-        ("PQTR", "national", "ZW", "T", 9.0, 2.0),
+        ("PQTR", "national", "ZW", "T", 10.0, 2.0),
         ("ATTENDANCE_RATE", "school", "s-a", "F", 3.0, 4.0),
         ("ATTENDANCE_RATE", "school", "s-a", "M", 2.0, 4.0),
         ("ATTENDANCE_RATE", "school", "s-a", "T", 5.0, 8.0),
@@ -265,11 +295,11 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
         ("GER_PRIMARY", "district", "Harare Central", "F", 3.0, 14.0),
         ("GER_PRIMARY", "district", "Harare Central", "M", 4.0, 14.0),
         ("GER_PRIMARY", "district", "Harare Central", "T", 7.0, 28.0),
-        ("GER_PRIMARY", "province", "Bulawayo", "F", 2.0, 10.0),
+        ("GER_PRIMARY", "province", "Bulawayo", "F", 3.0, 10.0),
         ("GER_PRIMARY", "province", "Bulawayo", "M", 0.0, 5.0),
-        ("GER_PRIMARY", "national", "ZW", "T", 9.0, 43.0),
+        ("GER_PRIMARY", "national", "ZW", "T", 10.0, 43.0),
         ("NER_PRIMARY", "district", "Harare Central", "M", 3.0, 14.0),
-        ("NER_PRIMARY", "national", "ZW", "T", 8.0, 43.0),
+        ("NER_PRIMARY", "national", "ZW", "T", 9.0, 43.0),
         ("GIR", "district", "Bulawayo Central", "F", 1.0, 5.0),
         ("GIR", "district", "Bulawayo Central", "T", 1.0, 10.0),
         ("GIR", "district", "Harare Central", "T", 0.0, 8.0),
@@ -293,7 +323,7 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
         key("PQTR", "province", "Bulawayo", "T"),
     ] {
         let (n, d, v) = got[&k];
-        assert!(n == 2.0 && d == 0.0 && v.is_nan(), "{k:?}: {:?}", got.get(&k));
+        assert!(n == 3.0 && d == 0.0 && v.is_nan(), "{k:?}: {:?}", got.get(&k));
     }
     // No marks: no row.
     for k in [
@@ -361,5 +391,74 @@ async fn a_rebuild_replaces_the_previous_figures() -> TestResult {
         warehouse.query("SELECT count(*) AS n FROM gold.indicators.values", &Access::Full).await?;
     let answer: serde_json::Value = serde_json::from_slice(&encode(&out, Format::Json)?.1)?;
     assert_eq!(answer["rows"][0]["n"].as_u64(), Some(second.rows() as u64));
+    Ok(())
+}
+
+/// The flow rates of 2026, from the enrolment of 2026 and 2027 (census dates 2 March 2026 and
+/// 1 March 2027). G3 in 2026: a1 a2 a3 a4 at A, b1 b2 b3 at B, c2 at C: F 4, M 4. In 2027: a2
+/// repeats G3; a1 a3 b1 b2 c2 are in G4; a4 and b3 are gone. c1 (G1) is in G2; c3 (G7 at C)
+/// entered F1 at D High, a new entrant.
+/// - REPETITION_RATE G3: F 1/4 = 25, M 0/4, T 1/8 = 12.5.
+/// - PROMOTION_RATE G3: F 3/4 (a1 b1 c2), M 2/4 (a3 b2), T 5/8 = 62.5; G1 1/1; G7 nationally
+///   1/1, but at C itself 0/1 (c3 went to another school).
+/// - DROPOUT_RATE G3: F (4 − 3 − 1)/4 = 0, M (4 − 2 − 0)/4 = 50, T 2/8 = 25.
+/// - TRANSITION_RATE: F1 new entrants 1 ÷ (G7 1 − G7 repeaters 0) = 100 nationally.
+/// - All grades: REPETITION_RATE T 1 ÷ (G1 1 + G3 8 + G7 1) = 10.
+#[tokio::test]
+async fn flow_rates_follow_learners_into_the_next_year() -> TestResult {
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    warehouse.rebuild_gold(|_, _, _| {}).await?;
+    let out = warehouse
+        .query(
+            "SELECT indicator, scope_level, scope_code, coalesce(grade, 'all') AS grade, sex, \
+                    numerator, denominator \
+             FROM gold.indicators.values WHERE year = 2026 AND indicator IN \
+               ('REPETITION_RATE', 'PROMOTION_RATE', 'DROPOUT_RATE', 'TRANSITION_RATE')",
+            &Access::Full,
+        )
+        .await?;
+    let answer: serde_json::Value = serde_json::from_slice(&encode(&out, Format::Json)?.1)?;
+    let mut got = BTreeMap::new();
+    for row in answer["rows"].as_array().ok_or("rows")? {
+        let s = |k: &str| row[k].as_str().unwrap_or_default().to_owned();
+        let n = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
+        got.insert(
+            (s("indicator"), s("scope_level"), s("scope_code"), s("grade"), s("sex")),
+            (n("numerator"), n("denominator")),
+        );
+    }
+    let want: &[(&str, &str, &str, &str, &str, f64, f64)] = &[
+        ("REPETITION_RATE", "national", "ZW", "G3", "F", 1.0, 4.0),
+        ("REPETITION_RATE", "national", "ZW", "G3", "M", 0.0, 4.0),
+        ("REPETITION_RATE", "national", "ZW", "G3", "T", 1.0, 8.0),
+        ("REPETITION_RATE", "school", "s-a", "G3", "T", 1.0, 4.0),
+        ("REPETITION_RATE", "national", "ZW", "all", "T", 1.0, 10.0),
+        ("PROMOTION_RATE", "national", "ZW", "G3", "F", 3.0, 4.0),
+        ("PROMOTION_RATE", "national", "ZW", "G3", "M", 2.0, 4.0),
+        ("PROMOTION_RATE", "national", "ZW", "G3", "T", 5.0, 8.0),
+        ("PROMOTION_RATE", "national", "ZW", "G1", "T", 1.0, 1.0),
+        ("PROMOTION_RATE", "national", "ZW", "G7", "T", 1.0, 1.0),
+        ("PROMOTION_RATE", "school", "s-c", "G7", "T", 0.0, 1.0),
+        ("DROPOUT_RATE", "national", "ZW", "G3", "F", 0.0, 4.0),
+        ("DROPOUT_RATE", "national", "ZW", "G3", "M", 2.0, 4.0),
+        ("DROPOUT_RATE", "national", "ZW", "G3", "T", 2.0, 8.0),
+        ("TRANSITION_RATE", "national", "ZW", "all", "T", 1.0, 1.0),
+        ("TRANSITION_RATE", "province", "Bulawayo", "all", "F", 1.0, 1.0),
+    ];
+    for &(indicator, level, code, grade, sex, numerator, denominator) in want {
+        let k = (indicator.into(), level.into(), code.into(), grade.into(), sex.into());
+        assert_eq!(got.get(&k), Some(&(numerator, denominator)), "{k:?}");
+    }
+    // 2027 has no next year yet: no flow rates for it.
+    let later = warehouse
+        .query(
+            "SELECT count(*) AS n FROM gold.indicators.values \
+             WHERE year = 2027 AND indicator = 'REPETITION_RATE'",
+            &Access::Full,
+        )
+        .await?;
+    let answer: serde_json::Value = serde_json::from_slice(&encode(&later, Format::Json)?.1)?;
+    assert_eq!(answer["rows"][0]["n"], 0);
     Ok(())
 }
