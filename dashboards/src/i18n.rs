@@ -209,6 +209,20 @@ pub static EN: Text = Text {
             denominator: "G7 leavers",
             formula: "New entrants to F1 the next year ÷ (G7 learners less those repeating G7 the next year) × 100.",
         },
+        IndicatorText {
+            code: "O_LEVEL_PASS_RATE",
+            name: "O-level pass rate",
+            numerator: "Passed",
+            denominator: "Candidates",
+            formula: "Candidates with five or more subjects at C or better ÷ candidates × 100.",
+        },
+        IndicatorText {
+            code: "BEAM_COVERAGE",
+            name: "BEAM coverage",
+            numerator: "Supported",
+            denominator: "Enrolled",
+            formula: "Learners enrolled on the census date with a BEAM payment that year ÷ learners enrolled × 100.",
+        },
     ],
 };
 

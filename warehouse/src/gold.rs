@@ -59,6 +59,8 @@ pub const INDICATORS: &[Indicator] = &[
     Indicator { code: "PROMOTION_RATE", scale: 100.0 },
     Indicator { code: "DROPOUT_RATE", scale: 100.0 },
     Indicator { code: "TRANSITION_RATE", scale: 100.0 },
+    Indicator { code: "O_LEVEL_PASS_RATE", scale: 100.0 },
+    Indicator { code: "BEAM_COVERAGE", scale: 100.0 },
 ];
 
 /// The models in `queries/`, in the order they are built; each answers one or more of
@@ -69,6 +71,8 @@ pub const MODELS: &[&str] = &[
     "gold_chronic_absence_rate",
     "gold_enrolment_ratios",
     "gold_flow_rates",
+    "gold_o_level_pass_rate",
+    "gold_beam_coverage",
 ];
 
 /// What a rebuild did.

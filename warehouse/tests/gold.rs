@@ -1,22 +1,23 @@
 //! The gold indicators over a small hand-built lake, each figure worked out by hand below.
 //!
-//! Three schools: A and B in Harare / Harare Central, C in Bulawayo / Bulawayo Central. Year 2026,
-//! terms 13 Jan – 9 Apr and 12 May – 6 Aug; the census date is the first Monday of March,
-//! 2 March 2026 (1 March is a Sunday).
+//! Four schools: A and B (primary) in Harare / Harare Central, C (primary) and D High in
+//! Bulawayo / Bulawayo Central. Year 2026, terms 13 Jan – 9 Apr and 12 May – 6 Aug; the census
+//! date is the first Monday of March, 2 March 2026 (1 March is a Sunday). 2027 has a first term
+//! and enrolment, for the flow rates (see their test).
 //!
 //! Enrolment on the census date:
 //! - A: a1 F, a2 F, a3 M, a4 M (from 13 Jan); a5 left on 20 Feb and a6 came on 1 Apr: not counted. 4.
 //! - B: b1 F, b2 M, b3 M. 3.
-//! - C: c1 F, c2 F. 2.
+//! - C: c1 F (G1), c2 F, c3 F (G7). 3.
 //!
 //! Teachers on the census date:
 //! - A: t1 trained, t2 untrained; the head is not a teacher; t3 (trained) left on 31 Jan. 2, 1 trained.
 //! - B: one trained teacher. 1, 1 trained.
-//! - C: none: PTR and PQTR at C, in its district and its province have a numerator (2) and a
+//! - C: none: PTR and PQTR at C, in its district and its province have a numerator (3) and a
 //!   denominator of 0, and no value (null: never 0 or infinity).
 //!
-//! PTR: A 4/2 = 2; B 3/1 = 3; Harare Central and Harare 7/3 = 2.333…; national 9/3 = 3.
-//! PQTR: A 4/1 = 4; B 3/1 = 3; Harare 7/2 = 3.5; national 9/2 = 4.5.
+//! PTR: A 4/2 = 2; B 3/1 = 3; Harare Central and Harare 7/3 = 2.333…; national 10/3.
+//! PQTR: A 4/1 = 4; B 3/1 = 3; Harare 7/2 = 3.5; national 10/2 = 5.
 //!
 //! Marks (a mark on 20 Apr, between the terms, is not a school day and does not count):
 //! - A: a1 present, absent; a2 late, present; a3 absent, absent; a4 present, present.
@@ -32,17 +33,23 @@
 //! CHRONIC_ABSENCE_RATE: F 1/3, M 2/4 = 50, T 3/7.
 //!
 //! Enrolment ratios. Every learner is in G3 and 8 on 1 January 2026 (born 10 May 2017), except
-//! b3 (born 1 March 2012: 13, over primary age) and c1 (born 1 June 2019: 6, a new entrant to
+//! b3 (born 1 March 2012: 13, over primary age), c3 (G7, born 1 February 2013: 12) and c1 (born
+//! 1 June 2019: 6, a new entrant to
 //! G1). Population (2026): Harare Central aged 6 F 4, M 4; aged 8 F 10, M 10; aged 14 F 7.
 //! Bulawayo Central aged 6 F 5, M 5; aged 9 F 5. Primary ages 6–12: Harare Central F 14, M 14;
 //! Bulawayo Central F 10, M 5.
 //! - GER_PRIMARY: Harare Central F 3/14 (a1 a2 b1), M 4/14 (a3 a4 b2 b3), T 7/28 = 25;
-//!   Bulawayo Central F 2/10 = 20, M 0/5 = 0, T 2/15; national T 9/43. At a school there is
+//!   Bulawayo Central F 3/10 = 30 (c1 c2 c3, 12), M 0/5 = 0, T 3/15; national T 10/43. At a school there is
 //!   no population: the school's learners count, its value is null.
-//! - NER_PRIMARY: as GER but without b3: Harare Central M 3/14, T 6/28.
+//! - NER_PRIMARY: as GER but without b3: Harare Central M 3/14, T 6/28; national T 9/43.
 //! - GIR: c1 alone, over the population aged 6: Bulawayo Central F 1/5 = 20, T 1/10 = 10;
 //!   Harare Central T 0/8 = 0; national T 1/18.
 //! - GER_LOWER_SECONDARY: nobody in F1–F4; Harare Central F 0/7 = 0.
+//!
+//! O level 2026 at D High: d1 (F) A B C C C D, five at C or better: passes; d2 (M) C C C C D E,
+//! four: does not. F 1/1, M 0/1, T 1/2 = 50.
+//! BEAM paid for b1 (F, B) in 2026; a1's payment was cash. Enrolment on the census date: A 4,
+//! B 3, C 3 (c1 c2 c3). B F 1/1 = 100, B T 1/3; A T 0/4; national T 1/10.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -131,6 +138,53 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
             ("entry_type", text(&entries)),
             ("start_date", dates(&starts)),
             ("end_date", opt_dates(&ends)),
+        ],
+    )
+    .await?;
+    // O-level candidates at D High, not enrolled: d1 passes five subjects at C or better, d2 four.
+    lake.write(
+        "silver/sis/learners",
+        vec![
+            ("id", text(&["d1", "d2"])),
+            ("school_id", text(&["s-d", "s-d"])),
+            ("sex", text(&["F", "M"])),
+            ("date_of_birth", dates(&["2009-04-04", "2009-07-07"])),
+        ],
+    )
+    .await?;
+    let results: Vec<(&str, &str)> = ["A", "B", "C", "C", "C", "D"]
+        .iter()
+        .map(|g| ("d1", *g))
+        .chain(["C", "C", "C", "C", "D", "E"].iter().map(|g| ("d2", *g)))
+        .collect();
+    let ids: Vec<String> = (0..results.len()).map(|i| format!("x{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let subjects: Vec<String> = (0..results.len()).map(|i| format!("S{}", i % 6)).collect();
+    let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+    let learners_of: Vec<&str> = results.iter().map(|r| r.0).collect();
+    let grades_of: Vec<&str> = results.iter().map(|r| r.1).collect();
+    lake.write(
+        "silver/assessment/exam_results",
+        vec![
+            ("id", text(&ids)),
+            ("school_id", text(&vec!["s-d"; results.len()])),
+            ("learner_id", text(&learners_of)),
+            ("academic_year", Arc::new(Int32Array::from(vec![2026; results.len()])) as ArrayRef),
+            ("exam", text(&vec!["O"; results.len()])),
+            ("subject_code", text(&subjects)),
+            ("grade", text(&grades_of)),
+        ],
+    )
+    .await?;
+    // BEAM paid b1's fees in 2026; a1's were paid in cash.
+    lake.write(
+        "silver/finance/payments",
+        vec![
+            ("id", text(&["p1", "p2"])),
+            ("school_id", text(&["s-b", "s-a"])),
+            ("learner_id", text(&["b1", "a1"])),
+            ("academic_year", years(2)),
+            ("method", text(&["beam", "cash"])),
         ],
     )
     .await?;
@@ -305,6 +359,13 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
         ("GIR", "district", "Harare Central", "T", 0.0, 8.0),
         ("GIR", "national", "ZW", "T", 1.0, 18.0),
         ("GER_LOWER_SECONDARY", "district", "Harare Central", "F", 0.0, 7.0),
+        ("O_LEVEL_PASS_RATE", "school", "s-d", "F", 1.0, 1.0),
+        ("O_LEVEL_PASS_RATE", "school", "s-d", "M", 0.0, 1.0),
+        ("O_LEVEL_PASS_RATE", "national", "ZW", "T", 1.0, 2.0),
+        ("BEAM_COVERAGE", "school", "s-a", "T", 0.0, 4.0),
+        ("BEAM_COVERAGE", "school", "s-b", "F", 1.0, 1.0),
+        ("BEAM_COVERAGE", "school", "s-b", "T", 1.0, 3.0),
+        ("BEAM_COVERAGE", "national", "ZW", "T", 1.0, 10.0),
     ];
     for &(indicator, level, code, sex, numerator, denominator) in want {
         let k = key(indicator, level, code, sex);
