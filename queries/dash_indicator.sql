@@ -4,7 +4,8 @@
 -- one per group inside it (the provinces of the nation, the districts of a province, the schools
 -- of a district). `learners` counts the learners behind a figure, for small-cell suppression:
 -- the numerator where it counts learners (PTR, PQTR, the enrolment ratios), the learners with
--- marks for the attendance rates (CHRONIC_ABSENCE_RATE's denominator at the same scope).
+-- marks for the attendance rates (CHRONIC_ABSENCE_RATE's denominator at the same scope), the
+-- enrolment behind the gross enrolment ratio for its gender parity index.
 WITH chosen AS (
   SELECT coalesce($2, max(year)) AS year FROM gold.indicators.values WHERE indicator = $1
 ),
@@ -19,7 +20,8 @@ learner_base AS (
            AS learners
   FROM gold.indicators.values v JOIN chosen c ON v.year = c.year
   WHERE v.grade IS NULL AND v.sex = 'T'
-    AND v.indicator = CASE WHEN $1 = 'ATTENDANCE_RATE' THEN 'CHRONIC_ABSENCE_RATE' ELSE $1 END
+    AND v.indicator = CASE WHEN $1 = 'ATTENDANCE_RATE' THEN 'CHRONIC_ABSENCE_RATE'
+                           WHEN $1 LIKE 'GPI_%' THEN substr($1, 5) ELSE $1 END
 ),
 districts AS (SELECT DISTINCT province, district FROM silver.platform.schools),
 listed AS (

@@ -1247,6 +1247,7 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
         .iter()
         .map(|i| i.code)
         .filter(|c| !flows.contains(c))
+        .chain(oneclass_warehouse::PARITY_INDICATORS.iter().map(|(gpi, _)| *gpi))
         .collect();
     for code in &codes {
         value(code);

@@ -223,6 +223,27 @@ pub static EN: Text = Text {
             denominator: "Enrolled",
             formula: "Learners enrolled on the census date with a BEAM payment that year ÷ learners enrolled × 100.",
         },
+        IndicatorText {
+            code: "GPI_GER_PRIMARY",
+            name: "Gender parity index, primary GER",
+            numerator: "GER, girls",
+            denominator: "GER, boys",
+            formula: "r = GER of girls ÷ GER of boys; the index is r where r ≤ 1, else 2 − 1/r (1: parity; below 1: fewer girls).",
+        },
+        IndicatorText {
+            code: "GPI_GER_LOWER_SECONDARY",
+            name: "Gender parity index, lower secondary GER",
+            numerator: "GER, girls",
+            denominator: "GER, boys",
+            formula: "r = GER of girls ÷ GER of boys; the index is r where r ≤ 1, else 2 − 1/r (1: parity; below 1: fewer girls).",
+        },
+        IndicatorText {
+            code: "GPI_GER_UPPER_SECONDARY",
+            name: "Gender parity index, upper secondary GER",
+            numerator: "GER, girls",
+            denominator: "GER, boys",
+            formula: "r = GER of girls ÷ GER of boys; the index is r where r ≤ 1, else 2 − 1/r (1: parity; below 1: fewer girls).",
+        },
     ],
 };
 
@@ -236,13 +257,17 @@ mod tests {
     /// Every indicator gold holds has its words, so each gets a dashboard page.
     #[test]
     fn every_gold_indicator_has_its_words() {
-        for indicator in oneclass_warehouse::INDICATORS {
+        let codes: Vec<&str> = oneclass_warehouse::INDICATORS
+            .iter()
+            .map(|i| i.code)
+            .chain(oneclass_warehouse::PARITY_INDICATORS.iter().map(|(gpi, _)| *gpi))
+            .collect();
+        for code in &codes {
             assert!(
-                super::EN.indicator_texts.iter().any(|t| t.code == indicator.code),
-                "no text for {}",
-                indicator.code
+                super::EN.indicator_texts.iter().any(|t| t.code == *code),
+                "no text for {code}"
             );
         }
-        assert_eq!(super::EN.indicator_texts.len(), oneclass_warehouse::INDICATORS.len());
+        assert_eq!(super::EN.indicator_texts.len(), codes.len());
     }
 }

@@ -23,6 +23,7 @@ use deltalake::arrow::array::AsArray;
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use deltalake::arrow::record_batch::RecordBatch;
+use deltalake::datafusion::datasource::MemTable;
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::protocol::SaveMode;
 use url::Url;
@@ -133,6 +134,9 @@ pub(crate) async fn rebuild(
         }
     }
     progress("", MODELS.len(), MODELS.len());
+    let parity = parity_rows(&batches, &schema).await?;
+    report.built.push(("gender parity", parity.iter().map(RecordBatch::num_rows).sum()));
+    batches.extend(parity);
     if batches.is_empty() {
         batches.push(RecordBatch::new_empty(schema.clone()));
     }
@@ -192,6 +196,7 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
         let sql = format!(
             "WITH inner_rows AS (
                SELECT * FROM {gold} WHERE scope_level = '{inner}' AND grade IS NULL
+                 AND indicator NOT LIKE 'GPI_%'
              ),
              placed AS ({placed}),
              sums AS (
@@ -206,7 +211,7 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
              FROM {gold} o
              LEFT JOIN sums s ON s.indicator = o.indicator AND s.year = o.year AND s.sex = o.sex
                              AND s.code = o.scope_code
-             WHERE o.scope_level = '{outer}' AND o.grade IS NULL"
+             WHERE o.scope_level = '{outer}' AND o.grade IS NULL AND o.indicator NOT LIKE 'GPI_%'"
         );
         let batches = ctx.sql(&sql).await?.collect().await?;
         let number = |column: usize| -> u64 {
@@ -221,6 +226,41 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
     Ok(checks)
 }
 
+/// The adjusted gender parity index of each gross enrolment ratio (INDICATORS.md GPI_GER): at
+/// every scope, year and grade where both sexes have a ratio, r = GER(F) ÷ GER(M), and the index
+/// is r when r ≤ 1, else 2 − 1/r. Its numerator and denominator are the two ratios (not counts:
+/// the index is not summed over scopes), its sex `T`.
+pub const PARITY_INDICATORS: &[(&str, &str)] = &[
+    ("GPI_GER_PRIMARY", "GER_PRIMARY"),
+    ("GPI_GER_LOWER_SECONDARY", "GER_LOWER_SECONDARY"),
+    ("GPI_GER_UPPER_SECONDARY", "GER_UPPER_SECONDARY"),
+];
+
+async fn parity_rows(
+    built: &[RecordBatch],
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>, WarehouseError> {
+    let ctx = SessionContext::new();
+    let table = MemTable::try_new(schema.clone(), vec![built.to_vec()])?;
+    ctx.register_table("built", Arc::new(table))?;
+    let pairs: String =
+        PARITY_INDICATORS.iter().map(|(gpi, ger)| format!(" WHEN '{ger}' THEN '{gpi}'")).collect();
+    let sql = format!(
+        "SELECT CASE f.indicator{pairs} END AS indicator, f.year, f.scope_level, f.scope_code,
+                f.grade, 'T' AS sex, f.value AS numerator, m.value AS denominator,
+                CASE WHEN f.value <= m.value THEN f.value / m.value ELSE 2 - m.value / f.value END
+                  AS value
+         FROM built f JOIN built m
+           ON m.indicator = f.indicator AND m.year = f.year AND m.scope_level = f.scope_level
+          AND m.scope_code = f.scope_code AND m.grade IS NOT DISTINCT FROM f.grade
+         WHERE f.sex = 'F' AND m.sex = 'M' AND f.value > 0 AND m.value > 0
+           AND f.indicator IN ({})",
+        PARITY_INDICATORS.iter().map(|(_, ger)| format!("'{ger}'")).collect::<Vec<_>>().join(", ")
+    );
+    let rows = ctx.sql(&sql).await?.collect().await?;
+    conform(&rows, schema)
+}
+
 /// One model's rows at every scope, in the table's schema.
 async fn model_rows(
     ctx: &SessionContext,
@@ -229,6 +269,14 @@ async fn model_rows(
 ) -> Result<Vec<RecordBatch>, WarehouseError> {
     let sql = rollup_sql(model)?;
     let batches = ctx.sql(&sql).await?.collect().await?;
+    conform(&batches, schema)
+}
+
+/// The non-empty batches in the indicator table's schema (column by column, in order).
+fn conform(
+    batches: &[RecordBatch],
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>, WarehouseError> {
     batches
         .iter()
         .filter(|b| b.num_rows() > 0)

@@ -42,7 +42,9 @@ pub use deltalake::arrow::record_batch::RecordBatch;
 pub use deltalake::datafusion::scalar::ScalarValue;
 pub use encode::{Format, encode};
 pub use error::WarehouseError;
-pub use gold::{GoldReport, INDICATORS, Indicator, MODELS, SumCheck, indicator_schema};
+pub use gold::{
+    GoldReport, INDICATORS, Indicator, MODELS, PARITY_INDICATORS, SumCheck, indicator_schema,
+};
 pub use named::names as named_query_names;
 pub use privacy::pseudonym;
 

@@ -393,6 +393,14 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
     ] {
         assert!(!got.contains_key(&k), "{k:?} should be absent: {:?}", got.get(&k));
     }
+    // Gender parity of the primary GER: Harare Central r = (3/14) ÷ (4/14) = 0.75; nationally
+    // r = (6/24) ÷ (4/19) > 1, so the index is 2 − 1/r; Bulawayo Central's boys have a GER of 0:
+    // no index there.
+    let gpi = |code: &str| got.get(&key("GPI_GER_PRIMARY", "district", code, "T")).map(|f| f.2);
+    assert_eq!(gpi("Harare Central"), Some(0.75));
+    assert_eq!(gpi("Bulawayo Central"), None);
+    let national = got[&key("GPI_GER_PRIMARY", "national", "ZW", "T")].2;
+    assert!((national - (2.0 - (4.0 / 19.0) / (6.0 / 24.0))).abs() < 1e-9, "{national}");
     // A school has no population: its learners count, its enrolment ratio has no value.
     let (n, d, v) = got[&key("GER_PRIMARY", "school", "s-a", "T")];
     assert!(n == 4.0 && d == 0.0 && v.is_nan(), "{n} {d} {v}");
