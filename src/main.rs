@@ -230,10 +230,9 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("skipped {code}: {why}");
             }
             println!(
-                "gold/indicators/values version {}: {} rows from {} models in {:.1} s ({lake})",
+                "gold/indicators/values version {}: {} rows in {:.1} s ({lake})",
                 report.version,
                 report.rows(),
-                report.built.len(),
                 started.elapsed().as_secs_f64()
             );
             Ok(())

@@ -160,23 +160,21 @@ pub(crate) fn analyst_view(
     if let Some(BirthMonth::Generalise) = birth_month {
         plan = plan.window(vec![peers_by_birth_month(&column)?])?;
     }
-    let projection: Vec<Expr> = columns
-        .iter()
-        .filter_map(|name| match column_rule(schema, table, name) {
-            _ if *name == BIRTH_DATE_COLUMN && birth_month.is_some() => match birth_month {
-                Some(BirthMonth::Generalise) => Some(
-                    when(col(PEERS).gt_eq(lit(MIN_GROUP)), month_of(column(name)))
-                        .end()
-                        .ok()?
-                        .alias(BIRTH_MONTH_COLUMN),
-                ),
-                _ => None,
-            },
-            ColumnRule::Keep => Some(column(name)),
-            ColumnRule::Drop => None,
-            ColumnRule::Pseudonymise => Some(scope.udf.call(vec![column(name)]).alias(*name)),
-        })
-        .collect();
+    let mut projection = Vec::with_capacity(columns.len());
+    for name in &columns {
+        let expr = match (column_rule(schema, table, name), birth_month) {
+            (_, Some(BirthMonth::Generalise)) if *name == BIRTH_DATE_COLUMN => {
+                when(col(PEERS).gt_eq(lit(MIN_GROUP)), month_of(column(name)))
+                    .end()?
+                    .alias(BIRTH_MONTH_COLUMN)
+            }
+            (_, Some(BirthMonth::Drop)) if *name == BIRTH_DATE_COLUMN => continue,
+            (ColumnRule::Keep, _) => column(name),
+            (ColumnRule::Drop, _) => continue,
+            (ColumnRule::Pseudonymise, _) => scope.udf.call(vec![column(name)]).alias(*name),
+        };
+        projection.push(expr);
+    }
     if projection.is_empty() {
         return Err(DataFusionError::Plan(format!("{table_ref} has no columns analysts may see")));
     }
