@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{Array, AsArray, StringArray};
+use deltalake::arrow::array::{Array, AsArray, StringBuilder};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::catalog::TableProvider;
@@ -269,25 +269,59 @@ fn in_list(expr: Expr, values: &[String]) -> Expr {
 
 /// The analysts' keyed pseudonym of an id: hex of the first 16 bytes of HMAC-SHA256(key, id text).
 pub fn pseudonym(key: &[u8], id: &str) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+    let mut out = [0u8; 32];
+    pseudonym_into(&keyed(key), id, &mut out).to_owned()
+}
+
+/// HMAC-SHA256 with its key already absorbed: each pseudonym clones it instead of hashing the
+/// key again.
+fn keyed(key: &[u8]) -> Hmac<Sha256> {
+    let Ok(mac) = Hmac::<Sha256>::new_from_slice(key) else {
         unreachable!("HMAC accepts keys of any length");
     };
+    mac
+}
+
+/// [`pseudonym`] written into `out`, without allocating.
+fn pseudonym_into<'a>(keyed: &Hmac<Sha256>, id: &str, out: &'a mut [u8; 32]) -> &'a str {
+    let mut mac = keyed.clone();
     mac.update(id.as_bytes());
     let tag = mac.finalize().into_bytes();
-    hex::encode(&tag[..16])
+    let Ok(()) = hex::encode_to_slice(&tag[..16], out) else {
+        unreachable!("16 bytes are 32 hex digits");
+    };
+    let Ok(text) = std::str::from_utf8(out) else { unreachable!("hex digits are ASCII") };
+    text
 }
 
 /// The pseudonym as a DataFusion function. It is placed into analysts' views directly and never
 /// registered by name, so analysts cannot call it on values of their choosing.
-#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PseudonymUdf {
     key: Arc<[u8]>,
+    keyed: Hmac<Sha256>,
     signature: Signature,
+}
+
+// Two instances are the same function when their keys are (the keyed state follows from it).
+impl PartialEq for PseudonymUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.signature == other.signature
+    }
+}
+
+impl Eq for PseudonymUdf {}
+
+impl std::hash::Hash for PseudonymUdf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+        self.signature.hash(state);
+    }
 }
 
 impl PseudonymUdf {
     pub(crate) fn udf(key: Arc<[u8]>) -> ScalarUDF {
         ScalarUDF::new_from_impl(Self {
+            keyed: keyed(&key),
             key,
             signature: Signature::uniform(
                 1,
@@ -324,8 +358,15 @@ impl ScalarUDFImpl for PseudonymUdf {
         };
         let ids = cast(&value.to_array(args.number_rows)?, &DataType::Utf8)?;
         let ids = ids.as_string::<i32>();
-        let hashed: StringArray =
-            ids.iter().map(|id| id.map(|id| pseudonym(&self.key, id))).collect();
+        let mut hashed = StringBuilder::with_capacity(ids.len(), ids.len() * 32);
+        let mut out = [0u8; 32];
+        for id in ids.iter() {
+            match id {
+                Some(id) => hashed.append_value(pseudonym_into(&self.keyed, id, &mut out)),
+                None => hashed.append_null(),
+            }
+        }
+        let hashed = hashed.finish();
         debug_assert_eq!(hashed.len(), args.number_rows);
         Ok(ColumnarValue::Array(Arc::new(hashed)))
     }
