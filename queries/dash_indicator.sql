@@ -3,9 +3,9 @@
 -- has; $3 province or NULL; $4 district or NULL. Rows: the area's own figure (`is_total`), then
 -- one per group inside it (the provinces of the nation, the districts of a province, the schools
 -- of a district). `learners` counts the learners behind a figure, for small-cell suppression:
--- the numerator where it counts learners (PTR, PQTR, the enrolment ratios), the learners with
--- marks for the attendance rates (CHRONIC_ABSENCE_RATE's denominator at the same scope), the
--- enrolment behind the gross enrolment ratio for its gender parity index.
+-- the numerator of the ratios of learners to something else (PTR, PQTR, GER, NER, GIR), the
+-- denominator of the rates among learners (the rest), the learners with marks for the
+-- attendance rate, GER's for its gender parity index, the promotion rate's for survival.
 WITH chosen AS (
   SELECT coalesce($2, max(year)) AS year FROM gold.indicators.values WHERE indicator = $1
 ),
@@ -16,12 +16,14 @@ figures AS (
 ),
 learner_base AS (
   SELECT v.scope_level, v.scope_code,
-         CASE WHEN v.indicator = 'CHRONIC_ABSENCE_RATE' THEN v.denominator ELSE v.numerator END
-           AS learners
+         CASE WHEN v.indicator IN ('PTR', 'PQTR', 'GIR') OR v.indicator LIKE 'GER_%'
+                   OR v.indicator LIKE 'NER_%'
+              THEN v.numerator ELSE v.denominator END AS learners
   FROM gold.indicators.values v JOIN chosen c ON v.year = c.year
   WHERE v.grade IS NULL AND v.sex = 'T'
     AND v.indicator = CASE WHEN $1 = 'ATTENDANCE_RATE' THEN 'CHRONIC_ABSENCE_RATE'
-                           WHEN $1 LIKE 'GPI_%' THEN substr($1, 5) ELSE $1 END
+                           WHEN $1 LIKE 'GPI_%' THEN substr($1, 5)
+                           WHEN $1 = 'SURVIVAL_G7' THEN 'PROMOTION_RATE' ELSE $1 END
 ),
 districts AS (SELECT DISTINCT province, district FROM silver.platform.schools),
 listed AS (

@@ -244,6 +244,15 @@ pub static EN: Text = Text {
             denominator: "GER, boys",
             formula: "r = GER of girls ÷ GER of boys; the index is r where r ≤ 1, else 2 − 1/r (1: parity; below 1: fewer girls).",
         },
+        IndicatorText {
+            code: "SURVIVAL_G7",
+            name: "Survival to Grade 7",
+            numerator: "Reaching G7",
+            denominator: "G1 entrants",
+            formula: "Of 1,000 pupils entering G1, those who reach G7 when each grade G1–G6 \
+                promotes, holds back and loses pupils at the year's rates, repeaters trying \
+                again at the same rates (the reconstructed cohort) × 100 ÷ 1,000.",
+        },
     ],
 };
 
@@ -261,6 +270,7 @@ mod tests {
             .iter()
             .map(|i| i.code)
             .chain(oneclass_warehouse::PARITY_INDICATORS.iter().map(|(gpi, _)| *gpi))
+            .chain([oneclass_warehouse::SURVIVAL_INDICATOR])
             .collect();
         for code in &codes {
             assert!(

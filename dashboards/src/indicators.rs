@@ -161,8 +161,8 @@ pub(crate) async fn page(
     };
 
     // Rates are percentages; ratios and indices are plain.
-    let rate =
-        oneclass_warehouse::INDICATORS.iter().any(|i| i.code == text.code && i.scale == 100.0);
+    let rate = text.code == oneclass_warehouse::SURVIVAL_INDICATOR
+        || oneclass_warehouse::INDICATORS.iter().any(|i| i.code == text.code && i.scale == 100.0);
     let unit = if rate { "%" } else { "" };
     let show = |v: Option<f64>| {
         v.map_or_else(|| t.hidden.to_owned(), |v| format!("{}{unit}", format_value(v)))

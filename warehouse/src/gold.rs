@@ -136,7 +136,10 @@ pub(crate) async fn rebuild(
     progress("", MODELS.len(), MODELS.len());
     let parity = parity_rows(&batches, &schema).await?;
     report.built.push(("gender parity", parity.iter().map(RecordBatch::num_rows).sum()));
+    let survival = survival_rows(&batches, &schema).await?;
+    report.built.push(("survival", survival.iter().map(RecordBatch::num_rows).sum()));
     batches.extend(parity);
+    batches.extend(survival);
     if batches.is_empty() {
         batches.push(RecordBatch::new_empty(schema.clone()));
     }
@@ -196,7 +199,7 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
         let sql = format!(
             "WITH inner_rows AS (
                SELECT * FROM {gold} WHERE scope_level = '{inner}' AND grade IS NULL
-                 AND indicator NOT LIKE 'GPI_%'
+                 AND indicator NOT LIKE 'GPI_%' AND indicator <> 'SURVIVAL_G7'
              ),
              placed AS ({placed}),
              sums AS (
@@ -211,7 +214,8 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
              FROM {gold} o
              LEFT JOIN sums s ON s.indicator = o.indicator AND s.year = o.year AND s.sex = o.sex
                              AND s.code = o.scope_code
-             WHERE o.scope_level = '{outer}' AND o.grade IS NULL AND o.indicator NOT LIKE 'GPI_%'"
+             WHERE o.scope_level = '{outer}' AND o.grade IS NULL AND o.indicator NOT LIKE 'GPI_%'
+               AND o.indicator <> 'SURVIVAL_G7'"
         );
         let batches = ctx.sql(&sql).await?.collect().await?;
         let number = |column: usize| -> u64 {
@@ -256,6 +260,52 @@ async fn parity_rows(
          WHERE f.sex = 'F' AND m.sex = 'M' AND f.value > 0 AND m.value > 0
            AND f.indicator IN ({})",
         PARITY_INDICATORS.iter().map(|(_, ger)| format!("'{ger}'")).collect::<Vec<_>>().join(", ")
+    );
+    let rows = ctx.sql(&sql).await?.collect().await?;
+    conform(&rows, schema)
+}
+
+/// SURVIVAL_G7 (INDICATORS.md), by the reconstructed cohort: of 1,000 pupils entering G1, those
+/// who reach G7, when each grade g of G1–G6 promotes p(g), holds back r(g) (who try again under
+/// the same rates) and loses the rest: 1,000 × Π p(g) ÷ (1 − r(g)). From the built promotion and
+/// repetition rates of each scope, year and sex that have all six grades; numerator the pupils
+/// reaching G7, denominator the 1,000 (not counts of learners: not summed over scopes).
+pub const SURVIVAL_INDICATOR: &str = "SURVIVAL_G7";
+
+async fn survival_rows(
+    built: &[RecordBatch],
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>, WarehouseError> {
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "built",
+        Arc::new(MemTable::try_new(schema.clone(), vec![built.to_vec()])?),
+    )?;
+    let sql = format!(
+        "WITH grades AS (
+           SELECT p.year, p.scope_level, p.scope_code, p.sex, p.grade,
+                  p.numerator / p.denominator AS promoted,
+                  r.numerator / r.denominator AS repeated
+           FROM built p JOIN built r
+             ON r.indicator = 'REPETITION_RATE' AND r.year = p.year
+            AND r.scope_level = p.scope_level AND r.scope_code = p.scope_code
+            AND r.sex = p.sex AND r.grade = p.grade
+           WHERE p.indicator = 'PROMOTION_RATE' AND p.grade IN ('G1', 'G2', 'G3', 'G4', 'G5', 'G6')
+             AND p.denominator > 0
+         ),
+         cohorts AS (
+           SELECT year, scope_level, scope_code, sex, count(*) AS grades,
+                  min(promoted) AS least_promoted, max(repeated) AS most_repeated,
+                  sum(ln(CASE WHEN promoted > 0 AND repeated < 1
+                              THEN promoted / (1 - repeated) ELSE 1 END)) AS log_survival
+           FROM grades GROUP BY year, scope_level, scope_code, sex
+         )
+         SELECT '{SURVIVAL_INDICATOR}' AS indicator, year, scope_level, scope_code,
+                CAST(NULL AS VARCHAR) AS grade, sex,
+                CASE WHEN least_promoted > 0 THEN 1000 * exp(log_survival) ELSE 0 END AS numerator,
+                1000.0 AS denominator,
+                CASE WHEN least_promoted > 0 THEN 100 * exp(log_survival) ELSE 0 END AS value
+         FROM cohorts WHERE grades = 6 AND most_repeated < 1"
     );
     let rows = ctx.sql(&sql).await?.collect().await?;
     conform(&rows, schema)

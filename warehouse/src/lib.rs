@@ -43,7 +43,8 @@ pub use deltalake::datafusion::scalar::ScalarValue;
 pub use encode::{Format, encode};
 pub use error::WarehouseError;
 pub use gold::{
-    GoldReport, INDICATORS, Indicator, MODELS, PARITY_INDICATORS, SumCheck, indicator_schema,
+    GoldReport, INDICATORS, Indicator, MODELS, PARITY_INDICATORS, SURVIVAL_INDICATOR, SumCheck,
+    indicator_schema,
 };
 pub use named::names as named_query_names;
 pub use privacy::pseudonym;

@@ -531,3 +531,107 @@ async fn flow_rates_follow_learners_into_the_next_year() -> TestResult {
     assert_eq!(answer["rows"][0]["n"], 0);
     Ok(())
 }
+
+/// A learner's grade in 2026, and in 2027 their grade and entry, if they are still enrolled.
+type Path = (&'static str, &'static str, Option<(&'static str, &'static str)>);
+
+/// Survival to G7 by the reconstructed cohort, over a one-school lake. 2026: two learners in each
+/// of G1–G6. 2027: of G1's, one is in G2 and one repeats G1 (p = r = 1/2: all eventually go on,
+/// 1/2 ÷ (1 − 1/2) = 1); of G2's, one is in G3 and one has left (p = 1/2, r = 0: 1/2); G3–G6
+/// both go on (1). Of 1,000 entrants, 1,000 × 1 × 1/2 × 1 × 1 × 1 × 1 = 500 reach G7: 50 %.
+#[tokio::test]
+async fn survival_to_g7_follows_the_reconstructed_cohort() -> TestResult {
+    let lake = FixtureLake::new()?;
+    lake.write(
+        "silver/platform/schools",
+        vec![
+            ("id", text(&["s-q"])),
+            ("emis_code", text(&["3001"])),
+            ("name", text(&["Q Primary"])),
+            ("province", text(&["Manicaland"])),
+            ("district", text(&["Mutare"])),
+        ],
+    )
+    .await?;
+    lake.write(
+        "silver/ref/terms",
+        vec![
+            ("academic_year", Arc::new(Int32Array::from(vec![2026, 2027])) as ArrayRef),
+            ("term", Arc::new(Int32Array::from(vec![1, 1])) as ArrayRef),
+            ("start_date", dates(&["2026-01-13", "2027-01-12"])),
+            ("end_date", dates(&["2026-04-09", "2027-04-08"])),
+        ],
+    )
+    .await?;
+    // (learner, 2026 grade, 2027 grade and entry, if any)
+    let paths: [Path; 12] = [
+        ("l1a", "G1", Some(("G2", "promoted"))),
+        ("l1b", "G1", Some(("G1", "repeater"))),
+        ("l2a", "G2", Some(("G3", "promoted"))),
+        ("l2b", "G2", None),
+        ("l3a", "G3", Some(("G4", "promoted"))),
+        ("l3b", "G3", Some(("G4", "promoted"))),
+        ("l4a", "G4", Some(("G5", "promoted"))),
+        ("l4b", "G4", Some(("G5", "promoted"))),
+        ("l5a", "G5", Some(("G6", "promoted"))),
+        ("l5b", "G5", Some(("G6", "promoted"))),
+        ("l6a", "G6", Some(("G7", "promoted"))),
+        ("l6b", "G6", Some(("G7", "promoted"))),
+    ];
+    let ids = paths.map(|p| p.0);
+    lake.write(
+        "silver/sis/learners",
+        vec![
+            ("id", text(&ids)),
+            ("school_id", text(&["s-q"; 12])),
+            ("sex", text(&["F"; 12])),
+            ("date_of_birth", dates(&["2015-05-05"; 12])),
+        ],
+    )
+    .await?;
+    let mut rows: Vec<(String, &str, i32, &str, &str)> =
+        paths.iter().map(|p| (format!("{}-26", p.0), p.0, 2026, p.1, "promoted")).collect();
+    rows.extend(
+        paths.iter().filter_map(|p| p.2.map(|(g, e)| (format!("{}-27", p.0), p.0, 2027, g, e))),
+    );
+    let row_ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let starts: Vec<&str> =
+        rows.iter().map(|r| if r.2 == 2026 { "2026-01-13" } else { "2027-01-12" }).collect();
+    lake.write(
+        "silver/sis/enrolments",
+        vec![
+            ("id", text(&row_ids)),
+            ("school_id", text(&vec!["s-q"; rows.len()])),
+            ("learner_id", text(&rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+            (
+                "academic_year",
+                Arc::new(Int32Array::from(rows.iter().map(|r| r.2).collect::<Vec<_>>()))
+                    as ArrayRef,
+            ),
+            ("grade", text(&rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+            ("entry_type", text(&rows.iter().map(|r| r.4).collect::<Vec<_>>())),
+            ("start_date", dates(&starts)),
+            ("end_date", opt_dates(&vec![None; rows.len()])),
+        ],
+    )
+    .await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    let report = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    // School, district, province and nation, for F and T.
+    assert!(report.built.contains(&("survival", 8)), "{report:?}");
+    let out = warehouse
+        .query(
+            "SELECT scope_level, sex, numerator, denominator, value FROM gold.indicators.values \
+             WHERE indicator = 'SURVIVAL_G7' AND year = 2026 ORDER BY scope_level, sex",
+            &Access::Full,
+        )
+        .await?;
+    let answer: serde_json::Value = serde_json::from_slice(&encode(&out, Format::Json)?.1)?;
+    for row in answer["rows"].as_array().ok_or("rows")? {
+        assert_eq!(row["numerator"].as_f64().map(f64::round), Some(500.0), "{row}");
+        assert_eq!(row["denominator"], 1000.0, "{row}");
+        assert!((row["value"].as_f64().unwrap_or(0.0) - 50.0).abs() < 1e-9, "{row}");
+    }
+    assert_eq!(answer["rows"].as_array().map(Vec::len), Some(8), "{answer}");
+    Ok(())
+}
