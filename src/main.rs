@@ -99,6 +99,16 @@ enum GoldCommand {
     Check,
 }
 
+/// The warehouse an operator's command reads the lake with: the lake and the SQL limits from the
+/// settings. Operators read everything (full access), so no pseudonym key is needed.
+fn operator_warehouse() -> anyhow::Result<(url::Url, oneclass_warehouse::Warehouse)> {
+    let raw = RawSettings::load()?;
+    let lake = raw.lake_url()?;
+    let wh = oneclass_warehouse::Warehouse::new(lake.clone(), Vec::new())
+        .with_limits(raw.sql()?.limits());
+    Ok((lake, wh))
+}
+
 /// Runs the `oneclass-bench` binary beside this one with `args`, in place of this process, so
 /// that its output, signals and exit status are the command's own.
 fn bench(args: Vec<OsString>) -> anyhow::Result<()> {
@@ -216,8 +226,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Gold { command: GoldCommand::Rebuild } => {
-            let lake = RawSettings::load()?.lake_url()?;
-            let wh = oneclass_warehouse::Warehouse::new(lake.clone(), Vec::new());
+            let (lake, wh) = operator_warehouse()?;
             let started = std::time::Instant::now();
             let report = wh
                 .rebuild_gold(|code, done, of| {
@@ -238,8 +247,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Gold { command: GoldCommand::Check } => {
-            let lake = RawSettings::load()?.lake_url()?;
-            let wh = oneclass_warehouse::Warehouse::new(lake, Vec::new());
+            let (_, wh) = operator_warehouse()?;
             let checks = wh.check_gold_sums().await?;
             let mut wrong = 0;
             for c in &checks {
@@ -259,9 +267,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sql { sql } => {
-            let lake = RawSettings::load()?.lake_url()?;
-            // Operators read everything; the pseudonym key matters only to analysts' access.
-            let wh = oneclass_warehouse::Warehouse::new(lake, Vec::new());
+            let (_, wh) = operator_warehouse()?;
             let out = wh.query(&sql, &oneclass_warehouse::Access::Full).await?;
             let table = deltalake::arrow::util::pretty::pretty_format_batches(&out.batches)?;
             println!("{table}");

@@ -1244,11 +1244,8 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
         "TRANSITION_RATE",
         "O_LEVEL_PASS_RATE",
     ];
-    let codes: Vec<&str> = oneclass_warehouse::INDICATORS
-        .iter()
-        .map(|i| i.code)
-        .filter(|c| !flows.contains(c))
-        .chain(oneclass_warehouse::PARITY_INDICATORS.iter().map(|(gpi, _)| *gpi))
+    let codes: Vec<&str> = oneclass_warehouse::indicator_codes()
+        .filter(|c| !flows.contains(c) && *c != oneclass_warehouse::SURVIVAL_INDICATOR)
         .collect();
     for code in &codes {
         value(code);
@@ -1313,6 +1310,29 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
         oneclass_dashboards::chart::format_value(learners / teachers)
     );
     assert!(page.contains(&shown), "the page shows {shown}: {page}");
+
+    // The operator's commands over the same lake: a rebuild writes a new version, the check
+    // finds every scope adding up, and a bad setting is named rather than ignored.
+    let oneclass = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_oneclass"));
+        command.args(args).env_remove("DATABASE_URL").env("ONECLASS_LAKE", app.lake_dir.path());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let out = command.output().expect("run oneclass");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = oneclass(&["gold", "rebuild"], &[]);
+    assert!(ok && stdout.contains("gold/indicators/values version 1:"), "{stdout}{stderr}");
+    let (ok, stdout, stderr) = oneclass(&["gold", "check"], &[]);
+    assert!(ok && stdout.contains("national = sum of its provinces:"), "{stdout}{stderr}");
+    assert!(stdout.lines().all(|l| l.ends_with(" 0 wrong")), "{stdout}");
+    let (ok, _, stderr) = oneclass(&["gold", "check"], &[("ONECLASS_SQL_MEMORY_LIMIT", "1000")]);
+    assert!(!ok && stderr.contains("ONECLASS_SQL_MEMORY_LIMIT"), "{stderr}");
     app.stop().await;
 }
 

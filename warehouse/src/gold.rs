@@ -194,12 +194,14 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
              JOIN silver.platform.schools s ON s.id = i.scope_code",
         ),
     ];
+    let derived: Vec<String> = derived_indicators().map(|code| format!("'{code}'")).collect();
+    let derived = derived.join(", ");
     let mut checks = Vec::new();
     for (outer, inner, denominators, placed) in levels {
         let sql = format!(
             "WITH inner_rows AS (
                SELECT * FROM {gold} WHERE scope_level = '{inner}' AND grade IS NULL
-                 AND indicator NOT LIKE 'GPI_%' AND indicator <> 'SURVIVAL_G7'
+                 AND indicator NOT IN ({derived})
              ),
              placed AS ({placed}),
              sums AS (
@@ -214,8 +216,7 @@ pub(crate) async fn check_sums(ctx: &SessionContext) -> Result<Vec<SumCheck>, Wa
              FROM {gold} o
              LEFT JOIN sums s ON s.indicator = o.indicator AND s.year = o.year AND s.sex = o.sex
                              AND s.code = o.scope_code
-             WHERE o.scope_level = '{outer}' AND o.grade IS NULL AND o.indicator NOT LIKE 'GPI_%'
-               AND o.indicator <> 'SURVIVAL_G7'"
+             WHERE o.scope_level = '{outer}' AND o.grade IS NULL AND o.indicator NOT IN ({derived})"
         );
         let batches = ctx.sql(&sql).await?.collect().await?;
         let number = |column: usize| -> u64 {
@@ -244,9 +245,6 @@ async fn parity_rows(
     built: &[RecordBatch],
     schema: &SchemaRef,
 ) -> Result<Vec<RecordBatch>, WarehouseError> {
-    let ctx = SessionContext::new();
-    let table = MemTable::try_new(schema.clone(), vec![built.to_vec()])?;
-    ctx.register_table("built", Arc::new(table))?;
     let pairs: String =
         PARITY_INDICATORS.iter().map(|(gpi, ger)| format!(" WHEN '{ger}' THEN '{gpi}'")).collect();
     let sql = format!(
@@ -261,8 +259,7 @@ async fn parity_rows(
            AND f.indicator IN ({})",
         PARITY_INDICATORS.iter().map(|(_, ger)| format!("'{ger}'")).collect::<Vec<_>>().join(", ")
     );
-    let rows = ctx.sql(&sql).await?.collect().await?;
-    conform(&rows, schema)
+    derive(built, schema, &sql).await
 }
 
 /// SURVIVAL_G7 (INDICATORS.md), by the reconstructed cohort: of 1,000 pupils entering G1, those
@@ -276,11 +273,6 @@ async fn survival_rows(
     built: &[RecordBatch],
     schema: &SchemaRef,
 ) -> Result<Vec<RecordBatch>, WarehouseError> {
-    let ctx = SessionContext::new();
-    ctx.register_table(
-        "built",
-        Arc::new(MemTable::try_new(schema.clone(), vec![built.to_vec()])?),
-    )?;
     let sql = format!(
         "WITH grades AS (
            SELECT p.year, p.scope_level, p.scope_code, p.sex, p.grade,
@@ -307,7 +299,32 @@ async fn survival_rows(
                 CASE WHEN least_promoted > 0 THEN 100 * exp(log_survival) ELSE 0 END AS value
          FROM cohorts WHERE grades = 6 AND most_repeated < 1"
     );
-    let rows = ctx.sql(&sql).await?.collect().await?;
+    derive(built, schema, &sql).await
+}
+
+/// Every indicator gold holds: the summed ones, then the derived ones.
+pub fn indicator_codes() -> impl Iterator<Item = &'static str> {
+    INDICATORS.iter().map(|i| i.code).chain(derived_indicators())
+}
+
+/// Indicators derived from other indicators' values after the roll-up (not sums of counts, so
+/// the sum check leaves them out).
+fn derived_indicators() -> impl Iterator<Item = &'static str> {
+    PARITY_INDICATORS.iter().map(|(gpi, _)| *gpi).chain([SURVIVAL_INDICATOR])
+}
+
+/// `sql` over the rows built so far (the table `built`), in the indicator table's schema.
+async fn derive(
+    built: &[RecordBatch],
+    schema: &SchemaRef,
+    sql: &str,
+) -> Result<Vec<RecordBatch>, WarehouseError> {
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "built",
+        Arc::new(MemTable::try_new(schema.clone(), vec![built.to_vec()])?),
+    )?;
+    let rows = ctx.sql(sql).await?.collect().await?;
     conform(&rows, schema)
 }
 

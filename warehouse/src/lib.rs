@@ -44,7 +44,7 @@ pub use encode::{Format, encode};
 pub use error::WarehouseError;
 pub use gold::{
     GoldReport, INDICATORS, Indicator, MODELS, PARITY_INDICATORS, SURVIVAL_INDICATOR, SumCheck,
-    indicator_schema,
+    indicator_codes, indicator_schema,
 };
 pub use named::names as named_query_names;
 pub use privacy::pseudonym;
