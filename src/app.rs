@@ -19,7 +19,10 @@ pub struct Application {
     ingest: Option<IngestConfig>,
     /// The warehouse gold is rebuilt with, and how often.
     gold: Option<(Arc<oneclass_warehouse::Warehouse>, Duration)>,
+    /// The Postgres-wire SQL endpoint, bound, when configured.
+    sql_wire: Option<(TcpListener, oneclass_warehouse::wire::WireServer)>,
     port: u16,
+    sql_port: Option<u16>,
 }
 
 /// The CDC role's connection, derived from the owner URL.
@@ -64,6 +67,14 @@ impl Application {
             settings.jwt_secret.expose_secret().as_bytes(),
             Duration::from_secs(3600),
         );
+        let sql_wire = match &settings.sql_wire {
+            Some(wire) => Some(sql_wire(settings, wire, warehouse.clone(), pool.clone()).await?),
+            None => None,
+        };
+        let sql_port = match &sql_wire {
+            Some((listener, _)) => Some(listener.local_addr()?.port()),
+            None => None,
+        };
         let router = oneclass_api::router(pool, jwt, warehouse.clone())
             .merge(oneclass_dashboards::router(warehouse));
         let router = oneclass_api::with_middleware(router);
@@ -75,11 +86,16 @@ impl Application {
         // Gold follows the lake: rebuilt on a schedule where this process also runs ingest.
         let gold =
             settings.gold_interval.filter(|_| with_ingest).map(|every| (gold_warehouse, every));
-        Ok(Self { listener, router, ingest, gold, port })
+        Ok(Self { listener, router, ingest, gold, sql_wire, port, sql_port })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The Postgres-wire SQL endpoint's port, when it is served.
+    pub fn sql_port(&self) -> Option<u16> {
+        self.sql_port
     }
 
     /// Serves until `shutdown` is cancelled, then drains requests and stops ingest cleanly.
@@ -88,6 +104,10 @@ impl Application {
             self.ingest.map(|cfg| tokio::spawn(supervise_ingest(cfg, shutdown.clone())));
         let gold_task = self.gold.map(|(warehouse, every)| {
             tokio::spawn(rebuild_gold_every(warehouse, every, shutdown.clone()))
+        });
+        let wire_task = self.sql_wire.map(|(listener, server)| {
+            let stop = shutdown.clone();
+            tokio::spawn(server.serve(listener, async move { stop.cancelled().await }))
         });
         let stop = shutdown.clone();
         let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -101,8 +121,33 @@ impl Application {
         if let Some(task) = gold_task {
             let _ = task.await;
         }
+        if let Some(task) = wire_task {
+            let _ = task.await;
+        }
         Ok(())
     }
+}
+
+/// Binds the Postgres-wire endpoint beside the HTTP server and loads its TLS files.
+async fn sql_wire(
+    settings: &Settings,
+    wire: &crate::config::WireSettings,
+    warehouse: Arc<oneclass_warehouse::Warehouse>,
+    pool: sqlx::PgPool,
+) -> anyhow::Result<(TcpListener, oneclass_warehouse::wire::WireServer)> {
+    let accounts = Arc::new(crate::wire::PlatformAccounts { pool });
+    let mut server = oneclass_warehouse::wire::WireServer::new(warehouse, accounts);
+    if let Some((cert, key)) = &wire.tls {
+        let read = |path: &std::path::Path| {
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+        };
+        server = server.with_tls(&read(cert)?, &read(key)?)?;
+    }
+    let addr = std::net::SocketAddr::new(settings.bind.ip(), wire.port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the Postgres-wire SQL endpoint on {addr}"))?;
+    Ok((listener, server))
 }
 
 /// Waits until every published table is in silver (the initial snapshot has landed), so that

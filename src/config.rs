@@ -78,6 +78,13 @@ pub struct RawSettings {
     /// off (`oneclass gold rebuild` still works). Default 15m.
     #[serde(deserialize_with = "duration", serialize_with = "humane")]
     pub gold_interval: Option<Duration>,
+    /// Port of the Postgres-wire SQL endpoint (psql, BI tools) on the HTTP bind address; `0` for
+    /// any free port. Unset: no endpoint (the demo opens it on the HTTP port + 1).
+    pub sql_port: Option<u16>,
+    /// TLS for the Postgres-wire endpoint: a PEM certificate chain file, with `sql_tls_key`.
+    pub sql_tls_cert: Option<PathBuf>,
+    /// The PEM private key of `sql_tls_cert`.
+    pub sql_tls_key: Option<PathBuf>,
     /// Log lines as `text` (default) or `json`. Read by logging at start-up, from the
     /// environment only (`ONECLASS_LOG_FORMAT`); the log level is `RUST_LOG`.
     pub log_format: Option<LogFormat>,
@@ -92,7 +99,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 18] = [
+pub const NAMES: [&str; 21] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -110,6 +117,9 @@ pub const NAMES: [&str; 18] = [
     "sql_time_limit",
     "sql_memory_limit",
     "gold_interval",
+    "sql_port",
+    "sql_tls_cert",
+    "sql_tls_key",
     "log_format",
 ];
 
@@ -272,6 +282,16 @@ impl RawSettings {
         Ok(SqlSettings { time_limit: self.sql_time_limit, memory_bytes: self.sql_memory_limit })
     }
 
+    /// The Postgres-wire endpoint, when `ONECLASS_SQL_PORT` is set; `default_port` when not.
+    pub fn sql_wire(&self, default_port: Option<u16>) -> anyhow::Result<Option<WireSettings>> {
+        let tls = match (&self.sql_tls_cert, &self.sql_tls_key) {
+            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            (None, None) => None,
+            _ => bail!("ONECLASS_SQL_TLS_CERT and ONECLASS_SQL_TLS_KEY must be set together"),
+        };
+        Ok(self.sql_port.or(default_port).map(|port| WireSettings { port, tls }))
+    }
+
     /// The lake's URL (a folder is created and made absolute).
     pub fn lake_url(&self) -> anyhow::Result<Url> {
         lake_url(self.lake.as_deref().unwrap_or("data/lake"))
@@ -343,6 +363,13 @@ impl SqlSettings {
     }
 }
 
+/// The Postgres-wire SQL endpoint: its port, and TLS as (certificate, key) PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireSettings {
+    pub port: u16,
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
 /// What the server runs with: every required setting present and checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -357,6 +384,8 @@ pub struct Settings {
     pub sql: SqlSettings,
     /// How often gold is rebuilt while the system runs with ingest; None: never.
     pub gold_interval: Option<Duration>,
+    /// The Postgres-wire SQL endpoint; None: not served.
+    pub sql_wire: Option<WireSettings>,
 }
 
 /// The default of `ONECLASS_GOLD_INTERVAL`.
@@ -397,6 +426,7 @@ impl Settings {
             ingest: raw.ingest()?,
             sql: raw.sql()?,
             gold_interval: raw.gold_interval(),
+            sql_wire: raw.sql_wire(None)?,
         })
     }
 }
@@ -547,6 +577,9 @@ mod tests {
             sql_time_limit: Some(Duration::from_secs(1)),
             sql_memory_limit: Some(1),
             gold_interval: Some(Duration::from_secs(1)),
+            sql_port: Some(1),
+            sql_tls_cert: Some("x".into()),
+            sql_tls_key: Some("x".into()),
             log_format: Some(LogFormat::Json),
         })
         .expect("serialise");

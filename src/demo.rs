@@ -64,6 +64,39 @@ fn load_secrets(dir: &Path) -> anyhow::Result<DemoSecrets> {
     Ok(secrets)
 }
 
+/// Data seeded before the Postgres-wire endpoint existed has analyst accounts without a SCRAM
+/// secret: those whose password is still the demo's get one, so `psql` can sign in at once.
+async fn give_analysts_scram_secrets(owner: &sqlx::PgPool, password: &str) -> anyhow::Result<()> {
+    let missing = sqlx::query!(
+        "SELECT id, password_hash FROM platform.users
+         WHERE role = 'analyst' AND scram_salt IS NULL",
+    )
+    .fetch_all(owner)
+    .await?;
+    for user in missing {
+        let (pw, hash) = (password.to_owned(), user.password_hash);
+        let scram = tokio::task::spawn_blocking(move || {
+            oneclass_core::password::verify(&pw, &hash)
+                .then(|| oneclass_core::password::scram_secret(&pw))
+        })
+        .await?;
+        if let Some(scram) = scram {
+            sqlx::query!(
+                "UPDATE platform.users
+                 SET scram_salt = $2, scram_iterations = $3, scram_salted_password = $4
+                 WHERE id = $1",
+                user.id,
+                &scram.salt[..],
+                scram.iterations as i32,
+                &scram.salted_password[..],
+            )
+            .execute(owner)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 pub struct DemoOptions {
     pub data: PathBuf,
     pub port: u16,
@@ -111,6 +144,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             summary.schools, summary.learners, summary.marks
         );
     }
+    give_analysts_scram_secrets(&owner, &demo.demo_password).await?;
     let logins: Vec<(String, String)> = sqlx::query!(
         "SELECT role, username FROM platform.users
              ORDER BY array_position(ARRAY['platform_admin', 'ministry', 'province_officer',
@@ -134,9 +168,11 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         ingest: configured.ingest()?,
         sql: configured.sql()?,
         gold_interval: configured.gold_interval(),
+        sql_wire: configured.sql_wire(Some(if opts.port == 0 { 0 } else { opts.port + 1 }))?,
     };
     let app = Application::build(&settings, true).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
+    let sql_port = app.sql_port();
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {
@@ -153,6 +189,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     println!("Dashboards: {base}/dash/");
     println!("Database: {database_url}");
     println!("Lake: {}", settings.lake);
+    if let Some(port) = sql_port {
+        let analyst = logins.iter().find(|(role, _)| role == "analyst").map(|(_, u)| u.as_str());
+        println!("SQL: postgres://{}@127.0.0.1:{port}/lake", analyst.unwrap_or("analyst"));
+    }
     for (role, username) in &logins {
         println!("login: {role} {username} {}", demo.demo_password);
     }

@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: GoldCommand,
     },
+    /// The lake for engines that read it directly.
+    Lake {
+        #[command(subcommand)]
+        command: LakeCommand,
+    },
     /// Print the settings in force (defaults, then `oneclass.toml` or the file ONECLASS_CONFIG
     /// names, then the environment), secrets redacted. Every setting is documented in
     /// docs/operator-guide.md, Configuration.
@@ -97,6 +102,16 @@ enum GoldCommand {
     /// Check gold's arithmetic: every numerator and denominator at national, province and
     /// district level equals the sum over the scopes inside it. Fails when one does not.
     Check,
+}
+
+#[derive(Subcommand)]
+enum LakeCommand {
+    /// Print a DuckDB script of views, one per silver table (`sis.learners` …), over the lake's
+    /// Delta tables with `delta_scan`, each showing the table's current state, pending changes
+    /// included (tables over ONECLASS_LAKE_PENDING_ABOVE_ROWS rows hold recent changes apart until
+    /// they are folded in). Direct readers see every column: no pseudonyms, no area. Needs
+    /// ONECLASS_LAKE (default data/lake). Run it again after a table first takes pending rows.
+    Views,
 }
 
 /// The warehouse an operator's command reads the lake with: the lake and the SQL limits from the
@@ -264,6 +279,11 @@ async fn main() -> anyhow::Result<()> {
                 wrong == 0,
                 "{wrong} gold rows are not the sum of the scopes inside them"
             );
+            Ok(())
+        }
+        Command::Lake { command: LakeCommand::Views } => {
+            let (_, wh) = operator_warehouse()?;
+            print!("{}", wh.duckdb_views().await?);
             Ok(())
         }
         Command::Sql { sql } => {

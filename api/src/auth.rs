@@ -180,6 +180,7 @@ struct UserRow {
     province: Option<String>,
     district: Option<String>,
     locked: bool,
+    has_scram: bool,
 }
 
 /// Checks a username and password; on success returns the user with their schools. `client`
@@ -212,7 +213,8 @@ pub async fn authenticate(
     let row = sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: UserId", password_hash, role, province, district,
-                  coalesce(locked_until > now(), false) AS "locked!"
+                  coalesce(locked_until > now(), false) AS "locked!",
+                  scram_salt IS NOT NULL AS "has_scram!"
            FROM platform.users WHERE username = $1"#,
         username,
     )
@@ -257,6 +259,25 @@ pub async fn authenticate(
     )
     .execute(&state.pool)
     .await?;
+    if !row.has_scram && row.role == Role::Analyst.as_str() {
+        // An analyst account older than the Postgres-wire endpoint: this is the one moment the
+        // server holds the password to derive its SCRAM secret from.
+        let pw = password.to_string();
+        let scram = tokio::task::spawn_blocking(move || oneclass_core::password::scram_secret(&pw))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        sqlx::query!(
+            "UPDATE platform.users
+             SET scram_salt = $2, scram_iterations = $3, scram_salted_password = $4
+             WHERE id = $1 AND scram_salt IS NULL",
+            row.id as UserId,
+            &scram.salt[..],
+            scram.iterations as i32,
+            &scram.salted_password[..],
+        )
+        .execute(&state.pool)
+        .await?;
+    }
     let schools = sqlx::query_scalar!(
         r#"SELECT school_id AS "school_id: SchoolId" FROM platform.memberships
            WHERE user_id = $1 ORDER BY school_id"#,

@@ -538,6 +538,7 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
         ingest: Default::default(),
         sql: Default::default(),
         gold_interval: None,
+        sql_wire: None,
     };
     let app = Application::build(&settings, false).await?;
     let base: Arc<str> = format!("http://127.0.0.1:{}", app.port()).into();

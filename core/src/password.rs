@@ -41,8 +41,88 @@ pub fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("not-a-real-password").unwrap_or_default())
 }
 
+/// What the Postgres-wire endpoint needs to check a password by SCRAM-SHA-256 (RFC 5802, 7677)
+/// without knowing it: a salt, an iteration count and `Hi(SASLprep(password), salt, i)`.
+///
+/// The salted password lets whoever holds it sign in over SCRAM (not over HTTP, which checks the
+/// argon2 hash): it is kept beside the argon2 hash in `platform.users`, which is never published
+/// to the lake, and never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScramSecret {
+    pub salt: [u8; 16],
+    pub iterations: u32,
+    pub salted_password: [u8; 32],
+}
+
+impl std::fmt::Debug for ScramSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScramSecret").field("iterations", &self.iterations).finish_non_exhaustive()
+    }
+}
+
+/// PostgreSQL's own iteration count for SCRAM-SHA-256 verifiers.
+pub const SCRAM_ITERATIONS: u32 = 4096;
+
+pub fn scram_secret(password: &str) -> ScramSecret {
+    let mut salt = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
+    scram_secret_with_salt(password, &salt)
+}
+
+/// A SCRAM secret with a caller-chosen salt: only for synthetic accounts (see `hash_with_salt`).
+pub fn scram_secret_with_salt(password: &str, salt: &[u8; 16]) -> ScramSecret {
+    // As PostgreSQL does: a password SASLprep rejects is used as it is.
+    let normalized = stringprep::saslprep(password).unwrap_or(std::borrow::Cow::Borrowed(password));
+    let mut salted_password = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+        normalized.as_bytes(),
+        salt,
+        SCRAM_ITERATIONS,
+        &mut salted_password,
+    );
+    ScramSecret { salt: *salt, iterations: SCRAM_ITERATIONS, salted_password }
+}
+
 #[cfg(test)]
 mod tests {
+    /// RFC 7677's example: user "user", password "pencil", salt `W22ZaJ0SNY7soEsUEjb6gQ==`, 4096
+    /// iterations. Its ServerSignature (`6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=`) is
+    /// HMAC(HMAC(SaltedPassword, "Server Key"), AuthMessage).
+    #[test]
+    fn scram_secret_matches_rfc_7677() {
+        use hmac::{Hmac, Mac};
+        let salt: [u8; 16] = [
+            0x5b, 0x6d, 0x99, 0x68, 0x9d, 0x12, 0x35, 0x8e, 0xec, 0xa0, 0x4b, 0x14, 0x12, 0x36,
+            0xfa, 0x81,
+        ];
+        let secret = super::scram_secret_with_salt("pencil", &salt);
+        let mac = |key: &[u8], msg: &[u8]| {
+            let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+            m.update(msg);
+            m.finalize().into_bytes().to_vec()
+        };
+        let server_key = mac(&secret.salted_password, b"Server Key");
+        let auth_message = "n=user,r=rOprNGfwEbeRWgbNEkqO,\
+            r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,\
+            c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+        let signature = mac(&server_key, auth_message.as_bytes());
+        assert_eq!(
+            hex::encode(signature),
+            "eabae24d1062db75a9451ff0b6ea7e98c8546549ff741e672d3251b2397de46e"
+        );
+        assert!(!format!("{secret:?}").contains(&hex::encode(secret.salted_password)));
+    }
+
+    /// SASLprep maps a soft hyphen to nothing (RFC 4013, section 3), as psql does before hashing.
+    #[test]
+    fn scram_secret_normalises_the_password() {
+        let salt = [7u8; 16];
+        assert_eq!(
+            super::scram_secret_with_salt("I\u{00AD}X", &salt),
+            super::scram_secret_with_salt("IX", &salt)
+        );
+    }
+
     #[test]
     fn hash_then_verify() {
         let h = super::hash("kwaziwai").expect("hash");

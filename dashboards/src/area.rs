@@ -40,22 +40,40 @@ const MAX_PARAM_CHARS: usize = 80;
 pub(crate) enum Level {
     National,
     Province(String),
-    District { province: Option<String>, district: String },
+    District {
+        province: Option<String>,
+        district: String,
+    },
+    /// One school (by id), within its district's listing.
+    School {
+        province: Option<String>,
+        district: String,
+        school: String,
+    },
 }
 
 impl Level {
-    /// From the `province` and `district` parameters (blank means absent).
+    /// From the `province`, `district` and `school` parameters (blank means absent); a school
+    /// is reached through its district.
     pub fn parse(
         province: Option<String>,
         district: Option<String>,
+        school: Option<String>,
         t: &Text,
     ) -> Result<Self, DashError> {
         let province = clean(province, "province", t)?;
         let district = clean(district, "district", t)?;
-        Ok(match (province, district) {
-            (None, None) => Level::National,
-            (Some(p), None) => Level::Province(p),
-            (province, Some(district)) => Level::District { province, district },
+        let school = clean(school, "school", t)?;
+        Ok(match (province, district, school) {
+            (None, None, None) => Level::National,
+            (Some(p), None, None) => Level::Province(p),
+            (province, Some(district), None) => Level::District { province, district },
+            (province, Some(district), Some(school)) => {
+                Level::School { province, district, school }
+            }
+            (_, None, Some(_)) => {
+                return Err(DashError::BadRequest(format!("{} (district)", t.invalid_parameter)));
+            }
         })
     }
 
@@ -69,6 +87,10 @@ impl Level {
             }
             // Reached only by hand-made links; without a province there is no listing above.
             Level::District { province: None, .. } => None,
+            Level::School { province, district, school } => Some((
+                Level::District { province: province.clone(), district: district.clone() },
+                school.clone(),
+            )),
         }
     }
 
@@ -83,9 +105,17 @@ impl Level {
         match self {
             Level::National => vec![text(None), text(None)],
             Level::Province(p) => vec![text(Some(p)), text(None)],
-            Level::District { province, district } => {
+            Level::District { province, district } | Level::School { province, district, .. } => {
                 vec![text(province.as_ref()), text(Some(district))]
             }
+        }
+    }
+
+    /// The school of a school page (`$5` of the indicator listing), or null.
+    pub fn school_param(&self) -> ScalarValue {
+        match self {
+            Level::School { school, .. } => ScalarValue::Utf8(Some(school.clone())),
+            _ => ScalarValue::Utf8(None),
         }
     }
 
@@ -95,6 +125,7 @@ impl Level {
             Level::National => (t.national.to_owned(), t.province),
             Level::Province(p) => (p.clone(), t.district),
             Level::District { district, .. } => (district.clone(), t.school),
+            Level::School { school, .. } => (school.clone(), t.sex),
         }
     }
 }
@@ -137,7 +168,13 @@ impl Links {
         match level {
             Level::National => Some(self.to(&[("province", code)])),
             Level::Province(p) => Some(self.to(&[("province", p), ("district", code)])),
-            Level::District { .. } => None,
+            Level::District { province, district } => {
+                let mut pairs: Vec<(&str, &str)> =
+                    province.iter().map(|p| ("province", p.as_str())).collect();
+                pairs.extend([("district", district.as_str()), ("school", code)]);
+                Some(self.to(&pairs))
+            }
+            Level::School { .. } => None,
         }
     }
 
@@ -152,6 +189,18 @@ impl Links {
                 vec![top(), crumb(p, Some(self.to(&[("province", p)]))), crumb(district, None)]
             }
             Level::District { province: None, district } => vec![top(), crumb(district, None)],
+            Level::School { province, district, school } => {
+                let mut crumbs = vec![top()];
+                let mut pairs: Vec<(&str, &str)> = Vec::new();
+                if let Some(p) = province {
+                    crumbs.push(crumb(p, Some(self.to(&[("province", p)]))));
+                    pairs.push(("province", p));
+                }
+                pairs.push(("district", district));
+                crumbs.push(crumb(district, Some(self.to(&pairs))));
+                crumbs.push(crumb(school, None));
+                crumbs
+            }
         }
     }
 }
@@ -188,7 +237,30 @@ mod tests {
     use crate::i18n;
 
     fn level(province: Option<&str>, district: Option<&str>) -> Result<Level, DashError> {
-        Level::parse(province.map(Into::into), district.map(Into::into), i18n::text())
+        Level::parse(province.map(Into::into), district.map(Into::into), None, i18n::text())
+    }
+
+    #[test]
+    fn a_school_is_reached_through_its_district() {
+        let t = i18n::text();
+        let school =
+            Level::parse(Some("Harare".into()), Some("Mbare".into()), Some("s-1".into()), t).ok();
+        let district =
+            Level::District { province: Some("Harare".into()), district: "Mbare".into() };
+        assert_eq!(school.as_ref().and_then(Level::parent), Some((district.clone(), "s-1".into())));
+        assert!(Level::parse(None, None, Some("s-1".into()), t).is_err());
+        let links = Links { page: "indicator", keep: vec![("code", "PTR".into())] };
+        assert_eq!(
+            links.group(&district, "s-1").as_deref(),
+            Some("indicator?code=PTR&province=Harare&district=Mbare&school=s-1")
+        );
+        let crumbs = links.breadcrumbs(school.as_ref().expect("a school level"), t);
+        assert_eq!(crumbs.len(), 4);
+        assert_eq!(
+            crumbs[2].href.as_deref(),
+            Some("indicator?code=PTR&province=Harare&district=Mbare")
+        );
+        assert!(crumbs[3].href.is_none());
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub(crate) async fn page(
     let t = i18n::text();
     let Query(params) =
         params.map_err(|_| DashError::BadRequest(t.invalid_parameter.to_owned()))?;
-    let level = Level::parse(params.province, params.district, t)?;
+    let level = Level::parse(params.province, params.district, None, t)?;
 
     let (term, groups) = tokio::try_join!(
         warehouse.named(TERM_QUERY, vec![]),
@@ -104,7 +104,8 @@ pub(crate) async fn page(
         let learners = learners[i].unwrap_or(0);
         let rate = rates[i].unwrap_or(f64::NAN);
         let suppressed = hidden[i];
-        let href = LINKS.group(&level, &code);
+        // The attendance page stops at the district's list of schools.
+        let href = LINKS.group(&level, &code).filter(|_| !matches!(level, Level::District { .. }));
         rows.push(GroupRow {
             label: label.clone(),
             href,
@@ -128,7 +129,7 @@ pub(crate) async fn page(
     let chart_title = match &level {
         Level::National => t.by_province,
         Level::Province(_) => t.by_district,
-        Level::District { .. } => t.by_school,
+        Level::District { .. } | Level::School { .. } => t.by_school,
     };
     let chart = BarChart { title: chart_title, max: 100.0, unit: "%", suppressed_text: t.hidden }
         .render(&bars);

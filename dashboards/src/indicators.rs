@@ -29,6 +29,8 @@ pub(crate) struct IndicatorParams {
     year: Option<String>,
     province: Option<String>,
     district: Option<String>,
+    /// A school's id (with its district): the school's figure, for girls and boys.
+    school: Option<String>,
     /// `csv` for the table as CSV.
     format: Option<String>,
 }
@@ -53,6 +55,7 @@ async fn listing(
 ) -> Result<Vec<Group>, DashError> {
     let mut params = vec![ScalarValue::Utf8(Some(code.to_owned())), ScalarValue::Int32(year)];
     params.extend(level.query_params());
+    params.push(level.school_param());
     let batches = match warehouse.named(QUERY, params).await {
         Ok(batches) => batches,
         Err(WarehouseError::Invalid(why)) if why.contains("not found") => return Ok(Vec::new()),
@@ -136,7 +139,7 @@ pub(crate) async fn page(
                 .ok_or_else(|| bad(t, "year"))?,
         ),
     };
-    let level = Level::parse(params.province, params.district, t)?;
+    let level = Level::parse(params.province, params.district, params.school, t)?;
     let csv = match params.format.as_deref() {
         None | Some("") | Some("html") => false,
         Some("csv") => true,
@@ -175,9 +178,14 @@ pub(crate) async fn page(
     let links = Links { page: "indicator", keep };
     let mut rows = Vec::with_capacity(groups.len());
     let mut bars = Vec::with_capacity(groups.len());
+    let label = |g: &Group| match (&level, g.code.as_str()) {
+        (Level::School { .. }, "F") => t.female.to_owned(),
+        (Level::School { .. }, "M") => t.male.to_owned(),
+        _ => g.label.clone(),
+    };
     for (g, &suppressed) in groups.iter().zip(&hidden) {
         rows.push(Row {
-            label: g.label.clone(),
+            label: label(g),
             href: links.group(&level, &g.code),
             learners: match (suppressed, g.learners < MIN_LEARNERS) {
                 (false, _) => g.learners.to_string(),
@@ -190,12 +198,20 @@ pub(crate) async fn page(
         });
         let value = g.value.filter(|_| !suppressed);
         bars.push(BarRow {
-            label: g.label.clone(),
+            label: label(g),
             value: value.unwrap_or(0.0),
             suppressed: value.is_none(),
         });
     }
-    let (heading, group_heading) = level.headings(t);
+    let (mut heading, group_heading) = level.headings(t);
+    // A school is named by its record, not its id.
+    let school_name = match &level {
+        Level::School { .. } => totals.first().map(|g| g.label.clone()),
+        _ => None,
+    };
+    if let Some(name) = &school_name {
+        heading = name.clone();
+    }
     if csv {
         return Ok(csv_response(group_heading, text, &rows));
     }
@@ -224,6 +240,11 @@ pub(crate) async fn page(
             .iter()
             .map(|p| ("province", p.clone()))
             .chain([("district", district.clone())])
+            .collect(),
+        Level::School { province, district, school } => province
+            .iter()
+            .map(|p| ("province", p.clone()))
+            .chain([("district", district.clone()), ("school", school.clone())])
             .collect(),
     };
     let area_pairs: Vec<(&str, &str)> = area.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -255,7 +276,13 @@ pub(crate) async fn page(
         numerator: text.numerator,
         denominator: text.denominator,
         formula: text.formula,
-        crumbs: links.breadcrumbs(&level, t),
+        crumbs: {
+            let mut crumbs = links.breadcrumbs(&level, t);
+            if let (Some(name), Some(last)) = (school_name, crumbs.last_mut()) {
+                last.label = name;
+            }
+            crumbs
+        },
         heading,
         years,
         total,

@@ -47,13 +47,15 @@ pub(crate) async fn seed_users(
     let mut salt = [0u8; 16];
     ids.rng.fill_bytes(&mut salt);
     let hash = oneclass_core::password::hash_with_salt(&p.demo_password, &salt)?;
+    let scram = oneclass_core::password::scram_secret_with_salt(&p.demo_password, &salt);
     let mut logins = Vec::new();
     for (role, username, prov, dist, member) in accounts {
         let user_id = ids.next();
         sqlx::query!(
             "INSERT INTO platform.users (id, username, password_hash, role, display_name, province,
-                 district, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                 district, created_at, updated_at, scram_salt, scram_iterations,
+                 scram_salted_password)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)",
             user_id,
             &username,
             &hash,
@@ -62,6 +64,9 @@ pub(crate) async fn seed_users(
             prov,
             dist,
             stamp,
+            &scram.salt[..],
+            scram.iterations as i32,
+            &scram.salted_password[..],
         )
         .execute(&mut *conn)
         .await?;

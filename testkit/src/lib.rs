@@ -4,6 +4,7 @@
 //! - [`lake`]: Delta tables written from Arrow columns into a temporary folder;
 //! - [`ingest`]: a database with its own slot and a lake (folder or [`s3`]), ingest's settings
 //!   over them, reading lake tables back, waiting until silver matches PostgreSQL;
+//! - [`python`]: Python clients (moto, psycopg, DuckDB, deltalake) in venvs made on first use;
 //! - [`wait`]: polling until a condition holds, with a deadline and a message naming it.
 //!
 //! A dev-dependency only: nothing in the product depends on it.
@@ -11,6 +12,7 @@
 pub mod cluster;
 pub mod ingest;
 pub mod lake;
+pub mod python;
 pub mod s3;
 pub mod wait;
 

@@ -4,11 +4,11 @@
 //! in `target/test-tools/moto-<version>`, where it is installed (python3 venv + pip) on first use.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use oneclass_lake::StorageOptions;
 
 pub const MOTO_VERSION: &str = "5.2.5";
@@ -85,56 +85,10 @@ fn moto_server() -> anyhow::Result<PathBuf> {
     }) {
         return Ok(on_path);
     }
-    let tools = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-        .join("test-tools");
-    let venv = tools.join(format!("moto-{MOTO_VERSION}"));
-    let server = venv.join("bin/moto_server");
-    if server.is_file() {
-        return Ok(server);
-    }
-    install(&tools, &venv).context(
-        "installing moto's S3 server for the S3 tests (needs python3 with venv: \
-         `apt-get install -y python3 python3-venv`, and PyPI)",
-    )?;
-    Ok(server)
-}
-
-/// Installs into a private folder, then renames it into place: several test binaries may race
-/// to install, and a half-made venv is never used.
-fn install(tools: &Path, venv: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(tools)?;
-    let staging = tools.join(format!(".moto-{}-{}", MOTO_VERSION, std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let python = ["python3", "python"]
-        .into_iter()
-        .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
-        .context("python3 not found")?;
-    let status = Command::new(python).args(["-m", "venv"]).arg(&staging).status()?;
-    ensure!(status.success(), "{python} -m venv failed");
-    let status = Command::new(staging.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("moto[server]=={MOTO_VERSION}"))
-        .status()?;
-    if !status.success() {
-        let _ = std::fs::remove_dir_all(&staging);
-        bail!("pip install moto[server]=={MOTO_VERSION} failed");
-    }
-    // A venv's scripts name its folder: rewrite them for the final place before the rename.
-    for entry in std::fs::read_dir(staging.join("bin"))? {
-        let path = entry?.path();
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let moved = text.replace(&*staging.to_string_lossy(), &venv.to_string_lossy());
-            if moved != text {
-                std::fs::write(&path, moved)?;
-            }
-        }
-    }
-    if std::fs::rename(&staging, venv).is_err() {
-        // Another process got there first.
-        let _ = std::fs::remove_dir_all(&staging);
-        ensure!(venv.join("bin/moto_server").is_file(), "moto install raced and failed");
-    }
-    Ok(())
+    let venv = crate::python::venv(
+        &format!("moto-{MOTO_VERSION}"),
+        &[&format!("moto[server]=={MOTO_VERSION}")],
+    )
+    .context("the S3 tests run moto's S3 server")?;
+    Ok(venv.join("bin/moto_server"))
 }

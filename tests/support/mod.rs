@@ -66,6 +66,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
         ingest: Default::default(),
         sql: Default::default(),
         gold_interval: None,
+        sql_wire: None,
     }
 }
 
@@ -78,6 +79,8 @@ pub struct TestApp {
     pub seed: oneclass_synth::SeedSummary,
     pub shutdown: CancellationToken,
     pub lake_dir: tempfile::TempDir,
+    /// The Postgres-wire SQL endpoint's port, when the settings open one.
+    pub sql_port: Option<u16>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
@@ -96,6 +99,7 @@ impl TestApp {
         adjust(&mut settings);
         let app = Application::build(&settings, true).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let sql_port = app.sql_port();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run_until(shutdown.clone()));
         let client =
@@ -109,6 +113,7 @@ impl TestApp {
             seed,
             shutdown,
             lake_dir,
+            sql_port,
             task: Some(task),
         }
     }

@@ -23,6 +23,18 @@ pub enum Area {
     District(String),
 }
 
+impl Area {
+    /// The area of an account scoped by province and district (a district wins; neither is the
+    /// whole country).
+    pub fn of_scope(province: Option<String>, district: Option<String>) -> Area {
+        match (province, district) {
+            (_, Some(d)) => Area::District(d),
+            (Some(p), None) => Area::Province(p),
+            _ => Area::National,
+        }
+    }
+}
+
 /// Bounds on one query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

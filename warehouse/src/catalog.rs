@@ -194,11 +194,11 @@ pub(crate) struct Listing {
 }
 
 impl Listing {
-    fn schemas(&self, layer: &str) -> Vec<String> {
+    pub(crate) fn schemas(&self, layer: &str) -> Vec<String> {
         self.layers.get(layer).map(|s| s.keys().cloned().collect()).unwrap_or_default()
     }
 
-    fn tables(&self, layer: &str, schema: &str) -> Option<&BTreeSet<String>> {
+    pub(crate) fn tables(&self, layer: &str, schema: &str) -> Option<&BTreeSet<String>> {
         self.layers.get(layer).and_then(|s| s.get(schema))
     }
 }
@@ -228,11 +228,20 @@ pub(crate) struct QueryLake {
 pub(crate) struct LayerCatalog {
     layer: &'static str,
     lake: Arc<QueryLake>,
+    /// Schemas that are not the lake's: only the Postgres-wire endpoint's `pg_catalog`.
+    system: Arc<std::sync::RwLock<BTreeMap<String, Arc<dyn SchemaProvider>>>>,
 }
+
+/// The one schema a session may add to a layer: PostgreSQL clients' view of the catalog.
+pub(crate) const PG_CATALOG: &str = "pg_catalog";
 
 impl LayerCatalog {
     pub(crate) fn new(layer: &'static str, lake: Arc<QueryLake>) -> Self {
-        Self { layer, lake }
+        Self { layer, lake, system: Arc::default() }
+    }
+
+    fn system_schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        self.system.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
     }
 }
 
@@ -244,16 +253,37 @@ impl std::fmt::Debug for LayerCatalog {
 
 impl CatalogProvider for LayerCatalog {
     fn schema_names(&self) -> Vec<String> {
-        self.lake.listing.schemas(self.layer)
+        let mut names = self.lake.listing.schemas(self.layer);
+        names.extend(self.system.read().unwrap_or_else(PoisonError::into_inner).keys().cloned());
+        names
     }
 
     // Any well-formed name resolves, so a schema created after the last listing is usable at
     // once; a schema without tables simply has none.
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        if !is_identifier(name) || name == "information_schema" {
+        if let Some(system) = self.system_schema(name) {
+            return Some(system);
+        }
+        if !is_identifier(name) || name == "information_schema" || name == PG_CATALOG {
             return None;
         }
         Some(Arc::new(LakeSchema { catalog: self.clone(), schema: name.to_owned() }))
+    }
+
+    /// Only `pg_catalog` (the Postgres-wire endpoint's catalog tables) can be added: the lake's
+    /// own schemas come from the lake.
+    fn register_schema(
+        &self,
+        name: &str,
+        schema: Arc<dyn SchemaProvider>,
+    ) -> DfResult<Option<Arc<dyn SchemaProvider>>> {
+        if name != PG_CATALOG {
+            return Err(DataFusionError::Plan(format!(
+                "schema {name} cannot be created: the lake's schemas come from the lake"
+            )));
+        }
+        let mut system = self.system.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(system.insert(name.to_owned(), schema))
     }
 }
 

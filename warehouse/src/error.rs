@@ -35,6 +35,9 @@ pub enum WarehouseError {
     Encode(#[from] ArrowError),
     #[error("internal error: {0}")]
     Internal(DataFusionError),
+    /// The server's own settings cannot be used (a TLS certificate that does not parse).
+    #[error("configuration error: {0}")]
+    Config(String),
 }
 
 impl WarehouseError {

@@ -3,7 +3,7 @@
 //! everything but a query is refused before it is planned.
 
 use deltalake::datafusion::sql::parser::{DFParserBuilder, Statement};
-use deltalake::datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+use deltalake::datafusion::sql::sqlparser::ast::{Query, Set, SetExpr, Statement as SqlStatement};
 use deltalake::datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::error::WarehouseError;
@@ -41,14 +41,62 @@ fn check(statement: &Statement) -> Result<(), WarehouseError> {
     }
 }
 
+/// Client settings a PostgreSQL driver or BI tool sets on connecting, which change how answers are
+/// formatted for that connection only. Nothing else may be `SET`: engine limits are the server's.
+pub(crate) const CLIENT_SETTINGS: [&str; 7] = [
+    "application_name",
+    "bytea_output",
+    "datestyle",
+    "extra_float_digits",
+    "intervalstyle",
+    "search_path",
+    "statement_timeout",
+];
+
+/// The Postgres-wire endpoint's rule for one statement: what [`read_only_statement`] admits,
+/// and the session statements PostgreSQL clients send on their own (client `SET`s, `SHOW`,
+/// transaction brackets, which change nothing in a read-only session).
+pub(crate) fn check_wire_statement(statement: &SqlStatement) -> Result<(), WarehouseError> {
+    match statement {
+        SqlStatement::Set(Set::SetTimeZone { .. })
+        | SqlStatement::ShowVariable { .. }
+        | SqlStatement::StartTransaction { .. }
+        | SqlStatement::Commit { .. }
+        | SqlStatement::Rollback { .. } => Ok(()),
+        SqlStatement::Set(Set::SingleAssignment { variable, .. }) => {
+            let name = variable.to_string().to_ascii_lowercase();
+            if CLIENT_SETTINGS.contains(&name.as_str()) {
+                Ok(())
+            } else {
+                Err(WarehouseError::Refused(format!(
+                    "SET {name} is not allowed: only client settings ({}) and the time zone may \
+                     be changed; the engine's limits are the server's",
+                    CLIENT_SETTINGS.join(", ")
+                )))
+            }
+        }
+        other => check_sql(other),
+    }
+}
+
 fn check_sql(statement: &SqlStatement) -> Result<(), WarehouseError> {
     match statement {
+        // `SELECT … INTO t` is a query that creates a table.
+        SqlStatement::Query(query) if selects_into(query) => Err(refused("SELECT … INTO")),
         SqlStatement::Query(_)
         | SqlStatement::ShowTables { .. }
         | SqlStatement::ShowColumns { .. }
         | SqlStatement::ExplainTable { .. } => Ok(()),
         SqlStatement::Explain { statement, .. } => check_sql(statement),
         other => Err(refused(&statement_kind(other))),
+    }
+}
+
+fn selects_into(query: &Query) -> bool {
+    match query.body.as_ref() {
+        SetExpr::Select(select) => select.into.is_some(),
+        SetExpr::Query(inner) => selects_into(inner),
+        _ => false,
     }
 }
 
@@ -112,6 +160,57 @@ mod tests {
         assert!(refused_reason("DELETE FROM silver.sis.learners").starts_with("DELETE"));
         assert!(refused_reason("UPDATE silver.sis.learners SET sex = 'F'").starts_with("UPDATE"));
         assert!(refused_reason("EXPLAIN ANALYZE INSERT INTO t VALUES (1)").starts_with("INSERT"));
+    }
+
+    #[test]
+    fn select_into_is_a_write() {
+        assert!(refused_reason("SELECT 1 AS a INTO t").starts_with("SELECT … INTO"));
+    }
+
+    fn wire(sql: &str) -> Result<(), WarehouseError> {
+        let statement = match read_only_statement(sql) {
+            Ok(Statement::Statement(s)) => *s,
+            Err(WarehouseError::Refused(_)) => {
+                let mut parsed = DFParserBuilder::new(sql)
+                    .with_dialect(&GenericDialect {})
+                    .build()
+                    .and_then(|mut p| p.parse_statements())
+                    .expect("parses");
+                match parsed.pop_front() {
+                    Some(Statement::Statement(s)) => *s,
+                    other => panic!("{sql}: {other:?}"),
+                }
+            }
+            other => panic!("{sql}: {other:?}"),
+        };
+        check_wire_statement(&statement)
+    }
+
+    #[test]
+    fn wire_admits_client_settings_and_transactions_only() {
+        for sql in [
+            "SET extra_float_digits = 3",
+            "SET application_name = 'DBeaver'",
+            "SET DateStyle = 'ISO'",
+            "SET TIME ZONE 'Africa/Harare'",
+            "SHOW server_version",
+            "BEGIN",
+            "COMMIT",
+            "ROLLBACK",
+            "SELECT 1",
+        ] {
+            assert!(wire(sql).is_ok(), "{sql}");
+        }
+        for sql in [
+            "SET datafusion.execution.memory_limit = '100G'",
+            "SET datafusion.runtime.memory_limit = '100G'",
+            "SET work_mem = '1GB'",
+            "INSERT INTO silver.sis.learners VALUES (1)",
+            "SELECT 1 AS a INTO t",
+        ] {
+            let err = wire(sql).expect_err(sql);
+            assert!(matches!(err, WarehouseError::Refused(_)), "{sql}: {err:?}");
+        }
     }
 
     #[test]

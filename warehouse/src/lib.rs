@@ -10,7 +10,9 @@ mod error;
 mod gold;
 mod guard;
 mod named;
+mod outside;
 mod privacy;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use deltalake::arrow::array::{ArrayRef, AsArray, StringArray};
 use deltalake::arrow::compute::cast;
-use deltalake::arrow::datatypes::DataType;
+use deltalake::arrow::datatypes::{DataType, SchemaRef};
 use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use deltalake::datafusion::execution::session_state::SessionStateBuilder;
@@ -40,7 +42,7 @@ pub use deltalake::arrow;
 pub use deltalake::arrow::record_batch::RecordBatch;
 /// The type of named queries' parameters.
 pub use deltalake::datafusion::scalar::ScalarValue;
-pub use encode::{Format, encode};
+pub use encode::{Encoder, Format, encode};
 pub use error::WarehouseError;
 pub use gold::{
     GoldReport, INDICATORS, Indicator, MODELS, PARITY_INDICATORS, SURVIVAL_INDICATOR, SumCheck,
@@ -131,6 +133,37 @@ impl Warehouse {
             if explain { redact_lake_root(out, &self.lake_url) } else { Ok(out) }
         })
         .await
+    }
+
+    /// A user's SQL like [`query`](Self::query), as a stream of batches for answers too large to
+    /// hold: planned and started within the time limit (so a query that fails at once fails
+    /// here), then read batch by batch until the same limit, counted from the start, runs out.
+    /// No row cap: the caller decides how much to read.
+    pub async fn query_stream(
+        &self,
+        sql: &str,
+        access: &Access,
+    ) -> Result<QueryStream, WarehouseError> {
+        let statement = guard::read_only_statement(sql)?;
+        let timeout = self.limits.timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        if is_explain(&statement) {
+            // Small, and its text must be redacted as a whole: the held path.
+            let out = self.query(sql, access).await?;
+            let schema = out.batches[0].schema();
+            let batches = futures::stream::iter(out.batches.into_iter().map(Ok)).boxed();
+            return Ok(QueryStream { schema, batches, deadline, timeout });
+        }
+        let started = tokio::time::timeout_at(deadline, async {
+            let ctx = self.session(access).await?;
+            let df = plan(&ctx, statement).await?;
+            Ok::<_, WarehouseError>(df.execute_stream().await?)
+        })
+        .await
+        .unwrap_or(Err(WarehouseError::Timeout(timeout)))?;
+        let schema = started.schema();
+        let batches = started.map(|batch| batch.map_err(WarehouseError::from)).boxed();
+        Ok(QueryStream { schema, batches, deadline, timeout })
     }
 
     /// A named query from `queries/<name>.sql`, with positional parameters `$1`, `$2` …, run with
@@ -232,6 +265,37 @@ impl Warehouse {
         let listing = Arc::new(lake.list().await?);
         *cached = Some((Instant::now(), listing.clone()));
         Ok(listing)
+    }
+}
+
+fn is_explain(statement: &Statement) -> bool {
+    use deltalake::datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+    match statement {
+        Statement::Explain(_) => true,
+        Statement::Statement(s) => matches!(s.as_ref(), SqlStatement::Explain { .. }),
+        _ => false,
+    }
+}
+
+/// A running query's batches (see [`Warehouse::query_stream`]). Dropping it cancels the query.
+pub struct QueryStream {
+    schema: SchemaRef,
+    batches: futures::stream::BoxStream<'static, Result<RecordBatch, WarehouseError>>,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+}
+
+impl QueryStream {
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The next batch; the time-limit error once the query's time is up.
+    pub async fn next(&mut self) -> Option<Result<RecordBatch, WarehouseError>> {
+        match tokio::time::timeout_at(self.deadline, self.batches.next()).await {
+            Ok(next) => next,
+            Err(_) => Some(Err(WarehouseError::Timeout(self.timeout))),
+        }
     }
 }
 

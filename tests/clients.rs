@@ -1,0 +1,450 @@
+//! Outside clients of the lake:
+//! - the Postgres-wire SQL endpoint, spoken to by `psql` (the simple protocol and its catalog
+//!   queries), psycopg (the extended protocol with parameters) and sqlx, over TLS and not: the
+//!   same account sees the same rows as through `POST /api/v1/sql`;
+//! - engines that read the Delta tables themselves (Python's deltalake, DuckDB over the views
+//!   `oneclass lake views` generates), pending changes included.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use oneclass::config::WireSettings;
+use serde_json::Value;
+use support::{DEMO_PASSWORD, TestApp};
+
+/// One client run: (succeeded, stdout, stderr).
+struct Run {
+    ok: bool,
+    out: String,
+    err: String,
+}
+
+fn run(mut command: Command) -> Run {
+    let output = command.output().expect("the client runs");
+    Run {
+        ok: output.status.success(),
+        out: String::from_utf8_lossy(&output.stdout).into_owned(),
+        err: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `psql` as `user`, unaligned and tuples-only, running `commands` (each a `-c`).
+async fn psql(port: u16, user: &str, password: &str, ssl: &str, commands: &[&str]) -> Run {
+    let mut command = Command::new("psql");
+    command
+        .arg(format!("host=127.0.0.1 port={port} user={user} dbname=lake sslmode={ssl}"))
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+        .env("PGPASSWORD", password)
+        .env("PGCONNECT_TIMEOUT", "10");
+    for c in commands {
+        command.args(["-c", c]);
+    }
+    tokio::task::spawn_blocking(move || run(command)).await.expect("psql")
+}
+
+/// Python's psycopg (3) running `script` with the connection string in `DSN`.
+async fn psycopg(port: u16, user: &str, script: &str) -> Run {
+    let python = oneclass_testkit::python::clients().expect("psycopg for the tests");
+    let mut command = Command::new(python);
+    command.args(["-c", script]).env(
+        "DSN",
+        format!(
+            "host=127.0.0.1 port={port} user={user} password={DEMO_PASSWORD} dbname=lake \
+             sslmode=disable connect_timeout=10"
+        ),
+    );
+    tokio::task::spawn_blocking(move || run(command)).await.expect("python3")
+}
+
+/// A self-signed certificate for 127.0.0.1 made by `openssl`.
+fn tls_files(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+    let made = run({
+        let mut c = Command::new("openssl");
+        c.args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj"])
+            .arg("/CN=127.0.0.1")
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert);
+        c
+    });
+    assert!(made.ok, "openssl: {}", made.err);
+    (cert, key)
+}
+
+/// An analyst limited to one district, with a password for HTTP and SCRAM.
+async fn district_analyst(app: &TestApp) -> (String, String) {
+    let (province, district): (String, String) = sqlx::query_as(
+        "SELECT province, district FROM platform.schools ORDER BY emis_code LIMIT 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("a school");
+    let hash = oneclass_core::password::hash(DEMO_PASSWORD).expect("hash");
+    let scram = oneclass_core::password::scram_secret(DEMO_PASSWORD);
+    sqlx::query(
+        "INSERT INTO platform.users (id, username, password_hash, role, display_name, province,
+             district, scram_salt, scram_iterations, scram_salted_password)
+         VALUES ($1, 'analyst.district', $2, 'analyst', 'District analyst', $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(hash)
+    .bind(&province)
+    .bind(&district)
+    .bind(&scram.salt[..])
+    .bind(scram.iterations as i32)
+    .bind(&scram.salted_password[..])
+    .execute(&app.owner)
+    .await
+    .expect("insert the district analyst");
+    ("analyst.district".into(), district)
+}
+
+async fn http_token(app: &TestApp, username: &str) -> String {
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&serde_json::json!({"username": username, "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    let body: Value = resp.json().await.expect("json");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+fn lines(out: &str) -> Vec<String> {
+    out.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn analysts_query_the_lake_from_psql_and_psycopg_within_their_scope_and_limits() {
+    let tls_dir = oneclass_testkit::cluster::scratch_dir("oneclass-wire-tls");
+    let (cert, key) = tls_files(tls_dir.path());
+    let app = TestApp::spawn_with(|s| {
+        s.sql.time_limit = Some(Duration::from_secs(3));
+        s.sql_wire = Some(WireSettings { port: 0, tls: Some((cert, key)) });
+    })
+    .await;
+    let port = app.sql_port.expect("the endpoint is open");
+    let analyst = app.username("analyst");
+    let token = app.token("analyst").await;
+    app.wait_for_snapshot(&token, &["platform.schools", "sis.learners", "sis.enrolments"]).await;
+
+    // psql's own catalog queries: \dt and \d work, and show what an analyst may read. (The
+    // lake's list of tables is cached for a few seconds: the snapshot's tables appear within it.)
+    support::eventually(Duration::from_secs(30), "\\dt lists sis.learners", || async {
+        let listed = psql(port, &analyst, DEMO_PASSWORD, "disable", &["\\dt sis.*"]).await;
+        assert!(listed.ok, "\\dt: {}", listed.err);
+        listed.out.contains("|learners|table|").then_some(())
+    })
+    .await;
+    let described = psql(port, &analyst, DEMO_PASSWORD, "disable", &["\\d sis.learners"]).await;
+    assert!(described.ok, "\\d: {}", described.err);
+    assert!(described.out.contains("sex"), "\\d shows the columns: {}", described.out);
+    for hidden in ["first_name", "last_name", "national_id", "date_of_birth"] {
+        assert!(!described.out.contains(hidden), "\\d shows {hidden}: {}", described.out);
+    }
+
+    // The same rows as over HTTP, pseudonymised alike.
+    let sql = "SELECT id FROM sis.learners ORDER BY id LIMIT 5";
+    let over_wire = psql(port, &analyst, DEMO_PASSWORD, "disable", &[sql]).await;
+    assert!(over_wire.ok, "{sql}: {}", over_wire.err);
+    let over_http: Vec<String> = app
+        .sql(&token, sql)
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(lines(&over_wire.out), over_http);
+    let raw: Vec<String> = sqlx::query_scalar("SELECT id::text FROM sis.learners")
+        .fetch_all(&app.owner)
+        .await
+        .expect("raw ids");
+    let everything =
+        psql(port, &analyst, DEMO_PASSWORD, "disable", &["SELECT * FROM sis.learners"]).await;
+    assert!(everything.ok, "{}", everything.err);
+    assert!(!raw.iter().any(|id| everything.out.contains(id.as_str())), "a raw learner id leaked");
+
+    // Nothing but reading: no writes, no files, no engine settings. Each refusal says why.
+    let refusals = [
+        ("INSERT INTO sis.learners (sex) VALUES ('F')", "not allowed"),
+        ("DROP TABLE sis.learners", "not allowed"),
+        ("SELECT 1 AS a INTO t", "not allowed"),
+        ("COPY (SELECT 1) TO '/tmp/oneclass-wire.csv'", ""),
+        ("CREATE EXTERNAL TABLE p STORED AS CSV LOCATION '/etc/passwd'", ""),
+        ("SELECT * FROM '/etc/passwd'", ""),
+        ("SET datafusion.execution.memory_limit = '100G'", "not allowed"),
+        ("SET datafusion.runtime.memory_limit = '100G'", "not allowed"),
+        ("SELECT first_name FROM sis.learners", ""),
+    ];
+    for (sql, reason) in refusals {
+        let refused = psql(port, &analyst, DEMO_PASSWORD, "disable", &[sql]).await;
+        assert!(!refused.ok, "{sql} ran: {}", refused.out);
+        assert!(refused.err.contains(reason), "{sql}: {}", refused.err);
+        assert!(!refused.out.contains("root:"), "{sql} read a file: {}", refused.out);
+    }
+    assert!(!Path::new("/tmp/oneclass-wire.csv").exists(), "COPY wrote a file");
+
+    // A runaway query stops at the time limit with a clear error; the server keeps answering.
+    let started = Instant::now();
+    let runaway = psql(
+        port,
+        &analyst,
+        DEMO_PASSWORD,
+        "disable",
+        &["SELECT count(*) FROM sis.learners a, sis.learners b, sis.learners c \
+           WHERE a.id < b.id AND b.id < c.id"],
+    )
+    .await;
+    assert!(!runaway.ok, "the runaway query finished: {}", runaway.out);
+    assert!(runaway.err.contains("time limit"), "{}", runaway.err);
+    assert!(started.elapsed() < Duration::from_secs(20), "cancelled late: {:?}", started.elapsed());
+    let after = psql(port, &analyst, DEMO_PASSWORD, "disable", &["SELECT 1"]).await;
+    assert!(after.ok && after.out.trim() == "1", "unresponsive after the limit: {}", after.err);
+
+    // Sign-in: a wrong password, an unknown user and a non-analyst are all turned away.
+    for (user, password) in [
+        (analyst.as_str(), "wrong-password"),
+        ("nobody", DEMO_PASSWORD),
+        ("ministry", DEMO_PASSWORD),
+    ] {
+        let denied = psql(port, user, password, "disable", &["SELECT 1"]).await;
+        assert!(!denied.ok, "{user} signed in with {password}");
+        assert!(
+            denied.err.to_lowercase().contains("password authentication failed"),
+            "{user}: {}",
+            denied.err
+        );
+    }
+
+    // TLS when the client asks for it.
+    let secure = psql(port, &analyst, DEMO_PASSWORD, "require", &["\\conninfo"]).await;
+    assert!(secure.ok, "TLS: {}", secure.err);
+    assert!(secure.out.contains("SSL connection"), "{}", secure.out);
+
+    // A district analyst over psycopg (extended protocol, a bound parameter): their district's
+    // schools only, and the same count as over HTTP.
+    let (district_user, district) = district_analyst(&app).await;
+    let district_token = http_token(&app, &district_user).await;
+    let script = r#"
+import os, psycopg
+with psycopg.connect(os.environ["DSN"]) as conn:
+    districts = conn.execute("SELECT DISTINCT district FROM platform.schools").fetchall()
+    print(",".join(sorted(d for (d,) in districts)))
+    (n,) = conn.execute("SELECT count(*) FROM sis.learners WHERE sex = %s", ("F",)).fetchone()
+    print(n)
+"#;
+    let answered = psycopg(port, &district_user, script).await;
+    assert!(answered.ok, "psycopg: {}", answered.err);
+    let out = lines(&answered.out);
+    assert_eq!(out[0], district, "another district's schools reached psycopg");
+    let over_http =
+        app.sql(&district_token, "SELECT count(*) AS n FROM sis.learners WHERE sex = 'F'").await;
+    assert_eq!(out[1], over_http[0]["n"].to_string());
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners WHERE sex = 'F'")
+        .fetch_one(&app.owner)
+        .await
+        .expect("count");
+    assert!(out[1].parse::<i64>().expect("a count") < all, "the district saw every learner");
+
+    // sqlx, a third client (extended protocol, SCRAM).
+    let url = format!("postgres://{analyst}:{DEMO_PASSWORD}@127.0.0.1:{port}/lake?sslmode=disable");
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.expect("sqlx");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners")
+        .fetch_one(&mut conn)
+        .await
+        .expect("count over sqlx");
+    let raw_total: i64 = sqlx::query_scalar("SELECT count(*) FROM sis.learners")
+        .fetch_one(&app.owner)
+        .await
+        .expect("count");
+    assert_eq!(n, raw_total);
+    app.stop().await;
+}
+
+/// `python` (the test venv's) running `script` with `env`.
+async fn python(script: &str, env: &[(&str, String)]) -> Run {
+    let python = oneclass_testkit::python::clients().expect("the Python clients for the tests");
+    let mut command = Command::new(python);
+    command.args(["-c", script]);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || run(command)).await.expect("python3")
+}
+
+/// DuckDB runs the generated views; `delta_scan` (DuckDB's delta extension, which cannot be
+/// downloaded here) is stood in for by each Delta table's files as Python's deltalake lists them.
+const DUCKDB_OVER_VIEWS: &str = r#"
+import os, re, sys, duckdb
+from deltalake import DeltaTable
+script = open(os.environ["VIEWS"]).read()
+con = duckdb.connect()
+tables = {}
+def table(m):
+    name = "delta_%d" % len(tables)
+    tables[name] = DeltaTable(m.group(1).removeprefix("file://")).to_pyarrow_dataset()
+    return name
+script = re.sub(r"delta_scan\('([^']*)'\)", table, script)
+script = script.replace("INSTALL delta;", "").replace("LOAD delta;", "")
+for name, dataset in tables.items():
+    con.register(name, dataset)
+con.execute(script)
+for status, n in con.execute(
+        "SELECT status, count(*) FROM attendance.daily_marks GROUP BY status ORDER BY status").fetchall():
+    print(f"{status} {n}")
+sys.stdout.flush()
+os._exit(0)  # as below: deltalake can abort at interpreter exit
+"#;
+
+/// Python's deltalake reading one Delta table alone: its status counts.
+const DELTALAKE_ALONE: &str = r#"
+import os, sys, collections
+from deltalake import DeltaTable
+rows = DeltaTable(os.environ["TABLE"]).to_pyarrow_table(columns=["status"]).column("status")
+for status, n in sorted(collections.Counter(rows.to_pylist()).items()):
+    print(f"{status} {n}")
+# deltalake's Python package can abort at interpreter exit ("terminate called without an active
+# exception", from a thread still running) after its work is done: leave at once instead.
+sys.stdout.flush()
+os._exit(0)
+"#;
+
+async fn status_counts(owner: &sqlx::PgPool) -> Vec<String> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM attendance.daily_marks GROUP BY status ORDER BY status",
+    )
+    .fetch_all(owner)
+    .await
+    .expect("status counts");
+    rows.into_iter().map(|(s, n)| format!("{s} {n}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outside_engines_read_the_current_lake_pending_changes_included() {
+    // Every silver table takes changes as pending rows and nothing is folded in while the test
+    // runs: the Delta tables alone stay at the snapshot.
+    let app = TestApp::spawn_with(|s| {
+        s.ingest.pending_above_rows = Some(1);
+        s.ingest.fold_rows = Some(u64::MAX / 2);
+        s.ingest.fold_idle = Some(Duration::from_secs(3600));
+        s.ingest.maintenance_interval = Some(Duration::ZERO);
+    })
+    .await;
+    let token = app.token("analyst").await;
+    app.wait_for_snapshot(&token, &["attendance.daily_marks"]).await;
+    let at_snapshot = status_counts(&app.owner).await;
+
+    // Changes after the snapshot: two marks flipped, one deleted.
+    sqlx::query(
+        "UPDATE attendance.daily_marks SET status = CASE status WHEN 'absent' THEN 'present'
+             ELSE 'absent' END
+         WHERE id IN (SELECT id FROM attendance.daily_marks ORDER BY id LIMIT 2)",
+    )
+    .execute(&app.owner)
+    .await
+    .expect("update");
+    sqlx::query(
+        "DELETE FROM attendance.daily_marks
+         WHERE id = (SELECT id FROM attendance.daily_marks ORDER BY id DESC LIMIT 1)",
+    )
+    .execute(&app.owner)
+    .await
+    .expect("delete");
+    let now = status_counts(&app.owner).await;
+    assert_ne!(now, at_snapshot, "the changes change the counts");
+    app.wait_for_snapshot(&token, &["attendance.daily_marks"]).await;
+    support::eventually(Duration::from_secs(60), "the flipped marks in silver", || async {
+        let rows = app
+            .try_sql(
+                &token,
+                "SELECT status, count(*) AS n FROM silver.attendance.daily_marks GROUP BY status \
+                 ORDER BY status",
+            )
+            .await
+            .ok()?;
+        let seen: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} {}", r["status"].as_str().unwrap_or("?"), r["n"]))
+            .collect();
+        (seen == now).then_some(())
+    })
+    .await;
+
+    let table = app.lake_dir.path().join("silver/attendance/daily_marks");
+    assert!(table.join("_pending/_delta_log").is_dir(), "the changes are pending rows");
+    // The Delta table alone, read by Python's deltalake: the state at the snapshot.
+    let alone = python(DELTALAKE_ALONE, &[("TABLE", table.to_string_lossy().into_owned())]).await;
+    assert!(alone.ok, "deltalake: {}\n{}", alone.err, alone.out);
+    assert_eq!(lines(&alone.out), at_snapshot, "the Delta table alone");
+
+    // The generated views, run by DuckDB: the current state.
+    let views = oneclass::app::warehouse(&app.settings).duckdb_views().await.expect("views");
+    assert!(views.contains("CREATE OR REPLACE VIEW \"attendance\".\"daily_marks\""), "{views}");
+    assert!(views.contains("silver/attendance/daily_marks/_pending"), "{views}");
+    let dir = oneclass_testkit::cluster::scratch_dir("oneclass-views");
+    let file = dir.path().join("views.sql");
+    std::fs::write(&file, &views).expect("write the views");
+    let current =
+        python(DUCKDB_OVER_VIEWS, &[("VIEWS", file.to_string_lossy().into_owned())]).await;
+    assert!(current.ok, "duckdb: {}\n{views}", current.err);
+    assert_eq!(lines(&current.out), now, "DuckDB over the generated views");
+    app.stop().await;
+}
+
+/// `POST /api/v1/sql` as a script or a spreadsheet asks for it: the format from `Accept` when the
+/// body names none; CSV and Arrow streamed whole past the JSON row cap, JSON cut at the cap with
+/// `truncated` saying so.
+#[tokio::test(flavor = "multi_thread")]
+async fn http_sql_answers_in_the_accepted_format_and_streams_large_answers() {
+    let app = TestApp::spawn().await;
+    let token = app.token("analyst").await;
+    let big = "SELECT value AS n FROM generate_series(1, 250000)";
+    let ask = |accept: &'static str, body: Value| {
+        app.client
+            .post(format!("{}/api/v1/sql", app.base))
+            .bearer_auth(&token)
+            .header("accept", accept)
+            .json(&body)
+            .send()
+    };
+
+    let csv = ask("text/csv", serde_json::json!({"sql": big})).await.expect("csv");
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"].to_str().unwrap_or("").starts_with("text/csv"));
+    let text = csv.text().await.expect("csv body");
+    let mut rows = text.lines();
+    assert_eq!(rows.next(), Some("n"));
+    assert_eq!(rows.clone().count(), 250_000, "every row, past the JSON cap");
+    assert_eq!(rows.last(), Some("250000"));
+
+    let arrow = ask("application/vnd.apache.arrow.stream", serde_json::json!({"sql": big}))
+        .await
+        .expect("arrow");
+    assert_eq!(arrow.status(), 200);
+    let bytes = arrow.bytes().await.expect("arrow body");
+    let reader = oneclass_warehouse::arrow::ipc::reader::StreamReader::try_new(&bytes[..], None)
+        .expect("ipc");
+    let n: usize = reader.map(|b| b.expect("batch").num_rows()).sum();
+    assert_eq!(n, 250_000);
+
+    // The body's format wins over Accept; JSON stops at the cap and says so.
+    let json =
+        ask("text/csv", serde_json::json!({"sql": big, "format": "json"})).await.expect("json");
+    assert_eq!(json.status(), 200);
+    let answer: Value = json.json().await.expect("json body");
+    assert_eq!(answer["rows"].as_array().map(Vec::len), Some(100_000));
+    assert_eq!(answer["truncated"], true);
+    assert_eq!(answer["columns"][0]["name"], "n");
+
+    // A query that fails at once still gets its own status, whatever the format.
+    let refused = ask("text/csv", serde_json::json!({"sql": "DROP TABLE sis.learners"}))
+        .await
+        .expect("refused");
+    assert_eq!(refused.status(), 422);
+    app.stop().await;
+}
