@@ -231,6 +231,13 @@ pub static EN: Text = Text {
             formula: "Learners enrolled on the census date with a BEAM payment that year ÷ learners enrolled × 100.",
         },
         IndicatorText {
+            code: "FEE_COLLECTION_RATE",
+            name: "Fee collection rate",
+            numerator: "Paid (USD)",
+            denominator: "Invoiced (USD)",
+            formula: "Fees paid against the year's invoices, in US dollars (ZiG payments at the rate recorded with them, BEAM's included) ÷ fees invoiced × 100. Invoices in ZiG are left out.",
+        },
+        IndicatorText {
             code: "GPI_GER_PRIMARY",
             name: "Gender parity index, primary GER",
             numerator: "GER, girls",

@@ -48,13 +48,18 @@
 //!
 //! O level 2026 at D High: d1 (F) A B C C C D, five at C or better: passes; d2 (M) C C C C D E,
 //! four: does not. F 1/1, M 0/1, T 1/2 = 50.
-//! BEAM paid for b1 (F, B) in 2026; a1's payment was cash. Enrolment on the census date: A 4,
-//! B 3, C 3 (c1 c2 c3). B F 1/1 = 100, B T 1/3; A T 0/4; national T 1/10.
+//! BEAM paid for b1 (F, B) in 2026; a1's payments were cash and EcoCash. Enrolment on the census
+//! date: A 4, B 3, C 3 (c1 c2 c3). B F 1/1 = 100, B T 1/3; A T 0/4; national T 1/10.
+//!
+//! Fee collection 2026 (USD invoices only; c1's ZiG invoice and its payment are left out, so C
+//! has no row): A F (a1) paid 60 + 50 (1,300 ZiG at 26 a dollar) of 200 = 55 %; B F (b1, by
+//! BEAM) 80/80 = 100, B M (b2, nothing paid) 0/80 = 0, B T 80/160 = 50; Harare Central and
+//! national T 190/360, national F 190/280, M 0/80.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{ArrayRef, Float64Array, Int32Array};
+use deltalake::arrow::array::{ArrayRef, Decimal128Array, Float64Array, Int32Array};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::DataType;
 use oneclass_testkit::lake::{FixtureLake, opt_text, text};
@@ -68,6 +73,15 @@ fn dates(values: &[&str]) -> ArrayRef {
 
 fn opt_dates(values: &[Option<&str>]) -> ArrayRef {
     cast(&opt_text(values), &DataType::Date32).expect("ISO dates")
+}
+
+/// Amounts as the lake holds them: numeric(14,2), from cents.
+fn money(cents: &[i128]) -> ArrayRef {
+    Arc::new(
+        Decimal128Array::from(cents.to_vec())
+            .with_precision_and_scale(14, 2)
+            .expect("numeric(14,2)"),
+    )
 }
 
 fn years(n: usize) -> ArrayRef {
@@ -176,15 +190,33 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
         ],
     )
     .await?;
-    // BEAM paid b1's fees in 2026; a1's were paid in cash.
+    // Fees (2026). Invoices in USD: a1 100.00 in each of two terms, b1 and b2 80.00; c1's is in
+    // ZiG (2,000.00). BEAM paid b1's fees; a1 paid 60.00 cash on the first, and 1,300.00 ZiG at
+    // 26 ZiG a dollar (50.00 applied) on the second; c1 paid the ZiG invoice.
+    lake.write(
+        "silver/finance/invoices",
+        vec![
+            ("id", text(&["i-a1-1", "i-a1-2", "i-b1", "i-b2", "i-c1"])),
+            ("school_id", text(&["s-a", "s-a", "s-b", "s-b", "s-c"])),
+            ("learner_id", text(&["a1", "a1", "b1", "b2", "c1"])),
+            ("academic_year", years(5)),
+            ("term", Arc::new(Int32Array::from(vec![1, 2, 1, 1, 1])) as ArrayRef),
+            ("currency", text(&["USD", "USD", "USD", "USD", "ZWG"])),
+            ("amount", money(&[10_000, 10_000, 8_000, 8_000, 200_000])),
+        ],
+    )
+    .await?;
     lake.write(
         "silver/finance/payments",
         vec![
-            ("id", text(&["p1", "p2"])),
-            ("school_id", text(&["s-b", "s-a"])),
-            ("learner_id", text(&["b1", "a1"])),
-            ("academic_year", years(2)),
-            ("method", text(&["beam", "cash"])),
+            ("id", text(&["p1", "p2", "p3", "p4"])),
+            ("school_id", text(&["s-b", "s-a", "s-a", "s-c"])),
+            ("learner_id", text(&["b1", "a1", "a1", "c1"])),
+            ("invoice_id", text(&["i-b1", "i-a1-1", "i-a1-2", "i-c1"])),
+            ("academic_year", years(4)),
+            ("method", text(&["beam", "cash", "ecocash", "cash"])),
+            ("currency", text(&["USD", "USD", "ZWG", "ZWG"])),
+            ("amount_applied", money(&[8_000, 6_000, 5_000, 200_000])),
         ],
     )
     .await?;
@@ -366,6 +398,15 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
         ("BEAM_COVERAGE", "school", "s-b", "F", 1.0, 1.0),
         ("BEAM_COVERAGE", "school", "s-b", "T", 1.0, 3.0),
         ("BEAM_COVERAGE", "national", "ZW", "T", 1.0, 10.0),
+        ("FEE_COLLECTION_RATE", "school", "s-a", "F", 110.0, 200.0),
+        ("FEE_COLLECTION_RATE", "school", "s-a", "T", 110.0, 200.0),
+        ("FEE_COLLECTION_RATE", "school", "s-b", "F", 80.0, 80.0),
+        ("FEE_COLLECTION_RATE", "school", "s-b", "M", 0.0, 80.0),
+        ("FEE_COLLECTION_RATE", "school", "s-b", "T", 80.0, 160.0),
+        ("FEE_COLLECTION_RATE", "district", "Harare Central", "T", 190.0, 360.0),
+        ("FEE_COLLECTION_RATE", "national", "ZW", "F", 190.0, 280.0),
+        ("FEE_COLLECTION_RATE", "national", "ZW", "M", 0.0, 80.0),
+        ("FEE_COLLECTION_RATE", "national", "ZW", "T", 190.0, 360.0),
     ];
     for &(indicator, level, code, sex, numerator, denominator) in want {
         let k = key(indicator, level, code, sex);
@@ -406,6 +447,9 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
     assert!(n == 4.0 && d == 0.0 && v.is_nan(), "{n} {d} {v}");
     // PTR has no split by sex.
     assert!(!got.contains_key(&key("PTR", "national", "ZW", "F")));
+    // Fees invoiced in ZiG only: no fee collection figure for C or its district.
+    assert!(!got.contains_key(&key("FEE_COLLECTION_RATE", "school", "s-c", "T")));
+    assert!(!got.contains_key(&key("FEE_COLLECTION_RATE", "district", "Bulawayo Central", "T")));
     Ok(())
 }
 
