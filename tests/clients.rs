@@ -448,3 +448,75 @@ async fn http_sql_answers_in_the_accepted_format_and_streams_large_answers() {
     assert_eq!(refused.status(), 422);
     app.stop().await;
 }
+
+/// Saved queries: an analyst's own, checked when saved, answered as `POST /sql` answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn analysts_save_and_run_queries_that_no_one_else_sees() {
+    let app = TestApp::spawn().await;
+    let token = app.token("analyst").await;
+    app.wait_for_snapshot(&token, &["platform.schools"]).await;
+    let (other, _) = district_analyst(&app).await;
+    let other = http_token(&app, &other).await;
+    let saved = "/api/v1/sql/saved";
+    let body = serde_json::json!({"name": "Schools by province",
+        "sql": "SELECT province, count(*) AS n FROM silver.platform.schools GROUP BY province"});
+
+    let created = app.post(&token, saved, &body).await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    // The name is the analyst's own: a second query of the same name is refused by field.
+    let again = app.post(&token, saved, &body).await;
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.unwrap_or_default().contains("name"));
+    // SQL that does not parse or writes is refused when saved, not when run.
+    for (sql, field) in [("SELEC 1", "sql"), ("DROP TABLE silver.sis.learners", "sql")] {
+        let refused =
+            app.post(&token, saved, &serde_json::json!({"name": "bad", "sql": sql})).await;
+        assert_eq!(refused.status(), 422, "{sql}");
+        assert!(refused.text().await.unwrap_or_default().contains(field), "{sql}");
+    }
+
+    let listed: Value = app.get(&token, saved).await.json().await.expect("json");
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let ran = app.post(&token, &format!("{saved}/{id}/run"), &serde_json::json!({})).await;
+    assert_eq!(ran.status(), 200);
+    let ran: Value = ran.json().await.expect("json");
+    let schools: i64 =
+        ran["rows"].as_array().expect("rows").iter().map(|r| r["n"].as_i64().unwrap_or(0)).sum();
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM platform.schools")
+        .fetch_one(&app.owner)
+        .await
+        .expect("count");
+    assert_eq!(schools, all);
+    let csv =
+        app.post(&token, &format!("{saved}/{id}/run"), &serde_json::json!({"format": "csv"})).await;
+    assert!(csv.text().await.unwrap_or_default().starts_with("province,n\n"));
+
+    // Another analyst sees none of it: not in their list, not by id, not to run or delete.
+    let theirs: Value = app.get(&other, saved).await.json().await.expect("json");
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(app.get(&other, &format!("{saved}/{id}")).await.status(), 404);
+    let run_theirs = app.post(&other, &format!("{saved}/{id}/run"), &serde_json::json!({})).await;
+    assert_eq!(run_theirs.status(), 404);
+    let delete = |who: &str| {
+        app.client.delete(format!("{}{saved}/{id}", app.base)).bearer_auth(who.to_owned()).send()
+    };
+    assert_eq!(delete(&other).await.expect("delete").status(), 404);
+    // A teacher may not use them at all.
+    let teacher = app.token("teacher").await;
+    assert_eq!(app.get(&teacher, saved).await.status(), 403);
+    // The owner renames, then deletes.
+    let renamed = app
+        .client
+        .put(format!("{}{saved}/{id}", app.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Schools", "sql": "SELECT count(*) AS n FROM silver.platform.schools"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(delete(&token).await.expect("delete").status(), 204);
+    assert_eq!(app.get(&token, &format!("{saved}/{id}")).await.status(), 404);
+    app.stop().await;
+}

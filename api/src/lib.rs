@@ -10,6 +10,7 @@ pub mod ops;
 pub mod pages;
 pub mod pagination;
 pub mod register;
+pub mod saved;
 pub mod schools;
 pub mod security;
 pub mod sql;
@@ -69,7 +70,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schools::router())
         .merge(learners::router())
         .merge(register::router())
-        .merge(sql::router());
+        .merge(sql::router())
+        .merge(saved::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

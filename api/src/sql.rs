@@ -102,10 +102,20 @@ async fn run_sql(
     headers: HeaderMap,
     ValidJson(req): ValidJson<SqlRequest>,
 ) -> ApiResult<Response> {
+    answer(&state, &user, &req.sql, req.format, &headers).await
+}
+
+/// An analyst's SQL answered in `format`, or the one `headers` accept (JSON by default).
+pub(crate) async fn answer(
+    state: &AppState,
+    user: &AuthUser,
+    sql: &str,
+    format: Option<OutputFormat>,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     user.require(&[Role::Analyst])?;
-    let access = Access::Analyst { area: area_of(&user) };
-    let format = req
-        .format
+    let access = Access::Analyst { area: area_of(user) };
+    let format = format
         .or_else(|| {
             headers
                 .get(header::ACCEPT)
@@ -113,7 +123,7 @@ async fn run_sql(
                 .and_then(OutputFormat::accepted)
         })
         .unwrap_or(OutputFormat::Json);
-    let mut stream = state.warehouse.query_stream(&req.sql, &access).await?;
+    let mut stream = state.warehouse.query_stream(sql, &access).await?;
     // The first batch before the status line: a query that fails at once gets its own status.
     let first = stream.next().await.transpose()?;
     let cap = (format == OutputFormat::Json).then(|| state.warehouse.limits().max_rows);

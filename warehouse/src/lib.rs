@@ -75,6 +75,12 @@ impl fmt::Debug for Warehouse {
     }
 }
 
+/// Checks that `sql` is one statement the warehouse would run (it parses, and only reads),
+/// without planning it: for SQL kept to run later (an analyst's saved queries).
+pub fn check_read_only(sql: &str) -> Result<(), WarehouseError> {
+    guard::read_only_statement(sql).map(|_| ())
+}
+
 impl Warehouse {
     /// A warehouse over the lake at `lake` (`file:///abs/path` or `s3://bucket/prefix`). Nothing is
     /// read until the first query, so a lake that ingest has not created yet is not an error.
