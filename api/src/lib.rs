@@ -3,6 +3,7 @@
 //! HTTP habits (request ids, tracing, compression, limits, timeouts) live in `with_middleware`.
 
 pub mod auth;
+pub mod catalog;
 pub mod error;
 pub mod extract;
 pub mod learners;
@@ -71,7 +72,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(learners::router())
         .merge(register::router())
         .merge(sql::router())
-        .merge(saved::router());
+        .merge(saved::router())
+        .merge(catalog::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

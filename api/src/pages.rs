@@ -31,6 +31,25 @@ pub fn router() -> axum::Router<AppState> {
         .route("/app/login", get(login_page).post(login_submit))
         .route("/app/logout", axum::routing::post(logout))
         .route("/app/classes/{id}/register", get(register_page).post(register_submit))
+        .route("/app/catalog", get(catalog_page))
+}
+
+#[derive(Template)]
+#[template(path = "page_catalog.html")]
+struct CatalogPage {
+    catalog: crate::catalog::Catalog,
+}
+
+/// The analyst's catalog as a page (the same as `GET /api/v1/sql/catalog`).
+async fn catalog_page(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+    let user = match user {
+        Ok(u) => u,
+        Err(e) => return page_error(e),
+    };
+    match crate::catalog::catalog_of(&state, &user).await {
+        Ok(catalog) => render(StatusCode::OK, &CatalogPage { catalog }),
+        Err(e) => page_error(e),
+    }
 }
 
 #[derive(Template)]

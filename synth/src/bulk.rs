@@ -27,6 +27,10 @@ use crate::params::{SEEDED_TABLES, SeedParams, SeedSummary, SynthError};
 use crate::school::{Chunk, Out, Stats, Table};
 use crate::{plan, population, users};
 
+/// Tables the seed does not write whose rows belong to accounts it wrote (an analyst's saved
+/// queries): emptied with them when an unfinished seed is undone.
+const OF_SEEDED_ACCOUNTS: &[&str] = &["platform.saved_queries"];
+
 /// The tables whose indexes and constraints are set aside during the load.
 fn bulk_tables() -> Vec<String> {
     Table::ALL.iter().map(|t| t.name().to_string()).collect()
@@ -472,7 +476,10 @@ pub(crate) async fn undo_unfinished(pool: &PgPool) -> Result<bool, SynthError> {
         return Ok(false);
     }
     tracing::warn!("an earlier seed did not finish: removing its rows and restoring indexes");
-    conn.execute(format!("TRUNCATE {}", SEEDED_TABLES.join(", ")).as_str()).await?;
+    // With the tables the seed writes go those that only hold rows of their accounts (TRUNCATE
+    // refuses a table that others still reference).
+    let tables: Vec<&str> = SEEDED_TABLES.iter().chain(OF_SEEDED_ACCOUNTS).copied().collect();
+    conn.execute(format!("TRUNCATE {}", tables.join(", ")).as_str()).await?;
     restore(&opts, cores()).await?;
     conn.execute("DELETE FROM platform.seed_deferred; DELETE FROM platform.seed_state").await?;
     Ok(true)

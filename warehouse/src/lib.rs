@@ -9,6 +9,7 @@ mod encode;
 mod error;
 mod gold;
 mod guard;
+pub mod meanings;
 mod named;
 mod outside;
 mod privacy;
@@ -49,6 +50,8 @@ pub use gold::{
     indicator_codes, indicator_schema,
 };
 pub use named::names as named_query_names;
+/// The lake's layers, as the catalogs are named.
+pub use oneclass_lake::{BRONZE, GOLD, SILVER};
 pub use privacy::pseudonym;
 
 /// How long a listing of the lake's table names is reused. Only introspection (SHOW TABLES,
@@ -172,6 +175,34 @@ impl Warehouse {
         Ok(QueryStream { schema, batches, deadline, timeout })
     }
 
+    /// Every table `access` may read, with its columns and their SQL types: the lake's catalog as
+    /// that account's queries see it (an analyst's without identifiers, birth month generalised).
+    pub async fn tables(&self, access: &Access) -> Result<Vec<TableInfo>, WarehouseError> {
+        let ctx = self.session(access).await?;
+        let mut tables = Vec::new();
+        for layer in LAYERS {
+            let Some(catalog) = ctx.catalog(layer) else { continue };
+            let mut schemas = catalog.schema_names();
+            schemas.sort();
+            for schema in schemas {
+                let Some(provider) = catalog.schema(&schema) else { continue };
+                let mut names = provider.table_names();
+                names.sort();
+                for name in names {
+                    let Some(table) = provider.table(&name).await? else { continue };
+                    let columns = table
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| (f.name().clone(), encode::sql_type(f.data_type())))
+                        .collect();
+                    tables.push(TableInfo { layer, schema: schema.clone(), name, columns });
+                }
+            }
+        }
+        Ok(tables)
+    }
+
     /// A named query from `queries/<name>.sql`, with positional parameters `$1`, `$2` …, run with
     /// full access under the same time and memory limits, without a row cap.
     pub async fn named(
@@ -281,6 +312,15 @@ fn is_explain(statement: &Statement) -> bool {
         Statement::Statement(s) => matches!(s.as_ref(), SqlStatement::Explain { .. }),
         _ => false,
     }
+}
+
+/// One table of the catalog: `layer.schema.name`, its columns as (name, SQL type).
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    pub layer: &'static str,
+    pub schema: String,
+    pub name: String,
+    pub columns: Vec<(String, String)>,
 }
 
 /// A running query's batches (see [`Warehouse::query_stream`]). Dropping it cancels the query.
