@@ -221,6 +221,20 @@ async fn analysts_query_the_lake_from_psql_and_psycopg_within_their_scope_and_li
         );
     }
 
+    // EXPLAIN names the files a plan reads below the lake's root, never where the lake is.
+    let explained = psql(
+        port,
+        &analyst,
+        DEMO_PASSWORD,
+        "disable",
+        &["EXPLAIN SELECT count(*) FROM sis.learners WHERE sex = 'F'"],
+    )
+    .await;
+    assert!(explained.ok, "EXPLAIN: {}", explained.err);
+    let root = app.lake_dir.path().to_string_lossy().into_owned();
+    assert!(explained.out.contains("silver/sis/learners"), "{}", explained.out);
+    assert!(!explained.out.contains(&root), "the lake's path leaked: {}", explained.out);
+
     // TLS when the client asks for it.
     let secure = psql(port, &analyst, DEMO_PASSWORD, "require", &["\\conninfo"]).await;
     assert!(secure.ok, "TLS: {}", secure.err);
@@ -250,6 +264,15 @@ with psycopg.connect(os.environ["DSN"]) as conn:
         .await
         .expect("count");
     assert!(out[1].parse::<i64>().expect("a count") < all, "the district saw every learner");
+
+    // A new password without a new SCRAM secret: the old password stops working over the wire.
+    sqlx::query("UPDATE platform.users SET password_hash = 'changed' WHERE username = $1")
+        .bind(&district_user)
+        .execute(&app.owner)
+        .await
+        .expect("change the password");
+    let stale = psql(port, &district_user, DEMO_PASSWORD, "disable", &["SELECT 1"]).await;
+    assert!(!stale.ok, "the old password still signs in over the wire");
 
     // sqlx, a third client (extended protocol, SCRAM).
     let url = format!("postgres://{analyst}:{DEMO_PASSWORD}@127.0.0.1:{port}/lake?sslmode=disable");

@@ -214,6 +214,39 @@ pub(crate) struct Crumb {
 pub(crate) type GroupCounts<'a> =
     &'a (dyn Fn(Level) -> BoxFuture<'a, Result<Vec<(String, i64)>, DashError>> + Sync);
 
+/// Checks a district's or school's page parameters against the school register: the province
+/// named must be the district's, the district the school's. Suppression is decided in the
+/// listings above a page (see [`hidden_in_parent`]), so a page reached with a made-up parent
+/// would otherwise show what its real parent hides.
+pub(crate) async fn check_place(
+    warehouse: &oneclass_warehouse::Warehouse,
+    level: &Level,
+    t: &Text,
+) -> Result<(), DashError> {
+    let (province, district, school) = match level {
+        Level::National | Level::Province(_) => return Ok(()),
+        Level::District { province, district } => (province, district, None),
+        Level::School { province, district, school } => (province, district, Some(school)),
+    };
+    let params =
+        vec![ScalarValue::Utf8(Some(district.clone())), ScalarValue::Utf8(school.cloned())];
+    let batches = warehouse.named(PLACE_QUERY, params).await?;
+    let r = crate::results::Results { query: PLACE_QUERY, batches: &batches };
+    let provinces = r.texts("province")?;
+    let known = provinces.iter().flatten().any(|p| Some(p) == province.as_ref());
+    if known {
+        Ok(())
+    } else {
+        Err(DashError::BadRequest(format!(
+            "{} ({})",
+            t.invalid_parameter,
+            if school.is_some() { "school" } else { "district" }
+        )))
+    }
+}
+
+const PLACE_QUERY: &str = "dash_place";
+
 /// True when this level's group is hidden in the listing above it (or that one is hidden in
 /// its own parent): then every figure below it is hidden as well.
 pub(crate) async fn hidden_in_parent(

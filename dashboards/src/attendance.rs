@@ -72,6 +72,7 @@ pub(crate) async fn page(
     let Query(params) =
         params.map_err(|_| DashError::BadRequest(t.invalid_parameter.to_owned()))?;
     let level = Level::parse(params.province, params.district, None, t)?;
+    crate::area::check_place(&warehouse, &level, t).await?;
 
     let (term, groups) = tokio::try_join!(
         warehouse.named(TERM_QUERY, vec![]),

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use oneclass_warehouse::{ScalarValue, Warehouse, WarehouseError};
 use serde::Deserialize;
 
-use crate::area::{Crumb, Level, Links, MIN_LEARNERS, hidden_in_parent, suppression};
+use crate::area::{Crumb, Level, Links, MIN_LEARNERS, check_place, hidden_in_parent, suppression};
 use crate::chart::{BarChart, BarRow, format_value};
 use crate::error::DashError;
 use crate::i18n::{self, IndicatorText, Text};
@@ -140,6 +140,7 @@ pub(crate) async fn page(
         ),
     };
     let level = Level::parse(params.province, params.district, params.school, t)?;
+    check_place(&warehouse, &level, t).await?;
     let csv = match params.format.as_deref() {
         None | Some("") | Some("html") => false,
         Some("csv") => true,

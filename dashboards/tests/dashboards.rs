@@ -366,3 +366,34 @@ async fn an_indicator_page_before_gold_exists_says_so() -> TestResult {
     assert!(html.contains("No figures for this indicator in this area yet."), "{html}");
     Ok(())
 }
+
+/// A page's area is checked against the school register: reached with a made-up parent (or
+/// none), a district or school page would escape the suppression its real parent applies.
+#[tokio::test]
+async fn a_page_with_a_made_up_parent_reveals_nothing() -> TestResult {
+    let lake = lake().await?;
+    with_gold(&lake).await?;
+    let app = app(&lake);
+    // Harare Central is hidden in Harare's listing (with Mbare beside it), so Avondale's PTR
+    // (30 ÷ 2 = 15.0) is hidden on its own page too.
+    let (status, html) =
+        get(&app, "/dash/indicator?code=PTR&province=Harare&district=Harare+Central&school=s-h001")
+            .await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Avondale Primary"), "{html}");
+    assert!(!html.contains("15.0") && !html.contains(">30<"), "a hidden figure leaked: {html}");
+    for uri in [
+        // Another province, no province, another district: each refused, not shown unsuppressed.
+        "/dash/indicator?code=PTR&province=Bulawayo&district=Harare+Central&school=s-h001",
+        "/dash/indicator?code=PTR&district=Harare+Central&school=s-h001",
+        "/dash/indicator?code=PTR&province=Harare&district=Mbare&school=s-h001",
+        "/dash/indicator?code=PTR&district=Harare+Central",
+        "/dash/indicator?code=PTR&province=Bulawayo&district=Harare+Central",
+        "/dash/attendance?district=Harare+Central",
+    ] {
+        let (status, html) = get(&app, uri).await?;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {html}");
+        assert!(!html.contains("15.0") && !html.contains("75.0"), "{uri}: {html}");
+    }
+    Ok(())
+}

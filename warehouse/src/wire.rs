@@ -14,10 +14,11 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::catalog_info::CatalogInfo;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::{
@@ -31,12 +32,16 @@ use datafusion_postgres::{DfSessionService, Parser};
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::datafusion::catalog::CatalogProviderList;
 use deltalake::datafusion::common::ParamValues;
+use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::datasource::TableType;
 use deltalake::datafusion::error::DataFusionError;
 use deltalake::datafusion::logical_expr::LogicalPlan;
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 use futures::{Sink, StreamExt};
+use hmac::{Hmac, Mac};
+use pgwire::api::PgWireConnectionState;
+use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::ScramAuth;
 use pgwire::api::auth::{AuthSource, DefaultServerParameterProvider, LoginInfo, Password};
@@ -49,7 +54,7 @@ use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::tokio::tokio_rustls::TlsAcceptor;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tokio::net::TcpListener;
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
@@ -119,7 +124,10 @@ impl WireServer {
     /// dropped with the task.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let shared = Arc::new(Shared { warehouse: self.warehouse, accounts: self.accounts });
+        let mut decoy_key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut decoy_key);
+        let shared =
+            Arc::new(Shared { warehouse: self.warehouse, accounts: self.accounts, decoy_key });
         let mut connections = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -135,7 +143,12 @@ impl WireServer {
                     continue;
                 }
             };
-            let Ok(permit) = permits.clone().acquire_owned().await else { break };
+            // At the connection cap a new client is turned away at once; waiting here would stop
+            // the loop from seeing shutdown.
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "Postgres-wire connection refused: {MAX_CONNECTIONS} open");
+                continue;
+            };
             let handlers = Arc::new(Connection::new(shared.clone(), peer));
             let tls = self.tls.clone();
             connections.spawn(async move {
@@ -152,24 +165,27 @@ impl WireServer {
 struct Shared {
     warehouse: Arc<Warehouse>,
     accounts: Arc<dyn Accounts>,
+    /// Keys the decoy salts of unknown accounts; random for each server run.
+    decoy_key: [u8; 32],
 }
 
 /// One client connection's handlers: its sign-in, and after it, its session.
 struct Connection {
-    startup: Arc<SASLAuthStartupHandler<DefaultServerParameterProvider>>,
+    startup: Arc<SignIn>,
     queries: Arc<Queries>,
 }
 
 impl Connection {
     fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
         let access = Arc::new(OnceLock::new());
+        let pending = Arc::new(Mutex::new(None));
         let source =
-            Arc::new(AccountSource { shared: shared.clone(), access: access.clone(), peer });
+            Arc::new(AccountSource { shared: shared.clone(), pending: pending.clone(), peer });
         let mut scram = ScramAuth::new(source);
         scram.set_iterations(SCRAM_ITERATIONS as usize);
-        let startup =
-            SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
-                .with_scram(scram);
+        let sasl = SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
+            .with_scram(scram);
+        let startup = SignIn { sasl, pending, access: access.clone() };
         let session = Arc::new(OnceCell::new());
         let parser = Arc::new(LazyParser {
             shared: shared.clone(),
@@ -183,6 +199,39 @@ impl Connection {
     }
 }
 
+/// pgwire's SCRAM exchange, and the one place a connection gets its access: once the exchange
+/// has succeeded. (pgwire leaves a connection whose proof failed in the query state; with no
+/// access, its queries are refused.)
+struct SignIn {
+    sasl: SASLAuthStartupHandler<DefaultServerParameterProvider>,
+    /// The account being signed in to, before its proof is checked.
+    pending: Arc<Mutex<Option<Access>>>,
+    access: Arc<OnceLock<Access>>,
+}
+
+#[async_trait]
+impl StartupHandler for SignIn {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: pgwire::messages::PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.sasl.on_startup(client, message).await?;
+        if matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            let signed_in = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(access) = signed_in {
+                let _ = self.access.set(access);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl PgWireServerHandlers for Connection {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
         self.queries.clone()
@@ -192,7 +241,7 @@ impl PgWireServerHandlers for Connection {
         self.queries.clone()
     }
 
-    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
         self.startup.clone()
     }
 }
@@ -201,7 +250,7 @@ impl PgWireServerHandlers for Connection {
 #[derive(Debug)]
 struct AccountSource {
     shared: Arc<Shared>,
-    access: Arc<OnceLock<Access>>,
+    pending: Arc<Mutex<Option<Access>>>,
     peer: SocketAddr,
 }
 
@@ -217,19 +266,26 @@ impl AuthSource for AccountSource {
         let user = login.user().unwrap_or_default();
         let account = self.shared.accounts.wire_account(user).await.map_err(|e| {
             tracing::error!(error = %e, "Postgres-wire account lookup failed");
-            PgWireError::UserError(Box::new(error_info("XX000", "account lookup failed".into())))
+            PgWireError::UserError(Box::new(ErrorInfo::new(
+                "FATAL".to_owned(),
+                "XX000".to_owned(),
+                "account lookup failed".to_owned(),
+            )))
         })?;
         match account {
             Some(account) => {
-                let _ = self.access.set(account.access);
+                *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(account.access);
                 Ok(Password::new(Some(account.salt), account.salted_password))
             }
             // An unknown user goes through the same exchange and fails at its end, like a wrong
-            // password, so the exchange does not tell which usernames exist.
+            // password. Its salt is keyed with this server's secret, the same at every attempt
+            // and not computable outside, so the exchange does not tell which accounts exist.
             None => {
                 tracing::info!(peer = %self.peer, "Postgres-wire sign-in for an unknown account");
-                let salt =
-                    Sha256::digest(format!("oneclass-wire:{user}").as_bytes())[..16].to_vec();
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.shared.decoy_key)
+                    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+                mac.update(user.as_bytes());
+                let salt = mac.finalize().into_bytes()[..16].to_vec();
                 Ok(Password::new(Some(salt), rand_bytes()))
             }
         }
@@ -265,8 +321,9 @@ async fn session(
             let access = access.get().ok_or(PgWireError::NotReadyForQuery)?;
             let ctx = shared.warehouse.session(access).await.map_err(to_wire_error)?;
             install_pg_catalog(&ctx).map_err(to_wire_error)?;
+            let guard = Guard { warehouse: shared.warehouse.clone(), access: access.clone() };
             let hooks: Vec<Arc<dyn QueryHook>> =
-                vec![Arc::new(Guard), Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
+                vec![Arc::new(guard), Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
             Ok::<_, PgWireError>(Arc::new(DfSessionService::new_with_hooks(Arc::new(ctx), hooks)))
         })
         .await?;
@@ -473,12 +530,33 @@ impl QueryParser for LazyParser {
     }
 }
 
-/// Refuses, before planning, every statement the endpoint does not serve.
-struct Guard;
+/// Refuses, before planning, every statement the endpoint does not serve; answers `EXPLAIN`
+/// through the warehouse, which shows the files a plan reads below the lake's root only (as over
+/// HTTP), never where the lake lives on the server.
+struct Guard {
+    warehouse: Arc<Warehouse>,
+    access: Access,
+}
 
 impl Guard {
     fn check<T>(statement: &SqlStatement) -> Option<PgWireResult<T>> {
         guard::check_wire_statement(statement).err().map(|e| Err(to_wire_error(e)))
+    }
+
+    /// The redacted output of an `EXPLAIN`, as a table; None for any other statement.
+    async fn explained(
+        &self,
+        statement: &SqlStatement,
+        ctx: &SessionContext,
+    ) -> Option<PgWireResult<DataFrame>> {
+        if !matches!(statement, SqlStatement::Explain { .. }) {
+            return None;
+        }
+        let out = match self.warehouse.query(&statement.to_string(), &self.access).await {
+            Ok(out) => out,
+            Err(e) => return Some(Err(to_wire_error(e))),
+        };
+        Some(ctx.read_batches(out.batches).map_err(|e| to_wire_error(WarehouseError::from(e))))
     }
 }
 
@@ -487,19 +565,29 @@ impl QueryHook for Guard {
     async fn handle_simple_query(
         &self,
         statement: &SqlStatement,
-        _ctx: &SessionContext,
+        ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        Self::check(statement)
+        if let Some(refused) = Self::check(statement) {
+            return Some(refused);
+        }
+        let df = match self.explained(statement, ctx).await? {
+            Ok(df) => df,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(encode_dataframe(df, &Format::UnifiedText, None).await.map(Response::Query))
     }
 
     async fn handle_extended_parse_query(
         &self,
         statement: &SqlStatement,
-        _ctx: &SessionContext,
+        ctx: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        Self::check(statement)
+        if let Some(refused) = Self::check(statement) {
+            return Some(refused);
+        }
+        Some(self.explained(statement, ctx).await?.map(DataFrame::into_unoptimized_plan))
     }
 
     async fn handle_extended_query(
