@@ -11,10 +11,6 @@ COMMENT ON COLUMN platform.schools.district IS 'The administrative district.';
 COMMENT ON COLUMN platform.schools.level IS 'primary, secondary or combined.';
 COMMENT ON COLUMN platform.schools.ownership IS 'government, council, mission, private or trust.';
 COMMENT ON COLUMN platform.schools.location IS 'urban or rural.';
-COMMENT ON COLUMN platform.schools.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN platform.schools.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN platform.schools.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN platform.schools.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE ref.terms IS 'The school calendar: three terms a year.';
 COMMENT ON COLUMN ref.terms.academic_year IS 'The school year (January to December).';
@@ -41,10 +37,6 @@ COMMENT ON COLUMN sis.learners.national_id IS 'National ID or birth certificate 
 COMMENT ON COLUMN sis.learners.disability IS 'A recorded disability, if any.';
 COMMENT ON COLUMN sis.learners.is_ovc IS 'An orphan or vulnerable child (eligible for BEAM).';
 COMMENT ON COLUMN sis.learners.status IS 'active, transferred, dropped_out, completed or deceased.';
-COMMENT ON COLUMN sis.learners.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN sis.learners.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN sis.learners.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN sis.learners.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE sis.enrolments IS 'Enrolments: a learner in a school, grade and year, from start_date until end_date.';
 COMMENT ON COLUMN sis.enrolments.id IS 'The enrolment''s id.';
@@ -57,10 +49,6 @@ COMMENT ON COLUMN sis.enrolments.entry_type IS 'new, promoted, repeater, transfe
 COMMENT ON COLUMN sis.enrolments.start_date IS 'The first day of the enrolment.';
 COMMENT ON COLUMN sis.enrolments.end_date IS 'The day the enrolment ended (null while enrolled).';
 COMMENT ON COLUMN sis.enrolments.exit_reason IS 'Why the enrolment ended: completed, transfer_out, dropout, deceased or other.';
-COMMENT ON COLUMN sis.enrolments.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN sis.enrolments.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN sis.enrolments.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN sis.enrolments.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE academic.classes IS 'Classes (streams) of a school in a year.';
 COMMENT ON COLUMN academic.classes.id IS 'The class''s id.';
@@ -68,19 +56,11 @@ COMMENT ON COLUMN academic.classes.school_id IS 'The school.';
 COMMENT ON COLUMN academic.classes.academic_year IS 'The school year.';
 COMMENT ON COLUMN academic.classes.grade IS 'The grade the class is in.';
 COMMENT ON COLUMN academic.classes.name IS 'The class''s name, e.g. 3 Blue.';
-COMMENT ON COLUMN academic.classes.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN academic.classes.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN academic.classes.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN academic.classes.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE academic.class_teachers IS 'Which staff accounts teach which classes.';
 COMMENT ON COLUMN academic.class_teachers.class_id IS 'The class.';
 COMMENT ON COLUMN academic.class_teachers.user_id IS 'The teacher''s account.';
 COMMENT ON COLUMN academic.class_teachers.school_id IS 'The school.';
-COMMENT ON COLUMN academic.class_teachers.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN academic.class_teachers.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN academic.class_teachers.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN academic.class_teachers.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE staff.staff IS 'Staff in post, one row per appointment.';
 COMMENT ON COLUMN staff.staff.id IS 'The appointment''s id.';
@@ -90,10 +70,6 @@ COMMENT ON COLUMN staff.staff.post IS 'head, deputy, teacher, ecd_teacher, bursa
 COMMENT ON COLUMN staff.staff.qualification IS 'trained or untrained (teaching posts only).';
 COMMENT ON COLUMN staff.staff.start_date IS 'The first day in post.';
 COMMENT ON COLUMN staff.staff.end_date IS 'The day the appointment ended (null while in post).';
-COMMENT ON COLUMN staff.staff.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN staff.staff.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN staff.staff.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN staff.staff.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE attendance.daily_marks IS 'The daily register: one mark per learner and school day.';
 COMMENT ON COLUMN attendance.daily_marks.id IS 'The mark''s id.';
@@ -102,10 +78,6 @@ COMMENT ON COLUMN attendance.daily_marks.learner_id IS 'The learner (pseudonymis
 COMMENT ON COLUMN attendance.daily_marks.class_id IS 'The class whose register it is.';
 COMMENT ON COLUMN attendance.daily_marks.date IS 'The school day.';
 COMMENT ON COLUMN attendance.daily_marks.status IS 'present, absent, late or excused.';
-COMMENT ON COLUMN attendance.daily_marks.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN attendance.daily_marks.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN attendance.daily_marks.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN attendance.daily_marks.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE assessment.assessments IS 'School-based tests and exercises set for a class.';
 COMMENT ON COLUMN assessment.assessments.id IS 'The assessment''s id.';
@@ -117,10 +89,6 @@ COMMENT ON COLUMN assessment.assessments.subject_code IS 'The subject.';
 COMMENT ON COLUMN assessment.assessments.name IS 'What the teacher called it.';
 COMMENT ON COLUMN assessment.assessments.max_score IS 'The highest possible score.';
 COMMENT ON COLUMN assessment.assessments.held_on IS 'The day it was written.';
-COMMENT ON COLUMN assessment.assessments.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN assessment.assessments.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN assessment.assessments.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN assessment.assessments.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE assessment.results IS 'A learner''s score in an assessment.';
 COMMENT ON COLUMN assessment.results.id IS 'The result''s id.';
@@ -129,10 +97,6 @@ COMMENT ON COLUMN assessment.results.assessment_id IS 'The assessment.';
 COMMENT ON COLUMN assessment.results.learner_id IS 'The learner (pseudonymised for analysts).';
 COMMENT ON COLUMN assessment.results.score IS 'Marks obtained.';
 COMMENT ON COLUMN assessment.results.max_score IS 'The highest possible score.';
-COMMENT ON COLUMN assessment.results.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN assessment.results.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN assessment.results.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN assessment.results.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE assessment.exam_results IS 'ZIMSEC examination results, one row per candidate and subject.';
 COMMENT ON COLUMN assessment.exam_results.id IS 'The result''s id.';
@@ -142,10 +106,6 @@ COMMENT ON COLUMN assessment.exam_results.academic_year IS 'The year of the exam
 COMMENT ON COLUMN assessment.exam_results.exam IS 'G7, O (O level) or A (A level).';
 COMMENT ON COLUMN assessment.exam_results.subject_code IS 'The subject.';
 COMMENT ON COLUMN assessment.exam_results.grade IS 'G7: units 1 (best) to 9; O level: A to E, U; A level: A to E, O, F.';
-COMMENT ON COLUMN assessment.exam_results.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN assessment.exam_results.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN assessment.exam_results.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN assessment.exam_results.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE finance.invoices IS 'Fees invoiced to a learner for a term.';
 COMMENT ON COLUMN finance.invoices.id IS 'The invoice''s id.';
@@ -157,10 +117,6 @@ COMMENT ON COLUMN finance.invoices.currency IS 'USD or ZWG (ZiG).';
 COMMENT ON COLUMN finance.invoices.amount IS 'The amount invoiced, in currency.';
 COMMENT ON COLUMN finance.invoices.issued_on IS 'When the invoice was issued.';
 COMMENT ON COLUMN finance.invoices.due_on IS 'When payment is due.';
-COMMENT ON COLUMN finance.invoices.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN finance.invoices.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN finance.invoices.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN finance.invoices.updated_by IS 'The account that last changed the row.';
 
 COMMENT ON TABLE finance.payments IS 'Payments against invoices, by any method (BEAM included).';
 COMMENT ON COLUMN finance.payments.id IS 'The payment''s id.';
@@ -177,12 +133,31 @@ COMMENT ON COLUMN finance.payments.method IS 'cash, paynow, ecocash, bank or bea
 COMMENT ON COLUMN finance.payments.paid_on IS 'The day of payment.';
 COMMENT ON COLUMN finance.payments.reference IS 'The payment''s reference (receipt, transaction).';
 COMMENT ON COLUMN finance.payments.idempotency_key IS 'The key that makes a payment count once however often it is sent.';
-COMMENT ON COLUMN finance.payments.created_at IS 'When the row was created in OneClass.';
-COMMENT ON COLUMN finance.payments.updated_at IS 'When the row last changed in OneClass.';
-COMMENT ON COLUMN finance.payments.created_by IS 'The account that created the row (null for imports and seeding).';
-COMMENT ON COLUMN finance.payments.updated_by IS 'The account that last changed the row.';
 COMMENT ON TABLE platform.seed_state IS 'Whether the database holds synthetic data and whether its seed finished (one row, or none).';
 COMMENT ON COLUMN platform.seed_state.singleton IS 'Always true: the table has at most one row.';
 COMMENT ON COLUMN platform.seed_state.seed IS 'The seed the synthetic data was generated from.';
 COMMENT ON COLUMN platform.seed_state.started_at IS 'When seeding started.';
 COMMENT ON COLUMN platform.seed_state.finished_at IS 'When seeding finished (null while it runs).';
+
+-- The bookkeeping columns every school-owned table has, the same in each.
+DO $$
+DECLARE
+  col record;
+BEGIN
+  FOR col IN
+    SELECT c.table_schema, c.table_name, c.column_name
+    FROM information_schema.columns c
+    JOIN pg_catalog.pg_publication_tables p
+      ON p.pubname = 'oneclass_lake' AND p.schemaname = c.table_schema
+     AND p.tablename = c.table_name
+    WHERE c.column_name IN ('created_at', 'updated_at', 'created_by', 'updated_by')
+  LOOP
+    EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', col.table_schema, col.table_name,
+      col.column_name, CASE col.column_name
+        WHEN 'created_at' THEN 'When the row was created in OneClass.'
+        WHEN 'updated_at' THEN 'When the row last changed in OneClass.'
+        WHEN 'created_by' THEN 'The account that created the row (null for imports and seeding).'
+        ELSE 'The account that last changed the row.' END);
+  END LOOP;
+END
+$$;
