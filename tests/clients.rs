@@ -47,16 +47,11 @@ async fn psql(port: u16, user: &str, password: &str, ssl: &str, commands: &[&str
 
 /// Python's psycopg (3) running `script` with the connection string in `DSN`.
 async fn psycopg(port: u16, user: &str, script: &str) -> Run {
-    let python = oneclass_testkit::python::clients().expect("psycopg for the tests");
-    let mut command = Command::new(python);
-    command.args(["-c", script]).env(
-        "DSN",
-        format!(
-            "host=127.0.0.1 port={port} user={user} password={DEMO_PASSWORD} dbname=lake \
-             sslmode=disable connect_timeout=10"
-        ),
+    let dsn = format!(
+        "host=127.0.0.1 port={port} user={user} password={DEMO_PASSWORD} dbname=lake \
+         sslmode=disable connect_timeout=10"
     );
-    tokio::task::spawn_blocking(move || run(command)).await.expect("python3")
+    python(script, &[("DSN", dsn)]).await
 }
 
 /// A self-signed certificate for 127.0.0.1 made by `openssl`.

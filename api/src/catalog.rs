@@ -9,13 +9,14 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::State;
 use oneclass_core::types::Role;
-use oneclass_warehouse::{Access, Area, meanings};
+use oneclass_warehouse::{Access, meanings};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, Problem};
+use crate::sql::area_of;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,8 +48,7 @@ pub struct CatalogColumn {
 /// The catalog `user` (an analyst) reads.
 pub(crate) async fn catalog_of(state: &AppState, user: &AuthUser) -> ApiResult<Catalog> {
     user.require(&[Role::Analyst])?;
-    let area = Area::of_scope(user.province.clone(), user.district.clone());
-    let tables = state.warehouse.tables(&Access::Analyst { area }).await?;
+    let tables = state.warehouse.tables(&Access::Analyst { area: area_of(user) }).await?;
     let table_notes: HashMap<(String, String), String> = sqlx::query!(
         r#"SELECT n.nspname AS "schema!", c.relname AS "table!",
                   obj_description(c.oid, 'pg_class') AS "meaning!"

@@ -79,7 +79,7 @@ impl Validate for SqlRequest {
 }
 
 /// The area an analyst's data is limited to, from their account's scope.
-fn area_of(user: &AuthUser) -> Area {
+pub(crate) fn area_of(user: &AuthUser) -> Area {
     Area::of_scope(user.province.clone(), user.district.clone())
 }
 
