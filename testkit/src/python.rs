@@ -4,11 +4,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 use anyhow::{Context, bail, ensure};
 
 /// The venv `name` holding `packages` (pinned `name==version` specs), made on first use.
 pub fn venv(name: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
+    // Tests of one binary run on several threads: one installs while the others wait, and the
+    // staging folder (named by process) is never shared by two installs.
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let tools = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
