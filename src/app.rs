@@ -48,7 +48,8 @@ pub fn warehouse(settings: &Settings) -> Arc<oneclass_warehouse::Warehouse> {
             settings.lake.clone(),
             settings.pseudonym_key.expose_secret().as_bytes().to_vec(),
         )
-        .with_limits(settings.sql.limits()),
+        .with_limits(settings.sql.limits())
+        .with_gold_settings(settings.gold),
     )
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use oneclass_core::db::RolePasswords;
+use oneclass_warehouse::{G7_AGGREGATES, GoldSettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
@@ -78,6 +79,9 @@ pub struct RawSettings {
     /// off (`oneclass gold rebuild` still works). Default 15m.
     #[serde(deserialize_with = "duration", serialize_with = "humane")]
     pub gold_interval: Option<Duration>,
+    /// The highest Grade 7 aggregate (units of the best four subjects, 4 to 36) that counts as
+    /// a pass in G7_PASS_RATE. Default 24.
+    pub g7_pass_aggregate: Option<u32>,
     /// Port of the Postgres-wire SQL endpoint (psql, BI tools) on the HTTP bind address; `0` for
     /// any free port. Unset: no endpoint (the demo opens it on the HTTP port + 1).
     pub sql_port: Option<u16>,
@@ -99,7 +103,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 21] = [
+pub const NAMES: [&str; 22] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -117,6 +121,7 @@ pub const NAMES: [&str; 21] = [
     "sql_time_limit",
     "sql_memory_limit",
     "gold_interval",
+    "g7_pass_aggregate",
     "sql_port",
     "sql_tls_cert",
     "sql_tls_key",
@@ -264,6 +269,22 @@ impl RawSettings {
         (!every.is_zero()).then_some(every)
     }
 
+    /// How gold counts what a deployment chooses, checked.
+    pub fn gold(&self) -> anyhow::Result<GoldSettings> {
+        let mut gold = GoldSettings::default();
+        if let Some(n) = self.g7_pass_aggregate {
+            if !G7_AGGREGATES.contains(&n) {
+                bail!(
+                    "ONECLASS_G7_PASS_AGGREGATE must be from {} to {} (the units of four subjects), not {n}",
+                    G7_AGGREGATES.start(),
+                    G7_AGGREGATES.end()
+                );
+            }
+            gold.g7_pass_aggregate = n;
+        }
+        Ok(gold)
+    }
+
     /// The warehouse's limits, checked.
     pub fn sql(&self) -> anyhow::Result<SqlSettings> {
         if let Some(d) = self.sql_time_limit
@@ -384,6 +405,8 @@ pub struct Settings {
     pub sql: SqlSettings,
     /// How often gold is rebuilt while the system runs with ingest; None: never.
     pub gold_interval: Option<Duration>,
+    /// How gold counts what a deployment chooses.
+    pub gold: GoldSettings,
     /// The Postgres-wire SQL endpoint; None: not served.
     pub sql_wire: Option<WireSettings>,
 }
@@ -426,6 +449,7 @@ impl Settings {
             ingest: raw.ingest()?,
             sql: raw.sql()?,
             gold_interval: raw.gold_interval(),
+            gold: raw.gold()?,
             sql_wire: raw.sql_wire(None)?,
         })
     }
@@ -577,6 +601,7 @@ mod tests {
             sql_time_limit: Some(Duration::from_secs(1)),
             sql_memory_limit: Some(1),
             gold_interval: Some(Duration::from_secs(1)),
+            g7_pass_aggregate: Some(1),
             sql_port: Some(1),
             sql_tls_cert: Some("x".into()),
             sql_tls_key: Some("x".into()),
@@ -631,5 +656,19 @@ mod tests {
         assert!(err.contains("1s to 1h"), "{err}");
         let err = raw("30s", "1000").sql().expect_err("too small").to_string();
         assert!(err.contains("ONECLASS_SQL_MEMORY_LIMIT"), "{err}");
+    }
+
+    #[test]
+    fn the_g7_pass_threshold_is_an_aggregate_of_four_subjects() {
+        let raw = |n: u32| {
+            serde_json::from_value::<RawSettings>(serde_json::json!({ "g7_pass_aggregate": n }))
+                .expect("parses")
+        };
+        assert_eq!(raw(12).gold().expect("valid").g7_pass_aggregate, 12);
+        assert_eq!(RawSettings::default().gold().expect("default"), GoldSettings::default());
+        for n in [3, 37] {
+            let err = raw(n).gold().expect_err("out of range").to_string();
+            assert!(err.contains("ONECLASS_G7_PASS_AGGREGATE must be from 4 to 36"), "{err}");
+        }
     }
 }

@@ -168,6 +168,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         ingest: configured.ingest()?,
         sql: configured.sql()?,
         gold_interval: configured.gold_interval(),
+        gold: configured.gold()?,
         sql_wire: configured.sql_wire(Some(if opts.port == 0 { 0 } else { opts.port + 1 }))?,
     };
     let app = Application::build(&settings, true).await?;

@@ -1242,6 +1242,7 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
         "PROMOTION_RATE",
         "DROPOUT_RATE",
         "TRANSITION_RATE",
+        "G7_PASS_RATE",
         "O_LEVEL_PASS_RATE",
     ];
     let codes: Vec<&str> = oneclass_warehouse::indicator_codes()

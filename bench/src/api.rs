@@ -538,6 +538,7 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
         ingest: Default::default(),
         sql: Default::default(),
         gold_interval: None,
+        gold: Default::default(),
         sql_wire: None,
     };
     let app = Application::build(&settings, false).await?;

@@ -537,6 +537,7 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
         ingest: Default::default(),
         sql: Default::default(),
         gold_interval: None,
+        gold: Default::default(),
         sql_wire: None,
     };
     eprintln!("Ingesting into the lake until silver matches PostgreSQL …");

@@ -217,6 +217,13 @@ pub static EN: Text = Text {
             formula: "New entrants to F1 the next year ÷ (G7 learners less those repeating G7 the next year) × 100.",
         },
         IndicatorText {
+            code: "G7_PASS_RATE",
+            name: "Grade 7 pass rate",
+            numerator: "Passed",
+            denominator: "Candidates",
+            formula: "Candidates whose aggregate (the units of their best four subjects, 1 best to 9 fail, a missing subject counted as 9) is within the pass threshold (24 unless the deployment sets another) ÷ candidates × 100.",
+        },
+        IndicatorText {
             code: "O_LEVEL_PASS_RATE",
             name: "O-level pass rate",
             numerator: "Passed",

@@ -66,6 +66,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
         ingest: Default::default(),
         sql: Default::default(),
         gold_interval: None,
+        gold: Default::default(),
         sql_wire: None,
     }
 }

@@ -4,7 +4,8 @@
 //! and writes everything to `gold/indicators/values` in one Delta commit.
 //!
 //! What a model may use beside the lake: `census(year, day)`, the census date of each academic
-//! year the lake holds terms for (the first Monday of March). What it answers: `indicator`,
+//! year the lake holds terms for (the first Monday of March), and `settings`, one row of the
+//! [`GoldSettings`] the deployment chose (`g7_pass_aggregate`). What it answers: `indicator`,
 //! `year`, `school_id` and `district` (a school's counts have the school and no district; counts
 //! that exist only for a district, such as its population, have the district and no school),
 //! `grade` (rows per grade, from which the total over grades, grade null, is added here; or
@@ -60,6 +61,7 @@ pub const INDICATORS: &[Indicator] = &[
     Indicator { code: "PROMOTION_RATE", scale: 100.0 },
     Indicator { code: "DROPOUT_RATE", scale: 100.0 },
     Indicator { code: "TRANSITION_RATE", scale: 100.0 },
+    Indicator { code: "G7_PASS_RATE", scale: 100.0 },
     Indicator { code: "O_LEVEL_PASS_RATE", scale: 100.0 },
     Indicator { code: "BEAM_COVERAGE", scale: 100.0 },
     Indicator { code: "FEE_COLLECTION_RATE", scale: 100.0 },
@@ -73,10 +75,27 @@ pub const MODELS: &[&str] = &[
     "gold_chronic_absence_rate",
     "gold_enrolment_ratios",
     "gold_flow_rates",
+    "gold_g7_pass_rate",
     "gold_o_level_pass_rate",
     "gold_beam_coverage",
     "gold_fee_collection_rate",
 ];
+
+/// The choices a deployment makes about how indicators are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoldSettings {
+    /// The highest Grade 7 aggregate (best four subjects, 4 to 36) that passes: G7_PASS_RATE.
+    pub g7_pass_aggregate: u32,
+}
+
+/// The lowest and highest Grade 7 aggregate of four subjects.
+pub const G7_AGGREGATES: std::ops::RangeInclusive<u32> = 4..=36;
+
+impl Default for GoldSettings {
+    fn default() -> Self {
+        Self { g7_pass_aggregate: 24 }
+    }
+}
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Default)]
@@ -116,6 +135,7 @@ pub(crate) async fn rebuild(
     ctx: &SessionContext,
     lake: &Url,
     options: &oneclass_lake::StorageOptions,
+    settings: GoldSettings,
     mut progress: impl FnMut(&str, usize, usize),
 ) -> Result<GoldReport, WarehouseError> {
     let schema = indicator_schema();
@@ -123,7 +143,7 @@ pub(crate) async fn rebuild(
     let mut batches = Vec::new();
     for (i, &model) in MODELS.iter().enumerate() {
         progress(model, i, MODELS.len());
-        match model_rows(ctx, model, &schema).await {
+        match model_rows(ctx, model, settings, &schema).await {
             Ok(rows) => {
                 report.built.push((model, rows.iter().map(RecordBatch::num_rows).sum()));
                 batches.extend(rows);
@@ -340,9 +360,10 @@ async fn derive(
 async fn model_rows(
     ctx: &SessionContext,
     model: &str,
+    settings: GoldSettings,
     schema: &SchemaRef,
 ) -> Result<Vec<RecordBatch>, WarehouseError> {
-    let sql = rollup_sql(model)?;
+    let sql = rollup_sql(model, settings)?;
     let batches = ctx.sql(&sql).await?.collect().await?;
     conform(&batches, schema)
 }
@@ -367,8 +388,8 @@ fn conform(
         .collect()
 }
 
-/// The model's query with the census dates before it and the roll-up after it.
-fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
+/// The model's query with the census dates and the settings before it and the roll-up after it.
+fn rollup_sql(model: &str, settings: GoldSettings) -> Result<String, WarehouseError> {
     let body =
         named::sql(model).ok_or_else(|| WarehouseError::UnknownNamedQuery(model.to_owned()))?;
     let body = body.trim().trim_end_matches(';');
@@ -388,6 +409,7 @@ fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
            CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7)) AS d(day)
            WHERE date_part('dow', make_date(y.year, 3, d.day)) = 1
          ),
+         settings AS (SELECT CAST({g7} AS BIGINT) AS g7_pass_aggregate),
          model AS ({body}),
          by_sex AS (
            SELECT indicator, year, school_id, district, grade, sex, numerator, denominator
@@ -430,5 +452,6 @@ fn rollup_sql(model: &str) -> Result<String, WarehouseError> {
         district = by_scope("district", "in_district"),
         province = by_scope("province", "in_province"),
         national = by_scope("national", "nation"),
+        g7 = settings.g7_pass_aggregate,
     ))
 }

@@ -46,8 +46,8 @@ pub use deltalake::datafusion::scalar::ScalarValue;
 pub use encode::{Encoder, Format, encode};
 pub use error::WarehouseError;
 pub use gold::{
-    GoldReport, INDICATORS, Indicator, MODELS, PARITY_INDICATORS, SURVIVAL_INDICATOR, SumCheck,
-    indicator_codes, indicator_schema,
+    G7_AGGREGATES, GoldReport, GoldSettings, INDICATORS, Indicator, MODELS, PARITY_INDICATORS,
+    SURVIVAL_INDICATOR, SumCheck, indicator_codes, indicator_schema,
 };
 pub use named::names as named_query_names;
 /// The lake's layers, as the catalogs are named.
@@ -62,6 +62,7 @@ pub struct Warehouse {
     lake_url: Url,
     storage_options: HashMap<String, String>,
     limits: Limits,
+    gold: GoldSettings,
     pseudonym: Arc<ScalarUDF>,
     lake: OnceCell<Lake>,
     runtime: OnceCell<Arc<RuntimeEnv>>,
@@ -93,6 +94,7 @@ impl Warehouse {
             lake_url: lake,
             storage_options: HashMap::new(),
             limits: Limits::default(),
+            gold: GoldSettings::default(),
             pseudonym: Arc::new(PseudonymUdf::udf(key)),
             lake: OnceCell::new(),
             runtime: OnceCell::new(),
@@ -102,6 +104,12 @@ impl Warehouse {
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// How the gold indicators are counted where a deployment chooses.
+    pub fn with_gold_settings(mut self, gold: GoldSettings) -> Self {
+        self.gold = gold;
         self
     }
 
@@ -230,7 +238,7 @@ impl Warehouse {
         progress: impl FnMut(&str, usize, usize),
     ) -> Result<GoldReport, WarehouseError> {
         let ctx = self.session(&Access::Full).await?;
-        gold::rebuild(&ctx, &self.lake_url, &self.storage_options, progress).await
+        gold::rebuild(&ctx, &self.lake_url, &self.storage_options, self.gold, progress).await
     }
 
     /// Gold's own arithmetic, level by level: every numerator and denominator of a scope against

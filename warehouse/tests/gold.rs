@@ -46,6 +46,11 @@
 //!   Harare Central T 0/8 = 0; national T 1/18.
 //! - GER_LOWER_SECONDARY: nobody in F1–F4; Harare Central F 0/7 = 0.
 //!
+//! Grade 7 2026 at C (aggregate: units of the best four subjects, a missing one counted as 9;
+//! a pass is 24 or less by default): c3 (F) 1 2 3 4 9 9, aggregate 10, passes; g1 (M, not
+//! enrolled) 5 6 7 8 9, aggregate 26, fails; g2 (F, not enrolled) sat three subjects, 2 2 2,
+//! aggregate 6 + 9 = 15, passes. F 2/2, M 0/1, T 2/3; the same at Bulawayo and nationally.
+//! With the threshold at 12, g2 fails too: F 1/2, T 1/3.
 //! O level 2026 at D High: d1 (F) A B C C C D, five at C or better: passes; d2 (M) C C C C D E,
 //! four: does not. F 1/1, M 0/1, T 1/2 = 50.
 //! BEAM paid for b1 (F, B) in 2026; a1's payments were cash and EcoCash. Enrolment on the census
@@ -63,7 +68,7 @@ use deltalake::arrow::array::{ArrayRef, Decimal128Array, Float64Array, Int32Arra
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::DataType;
 use oneclass_testkit::lake::{FixtureLake, opt_text, text};
-use oneclass_warehouse::{Access, Format, Warehouse, encode};
+use oneclass_warehouse::{Access, Format, GoldSettings, Warehouse, encode};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -159,32 +164,39 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
     lake.write(
         "silver/sis/learners",
         vec![
-            ("id", text(&["d1", "d2"])),
-            ("school_id", text(&["s-d", "s-d"])),
-            ("sex", text(&["F", "M"])),
-            ("date_of_birth", dates(&["2009-04-04", "2009-07-07"])),
+            ("id", text(&["d1", "d2", "g1", "g2"])),
+            ("school_id", text(&["s-d", "s-d", "s-c", "s-c"])),
+            ("sex", text(&["F", "M", "M", "F"])),
+            ("date_of_birth", dates(&["2009-04-04", "2009-07-07", "2013-03-03", "2013-05-05"])),
         ],
     )
     .await?;
-    let results: Vec<(&str, &str)> = ["A", "B", "C", "C", "C", "D"]
+    // (learner, exam, grade): O level at D High, Grade 7 at C.
+    let results: Vec<(&str, &str, &str)> = ["A", "B", "C", "C", "C", "D"]
         .iter()
-        .map(|g| ("d1", *g))
-        .chain(["C", "C", "C", "C", "D", "E"].iter().map(|g| ("d2", *g)))
+        .map(|g| ("d1", "O", *g))
+        .chain(["C", "C", "C", "C", "D", "E"].iter().map(|g| ("d2", "O", *g)))
+        .chain(["1", "2", "3", "4", "9", "9"].iter().map(|g| ("c3", "G7", *g)))
+        .chain(["5", "6", "7", "8", "9"].iter().map(|g| ("g1", "G7", *g)))
+        .chain(["2", "2", "2"].iter().map(|g| ("g2", "G7", *g)))
         .collect();
     let ids: Vec<String> = (0..results.len()).map(|i| format!("x{i}")).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let subjects: Vec<String> = (0..results.len()).map(|i| format!("S{}", i % 6)).collect();
     let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
     let learners_of: Vec<&str> = results.iter().map(|r| r.0).collect();
-    let grades_of: Vec<&str> = results.iter().map(|r| r.1).collect();
+    let exams_of: Vec<&str> = results.iter().map(|r| r.1).collect();
+    let grades_of: Vec<&str> = results.iter().map(|r| r.2).collect();
+    let sat_at: Vec<&str> =
+        results.iter().map(|r| if r.1 == "O" { "s-d" } else { "s-c" }).collect();
     lake.write(
         "silver/assessment/exam_results",
         vec![
             ("id", text(&ids)),
-            ("school_id", text(&vec!["s-d"; results.len()])),
+            ("school_id", text(&sat_at)),
             ("learner_id", text(&learners_of)),
             ("academic_year", Arc::new(Int32Array::from(vec![2026; results.len()])) as ArrayRef),
-            ("exam", text(&vec!["O"; results.len()])),
+            ("exam", text(&exams_of)),
             ("subject_code", text(&subjects)),
             ("grade", text(&grades_of)),
         ],
@@ -391,6 +403,11 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
         ("GIR", "district", "Harare Central", "T", 0.0, 8.0),
         ("GIR", "national", "ZW", "T", 1.0, 18.0),
         ("GER_LOWER_SECONDARY", "district", "Harare Central", "F", 0.0, 7.0),
+        ("G7_PASS_RATE", "school", "s-c", "F", 2.0, 2.0),
+        ("G7_PASS_RATE", "school", "s-c", "M", 0.0, 1.0),
+        ("G7_PASS_RATE", "school", "s-c", "T", 2.0, 3.0),
+        ("G7_PASS_RATE", "province", "Bulawayo", "T", 2.0, 3.0),
+        ("G7_PASS_RATE", "national", "ZW", "F", 2.0, 2.0),
         ("O_LEVEL_PASS_RATE", "school", "s-d", "F", 1.0, 1.0),
         ("O_LEVEL_PASS_RATE", "school", "s-d", "M", 0.0, 1.0),
         ("O_LEVEL_PASS_RATE", "national", "ZW", "T", 1.0, 2.0),
@@ -450,6 +467,22 @@ async fn indicators_match_the_hand_worked_figures() -> TestResult {
     // Fees invoiced in ZiG only: no fee collection figure for C or its district.
     assert!(!got.contains_key(&key("FEE_COLLECTION_RATE", "school", "s-c", "T")));
     assert!(!got.contains_key(&key("FEE_COLLECTION_RATE", "district", "Bulawayo Central", "T")));
+    Ok(())
+}
+
+/// The Grade 7 pass threshold is the deployment's: at 12, g2 (aggregate 15) fails too.
+#[tokio::test]
+async fn the_g7_pass_threshold_is_the_deployments() -> TestResult {
+    let lake = lake().await?;
+    let strict = GoldSettings { g7_pass_aggregate: 12 };
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec()).with_gold_settings(strict);
+    warehouse.rebuild_gold(|_, _, _| {}).await?;
+    let got = figures(&warehouse).await?;
+    let figure = |sex: &str| {
+        let (n, d, _) = got[&key("G7_PASS_RATE", "school", "s-c", sex)];
+        (n, d)
+    };
+    assert_eq!((figure("F"), figure("M"), figure("T")), ((1.0, 2.0), (0.0, 1.0), (1.0, 3.0)));
     Ok(())
 }
 
