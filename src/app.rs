@@ -53,6 +53,33 @@ pub fn warehouse(settings: &Settings) -> Arc<oneclass_warehouse::Warehouse> {
     )
 }
 
+/// Who looks at a dashboard: the signed-in user's area (officials), schools (their staff), or
+/// the public (anyone else, and any request without a valid token).
+fn dashboard_viewer(keys: oneclass_api::JwtKeys) -> oneclass_dashboards::WhoIsLooking {
+    use oneclass_core::types::Role;
+    use oneclass_dashboards::Viewer;
+    use oneclass_warehouse::Area;
+    Arc::new(move |headers| {
+        let Some(user) = oneclass_api::auth::signed_in(&keys, headers) else {
+            return Viewer::Public;
+        };
+        match user.role {
+            Role::PlatformAdmin | Role::Ministry => Viewer::Official(Area::National),
+            Role::ProvinceOfficer | Role::DistrictOfficer => {
+                match Area::of_scope(user.province, user.district) {
+                    // An official whose account names no area sees what the public sees.
+                    Area::National => Viewer::Public,
+                    area => Viewer::Official(area),
+                }
+            }
+            Role::SchoolHead | Role::Deputy | Role::Teacher | Role::Bursar | Role::Registrar => {
+                Viewer::Staff(user.schools.iter().map(ToString::to_string).collect())
+            }
+            Role::Parent | Role::Analyst => Viewer::Public,
+        }
+    })
+}
+
 impl Application {
     /// Binds the port (0 for any free one), connects as the app role, builds the routes.
     pub async fn build(settings: &Settings, with_ingest: bool) -> anyhow::Result<Self> {
@@ -76,8 +103,12 @@ impl Application {
             Some((listener, _)) => Some(listener.local_addr()?.port()),
             None => None,
         };
+        let viewer_keys = oneclass_api::JwtKeys::new(
+            settings.jwt_secret.expose_secret().as_bytes(),
+            Duration::from_secs(3600),
+        );
         let router = oneclass_api::router(pool, jwt, warehouse.clone())
-            .merge(oneclass_dashboards::router(warehouse));
+            .merge(oneclass_dashboards::router(warehouse, dashboard_viewer(viewer_keys)));
         let router = oneclass_api::with_middleware(router);
         let listener = TcpListener::bind(settings.bind)
             .await

@@ -1,6 +1,6 @@
 //! The dashboards in a real browser: headless Chromium (Debian's `chromium` and
 //! `chromium-driver`) driven over WebDriver, drilling from the national page to one school in
-//! four clicks. Each level's screenshot is checked to be a picture; with `ONECLASS_SCREENSHOTS=DIR`
+//! four clicks, signed in as a ministry official. Each level's screenshot is checked to be a picture; with `ONECLASS_SCREENSHOTS=DIR`
 //! they are also written there (`docs/screenshots` holds the ones in the guides).
 
 mod support;
@@ -110,6 +110,17 @@ async fn an_official_drills_from_the_nation_to_one_school_in_four_clicks() {
     let driver = chromedriver();
     let client = browser(&driver).await;
 
+    // Schools are shown to the officials of their area: sign in as the ministry first.
+    client.goto(&format!("{}/app/login", app.base)).await.expect("the sign-in page");
+    let form = client.form(Locator::Css("form")).await.expect("the sign-in form");
+    form.set_by_name("username", &app.username("ministry")).await.expect("username");
+    form.set_by_name("password", support::DEMO_PASSWORD).await.expect("password");
+    form.submit().await.expect("sign in");
+    let started = Instant::now();
+    while client.current_url().await.expect("url").path() != "/app/" {
+        assert!(started.elapsed() < Duration::from_secs(20), "sign-in did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     client.goto(&format!("{}/dash/", app.base)).await.expect("the dashboards");
     screenshot(&client, "dash-0-index").await;
     // 1: the indicator, nationally.

@@ -1217,7 +1217,7 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
     // with the next) have nothing yet, and it stops on the first day of the current term,
     // before the year's examinations (survival follows the flow rates); every other model has
     // rows.
-    let waiting = ["gold_flow_rates", "gold_o_level_pass_rate", "survival"];
+    let waiting = ["gold_flow_rates", "gold_g7_pass_rate", "gold_o_level_pass_rate", "survival"];
     for (code, rows) in &report.built {
         assert!(*rows > 0 || waiting.contains(code), "{code} has no rows: {report:?}");
     }
@@ -1311,6 +1311,64 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
         oneclass_dashboards::chart::format_value(learners / teachers)
     );
     assert!(page.contains(&shown), "the page shows {shown}: {page}");
+
+    // Scope through HTTP: the district officer's dashboards list the schools of their district
+    // (page and CSV), none of another district's, and refuse another district's school; signed
+    // out, no school is listed or shown at all.
+    let officer = app.token("district_officer").await;
+    let (province, district): (String, String) =
+        sqlx::query_as("SELECT province, district FROM platform.users WHERE username = $1")
+            .bind(app.username("district_officer"))
+            .fetch_one(&app.owner)
+            .await
+            .expect("the officer's area");
+    let schools: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id::text, name, district FROM platform.schools WHERE province = $1 ORDER BY name",
+    )
+    .bind(&province)
+    .fetch_all(&app.owner)
+    .await
+    .expect("the province's schools");
+    let other = schools.iter().find(|s| s.2 != district).map(|s| s.2.clone());
+    assert!(other.is_some(), "the synthetic province has a second district: {schools:?}");
+    let dash = |who: Option<&str>, district: &str, extra: &str| {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/dash/indicator?code=PTR&year={year}{extra}", app.base),
+            [("province", province.as_str()), ("district", district)],
+        )
+        .expect("url");
+        let request = app.client.get(url);
+        let request = match who {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move {
+            let resp = request.send().await.expect("page");
+            (resp.status().as_u16(), resp.text().await.expect("body"))
+        }
+    };
+    for format in ["", "&format=csv"] {
+        let (status, body) = dash(Some(&officer), &district, format).await;
+        assert_eq!(status, 200, "{body}");
+        for (_, name, in_district) in &schools {
+            assert_eq!(body.contains(name.as_str()), *in_district == district, "{name}: {body}");
+        }
+        let (_, public) = dash(None, &district, format).await;
+        assert!(schools.iter().all(|s| !public.contains(s.1.as_str())), "{public}");
+        if let Some(other) = &other {
+            let (_, body) = dash(Some(&officer), other, format).await;
+            assert!(schools.iter().all(|s| !body.contains(s.1.as_str())), "{body}");
+        }
+    }
+    let own = schools.iter().find(|s| s.2 == district).expect("a school of the district");
+    let (status, _) = dash(Some(&officer), &district, &format!("&school={}", own.0)).await;
+    assert_eq!(status, 200);
+    let (status, _) = dash(None, &district, &format!("&school={}", own.0)).await;
+    assert_eq!(status, 403);
+    if let Some(foreign) = schools.iter().find(|s| s.2 != district) {
+        let (status, _) = dash(Some(&officer), &foreign.2, &format!("&school={}", foreign.0)).await;
+        assert_eq!(status, 403);
+    }
 
     // The operator's commands over the same lake: a rebuild writes a new version, the check
     // finds every scope adding up, and a bad setting is named rather than ignored.

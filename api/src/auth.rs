@@ -4,6 +4,7 @@
 //! user's identity and schools into PostgreSQL's row-level security.
 
 use axum::extract::{FromRequestParts, State};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::{Json, http::header};
 use axum_extra::extract::cookie::CookieJar;
@@ -81,19 +82,29 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)
-            .or_else(|| {
-                let jar = CookieJar::from_headers(&parts.headers);
-                jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
-            })
+        let token = token_in(&parts.headers)
             .ok_or(ApiError::Unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
         decode(&state.jwt, &token)
     }
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+/// The request's token: its bearer token, else its session cookie (the staff pages').
+fn token_in(headers: &HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    bearer.or_else(|| {
+        let jar = CookieJar::from_headers(headers);
+        jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
+    })
+}
+
+/// The user a request is signed in as, if its token is valid: for pages that anyone may see
+/// but that show more to some (the dashboards).
+pub fn signed_in(keys: &JwtKeys, headers: &HeaderMap) -> Option<AuthUser> {
+    decode(keys, &token_in(headers)?).ok()
 }
 
 pub fn decode(keys: &JwtKeys, token: &str) -> ApiResult<AuthUser> {

@@ -7,6 +7,7 @@ use url::form_urlencoded;
 
 use crate::error::DashError;
 use crate::i18n::Text;
+use crate::viewer::Viewer;
 
 /// Public and area dashboards never show a group of fewer learners than this (ARCHITECTURE.md).
 pub const MIN_LEARNERS: i64 = 5;
@@ -116,6 +117,29 @@ impl Level {
         match self {
             Level::School { school, .. } => ScalarValue::Utf8(Some(school.clone())),
             _ => ScalarValue::Utf8(None),
+        }
+    }
+
+    /// Refuses a school's page to a viewer who may not see the school.
+    pub fn check_viewer(&self, viewer: &Viewer, t: &Text) -> Result<(), DashError> {
+        match self {
+            Level::School { province, district, school }
+                if !viewer.sees_school(province.as_deref(), district, school) =>
+            {
+                Err(DashError::Forbidden(t.schools_signed_in.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a group of this level's listing is shown to `viewer`: a district's groups are
+    /// schools, seen only by their area's officials and their staff.
+    pub fn shows_group(&self, viewer: &Viewer, code: &str) -> bool {
+        match self {
+            Level::District { province, district } => {
+                viewer.sees_school(province.as_deref(), district, code)
+            }
+            _ => true,
         }
     }
 

@@ -15,6 +15,7 @@ use crate::chart::{BarChart, BarRow, format_value};
 use crate::error::DashError;
 use crate::i18n::{self, Text};
 use crate::results::Results;
+use crate::viewer::Viewer;
 
 const TERM_QUERY: &str = "current_term";
 const ATTENDANCE_QUERY: &str = "dash_attendance";
@@ -46,6 +47,8 @@ pub(crate) struct AttendancePage {
     chart: String,
     rows: Vec<GroupRow>,
     any_suppressed: bool,
+    /// Schools of the listing were left out for this viewer.
+    withheld: bool,
 }
 
 /// (group code, learners) of the listing at `level`.
@@ -66,6 +69,7 @@ async fn group_counts(
 
 pub(crate) async fn page(
     State(warehouse): State<Arc<Warehouse>>,
+    viewer: Viewer,
     params: Result<Query<AttendanceParams>, QueryRejection>,
 ) -> Result<AttendancePage, DashError> {
     let t = i18n::text();
@@ -99,8 +103,14 @@ pub(crate) async fn page(
     };
     let mut rows = Vec::with_capacity(groups.num_rows());
     let mut bars = Vec::with_capacity(groups.num_rows());
+    let mut withheld = false;
     for i in 0..groups.num_rows() {
         let code = codes[i].clone().unwrap_or_default();
+        // Suppression was decided over every group; the schools this viewer may not see leave.
+        if !level.shows_group(&viewer, &code) {
+            withheld = true;
+            continue;
+        }
         let label = labels[i].clone().unwrap_or_else(|| code.clone());
         let learners = learners[i].unwrap_or(0);
         let rate = rates[i].unwrap_or(f64::NAN);
@@ -143,6 +153,7 @@ pub(crate) async fn page(
         group_heading,
         chart,
         any_suppressed: bars.iter().any(|b| b.suppressed),
+        withheld,
         rows,
     })
 }

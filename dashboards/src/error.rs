@@ -14,6 +14,10 @@ pub enum DashError {
     /// A query parameter the visitor sent cannot be used; the text is shown to them.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The page is one the viewer may not see (a school outside their area); the text says
+    /// who may.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("warehouse: {0}")]
     Warehouse(#[from] WarehouseError),
     /// A named query's result lacks a column this page reads: the SQL and the page disagree.
@@ -36,6 +40,7 @@ impl IntoResponse for DashError {
             DashError::BadRequest(reason) => {
                 (StatusCode::BAD_REQUEST, t.bad_request, reason.as_str())
             }
+            DashError::Forbidden(reason) => (StatusCode::FORBIDDEN, t.forbidden, reason.as_str()),
             DashError::Warehouse(
                 WarehouseError::Timeout(_) | WarehouseError::ResourcesExhausted(_),
             ) => {

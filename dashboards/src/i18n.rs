@@ -36,6 +36,10 @@ pub struct Text {
     /// Shown for a hidden figure of a suppressed group.
     pub hidden: &'static str,
     pub bad_request: &'static str,
+    pub forbidden: &'static str,
+    /// Why a school's figures are not shown, and who may see them.
+    pub schools_signed_in: &'static str,
+    pub sign_in: &'static str,
     pub server_error: &'static str,
     pub server_error_detail: &'static str,
     pub back_to_dashboards: &'static str,
@@ -92,6 +96,9 @@ pub static EN: Text = Text {
         privacy; where a total would give them away, one more group is hidden (–).",
     hidden: "–",
     bad_request: "That address is not valid",
+    forbidden: "Not shown to you",
+    schools_signed_in: "Schools' figures are shown to the officials of their area and to the schools' own staff, once signed in.",
+    sign_in: "Sign in",
     server_error: "Something went wrong",
     server_error_detail: "The figures could not be loaded. Please try again in a moment.",
     back_to_dashboards: "Back to the dashboards",

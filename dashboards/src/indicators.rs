@@ -19,6 +19,7 @@ use crate::chart::{BarChart, BarRow, format_value};
 use crate::error::DashError;
 use crate::i18n::{self, IndicatorText, Text};
 use crate::results::Results;
+use crate::viewer::Viewer;
 
 const QUERY: &str = "dash_indicator";
 const YEARS_QUERY: &str = "dash_indicator_years";
@@ -112,6 +113,8 @@ pub(crate) struct IndicatorPage {
     chart: String,
     rows: Vec<Row>,
     any_suppressed: bool,
+    /// Schools of the listing were left out for this viewer.
+    withheld: bool,
     csv_href: String,
 }
 
@@ -121,6 +124,7 @@ fn bad(t: &Text, what: &str) -> DashError {
 
 pub(crate) async fn page(
     State(warehouse): State<Arc<Warehouse>>,
+    viewer: Viewer,
     params: Result<Query<IndicatorParams>, QueryRejection>,
 ) -> Result<Response, DashError> {
     let t = i18n::text();
@@ -141,6 +145,7 @@ pub(crate) async fn page(
     };
     let level = Level::parse(params.province, params.district, params.school, t)?;
     check_place(&warehouse, &level, t).await?;
+    level.check_viewer(&viewer, t)?;
     let csv = match params.format.as_deref() {
         None | Some("") | Some("html") => false,
         Some("csv") => true,
@@ -163,6 +168,11 @@ pub(crate) async fn page(
     } else {
         suppression(&learners, level.total_shown_above())
     };
+    // Suppression is decided over every group, then the schools this viewer may not see leave.
+    let listed = groups.len();
+    let (groups, hidden): (Vec<Group>, Vec<bool>) =
+        groups.into_iter().zip(hidden).filter(|(g, _)| level.shows_group(&viewer, &g.code)).unzip();
+    let withheld = groups.len() < listed;
 
     // Rates are percentages; ratios and indices are plain.
     let rate = text.code == oneclass_warehouse::SURVIVAL_INDICATOR
@@ -290,6 +300,7 @@ pub(crate) async fn page(
         group_heading,
         chart,
         any_suppressed: hidden.iter().any(|h| *h),
+        withheld,
         rows,
         csv_href: links.to(&csv_pairs),
     }

@@ -8,6 +8,7 @@ mod error;
 pub mod i18n;
 mod indicators;
 mod results;
+mod viewer;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use area::MIN_LEARNERS;
 pub use error::DashError;
+pub use viewer::{Viewer, WhoIsLooking};
 
 use crate::i18n::Text;
 
@@ -30,8 +32,8 @@ use crate::i18n::Text;
 /// inert even if escaping were ever missed.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The dashboards, under `/dash`.
-pub fn router(warehouse: Arc<Warehouse>) -> Router {
+/// The dashboards, under `/dash`; `who` names the viewer of each request (see [`Viewer`]).
+pub fn router(warehouse: Arc<Warehouse>, who: WhoIsLooking) -> Router {
     Router::new()
         // Pages link relative to `/dash/`, so the bare prefix must not serve them itself.
         .route("/dash", get(|| async { Redirect::permanent("/dash/") }))
@@ -42,8 +44,13 @@ pub fn router(warehouse: Arc<Warehouse>) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
+        // A page depends on who is signed in: no shared cache may keep one for another viewer.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        ))
         .layer(CompressionLayer::new())
-        .with_state(warehouse)
+        .with_state(viewer::DashState { warehouse, who })
 }
 
 struct DashboardLink {

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
-use axum::http::{Request, StatusCode, header};
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use deltalake::arrow::array::{
     ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
 };
+use oneclass_dashboards::Viewer;
 use oneclass_testkit::lake::{FixtureLake, text, today_in_harare};
-use oneclass_warehouse::Warehouse;
+use oneclass_warehouse::{Area, Warehouse};
 use tower::ServiceExt;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -91,8 +92,16 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
     Ok(lake)
 }
 
+/// The dashboards as a ministry official sees them (every school).
 fn app(lake: &FixtureLake) -> axum::Router {
-    oneclass_dashboards::router(Arc::new(Warehouse::new(lake.url(), b"key".to_vec())))
+    app_for(lake, Viewer::Official(Area::National))
+}
+
+/// The dashboards as `viewer` sees them, whoever the request says it is (the application's
+/// reading of tokens is tested with the application).
+fn app_for(lake: &FixtureLake, viewer: Viewer) -> axum::Router {
+    let warehouse = Arc::new(Warehouse::new(lake.url(), b"key".to_vec()));
+    oneclass_dashboards::router(warehouse, Arc::new(move |_: &HeaderMap| viewer.clone()))
 }
 
 /// The text as a browser shows it: the two escapes of `<` askama and the charts use, decoded.
@@ -395,5 +404,70 @@ async fn a_page_with_a_made_up_parent_reveals_nothing() -> TestResult {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {html}");
         assert!(!html.contains("15.0") && !html.contains("75.0"), "{uri}: {html}");
     }
+    Ok(())
+}
+
+/// Schools are shown only to those who may see them (ARCHITECTURE.md): the public sees a
+/// district's own figure and none of its schools; a district officer sees the schools of their
+/// district and no other's, in the page and its CSV alike; a school's staff see their school;
+/// a school's page is 403 to everyone else.
+#[tokio::test]
+async fn schools_are_shown_only_to_their_area_and_their_staff() -> TestResult {
+    let lake = lake().await?;
+    with_gold(&lake).await?;
+    let central = "/dash/indicator?code=PTR&province=Harare&district=Harare+Central";
+    let mbare = "/dash/indicator?code=PTR&province=Harare&district=Mbare";
+    let page = |district: &str, rest: &str| format!("{district}{rest}");
+    let attendance = "/dash/attendance?province=Harare&district=Harare+Central";
+
+    let public = app_for(&lake, Viewer::Public);
+    let (status, html) = get(&public, central).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Pupil–teacher ratio: Harare Central"), "{html}");
+    assert!(!html.contains("Avondale") && !html.contains("s-h001"), "{html}");
+    assert!(html.contains("shown to the officials of their area"), "{html}");
+    let (_, csv) = get(&public, &page(central, "&format=csv")).await?;
+    assert!(csv.starts_with("school,") && !csv.contains("Avondale"), "{csv}");
+    let (status, _) = get(&public, &page(central, "&school=s-h001")).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, html) = get(&public, attendance).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(!html.contains("Avondale") && !html.contains("No attendance"), "{html}");
+
+    let officer = app_for(&lake, Viewer::Official(Area::District("Harare Central".into())));
+    let (_, html) = get(&officer, central).await?;
+    assert!(html.contains("Avondale Primary") && !html.contains("shown to the officials"));
+    let (_, csv) = get(&officer, &page(central, "&format=csv")).await?;
+    // (Its figures are hidden: Harare Central is suppressed on Harare's page, see above.)
+    assert!(csv.contains("Avondale Primary,"), "{csv}");
+    let (status, html) = get(&officer, &page(central, "&school=s-h001")).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, html) = get(&officer, attendance).await?;
+    assert!(visible(&html).contains("Avondale Primary"), "{html}");
+    // Another district of the same province: its figure, none of its schools.
+    let (_, html) = get(&officer, mbare).await?;
+    assert!(!html.contains("Mbare Primary") && !html.contains("s-h002"), "{html}");
+    let (_, csv) = get(&officer, &page(mbare, "&format=csv")).await?;
+    assert!(!csv.contains("Mbare Primary"), "{csv}");
+    let (status, _) = get(&officer, &page(mbare, "&school=s-h002")).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let province = app_for(&lake, Viewer::Official(Area::Province("Harare".into())));
+    let (status, _) = get(&province, &page(mbare, "&school=s-h002")).await?;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get(
+        &province,
+        "/dash/indicator?code=PTR&province=Bulawayo&district=Bulawayo+Central&school=s-b001",
+    )
+    .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let staff = app_for(&lake, Viewer::Staff(vec!["s-h002".into()]));
+    let (status, _) = get(&staff, &page(mbare, "&school=s-h002")).await?;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get(&staff, &page(central, "&school=s-h001")).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, html) = get(&staff, central).await?;
+    assert!(!html.contains("Avondale"), "{html}");
     Ok(())
 }
