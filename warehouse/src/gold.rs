@@ -102,13 +102,16 @@ impl Default for GoldSettings {
 pub struct GoldReport {
     /// Rows written per model.
     pub built: Vec<(&'static str, usize)>,
-    /// Models left out, and why (a source table the lake does not hold yet).
+    /// Rows written per mart (`gold/marts/<name>`).
+    pub marts: Vec<(&'static str, usize)>,
+    /// Models and marts left out, and why (a source table the lake does not hold yet).
     pub skipped: Vec<(&'static str, String)>,
     /// The Delta version of `gold/indicators/values` after the rebuild.
     pub version: u64,
 }
 
 impl GoldReport {
+    /// Rows of `gold/indicators/values`.
     pub fn rows(&self) -> usize {
         self.built.iter().map(|(_, n)| n).sum()
     }
@@ -141,8 +144,9 @@ pub(crate) async fn rebuild(
     let schema = indicator_schema();
     let mut report = GoldReport::default();
     let mut batches = Vec::new();
+    let steps = steps();
     for (i, &model) in MODELS.iter().enumerate() {
-        progress(model, i, MODELS.len());
+        progress(model, i, steps);
         match model_rows(ctx, model, settings, &schema).await {
             Ok(rows) => {
                 report.built.push((model, rows.iter().map(RecordBatch::num_rows).sum()));
@@ -155,7 +159,6 @@ pub(crate) async fn rebuild(
             Err(e) => return Err(e),
         }
     }
-    progress("", MODELS.len(), MODELS.len());
     let parity = parity_rows(&batches, &schema).await?;
     report.built.push(("gender parity", parity.iter().map(RecordBatch::num_rows).sum()));
     let survival = survival_rows(&batches, &schema).await?;
@@ -173,7 +176,24 @@ pub(crate) async fn rebuild(
         .with_save_mode(SaveMode::Overwrite)
         .await?;
     report.version = written.version().unwrap_or(0);
+    // The marts after the indicators: the staffing mart reads them.
+    for (i, mart) in crate::marts::MARTS.iter().enumerate() {
+        progress(mart.name, MODELS.len() + i, steps);
+        match crate::marts::rebuild(ctx, lake, options, settings, mart).await {
+            Ok((rows, _)) => report.marts.push((mart.name, rows)),
+            Err(WarehouseError::Invalid(why)) if why.contains("not found") => {
+                report.skipped.push((mart.name, why));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    progress("", steps, steps);
     Ok(report)
+}
+
+/// The steps of a rebuild as its progress counts them: the models, then the marts.
+pub fn steps() -> usize {
+    MODELS.len() + crate::marts::MARTS.len()
 }
 
 /// One scope checked against the scopes inside it (see [`check_sums`]).
@@ -403,13 +423,7 @@ fn rollup_sql(model: &str, settings: GoldSettings) -> Result<String, WarehouseEr
         )
     };
     Ok(format!(
-        "WITH census AS (
-           SELECT y.year, make_date(y.year, 3, d.day) AS day
-           FROM (SELECT DISTINCT academic_year AS year FROM silver.ref.terms) y
-           CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7)) AS d(day)
-           WHERE date_part('dow', make_date(y.year, 3, d.day)) = 1
-         ),
-         settings AS (SELECT CAST({g7} AS BIGINT) AS g7_pass_aggregate),
+        "WITH {prelude},
          model AS ({body}),
          by_sex AS (
            SELECT indicator, year, school_id, district, grade, sex, numerator, denominator
@@ -452,6 +466,22 @@ fn rollup_sql(model: &str, settings: GoldSettings) -> Result<String, WarehouseEr
         district = by_scope("district", "in_district"),
         province = by_scope("province", "in_province"),
         national = by_scope("national", "nation"),
-        g7 = settings.g7_pass_aggregate,
+        prelude = prelude(settings),
     ))
+}
+
+/// What every model may use beside the lake, as common table expressions (without `WITH`):
+/// `census(year, day)`, the census date of each year the lake holds terms for (the first Monday
+/// of March), and `settings`, one row of the deployment's [`GoldSettings`].
+pub(crate) fn prelude(settings: GoldSettings) -> String {
+    format!(
+        "census AS (
+           SELECT y.year, make_date(y.year, 3, d.day) AS day
+           FROM (SELECT DISTINCT academic_year AS year FROM silver.ref.terms) y
+           CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7)) AS d(day)
+           WHERE date_part('dow', make_date(y.year, 3, d.day)) = 1
+         ),
+         settings AS (SELECT CAST({} AS BIGINT) AS g7_pass_aggregate)",
+        settings.g7_pass_aggregate
+    )
 }

@@ -9,6 +9,7 @@ mod encode;
 mod error;
 mod gold;
 mod guard;
+mod marts;
 pub mod meanings;
 mod named;
 mod outside;
@@ -47,8 +48,9 @@ pub use encode::{Encoder, Format, encode};
 pub use error::WarehouseError;
 pub use gold::{
     G7_AGGREGATES, GoldReport, GoldSettings, INDICATORS, Indicator, MODELS, PARITY_INDICATORS,
-    SURVIVAL_INDICATOR, SumCheck, indicator_codes, indicator_schema,
+    SURVIVAL_INDICATOR, SumCheck, indicator_codes, indicator_schema, steps as gold_steps,
 };
+pub use marts::{MART_SCHEMA, MARTS, Mart, mart};
 pub use named::names as named_query_names;
 /// The lake's layers, as the catalogs are named.
 pub use oneclass_lake::{BRONZE, GOLD, SILVER};

@@ -9,6 +9,9 @@ pub fn lake_column(layer: &str, schema: &str, table: &str, column: &str) -> Opti
     if layer == oneclass_lake::GOLD && (schema, table) == ("indicators", "values") {
         return GOLD_INDICATOR_COLUMNS.iter().find(|(c, _)| *c == column).map(|(_, m)| *m);
     }
+    if let Some(mart) = gold_mart(layer, schema, table) {
+        return mart.columns.iter().find(|(c, _)| *c == column).map(|(_, m)| *m);
+    }
     Some(match column {
         OP => "The change: r (read by the initial snapshot), c (insert), u (update), d (delete).",
         LSN => {
@@ -27,6 +30,9 @@ pub fn lake_column(layer: &str, schema: &str, table: &str, column: &str) -> Opti
 
 /// The meaning of a table the lake has beyond PostgreSQL's.
 pub fn lake_table(layer: &str, schema: &str, table: &str) -> Option<&'static str> {
+    if let Some(mart) = gold_mart(layer, schema, table) {
+        return Some(mart.meaning);
+    }
     (layer == oneclass_lake::GOLD && (schema, table) == ("indicators", "values")).then_some(
         "The education indicators (INDICATORS.md) for every school year, at national, province, \
          district and school scope, by sex and grade, with the counts they are made of.",
@@ -44,3 +50,9 @@ const GOLD_INDICATOR_COLUMNS: &[(&str, &str)] = &[
     ("denominator", "The count (or amount) below the line."),
     ("value", "numerator ÷ denominator, × 100 for rates; null where the denominator is 0."),
 ];
+
+fn gold_mart(layer: &str, schema: &str, table: &str) -> Option<&'static crate::Mart> {
+    (layer == oneclass_lake::GOLD && schema == crate::MART_SCHEMA)
+        .then(|| crate::mart(table))
+        .flatten()
+}
