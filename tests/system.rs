@@ -40,7 +40,15 @@ async fn attendance_mark_flows_to_lake_and_dashboard() {
         urlencode(&province),
         urlencode(&district)
     );
-    let before = app.client.get(format!("{}{dash_path}", app.base)).send().await.expect("dash");
+    // Schools are listed for the officials of their area: look as the ministry.
+    let officer = app.token("ministry").await;
+    let before = app
+        .client
+        .get(format!("{}{dash_path}", app.base))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .expect("dash");
     assert_eq!(before.status(), 200);
     let before = before.text().await.expect("html");
     assert!(before.contains("<svg"), "the dashboard has an inline chart");
@@ -80,6 +88,7 @@ async fn attendance_mark_flows_to_lake_and_dashboard() {
             let html = app
                 .client
                 .get(format!("{}{dash_path}", app.base))
+                .bearer_auth(&officer)
                 .send()
                 .await
                 .ok()?

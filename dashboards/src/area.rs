@@ -154,6 +154,19 @@ impl Level {
     }
 }
 
+/// The `year` parameter: blank means the latest; otherwise a year from 2000 to 2100.
+pub(crate) fn parse_year(value: Option<&str>, t: &Text) -> Result<Option<i32>, DashError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(y) => y
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+            .map(Some)
+            .ok_or_else(|| DashError::BadRequest(format!("{} (year)", t.invalid_parameter))),
+    }
+}
+
 /// Blank means absent; anything else must be a plausible name.
 fn clean(value: Option<String>, name: &str, t: &Text) -> Result<Option<String>, DashError> {
     let Some(value) = value else { return Ok(None) };

@@ -11,14 +11,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use oneclass_warehouse::{ScalarValue, Warehouse, WarehouseError};
+use oneclass_warehouse::{ScalarValue, Warehouse};
 use serde::Deserialize;
 
-use crate::area::{Crumb, Level, Links, MIN_LEARNERS, check_place, hidden_in_parent, suppression};
+use crate::area::{
+    Crumb, Level, Links, MIN_LEARNERS, check_place, hidden_in_parent, parse_year, suppression,
+};
 use crate::chart::{BarChart, BarRow, format_value};
 use crate::error::DashError;
 use crate::i18n::{self, IndicatorText, Text};
-use crate::results::Results;
+use crate::results::{Results, named_or_empty};
 use crate::viewer::Viewer;
 
 const QUERY: &str = "dash_indicator";
@@ -57,11 +59,7 @@ async fn listing(
     let mut params = vec![ScalarValue::Utf8(Some(code.to_owned())), ScalarValue::Int32(year)];
     params.extend(level.query_params());
     params.push(level.school_param());
-    let batches = match warehouse.named(QUERY, params).await {
-        Ok(batches) => batches,
-        Err(WarehouseError::Invalid(why)) if why.contains("not found") => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
+    let batches = named_or_empty(warehouse, QUERY, params).await?;
     let r = Results { query: QUERY, batches: &batches };
     let (codes, labels) = (r.texts("group_code")?, r.texts("group_label")?);
     let (numerators, denominators, values) =
@@ -116,6 +114,8 @@ pub(crate) struct IndicatorPage {
     /// Schools of the listing were left out for this viewer.
     withheld: bool,
     csv_href: String,
+    /// A school's overview page, on a school's indicator page.
+    overview_href: Option<String>,
 }
 
 fn bad(t: &Text, what: &str) -> DashError {
@@ -134,15 +134,7 @@ pub(crate) async fn page(
         .iter()
         .find(|i| i.code == params.code)
         .ok_or_else(|| DashError::BadRequest(t.unknown_indicator.to_owned()))?;
-    let year = match params.year.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(y) => Some(
-            y.parse::<i32>()
-                .ok()
-                .filter(|y| (2000..=2100).contains(y))
-                .ok_or_else(|| bad(t, "year"))?,
-        ),
-    };
+    let year = parse_year(params.year.as_deref(), t)?;
     let level = Level::parse(params.province, params.district, params.school, t)?;
     check_place(&warehouse, &level, t).await?;
     level.check_viewer(&viewer, t)?;
@@ -174,10 +166,8 @@ pub(crate) async fn page(
         groups.into_iter().zip(hidden).filter(|(g, _)| level.shows_group(&viewer, &g.code)).unzip();
     let withheld = groups.len() < listed;
 
-    // Rates are percentages; ratios and indices are plain.
-    let rate = text.code == oneclass_warehouse::SURVIVAL_INDICATOR
-        || oneclass_warehouse::INDICATORS.iter().any(|i| i.code == text.code && i.scale == 100.0);
-    let unit = if rate { "%" } else { "" };
+    let unit = unit_of(text.code);
+    let rate = unit == "%";
     let show = |v: Option<f64>| {
         v.map_or_else(|| t.hidden.to_owned(), |v| format!("{}{unit}", format_value(v)))
     };
@@ -303,6 +293,8 @@ pub(crate) async fn page(
         withheld,
         rows,
         csv_href: links.to(&csv_pairs),
+        overview_href: matches!(level, Level::School { .. })
+            .then(|| Links { page: "school", keep: Vec::new() }.to(&area_pairs)),
     }
     .into_response())
 }
@@ -342,4 +334,11 @@ fn csv_response(group_heading: &str, text: &IndicatorText, rows: &[Row]) -> Resp
         out,
     )
         .into_response()
+}
+
+/// How an indicator's values are printed: rates are percentages; ratios and indices are plain.
+pub(crate) fn unit_of(code: &str) -> &'static str {
+    let rate = code == oneclass_warehouse::SURVIVAL_INDICATOR
+        || oneclass_warehouse::INDICATORS.iter().any(|i| i.code == code && i.scale == 100.0);
+    if rate { "%" } else { "" }
 }

@@ -8,6 +8,7 @@ mod error;
 pub mod i18n;
 mod indicators;
 mod results;
+mod school;
 mod viewer;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub fn router(warehouse: Arc<Warehouse>, who: WhoIsLooking) -> Router {
         .route("/dash/", get(index))
         .route("/dash/attendance", get(attendance::page))
         .route("/dash/indicator", get(indicators::page))
+        .route("/dash/school", get(school::page))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

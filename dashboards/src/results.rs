@@ -61,3 +61,19 @@ impl Results<'_> {
             .collect())
     }
 }
+
+/// A named query's batches, or none while the lake lacks a table it reads (no gold yet, a
+/// mart not built yet): such a page shows that it has no figures rather than failing.
+pub(crate) async fn named_or_empty(
+    warehouse: &oneclass_warehouse::Warehouse,
+    query: &'static str,
+    params: Vec<oneclass_warehouse::ScalarValue>,
+) -> Result<Vec<RecordBatch>, DashError> {
+    match warehouse.named(query, params).await {
+        Ok(batches) => Ok(batches),
+        Err(oneclass_warehouse::WarehouseError::Invalid(why)) if why.contains("not found") => {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

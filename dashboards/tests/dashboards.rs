@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use deltalake::arrow::array::{
-    ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
+    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use oneclass_dashboards::Viewer;
 use oneclass_testkit::lake::{FixtureLake, text, today_in_harare};
@@ -469,5 +469,161 @@ async fn schools_are_shown_only_to_their_area_and_their_staff() -> TestResult {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, html) = get(&staff, central).await?;
     assert!(!html.contains("Avondale"), "{html}");
+    Ok(())
+}
+
+/// Gold marts of Avondale Primary (s-h001), written as the gold builder would.
+/// - enrolment 2026: G1 F 12 M 10; G2 F 3 M 8; G3 F 9 M 9.
+/// - attendance, term 2 (the latest; term 1 is not shown): 1 Red (G1), weeks of 11 and 18 May,
+///   20 learners, 100 marks each, 90 and 80 attended: the term 85 %; 2 Blue (G2), week of
+///   11 May, 3 learners, 15 marks, all attended.
+/// - results, term 2, Mathematics: band 3 F 2 learners (marks 70), band 5 M 6 (330), band 8 F
+///   7 (595): 15 learners, mean 995 ÷ 15 = 66.3 %; the page's bands <40 2, 40s 0, 50s 6, 60s
+///   0, 70+ 7. English: 3 learners in band 6 (195). Term 1 Mathematics is not shown.
+async fn with_marts(lake: &FixtureLake) -> TestResult {
+    let ints = |v: Vec<i64>| Arc::new(Int64Array::from(v)) as ArrayRef;
+    let int32 = |v: Vec<i32>| Arc::new(Int32Array::from(v)) as ArrayRef;
+    let enrolment = [("G1", "F", 12), ("G1", "M", 10), ("G2", "F", 3), ("G2", "M", 8)];
+    let enrolment: Vec<_> = enrolment.iter().chain(&[("G3", "F", 9), ("G3", "M", 9)]).collect();
+    write(
+        lake,
+        "gold/marts/enrolment",
+        vec![
+            ("year", int32(vec![2026; enrolment.len()])),
+            ("school_id", text(&vec!["s-h001"; enrolment.len()])),
+            ("grade", text(&enrolment.iter().map(|e| e.0).collect::<Vec<_>>())),
+            ("age", int32(vec![7; enrolment.len()])),
+            ("sex", text(&enrolment.iter().map(|e| e.1).collect::<Vec<_>>())),
+            ("learners", ints(enrolment.iter().map(|e| e.2).collect())),
+        ],
+    )
+    .await?;
+    // (term, class, name, grade, week, learners, marks, attended)
+    let weeks = [
+        (2, "k1", "1 Red", "G1", "2026-05-11", 20, 100, 90),
+        (2, "k1", "1 Red", "G1", "2026-05-18", 20, 100, 80),
+        (2, "k2", "2 Blue", "G2", "2026-05-11", 3, 15, 15),
+        (1, "k1", "1 Red", "G1", "2026-01-19", 20, 100, 50),
+    ];
+    write(
+        lake,
+        "gold/marts/attendance_weekly",
+        vec![
+            ("year", int32(vec![2026; 4])),
+            ("term", int32(weeks.iter().map(|w| w.0).collect())),
+            ("school_id", text(&["s-h001"; 4])),
+            ("class_id", text(&weeks.map(|w| w.1))),
+            ("grade", text(&weeks.map(|w| w.3))),
+            ("class_name", text(&weeks.map(|w| w.2))),
+            (
+                "week",
+                deltalake::arrow::compute::cast(
+                    &StringArray::from(weeks.map(|w| w.4).to_vec()),
+                    &deltalake::arrow::datatypes::DataType::Date32,
+                )?,
+            ),
+            ("learners", ints(weeks.iter().map(|w| w.5).collect())),
+            ("marks", ints(weeks.iter().map(|w| w.6).collect())),
+            ("attended", ints(weeks.iter().map(|w| w.7).collect())),
+            ("absent", ints(weeks.iter().map(|w| w.6 - w.7).collect())),
+        ],
+    )
+    .await?;
+    // (term, subject, sex, band, learners, marks total)
+    let results = [
+        (2, "MAT", "F", 3, 2, 70.0),
+        (2, "MAT", "M", 5, 6, 330.0),
+        (2, "MAT", "F", 8, 7, 595.0),
+        (2, "ENG", "F", 6, 3, 195.0),
+        (1, "MAT", "F", 1, 9, 90.0),
+    ];
+    write(
+        lake,
+        "gold/marts/results",
+        vec![
+            ("year", int32(vec![2026; 5])),
+            ("term", int32(results.iter().map(|r| r.0).collect())),
+            ("school_id", text(&["s-h001"; 5])),
+            ("class_id", text(&["k1"; 5])),
+            ("grade", text(&["G1"; 5])),
+            ("class_name", text(&["1 Red"; 5])),
+            ("subject_code", text(&results.map(|r| r.1))),
+            ("sex", text(&results.map(|r| r.2))),
+            ("band", ints(results.iter().map(|r| r.3).collect())),
+            ("learners", ints(results.iter().map(|r| r.4).collect())),
+            ("marks_total", Arc::new(Float64Array::from(results.map(|r| r.5).to_vec()))),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A school's overview: beside its district and the nation, enrolment by grade and sex,
+/// attendance by class and week, marks by subject; officials see small groups suppressed, the
+/// school's staff see them whole (and the link to the learners who need attention), the public
+/// nothing.
+#[tokio::test]
+async fn a_schools_overview_shows_its_figures_to_its_area_and_its_staff() -> TestResult {
+    let lake = lake().await?;
+    let page = "/dash/school?province=Harare&district=Harare+Central&school=s-h001";
+    let officer = app_for(&lake, Viewer::Official(Area::District("Harare Central".into())));
+    // Before gold: the page says it has no figures yet.
+    let (status, html) = get(&officer, page).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("<h1>Avondale Primary</h1>") && html.contains("No figures yet"),
+        "{html}"
+    );
+
+    with_gold(&lake).await?;
+    with_marts(&lake).await?;
+    let cells = |html: &str, row: &str| -> Vec<String> {
+        let start = [format!(">{row}</th>"), format!(">{row}</a></th>")]
+            .iter()
+            .find_map(|p| html.find(p.as_str()))
+            .unwrap_or_else(|| panic!("no row {row}: {html}"));
+        let end = start + html[start..].find("</tr>").expect("the row's end");
+        visible(&html[start..end])
+            .split(r#"<td class="n">"#)
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap_or("").to_owned())
+            .map(|c| if c.is_empty() { "<5".to_owned() } else { c })
+            .collect()
+    };
+    let (status, html) = get(&officer, page).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(cells(&html, "Pupil–teacher ratio"), ["15.0", "15.0", "9.2"]);
+    assert_eq!(cells(&html, "G1"), ["12", "10", "22"]);
+    assert_eq!(cells(&html, "G2"), ["<5", "–", "11"], "a small sex hides both");
+    assert_eq!(cells(&html, "1 Red"), ["20", "85.0%", "90.0%", "80.0%"]);
+    assert_eq!(cells(&html, "2 Blue"), ["<5", "–", "–", "–"]);
+    assert_eq!(cells(&html, "Mathematics"), ["15", "66.3%", "<5", "–", "6", "0", "7"]);
+    assert_eq!(cells(&html, "English"), ["<5", "–", "–", "–", "–", "–", "–"]);
+    assert!(html.contains("Term 2, 2026") && !html.contains("/app/attention"), "{html}");
+
+    let staff = app_for(&lake, Viewer::Staff(vec!["s-h001".into()]));
+    let (status, html) = get(&staff, page).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(cells(&html, "G2"), ["3", "8", "11"]);
+    assert_eq!(cells(&html, "2 Blue"), ["3", "100.0%", "100.0%", "–"]);
+    assert_eq!(cells(&html, "Mathematics"), ["15", "66.3%", "2", "0", "6", "0", "7"]);
+    assert!(html.contains(r#"href="/app/attention?school=s-h001""#), "{html}");
+
+    for viewer in [Viewer::Public, Viewer::Staff(vec!["s-h002".into()])] {
+        let (status, _) = get(&app_for(&lake, viewer), page).await?;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    // The school's indicator page links to the overview.
+    let (_, html) = get(
+        &officer,
+        "/dash/indicator?code=PTR&province=Harare&district=Harare+Central&school=s-h001",
+    )
+    .await?;
+    assert!(
+        html.contains(
+            r#"<a href="school?province=Harare&#38;district=Harare+Central&#38;school=s-h001">"#
+        ),
+        "{html}"
+    );
     Ok(())
 }

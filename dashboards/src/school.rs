@@ -1,0 +1,452 @@
+//! A school's own dashboard, for its head and staff and for the officials of its area: the
+//! school beside its district and the nation on each indicator, its enrolment by grade and sex,
+//! attendance by class week by week in the latest term, and each subject's term marks in
+//! bands. Officials see small groups suppressed as on every area page; the school's own staff
+//! see their counts whole. Which learners need attention is on the staff pages (names are the
+//! school's business, and every read of them is audited), linked from here for staff.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use oneclass_warehouse::{ScalarValue, Warehouse};
+use serde::Deserialize;
+use url::form_urlencoded;
+
+use crate::area::{Crumb, Level, Links, MIN_LEARNERS, check_place, parse_year, suppression};
+use crate::chart::{BarChart, BarRow, format_value};
+use crate::error::DashError;
+use crate::i18n::{self, Text};
+use crate::indicators::unit_of;
+use crate::results::{Results, named_or_empty};
+use crate::viewer::Viewer;
+
+const BESIDE_QUERY: &str = "dash_school_beside";
+const ENROLMENT_QUERY: &str = "dash_school_enrolment";
+const ATTENDANCE_QUERY: &str = "dash_school_attendance";
+const RESULTS_QUERY: &str = "dash_school_results";
+const NAME_QUERY: &str = "dash_school";
+
+/// The indicators a school is compared on, in the page's order.
+const BESIDE: &[&str] = &[
+    "ATTENDANCE_RATE",
+    "CHRONIC_ABSENCE_RATE",
+    "PTR",
+    "PQTR",
+    "G7_PASS_RATE",
+    "O_LEVEL_PASS_RATE",
+    "REPETITION_RATE",
+    "DROPOUT_RATE",
+    "FEE_COLLECTION_RATE",
+    "BEAM_COVERAGE",
+];
+
+/// Grades in school order.
+const GRADES: &[&str] = &[
+    "ECD_A", "ECD_B", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "F1", "F2", "F3", "F4", "F5", "F6",
+];
+
+/// Weeks of attendance shown per class (the latest ones of the term).
+const WEEKS: usize = 6;
+
+/// Mark bands as the page groups the mart's ten: (first band, last band).
+const MARK_BANDS: [(i64, i64); 5] = [(0, 3), (4, 4), (5, 5), (6, 6), (7, 9)];
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SchoolParams {
+    province: Option<String>,
+    district: Option<String>,
+    school: Option<String>,
+    year: Option<String>,
+}
+
+pub(crate) struct BesideRow {
+    name: &'static str,
+    href: String,
+    school: String,
+    district: String,
+    national: String,
+}
+
+pub(crate) struct GradeRow {
+    grade: String,
+    girls: String,
+    boys: String,
+    total: String,
+}
+
+pub(crate) struct ClassRow {
+    label: String,
+    learners: String,
+    term: String,
+    weeks: Vec<String>,
+}
+
+pub(crate) struct SubjectRow {
+    name: String,
+    learners: String,
+    mean: String,
+    bands: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "school.html")]
+pub(crate) struct SchoolPage {
+    t: &'static Text,
+    crumbs: Vec<Crumb>,
+    heading: String,
+    year: Option<i64>,
+    beside: Vec<BesideRow>,
+    enrolment_chart: String,
+    grades: Vec<GradeRow>,
+    attendance_term: Option<String>,
+    attendance_chart: String,
+    weeks: Vec<String>,
+    classes: Vec<ClassRow>,
+    results_term: Option<String>,
+    bands: Vec<&'static str>,
+    subjects: Vec<SubjectRow>,
+    any_suppressed: bool,
+    /// The staff page of the learners who need attention, for the school's own staff.
+    attention_href: Option<String>,
+}
+
+pub(crate) async fn page(
+    State(warehouse): State<Arc<Warehouse>>,
+    viewer: Viewer,
+    params: Result<Query<SchoolParams>, QueryRejection>,
+) -> Result<SchoolPage, DashError> {
+    let t = i18n::text();
+    let Query(params) =
+        params.map_err(|_| DashError::BadRequest(t.invalid_parameter.to_owned()))?;
+    let level = Level::parse(params.province, params.district, params.school, t)?;
+    let Level::School { district, school, .. } = &level else {
+        return Err(DashError::BadRequest(format!("{} (school)", t.invalid_parameter)));
+    };
+    check_place(&warehouse, &level, t).await?;
+    level.check_viewer(&viewer, t)?;
+    let year = parse_year(params.year.as_deref(), t)?;
+    // The school's own staff know their learners; everyone else sees small groups suppressed.
+    let own_staff = matches!(viewer, Viewer::Staff(_));
+    let text = |s: &str| ScalarValue::Utf8(Some(s.to_owned()));
+    let year_param = ScalarValue::Int32(year);
+    let (beside, enrolment, attendance, results, name) = tokio::try_join!(
+        named_or_empty(
+            &warehouse,
+            BESIDE_QUERY,
+            vec![text(school), text(district), year_param.clone()]
+        ),
+        named_or_empty(&warehouse, ENROLMENT_QUERY, vec![text(school), year_param.clone()]),
+        named_or_empty(&warehouse, ATTENDANCE_QUERY, vec![text(school), year_param.clone()]),
+        named_or_empty(&warehouse, RESULTS_QUERY, vec![text(school), year_param]),
+        named_or_empty(&warehouse, NAME_QUERY, vec![text(school)]),
+    )?;
+    let name = Results { query: NAME_QUERY, batches: &name }
+        .texts("name")?
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_else(|| school.clone());
+
+    let mut suppressed_any = false;
+    let beside =
+        beside_rows(&Results { query: BESIDE_QUERY, batches: &beside }, &level, own_staff, t)?;
+    let (grades, enrolment_chart, shown_year, hidden) =
+        grade_rows(&Results { query: ENROLMENT_QUERY, batches: &enrolment }, own_staff, t)?;
+    suppressed_any |= hidden;
+    let (classes, weeks, attendance_term, attendance_chart, hidden) =
+        class_rows(&Results { query: ATTENDANCE_QUERY, batches: &attendance }, own_staff, t)?;
+    suppressed_any |= hidden;
+    let (subjects, results_term, hidden) =
+        subject_rows(&Results { query: RESULTS_QUERY, batches: &results }, own_staff, t)?;
+    suppressed_any |= hidden;
+
+    // Up from a school: its area's attendance rate, school by school.
+    let links = Links { page: "indicator", keep: vec![("code", "ATTENDANCE_RATE".to_owned())] };
+    let mut crumbs = links.breadcrumbs(&level, t);
+    if let Some(last) = crumbs.last_mut() {
+        last.label = name.clone();
+    }
+    let attention_href = own_staff.then(|| {
+        let query =
+            form_urlencoded::Serializer::new(String::new()).append_pair("school", school).finish();
+        format!("/app/attention?{query}")
+    });
+    Ok(SchoolPage {
+        t,
+        crumbs,
+        heading: name,
+        year: year.map(i64::from).or(shown_year),
+        beside,
+        enrolment_chart,
+        grades,
+        attendance_term,
+        attendance_chart,
+        weeks,
+        classes,
+        results_term,
+        bands: vec!["<40", "40–49", "50–59", "60–69", "70+"],
+        subjects,
+        any_suppressed: suppressed_any,
+        attention_href,
+    })
+}
+
+/// The learners behind a figure, as the indicator listing counts them for suppression.
+fn learners_behind(code: &str, numerator: f64, denominator: f64) -> f64 {
+    let of_learners = matches!(code, "PTR" | "PQTR" | "GIR")
+        || code.starts_with("GER_")
+        || code.starts_with("NER_");
+    if of_learners { numerator } else { denominator }
+}
+
+fn beside_rows(
+    r: &Results<'_>,
+    level: &Level,
+    own_staff: bool,
+    t: &Text,
+) -> Result<Vec<BesideRow>, DashError> {
+    let (codes, levels) = (r.texts("indicator")?, r.texts("scope_level")?);
+    let (numerators, denominators, values) =
+        (r.floats("numerator")?, r.floats("denominator")?, r.floats("value")?);
+    // (indicator, level) → (value, learners behind it)
+    let mut figures: BTreeMap<(String, String), (Option<f64>, f64)> = BTreeMap::new();
+    for i in 0..r.num_rows() {
+        let (Some(code), Some(scope)) = (codes[i].clone(), levels[i].clone()) else { continue };
+        let behind =
+            learners_behind(&code, numerators[i].unwrap_or(0.0), denominators[i].unwrap_or(0.0));
+        figures.insert((code, scope), (values[i], behind));
+    }
+    let Level::School { province, district, school } = level else { return Ok(Vec::new()) };
+    let mut rows = Vec::new();
+    for &code in BESIDE {
+        let Some(text) = t.indicator_texts.iter().find(|i| i.code == code) else { continue };
+        let unit = unit_of(code);
+        let show = |scope: &str, small_hidden: bool| match figures
+            .get(&(code.to_owned(), scope.to_owned()))
+        {
+            Some((_, behind)) if small_hidden && *behind < MIN_LEARNERS as f64 => {
+                t.suppressed.to_owned()
+            }
+            Some((Some(v), _)) => format!("{}{unit}", format_value(*v)),
+            _ => t.hidden.to_owned(),
+        };
+        let school_figure = show("school", !own_staff);
+        if !figures.contains_key(&(code.to_owned(), "school".to_owned())) {
+            continue;
+        }
+        let mut pairs = vec![("code", code)];
+        if let Some(p) = province {
+            pairs.push(("province", p));
+        }
+        pairs.extend([("district", district.as_str()), ("school", school.as_str())]);
+        let href = Links { page: "indicator", keep: Vec::new() }.to(&pairs);
+        rows.push(BesideRow {
+            name: text.name,
+            href,
+            school: school_figure,
+            district: show("district", false),
+            national: show("national", false),
+        });
+    }
+    Ok(rows)
+}
+
+fn grade_order(grade: &str) -> usize {
+    GRADES.iter().position(|g| *g == grade).unwrap_or(GRADES.len())
+}
+
+/// Rows per grade (girls, boys, total), the chart, the year shown and whether anything was hidden.
+fn grade_rows(
+    r: &Results<'_>,
+    own_staff: bool,
+    t: &Text,
+) -> Result<(Vec<GradeRow>, String, Option<i64>, bool), DashError> {
+    let (years, grades, sexes, learners) =
+        (r.ints("year")?, r.texts("grade")?, r.texts("sex")?, r.ints("learners")?);
+    let mut by_grade: BTreeMap<(usize, String), (i64, i64)> = BTreeMap::new();
+    for i in 0..r.num_rows() {
+        let grade = grades[i].clone().unwrap_or_default();
+        let entry = by_grade.entry((grade_order(&grade), grade)).or_default();
+        match sexes[i].as_deref() {
+            Some("F") => entry.0 += learners[i].unwrap_or(0),
+            _ => entry.1 += learners[i].unwrap_or(0),
+        }
+    }
+    let totals: Vec<i64> = by_grade.values().map(|(f, m)| f + m).collect();
+    let hidden = if own_staff { vec![false; totals.len()] } else { suppression(&totals, true) };
+    let mut rows = Vec::new();
+    let mut bars = Vec::new();
+    let count = |n: i64, hide: bool, small: bool| match (hide, small) {
+        (false, _) => n.to_string(),
+        (true, true) => t.suppressed.to_owned(),
+        (true, false) => t.hidden.to_owned(),
+    };
+    for (((_, grade), (girls, boys)), &hide) in by_grade.iter().zip(&hidden) {
+        let total = girls + boys;
+        // A small sex hides both, or the other would give it away beside the total.
+        let split_hidden = hide || (!own_staff && (*girls < MIN_LEARNERS || *boys < MIN_LEARNERS));
+        rows.push(GradeRow {
+            grade: grade.clone(),
+            girls: count(*girls, split_hidden, *girls < MIN_LEARNERS),
+            boys: count(*boys, split_hidden, *boys < MIN_LEARNERS && *girls >= MIN_LEARNERS),
+            total: count(total, hide, total < MIN_LEARNERS),
+        });
+        bars.push(BarRow {
+            label: grade.clone(),
+            value: if hide { 0.0 } else { total as f64 },
+            suppressed: hide,
+        });
+    }
+    let max = bars.iter().filter(|b| !b.suppressed).map(|b| b.value).fold(1.0, f64::max) * 1.1;
+    let chart = if bars.is_empty() {
+        String::new()
+    } else {
+        BarChart { title: t.enrolment_by_grade, max, unit: "", suppressed_text: t.hidden }
+            .render(&bars)
+    };
+    let any_hidden = rows.iter().any(|g| g.girls == t.suppressed || g.girls == t.hidden);
+    Ok((rows, chart, years.first().copied().flatten(), any_hidden || hidden.iter().any(|h| *h)))
+}
+
+type ClassRows = (Vec<ClassRow>, Vec<String>, Option<String>, String, bool);
+
+/// Rows per class (the term's rate, the latest weeks'), the weeks, the term and the chart.
+fn class_rows(r: &Results<'_>, own_staff: bool, t: &Text) -> Result<ClassRows, DashError> {
+    let (years, terms) = (r.ints("year")?, r.ints("term")?);
+    let (ids, names, grades) = (r.texts("class_id")?, r.texts("class_name")?, r.texts("grade")?);
+    let (weeks, learners, marks, attended) =
+        (r.texts("week")?, r.ints("learners")?, r.ints("marks")?, r.ints("attended")?);
+    let mut all_weeks: Vec<String> = weeks.iter().flatten().cloned().collect();
+    all_weeks.sort();
+    all_weeks.dedup();
+    let shown_weeks: Vec<String> = all_weeks.iter().rev().take(WEEKS).rev().cloned().collect();
+    // class → (order, label, most learners in a week, marks, attended, week → (marks, attended))
+    type Class = (usize, String, i64, i64, i64, BTreeMap<String, (i64, i64)>);
+    let mut classes: BTreeMap<String, Class> = BTreeMap::new();
+    for i in 0..r.num_rows() {
+        let grade = grades[i].clone().unwrap_or_default();
+        let label = names[i].clone().unwrap_or_else(|| grade.clone());
+        let class = classes
+            .entry(ids[i].clone().unwrap_or_default())
+            .or_insert_with(|| (grade_order(&grade), label, 0, 0, 0, BTreeMap::new()));
+        let (m, a) = (marks[i].unwrap_or(0), attended[i].unwrap_or(0));
+        class.2 = class.2.max(learners[i].unwrap_or(0));
+        class.3 += m;
+        class.4 += a;
+        if let Some(week) = &weeks[i] {
+            class.5.insert(week.clone(), (m, a));
+        }
+    }
+    let mut ordered: Vec<Class> = classes.into_values().collect();
+    ordered.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let rate = |marks: i64, attended: i64| {
+        (marks > 0).then(|| format!("{}%", format_value(attended as f64 / marks as f64 * 100.0)))
+    };
+    let mut rows = Vec::new();
+    let mut bars = Vec::new();
+    let mut any_hidden = false;
+    for (_, label, most, marks, attended, by_week) in &ordered {
+        let hide = !own_staff && *most < MIN_LEARNERS;
+        any_hidden |= hide;
+        let hidden = || t.hidden.to_owned();
+        rows.push(ClassRow {
+            label: label.clone(),
+            learners: if hide { t.suppressed.to_owned() } else { most.to_string() },
+            term: if hide { hidden() } else { rate(*marks, *attended).unwrap_or_else(hidden) },
+            weeks: shown_weeks
+                .iter()
+                .map(|w| match by_week.get(w) {
+                    Some((m, a)) if !hide => rate(*m, *a).unwrap_or_else(hidden),
+                    _ => hidden(),
+                })
+                .collect(),
+        });
+        let value = if *marks > 0 { *attended as f64 / *marks as f64 * 100.0 } else { 0.0 };
+        bars.push(BarRow {
+            label: label.clone(),
+            value: if hide { 0.0 } else { value },
+            suppressed: hide || *marks == 0,
+        });
+    }
+    let term = years.first().copied().flatten().zip(terms.first().copied().flatten());
+    let term = term.map(|(y, n)| format!("{} {n}, {y}", t.term));
+    let chart = if bars.is_empty() {
+        String::new()
+    } else {
+        BarChart { title: t.attendance_by_class, max: 100.0, unit: "%", suppressed_text: t.hidden }
+            .render(&bars)
+    };
+    let weeks = shown_weeks.iter().map(|w| w.get(5..).unwrap_or(w).to_owned()).collect();
+    Ok((rows, weeks, term, chart, any_hidden))
+}
+
+/// Rows per subject (learners, mean term mark, learners per band), the term, anything hidden.
+fn subject_rows(
+    r: &Results<'_>,
+    own_staff: bool,
+    t: &Text,
+) -> Result<(Vec<SubjectRow>, Option<String>, bool), DashError> {
+    let (years, terms) = (r.ints("year")?, r.ints("term")?);
+    let (subjects, bands) = (r.texts("subject_code")?, r.ints("band")?);
+    let (learners, totals) = (r.ints("learners")?, r.floats("marks_total")?);
+    // subject → (learners per band of the page, marks total)
+    let mut by_subject: BTreeMap<String, ([i64; MARK_BANDS.len()], f64)> = BTreeMap::new();
+    for i in 0..r.num_rows() {
+        let entry = by_subject.entry(subjects[i].clone().unwrap_or_default()).or_default();
+        let band = bands[i].unwrap_or(0);
+        if let Some(slot) = MARK_BANDS.iter().position(|(lo, hi)| (*lo..=*hi).contains(&band)) {
+            entry.0[slot] += learners[i].unwrap_or(0);
+        }
+        entry.1 += totals[i].unwrap_or(0.0);
+    }
+    let mut rows = Vec::new();
+    let mut any_hidden = false;
+    for (code, (bands, total)) in &by_subject {
+        let n: i64 = bands.iter().sum();
+        let name = t
+            .subject_names
+            .iter()
+            .find(|(c, _)| c == code)
+            .map_or_else(|| code.clone(), |(_, name)| (*name).to_owned());
+        if !own_staff && n < MIN_LEARNERS {
+            any_hidden = true;
+            rows.push(SubjectRow {
+                name,
+                learners: t.suppressed.to_owned(),
+                mean: t.hidden.to_owned(),
+                bands: vec![t.hidden.to_owned(); MARK_BANDS.len()],
+            });
+            continue;
+        }
+        // The subject's learners are shown, so one small band would be given away by the others.
+        let small: Vec<i64> =
+            bands.iter().map(|&b| if b == 0 { MIN_LEARNERS } else { b }).collect();
+        let hidden = if own_staff { vec![false; small.len()] } else { suppression(&small, true) };
+        any_hidden |= hidden.iter().any(|h| *h);
+        rows.push(SubjectRow {
+            name,
+            learners: n.to_string(),
+            mean: if n > 0 {
+                format!("{}%", format_value(total / n as f64))
+            } else {
+                t.hidden.to_owned()
+            },
+            bands: bands
+                .iter()
+                .zip(&hidden)
+                .zip(&small)
+                .map(|((b, h), shown_as)| match (h, *shown_as < MIN_LEARNERS) {
+                    (false, _) => b.to_string(),
+                    (true, true) => t.suppressed.to_owned(),
+                    (true, false) => t.hidden.to_owned(),
+                })
+                .collect(),
+        });
+    }
+    let term = years.first().copied().flatten().zip(terms.first().copied().flatten());
+    Ok((rows, term.map(|(y, n)| format!("{} {n}, {y}", t.term)), any_hidden))
+}
