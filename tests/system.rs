@@ -1452,3 +1452,104 @@ async fn the_running_system_rebuilds_gold_on_its_schedule() {
     .await;
     app.stop().await;
 }
+
+/// The learners who need attention, over HTTP on the synthetic country: the head of a school
+/// gets its flagged learners, each with reasons in words; the over-age ones are exactly those a
+/// direct count in PostgreSQL finds; every learner listed is audited; a teacher is refused and
+/// another school is not found; the staff page shows the same list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heads_see_the_learners_who_need_attention_with_reasons_audited() {
+    let app = TestApp::spawn().await;
+    let analyst = app.token("analyst").await;
+    app.wait_for_snapshot(
+        &analyst,
+        &[
+            "platform.schools",
+            "ref.terms",
+            "sis.learners",
+            "sis.enrolments",
+            "academic.classes",
+            "attendance.daily_marks",
+            "assessment.assessments",
+            "assessment.results",
+            "finance.invoices",
+            "finance.payments",
+        ],
+    )
+    .await;
+    let head = app.token("school_head").await;
+    let school: Uuid = sqlx::query_scalar(
+        "SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
+         WHERE u.username = $1",
+    )
+    .bind(app.username("school_head"))
+    .fetch_one(&app.owner)
+    .await
+    .expect("the head's school");
+    let today = chrono::Utc::now().date_naive();
+    let resp = app.get(&head, &format!("/api/v1/schools/{school}/attention?as_of={today}")).await;
+    assert_eq!(resp.status(), 200);
+    let list: Value = resp.json().await.expect("json");
+    let learners = list["learners"].as_array().expect("learners");
+    assert!(!learners.is_empty(), "the synthetic school has learners to watch: {list}");
+    let codes = ["chronic_absence", "falling_marks", "over_age", "arrears"];
+    for l in learners {
+        let reasons = l["reasons"].as_array().expect("reasons");
+        assert!(!reasons.is_empty(), "{l}");
+        for r in reasons {
+            assert!(codes.contains(&r["code"].as_str().unwrap_or("")), "{r}");
+            assert!(r["text"].as_str().is_some_and(|t| !t.is_empty()), "{r}");
+        }
+        assert!(l["name"].as_str().is_some_and(|n| n.contains(' ')), "{l}");
+    }
+    let over_age: usize = learners
+        .iter()
+        .filter(|l| {
+            l["reasons"].as_array().is_some_and(|r| r.iter().any(|r| r["code"] == "over_age"))
+        })
+        .count();
+    let counted: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sis.enrolments e JOIN sis.learners l ON l.id = e.learner_id
+         JOIN (VALUES ('ECD_A', 4), ('ECD_B', 5), ('G1', 6), ('G2', 7), ('G3', 8), ('G4', 9),
+                      ('G5', 10), ('G6', 11), ('G7', 12), ('F1', 13), ('F2', 14), ('F3', 15),
+                      ('F4', 16), ('F5', 17), ('F6', 18)) AS o(grade, age) ON o.grade = e.grade
+         WHERE e.school_id = $1 AND e.start_date <= $2 AND (e.end_date IS NULL OR e.end_date > $2)
+           AND e.academic_year - extract(year FROM l.date_of_birth)::int
+               - CASE WHEN to_char(l.date_of_birth, 'MM-DD') = '01-01' THEN 0 ELSE 1 END
+               - o.age >= 2",
+    )
+    .bind(school)
+    .bind(today)
+    .fetch_one(&app.owner)
+    .await
+    .expect("over-age count");
+    assert_eq!(over_age as i64, counted, "over-age learners");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit.events e JOIN platform.users u ON u.id = e.user_id
+         WHERE u.username = $1 AND e.action = 'list' AND e.entity = 'sis.learners'",
+    )
+    .bind(app.username("school_head"))
+    .fetch_one(&app.owner)
+    .await
+    .expect("audit");
+    assert_eq!(audited, learners.len() as i64, "one audit row per learner listed");
+
+    let teacher = app.token("teacher").await;
+    assert_eq!(
+        app.get(&teacher, &format!("/api/v1/schools/{school}/attention")).await.status(),
+        403
+    );
+    let other: Uuid = sqlx::query_scalar("SELECT id FROM platform.schools WHERE id <> $1 LIMIT 1")
+        .bind(school)
+        .fetch_one(&app.owner)
+        .await
+        .expect("another school");
+    assert_eq!(app.get(&head, &format!("/api/v1/schools/{other}/attention")).await.status(), 404);
+
+    let page = app.get(&head, "/app/attention").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    let first = learners[0]["name"].as_str().expect("a name");
+    assert!(html.contains(first), "the page lists {first}: {html}");
+    app.stop().await;
+}

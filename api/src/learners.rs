@@ -195,9 +195,23 @@ async fn audit(
     action: &str,
     learners: &[Learner],
 ) -> ApiResult<()> {
+    let read: Vec<(Uuid, Uuid)> =
+        learners.iter().map(|l| (l.id.as_uuid(), l.school_id.as_uuid())).collect();
+    audit_reads(tx, user, request_id, action, &read).await
+}
+
+/// One audit row per learner record shown, given as (learner id, school id) (`action`: `read`
+/// or `list`).
+pub(crate) async fn audit_reads(
+    tx: &mut Transaction<'static, Postgres>,
+    user: &AuthUser,
+    request_id: &RequestId,
+    action: &str,
+    learners: &[(Uuid, Uuid)],
+) -> ApiResult<()> {
     let ids: Vec<Uuid> = learners.iter().map(|_| Uuid::now_v7()).collect();
-    let learner_ids: Vec<Uuid> = learners.iter().map(|l| l.id.as_uuid()).collect();
-    let schools: Vec<Uuid> = learners.iter().map(|l| l.school_id.as_uuid()).collect();
+    let learner_ids: Vec<Uuid> = learners.iter().map(|l| l.0).collect();
+    let schools: Vec<Uuid> = learners.iter().map(|l| l.1).collect();
     sqlx::query!(
         "INSERT INTO audit.events (id, user_id, school_id, action, entity, entity_id, request_id)
          SELECT id, $1, school_id, $2, 'sis.learners', learner_id, $3

@@ -2,6 +2,7 @@
 //! SQL, OpenAPI, health and metrics. One module per area, each exporting its `router()`.
 //! HTTP habits (request ids, tracing, compression, limits, timeouts) live in `with_middleware`.
 
+pub mod attention;
 pub mod auth;
 pub mod catalog;
 pub mod error;
@@ -73,7 +74,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(register::router())
         .merge(sql::router())
         .merge(saved::router())
-        .merge(catalog::router());
+        .merge(catalog::router())
+        .merge(attention::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

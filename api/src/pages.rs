@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{NaiveDate, Utc};
-use oneclass_core::ids::{ClassId, LearnerId};
+use oneclass_core::ids::{ClassId, LearnerId, SchoolId};
 use oneclass_core::types::AttendanceStatus;
 use serde::Deserialize;
 
@@ -22,7 +22,7 @@ use crate::auth::{self, AuthUser, SESSION_COOKIE};
 use crate::error::{ApiError, FieldError};
 use crate::extract::Validate;
 use crate::register::{self, Class, Mark, RegisterLine, RegisterMarks};
-use crate::state::AppState;
+use crate::state::{AppState, RequestId};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -32,6 +32,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/app/logout", axum::routing::post(logout))
         .route("/app/classes/{id}/register", get(register_page).post(register_submit))
         .route("/app/catalog", get(catalog_page))
+        .route("/app/attention", get(attention_page))
 }
 
 #[derive(Template)]
@@ -48,6 +49,40 @@ async fn catalog_page(State(state): State<AppState>, user: Result<AuthUser, ApiE
     };
     match crate::catalog::catalog_of(&state, &user).await {
         Ok(catalog) => render(StatusCode::OK, &CatalogPage { catalog }),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "page_attention.html")]
+struct AttentionPage {
+    list: crate::attention::Attention,
+}
+
+#[derive(Deserialize)]
+struct AttentionParams {
+    /// The school; the user's only school when absent.
+    school: Option<SchoolId>,
+}
+
+/// The learners of the head's school who need attention today, with their reasons (audited).
+async fn attention_page(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    request_id: RequestId,
+    Query(q): Query<AttentionParams>,
+) -> Response {
+    let user = match user {
+        Ok(u) => u,
+        Err(e) => return page_error(e),
+    };
+    let school = match user.school_for_write(q.school) {
+        Ok(school) => school,
+        Err(e) => return page_error(e),
+    };
+    let today = Utc::now().date_naive();
+    match crate::attention::attention(&state, &user, &request_id, school, today).await {
+        Ok(list) => render(StatusCode::OK, &AttentionPage { list }),
         Err(e) => page_error(e),
     }
 }

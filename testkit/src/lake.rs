@@ -8,8 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use deltalake::DeltaTable;
 use deltalake::arrow::array::{
-    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::DataType;
 use deltalake::protocol::SaveMode;
 use oneclass_lake::column;
 use tempfile::TempDir;
@@ -88,6 +90,25 @@ pub fn text(values: &[&str]) -> ArrayRef {
 /// A text column with nulls.
 pub fn opt_text(values: &[Option<&str>]) -> ArrayRef {
     Arc::new(StringArray::from(values.to_vec()))
+}
+
+/// A date column from ISO dates (`2026-03-02`).
+pub fn dates(values: &[&str]) -> ArrayRef {
+    cast(&text(values), &DataType::Date32).expect("ISO dates")
+}
+
+/// A date column with nulls.
+pub fn opt_dates(values: &[Option<&str>]) -> ArrayRef {
+    cast(&opt_text(values), &DataType::Date32).expect("ISO dates")
+}
+
+/// Amounts as the lake holds them (PostgreSQL's numeric(14,2)), from cents.
+pub fn money(cents: &[i128]) -> ArrayRef {
+    Arc::new(
+        Decimal128Array::from(cents.to_vec())
+            .with_precision_and_scale(14, 2)
+            .expect("numeric(14,2)"),
+    )
 }
 
 /// Today's date in Harare (UTC+2, no daylight saving) as days since the epoch, like Date32.

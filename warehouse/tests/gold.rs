@@ -64,30 +64,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{ArrayRef, Decimal128Array, Float64Array, Int32Array};
-use deltalake::arrow::compute::cast;
-use deltalake::arrow::datatypes::DataType;
-use oneclass_testkit::lake::{FixtureLake, opt_text, text};
+use deltalake::arrow::array::{ArrayRef, Float64Array, Int32Array};
+use oneclass_testkit::lake::{FixtureLake, dates, money, opt_dates, opt_text, text};
 use oneclass_warehouse::{Access, Format, GoldSettings, Warehouse, encode};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn dates(values: &[&str]) -> ArrayRef {
-    cast(&text(values), &DataType::Date32).expect("ISO dates")
-}
-
-fn opt_dates(values: &[Option<&str>]) -> ArrayRef {
-    cast(&opt_text(values), &DataType::Date32).expect("ISO dates")
-}
-
-/// Amounts as the lake holds them: numeric(14,2), from cents.
-fn money(cents: &[i128]) -> ArrayRef {
-    Arc::new(
-        Decimal128Array::from(cents.to_vec())
-            .with_precision_and_scale(14, 2)
-            .expect("numeric(14,2)"),
-    )
-}
 
 fn years(n: usize) -> ArrayRef {
     Arc::new(Int32Array::from(vec![2026; n]))
