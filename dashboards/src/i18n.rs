@@ -68,6 +68,9 @@ pub struct Text {
     pub need_attention: &'static str,
     pub need_attention_summary: &'static str,
     pub no_data: &'static str,
+    /// Heading of the schools furthest from the area's figure.
+    pub furthest: &'static str,
+    pub difference: &'static str,
     /// Subject names by code (the Heritage-Based Curriculum's).
     pub subject_names: &'static [(&'static str, &'static str)],
     /// The gold indicators' names and formulas (INDICATORS.md), by code.
@@ -133,6 +136,8 @@ pub static EN: Text = Text {
     need_attention: "Learners who need attention",
     need_attention_summary: "By a rule anyone can check: chronic absence, falling marks, over-age for the grade, fees in arrears; each learner's reasons are shown.",
     no_data: "No figures yet.",
+    furthest: "Schools furthest from this figure",
+    difference: "Difference",
     subject_names: &[
         ("ENG", "English"),
         ("MAT", "Mathematics"),

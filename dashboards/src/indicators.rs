@@ -116,6 +116,16 @@ pub(crate) struct IndicatorPage {
     csv_href: String,
     /// A school's overview page, on a school's indicator page.
     overview_href: Option<String>,
+    /// The schools furthest from the area's figure.
+    outliers: Vec<OutlierRow>,
+}
+
+pub(crate) struct OutlierRow {
+    name: String,
+    href: String,
+    district: String,
+    value: String,
+    difference: String,
 }
 
 fn bad(t: &Text, what: &str) -> DashError {
@@ -234,6 +244,34 @@ pub(crate) async fn page(
             )
         });
 
+    // The schools furthest from the area's own figure, where that figure is shown.
+    let norm = totals
+        .first()
+        .filter(|g| !whole_area_hidden && g.learners >= MIN_LEARNERS)
+        .and_then(|g| g.value);
+    let outliers = match norm {
+        Some(norm) => crate::norm::furthest(&warehouse, text.code, year, &level, norm, &viewer)
+            .await?
+            .into_iter()
+            .map(|o| {
+                let pairs = [
+                    ("province", o.province.as_str()),
+                    ("district", o.district.as_str()),
+                    ("school", o.school.as_str()),
+                ];
+                let sign = if o.difference > 0.0 { "+" } else { "" };
+                OutlierRow {
+                    href: links.to(&pairs),
+                    name: o.name,
+                    district: o.district,
+                    value: show(Some(o.value)),
+                    difference: format!("{sign}{}", format_value(o.difference)),
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+
     let area: Vec<(&str, String)> = match &level {
         Level::National => vec![],
         Level::Province(p) => vec![("province", p.clone())],
@@ -293,6 +331,7 @@ pub(crate) async fn page(
         withheld,
         rows,
         csv_href: links.to(&csv_pairs),
+        outliers,
         overview_href: matches!(level, Level::School { .. })
             .then(|| Links { page: "school", keep: Vec::new() }.to(&area_pairs)),
     }

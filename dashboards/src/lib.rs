@@ -7,6 +7,7 @@ pub mod chart;
 mod error;
 pub mod i18n;
 mod indicators;
+mod norm;
 mod results;
 mod school;
 mod viewer;
