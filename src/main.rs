@@ -9,6 +9,7 @@ use oneclass::app::{Application, ingest_config, shutdown_signal, supervise_inges
 use oneclass::config::{RawSettings, Settings};
 use oneclass::demo::{self, DemoOptions};
 use oneclass_core::db;
+use oneclass_warehouse::BuildKind;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
@@ -95,10 +96,15 @@ enum Command {
 
 #[derive(Subcommand)]
 enum GoldCommand {
-    /// Rebuild every gold indicator (gold/indicators/values) from the lake as it is now, in one
-    /// commit: readers see the previous figures until it is written. Every rebuild is whole.
-    /// Needs ONECLASS_LAKE (default data/lake).
-    Rebuild,
+    /// Rebuild gold (the indicators, their counts and the marts) from the lake as it is now:
+    /// only the schools whose rows changed since the last build, unless --full. Each table is
+    /// replaced in one commit, so readers see the previous figures until it is written; a build
+    /// that stops half-way is completed by the next. Needs ONECLASS_LAKE (default data/lake).
+    Rebuild {
+        /// Redo every school, not only the changed ones.
+        #[arg(long)]
+        full: bool,
+    },
     /// Check gold's arithmetic: every numerator and denominator at national, province and
     /// district level equals the sum over the scopes inside it. Fails when one does not.
     Check,
@@ -240,21 +246,41 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&raw)?);
             Ok(())
         }
-        Command::Gold { command: GoldCommand::Rebuild } => {
+        Command::Gold { command: GoldCommand::Rebuild { full } } => {
             let (lake, wh) = operator_warehouse()?;
             let started = std::time::Instant::now();
+            let kind = if full { BuildKind::Full } else { BuildKind::Incremental };
+            let bar = indicatif::ProgressBar::new(oneclass_warehouse::gold_steps() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed:>4} [{bar:30}] {pos}/{len} {msg}",
+                )
+                .map_err(|e| anyhow::anyhow!("progress bar: {e}"))?
+                .progress_chars("=> "),
+            );
             let report = wh
-                .rebuild_gold(|code, done, of| {
-                    if done < of {
-                        eprintln!("[{}/{of}] {code} …", done + 1);
-                    }
+                .build_gold(kind, |step, done, _| {
+                    bar.set_position(done as u64);
+                    bar.set_message(step.to_owned());
                 })
-                .await?;
+                .await;
+            bar.finish_and_clear();
+            let report = report?;
             for (code, why) in &report.skipped {
                 eprintln!("skipped {code}: {why}");
             }
+            if report.up_to_date {
+                println!(
+                    "gold is up to date: nothing changed in silver since the last build ({lake})"
+                );
+                return Ok(());
+            }
+            let what = match (report.kind, report.schools) {
+                (BuildKind::Incremental, Some(n)) => format!("incremental, {n} schools redone"),
+                _ => "full".to_owned(),
+            };
             println!(
-                "gold/indicators/values version {}: {} rows in {:.1} s ({lake})",
+                "gold {what}; gold/indicators/values version {}: {} rows in {:.1} s ({lake})",
                 report.version,
                 report.rows(),
                 started.elapsed().as_secs_f64()

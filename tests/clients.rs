@@ -548,12 +548,28 @@ async fn the_catalog_lists_what_an_analyst_may_read_with_every_columns_meaning()
     app.wait_for_snapshot(&token, &["platform.schools", "sis.learners", "sis.enrolments"]).await;
     oneclass::app::warehouse(&app.settings).rebuild_gold(|_, _, _| {}).await.expect("gold");
 
-    let resp = app.get(&token, "/api/v1/sql/catalog").await;
-    assert_eq!(resp.status(), 200);
-    let catalog: Value = resp.json().await.expect("json");
+    // The lake's listing of tables is reused for a few seconds (LISTING_TTL): it may predate
+    // the end of the snapshot by that much.
+    let (catalog, _) = oneclass_testkit::wait::eventually(
+        Duration::from_secs(20),
+        "the catalog to list the learners",
+        || async {
+            let resp = app.get(&token, "/api/v1/sql/catalog").await;
+            assert_eq!(resp.status(), 200);
+            let catalog: Value = resp.json().await.expect("json");
+            let listed = catalog["tables"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t["name"] == "silver.sis.learners"));
+            listed.then_some(catalog)
+        },
+    )
+    .await;
     let tables = catalog["tables"].as_array().expect("tables");
     let table = |name: &str| {
-        tables.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no {name}"))
+        tables.iter().find(|t| t["name"] == name).unwrap_or_else(|| {
+            let names: Vec<&Value> = tables.iter().map(|t| &t["name"]).collect();
+            panic!("no {name} in {names:?}")
+        })
     };
     let learners = table("silver.sis.learners");
     assert!(learners["meaning"].as_str().unwrap_or("").starts_with("Learners"));

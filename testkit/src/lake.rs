@@ -12,6 +12,8 @@ use deltalake::arrow::array::{
 };
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::DataType;
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 use oneclass_lake::column;
 use tempfile::TempDir;
@@ -46,6 +48,37 @@ impl FixtureLake {
     pub async fn write(&self, path: &str, columns: Vec<(&str, ArrayRef)>) -> anyhow::Result<()> {
         let rows = columns.first().map_or(0, |c| c.1.len());
         self.write_batch(path, with_cdc(columns, rows)?, &[]).await
+    }
+
+    /// Appends `columns` to the silver table at `path` as ingest commits a source transaction
+    /// at `lsn`: every row's `_lsn` is `lsn`, and the commit records `lsn` as the LSN the table
+    /// holds every change up to (ingest's application transaction).
+    pub async fn write_at(
+        &self,
+        path: &str,
+        columns: Vec<(&str, ArrayRef)>,
+        lsn: i64,
+    ) -> anyhow::Result<()> {
+        let rows = columns.first().map_or(0, |c| c.1.len());
+        let mut batch = with_cdc(columns, rows)?;
+        let at = batch.schema().index_of(column::LSN)?;
+        let mut columns = batch.columns().to_vec();
+        columns[at] = Arc::new(Int64Array::from(vec![lsn; rows]));
+        batch = RecordBatch::try_new(batch.schema(), columns)?;
+        let dir = self.dir.path().join(path);
+        std::fs::create_dir_all(&dir)?;
+        let url =
+            Url::from_directory_path(&dir).map_err(|()| anyhow::anyhow!("bad path {path}"))?;
+        let commit = CommitProperties::default()
+            .with_application_transaction(Transaction::new(oneclass_lake::APP_ID, lsn));
+        DeltaTable::try_from_url(url)
+            .await?
+            .write(vec![batch])
+            .with_save_mode(SaveMode::Append)
+            .with_commit_properties(commit)
+            .await
+            .with_context(|| format!("writing {path}"))?;
+        Ok(())
     }
 
     /// Appends `batch` as it is to the Delta table at `path`, partitioned by `partitions`.

@@ -29,11 +29,14 @@ use deltalake::datafusion::prelude::SessionContext;
 use deltalake::protocol::SaveMode;
 use url::Url;
 
+use crate::changes::{self, Scope};
 use crate::error::WarehouseError;
-use crate::named;
+use crate::{builds, named};
 
 /// The indicator table's place in the lake: `gold/indicators/values`.
 pub const INDICATOR_TABLE: (&str, &str) = ("indicators", "values");
+/// The models' counts, from which the indicators are summed: `gold/indicators/counts`.
+pub const COUNTS_TABLE: (&str, &str) = ("indicators", "counts");
 
 /// One indicator and how its value is made from its sums.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,12 +111,20 @@ pub struct GoldReport {
     pub skipped: Vec<(&'static str, String)>,
     /// The Delta version of `gold/indicators/values` after the rebuild.
     pub version: u64,
+    /// Rows of `gold/indicators/values`.
+    pub values_rows: usize,
+    /// What the build redid.
+    pub kind: BuildKind,
+    /// For an incremental build, the schools it redid.
+    pub schools: Option<usize>,
+    /// Nothing had changed since the last build: nothing was written.
+    pub up_to_date: bool,
 }
 
 impl GoldReport {
     /// Rows of `gold/indicators/values`.
     pub fn rows(&self) -> usize {
-        self.built.iter().map(|(_, n)| n).sum()
+        self.values_rows
     }
 }
 
@@ -132,25 +143,65 @@ pub fn indicator_schema() -> SchemaRef {
     ]))
 }
 
-/// Every model's rows over `ctx` (a full-access session on the lake), written to the lake at
-/// `lake` in one commit. `progress` hears each model as it starts: (name, done, of).
+/// How much a rebuild redoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuildKind {
+    /// Only the schools whose rows changed in silver since the last build (everything when
+    /// there was none, or when a reference table or a setting changed).
+    #[default]
+    Incremental,
+    /// Everything.
+    Full,
+}
+
+/// Every model's counts over `ctx` (a full-access session on the lake), for the schools the
+/// build must redo, with the other schools' counts kept; then the roll-up to every scope, the
+/// derived indicators and the marts, each table written in one commit, and last the build log
+/// with the watermarks the next build starts from. `progress` hears each step as it starts:
+/// (name, done, of).
 pub(crate) async fn rebuild(
     ctx: &SessionContext,
     lake: &Url,
     options: &oneclass_lake::StorageOptions,
     settings: GoldSettings,
+    kind: BuildKind,
     mut progress: impl FnMut(&str, usize, usize),
 ) -> Result<GoldReport, WarehouseError> {
-    let schema = indicator_schema();
-    let mut report = GoldReport::default();
-    let mut batches = Vec::new();
+    let started = std::time::Instant::now();
+    let tables = changes::silver_tables(ctx).await?;
+    let now = changes::watermarks(lake, options, &tables).await?;
+    let log = builds::open(lake, options).await?;
+    let before = match (&log, kind) {
+        (Some(log), BuildKind::Incremental) => builds::watermarks(log, &tables, settings).await?,
+        _ => None,
+    };
+    let mut scope = match &before {
+        Some(before) => changes::scope(ctx, &tables, before, &now).await?,
+        None => Scope::All,
+    };
+    if scope != Scope::All && !exists(ctx, COUNTS_TABLE).await {
+        scope = Scope::All;
+    }
+    let mut report = GoldReport { kind: BuildKind::Full, ..GoldReport::default() };
     let steps = steps();
+    if let Scope::Schools(schools) = &scope {
+        report.kind = BuildKind::Incremental;
+        report.schools = Some(schools.len());
+        if schools.is_empty() {
+            progress("", steps, steps);
+            report.up_to_date = true;
+            return Ok(report);
+        }
+    }
+
+    let counts_schema = counts_schema();
+    let mut counts = Vec::new();
     for (i, &model) in MODELS.iter().enumerate() {
         progress(model, i, steps);
-        match model_rows(ctx, model, settings, &schema).await {
+        match model_counts(ctx, model, settings, &scope, &counts_schema).await {
             Ok(rows) => {
                 report.built.push((model, rows.iter().map(RecordBatch::num_rows).sum()));
-                batches.extend(rows);
+                counts.extend(rows);
             }
             // A model whose source table is not in the lake yet (a new deployment) waits for it.
             Err(WarehouseError::Invalid(why)) if why.contains("not found") => {
@@ -159,27 +210,37 @@ pub(crate) async fn rebuild(
             Err(e) => return Err(e),
         }
     }
-    let parity = parity_rows(&batches, &schema).await?;
-    report.built.push(("gender parity", parity.iter().map(RecordBatch::num_rows).sum()));
-    let survival = survival_rows(&batches, &schema).await?;
-    report.built.push(("survival", survival.iter().map(RecordBatch::num_rows).sum()));
-    batches.extend(parity);
-    batches.extend(survival);
-    if batches.is_empty() {
-        batches.push(RecordBatch::new_empty(schema.clone()));
+    if let Scope::Schools(schools) = &scope {
+        let (schema, table) = COUNTS_TABLE;
+        let kept = format!(
+            "SELECT * FROM {}.{schema}.{table} WHERE school_id IS NOT NULL AND school_id NOT IN ({})",
+            oneclass_lake::GOLD,
+            in_list(schools)
+        );
+        counts.extend(conform(&ctx.sql(&kept).await?.collect().await?, &counts_schema)?);
     }
-    let (schema_name, table) = INDICATOR_TABLE;
-    let url = oneclass_lake::table_url(lake, oneclass_lake::GOLD, schema_name, table);
-    let written = oneclass_lake::table_or_new(&url, options)
+    write_whole(lake, options, COUNTS_TABLE, counts_schema.clone(), counts.clone()).await?;
+
+    let schema = indicator_schema();
+    let schools = ctx
+        .sql("SELECT id, district, province FROM silver.platform.schools")
         .await?
-        .write(batches)
-        .with_save_mode(SaveMode::Overwrite)
+        .collect()
         .await?;
-    report.version = written.version().unwrap_or(0);
+    let mut values = roll_up(&counts, &counts_schema, &schools, &schema).await?;
+    let parity = parity_rows(&values, &schema).await?;
+    report.built.push(("gender parity", parity.iter().map(RecordBatch::num_rows).sum()));
+    let survival = survival_rows(&values, &schema).await?;
+    report.built.push(("survival", survival.iter().map(RecordBatch::num_rows).sum()));
+    values.extend(parity);
+    values.extend(survival);
+    report.values_rows = values.iter().map(RecordBatch::num_rows).sum();
+    report.version = write_whole(lake, options, INDICATOR_TABLE, schema, values).await?;
+
     // The marts after the indicators: the staffing mart reads them.
     for (i, mart) in crate::marts::MARTS.iter().enumerate() {
         progress(mart.name, MODELS.len() + i, steps);
-        match crate::marts::rebuild(ctx, lake, options, settings, mart).await {
+        match crate::marts::rebuild(ctx, lake, options, settings, mart, &scope).await {
             Ok((rows, _)) => report.marts.push((mart.name, rows)),
             Err(WarehouseError::Invalid(why)) if why.contains("not found") => {
                 report.skipped.push((mart.name, why));
@@ -187,8 +248,42 @@ pub(crate) async fn rebuild(
             Err(e) => return Err(e),
         }
     }
+    // Last: a crash before this line leaves the old watermarks, so the next build redoes this one.
+    builds::record(lake, options, &now, settings, &report, started.elapsed()).await?;
     progress("", steps, steps);
     Ok(report)
+}
+
+/// Whether gold holds the table `(schema, table)`.
+async fn exists(ctx: &SessionContext, (schema, table): (&str, &str)) -> bool {
+    ctx.sql(&format!("SELECT 1 FROM {}.{schema}.{table} LIMIT 1", oneclass_lake::GOLD))
+        .await
+        .is_ok()
+}
+
+/// `schools` as the items of an SQL `IN (…)` list.
+pub(crate) fn in_list(schools: &std::collections::BTreeSet<String>) -> String {
+    schools.iter().map(|s| format!("'{}'", s.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+}
+
+/// Overwrites the gold table `(schema, table)` with `batches` in one commit; its new version.
+async fn write_whole(
+    lake: &Url,
+    options: &oneclass_lake::StorageOptions,
+    (schema_name, table): (&str, &str),
+    schema: SchemaRef,
+    mut batches: Vec<RecordBatch>,
+) -> Result<u64, WarehouseError> {
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    let url = oneclass_lake::table_url(lake, oneclass_lake::GOLD, schema_name, table);
+    let written = oneclass_lake::table_or_new(&url, options)
+        .await?
+        .write(batches)
+        .with_save_mode(SaveMode::Overwrite)
+        .await?;
+    Ok(written.version().unwrap_or(0))
 }
 
 /// The steps of a rebuild as its progress counts them: the models, then the marts.
@@ -376,16 +471,76 @@ async fn derive(
     conform(&rows, schema)
 }
 
-/// One model's rows at every scope, in the table's schema.
-async fn model_rows(
+/// One model's counts (its own rows: per school, or per district where a count has no school)
+/// for the schools of `scope`, in the counts table's schema.
+async fn model_counts(
     ctx: &SessionContext,
     model: &str,
     settings: GoldSettings,
+    scope: &Scope,
     schema: &SchemaRef,
 ) -> Result<Vec<RecordBatch>, WarehouseError> {
-    let sql = rollup_sql(model, settings)?;
+    let body =
+        named::sql(model).ok_or_else(|| WarehouseError::UnknownNamedQuery(model.to_owned()))?;
+    let only = match scope {
+        Scope::All => String::new(),
+        Scope::Schools(schools) => {
+            format!(" WHERE school_id IS NULL OR school_id IN ({})", in_list(schools))
+        }
+    };
+    let sql = format!(
+        "WITH {}, model AS ({}) SELECT indicator, year, school_id, district, grade, sex, \
+         numerator, denominator FROM model{only}",
+        prelude(settings),
+        body.trim().trim_end_matches(';')
+    );
     let batches = ctx.sql(&sql).await?.collect().await?;
     conform(&batches, schema)
+}
+
+/// The columns of `gold/indicators/counts`: the models' own rows, from which every scope's
+/// figures are summed.
+pub fn counts_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("indicator", DataType::Utf8, false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("school_id", DataType::Utf8, true),
+        Field::new("district", DataType::Utf8, true),
+        Field::new("grade", DataType::Utf8, true),
+        Field::new("sex", DataType::Utf8, false),
+        Field::new("numerator", DataType::Float64, false),
+        Field::new("denominator", DataType::Float64, false),
+    ]))
+}
+
+/// Every scope's figures from the counts: the total over sexes and over grades added, each
+/// school's counts summed into its district, province and the nation (a district's own counts
+/// into its province and the nation), the value computed.
+async fn roll_up(
+    counts: &[RecordBatch],
+    counts_schema: &SchemaRef,
+    schools: &[RecordBatch],
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>, WarehouseError> {
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "counts",
+        Arc::new(MemTable::try_new(counts_schema.clone(), vec![counts.to_vec()])?),
+    )?;
+    let school_schema = match schools.first() {
+        Some(b) => b.schema(),
+        None => Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, true),
+            Field::new("district", DataType::Utf8, true),
+            Field::new("province", DataType::Utf8, true),
+        ])),
+    };
+    ctx.register_table(
+        "schools",
+        Arc::new(MemTable::try_new(school_schema, vec![schools.to_vec()])?),
+    )?;
+    let rows = ctx.sql(&rollup_sql()).await?.collect().await?;
+    conform(&rows, schema)
 }
 
 /// The non-empty batches in the indicator table's schema (column by column, in order).
@@ -408,11 +563,8 @@ fn conform(
         .collect()
 }
 
-/// The model's query with the census dates and the settings before it and the roll-up after it.
-fn rollup_sql(model: &str, settings: GoldSettings) -> Result<String, WarehouseError> {
-    let body =
-        named::sql(model).ok_or_else(|| WarehouseError::UnknownNamedQuery(model.to_owned()))?;
-    let body = body.trim().trim_end_matches(';');
+/// The roll-up of the counts (table `counts`) over the school register (table `schools`).
+fn rollup_sql() -> String {
     let scale: String =
         INDICATORS.iter().map(|i| format!(" WHEN '{}' THEN {:.1}", i.code, i.scale)).collect();
     let by_scope = |level: &str, code: &str| {
@@ -422,9 +574,8 @@ fn rollup_sql(model: &str, settings: GoldSettings) -> Result<String, WarehouseEr
              FROM placed WHERE {code} IS NOT NULL GROUP BY indicator, year, {code}, grade, sex"
         )
     };
-    Ok(format!(
-        "WITH {prelude},
-         model AS ({body}),
+    format!(
+        "WITH model AS (SELECT * FROM counts),
          by_sex AS (
            SELECT indicator, year, school_id, district, grade, sex, numerator, denominator
            FROM model
@@ -444,13 +595,13 @@ fn rollup_sql(model: &str, settings: GoldSettings) -> Result<String, WarehouseEr
            SELECT b.indicator, b.year, b.school_id, s.district AS in_district,
                   s.province AS in_province, 'ZW' AS nation, b.grade, b.sex, b.numerator,
                   b.denominator
-           FROM base b JOIN silver.platform.schools s ON s.id = b.school_id
+           FROM base b JOIN schools s ON s.id = b.school_id
            UNION ALL
            SELECT b.indicator, b.year, b.school_id, b.district AS in_district,
                   d.province AS in_province, 'ZW' AS nation, b.grade, b.sex, b.numerator,
                   b.denominator
            FROM base b
-           JOIN (SELECT DISTINCT district, province FROM silver.platform.schools) d
+           JOIN (SELECT DISTINCT district, province FROM schools) d
              ON d.district = b.district
            WHERE b.school_id IS NULL
          ),
@@ -466,8 +617,7 @@ fn rollup_sql(model: &str, settings: GoldSettings) -> Result<String, WarehouseEr
         district = by_scope("district", "in_district"),
         province = by_scope("province", "in_province"),
         national = by_scope("national", "nation"),
-        prelude = prelude(settings),
-    ))
+    )
 }
 
 /// What every model may use beside the lake, as common table expressions (without `WITH`):

@@ -4,7 +4,9 @@
 //! identifiers, pseudonymous learner ids, rows of one area).
 
 mod access;
+mod builds;
 mod catalog;
+mod changes;
 mod encode;
 mod error;
 mod gold;
@@ -47,8 +49,9 @@ pub use deltalake::datafusion::scalar::ScalarValue;
 pub use encode::{Encoder, Format, encode};
 pub use error::WarehouseError;
 pub use gold::{
-    G7_AGGREGATES, GoldReport, GoldSettings, INDICATORS, Indicator, MODELS, PARITY_INDICATORS,
-    SURVIVAL_INDICATOR, SumCheck, indicator_codes, indicator_schema, steps as gold_steps,
+    BuildKind, G7_AGGREGATES, GoldReport, GoldSettings, INDICATORS, Indicator, MODELS,
+    PARITY_INDICATORS, SURVIVAL_INDICATOR, SumCheck, counts_schema, indicator_codes,
+    indicator_schema, steps as gold_steps,
 };
 pub use marts::{MART_SCHEMA, MARTS, Mart, mart};
 pub use named::names as named_query_names;
@@ -239,8 +242,18 @@ impl Warehouse {
         &self,
         progress: impl FnMut(&str, usize, usize),
     ) -> Result<GoldReport, WarehouseError> {
+        self.build_gold(BuildKind::Incremental, progress).await
+    }
+
+    /// [`Warehouse::rebuild_gold`], choosing how much to redo: only the schools changed since
+    /// the last build (`Incremental`, the default), or everything (`Full`).
+    pub async fn build_gold(
+        &self,
+        kind: BuildKind,
+        progress: impl FnMut(&str, usize, usize),
+    ) -> Result<GoldReport, WarehouseError> {
         let ctx = self.session(&Access::Full).await?;
-        gold::rebuild(&ctx, &self.lake_url, &self.storage_options, self.gold, progress).await
+        gold::rebuild(&ctx, &self.lake_url, &self.storage_options, self.gold, kind, progress).await
     }
 
     /// Gold's own arithmetic, level by level: every numerator and denominator of a scope against

@@ -12,8 +12,9 @@ use deltalake::datafusion::prelude::SessionContext;
 use deltalake::protocol::SaveMode;
 use url::Url;
 
+use crate::changes::Scope;
 use crate::error::WarehouseError;
-use crate::gold::{GoldSettings, prelude};
+use crate::gold::{GoldSettings, in_list, prelude};
 use crate::named;
 
 /// The schema of the marts in the lake: `gold/marts/<name>`.
@@ -135,15 +136,32 @@ pub(crate) async fn rebuild(
     options: &oneclass_lake::StorageOptions,
     settings: GoldSettings,
     mart: &Mart,
+    scope: &Scope,
 ) -> Result<(usize, u64), WarehouseError> {
     let query = format!("mart_{}", mart.name);
     let body =
         named::sql(&query).ok_or_else(|| WarehouseError::UnknownNamedQuery(query.clone()))?;
-    let sql = format!(
+    let whole = format!(
         "WITH {}, mart AS ({}) SELECT * FROM mart",
         prelude(settings),
         body.trim().trim_end_matches(';')
     );
+    // Redoing some schools: theirs anew, the others' as the mart holds them (a mart not built
+    // yet is built whole).
+    let table = format!("{}.{MART_SCHEMA}.{}", oneclass_lake::GOLD, mart.name);
+    let sql = match scope {
+        Scope::Schools(schools)
+            if ctx.sql(&format!("SELECT 1 FROM {table} LIMIT 1")).await.is_ok() =>
+        {
+            let list = in_list(schools);
+            format!(
+                "SELECT * FROM ({whole}) WHERE school_id IN ({list})
+                 UNION ALL
+                 SELECT * FROM {table} WHERE school_id NOT IN ({list})"
+            )
+        }
+        _ => whole,
+    };
     let frame = ctx.sql(&sql).await?;
     // Every column nullable: a mart's shape does not change with what one build happened to see.
     let schema = Arc::new(Schema::new(

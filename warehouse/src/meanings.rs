@@ -12,6 +12,9 @@ pub fn lake_column(layer: &str, schema: &str, table: &str, column: &str) -> Opti
     if let Some(mart) = gold_mart(layer, schema, table) {
         return mart.columns.iter().find(|(c, _)| *c == column).map(|(_, m)| *m);
     }
+    if layer == oneclass_lake::GOLD && (schema, table) == ("indicators", "counts") {
+        return GOLD_COUNT_COLUMNS.iter().find(|(c, _)| *c == column).map(|(_, m)| *m);
+    }
     Some(match column {
         OP => "The change: r (read by the initial snapshot), c (insert), u (update), d (delete).",
         LSN => {
@@ -33,11 +36,28 @@ pub fn lake_table(layer: &str, schema: &str, table: &str) -> Option<&'static str
     if let Some(mart) = gold_mart(layer, schema, table) {
         return Some(mart.meaning);
     }
+    if layer == oneclass_lake::GOLD && (schema, table) == ("indicators", "counts") {
+        return Some(
+            "The counts each indicator is summed from: per school (or per district, where a \
+             count has no school, as a population), year, grade and sex.",
+        );
+    }
     (layer == oneclass_lake::GOLD && (schema, table) == ("indicators", "values")).then_some(
         "The education indicators (INDICATORS.md) for every school year, at national, province, \
          district and school scope, by sex and grade, with the counts they are made of.",
     )
 }
+
+const GOLD_COUNT_COLUMNS: &[(&str, &str)] = &[
+    ("indicator", "The indicator's code (PTR, GER_PRIMARY, …)."),
+    ("year", "The school year."),
+    ("school_id", "The school counted; null for a district's own count."),
+    ("district", "The district of a district's own count (a population); null for a school's."),
+    ("grade", "The grade, for indicators by grade; null: no split by grade."),
+    ("sex", "F or M, or T where the indicator has no split by sex."),
+    ("numerator", "The count (or amount) above the line."),
+    ("denominator", "The count (or amount) below the line."),
+];
 
 const GOLD_INDICATOR_COLUMNS: &[(&str, &str)] = &[
     ("indicator", "The indicator's code (PTR, GER_PRIMARY, …)."),

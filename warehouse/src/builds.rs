@@ -1,0 +1,102 @@
+//! The gold build log, `gold/indicators/values/_builds` (a hidden folder inside the values
+//! table's, which Delta readers and vacuum leave alone): one row per build (when, full or
+//! incremental, how many schools, how long), and, in the same commit, the watermarks the next
+//! build starts from: per silver table the LSN this build read it up to, and the settings it
+//! counted with (Delta application transactions `oneclass-gold:<schema>.<table>` and
+//! `oneclass-gold:g7_pass_aggregate`). It is written last, so a build that stops half-way leaves
+//! the previous watermarks, and the next build redoes its work.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deltalake::DeltaTable;
+use deltalake::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use deltalake::arrow::record_batch::RecordBatch;
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::protocol::SaveMode;
+use url::Url;
+
+use crate::changes::{SilverTable, Watermarks};
+use crate::error::WarehouseError;
+use crate::gold::{BuildKind, GoldReport, GoldSettings, INDICATOR_TABLE};
+
+const FOLDER: &str = "_builds";
+const APP_PREFIX: &str = "oneclass-gold:";
+const G7_APP: &str = "oneclass-gold:g7_pass_aggregate";
+
+fn url(lake: &Url) -> Url {
+    let (schema, table) = INDICATOR_TABLE;
+    let mut url = oneclass_lake::table_url(lake, oneclass_lake::GOLD, schema, table);
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(FOLDER);
+    }
+    url
+}
+
+/// The log, when a build has written one.
+pub(crate) async fn open(
+    lake: &Url,
+    options: &oneclass_lake::StorageOptions,
+) -> Result<Option<DeltaTable>, WarehouseError> {
+    let table = oneclass_lake::table_or_new(&url(lake), options).await?;
+    Ok(table.snapshot().is_ok().then_some(table))
+}
+
+/// The watermarks of the last build, or None when it counted with other settings (then every
+/// figure may differ: the build is whole).
+pub(crate) async fn watermarks(
+    log: &DeltaTable,
+    tables: &[SilverTable],
+    settings: GoldSettings,
+) -> Result<Option<Watermarks>, WarehouseError> {
+    let state = log.snapshot()?;
+    let store = log.log_store();
+    let g7 = state.transaction_version(store.as_ref(), G7_APP).await?;
+    if g7 != Some(i64::from(settings.g7_pass_aggregate)) {
+        return Ok(None);
+    }
+    let mut out = Watermarks::new();
+    for t in tables {
+        let app = format!("{APP_PREFIX}{}", t.name());
+        if let Some(lsn) = state.transaction_version(store.as_ref(), &app).await? {
+            out.insert(t.name(), lsn);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Appends this build's row and watermarks, in one commit.
+pub(crate) async fn record(
+    lake: &Url,
+    options: &oneclass_lake::StorageOptions,
+    now: &Watermarks,
+    settings: GoldSettings,
+    report: &GoldReport,
+    took: Duration,
+) -> Result<(), WarehouseError> {
+    let kind = match report.kind {
+        BuildKind::Full => "full",
+        BuildKind::Incremental => "incremental",
+    };
+    let built_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let row = RecordBatch::try_from_iter([
+        ("built_at", Arc::new(StringArray::from(vec![built_at])) as ArrayRef),
+        ("kind", Arc::new(StringArray::from(vec![kind]))),
+        ("schools", Arc::new(Int64Array::from(vec![report.schools.map(|n| n as i64)]))),
+        ("rows", Arc::new(Int64Array::from(vec![report.values_rows as i64]))),
+        ("seconds", Arc::new(Float64Array::from(vec![took.as_secs_f64()]))),
+    ])?;
+    let mut txns: Vec<Transaction> = now
+        .iter()
+        .map(|(table, lsn)| Transaction::new(format!("{APP_PREFIX}{table}"), *lsn))
+        .collect();
+    txns.push(Transaction::new(G7_APP, i64::from(settings.g7_pass_aggregate)));
+    oneclass_lake::table_or_new(&url(lake), options)
+        .await?
+        .write(vec![row])
+        .with_save_mode(SaveMode::Append)
+        .with_commit_properties(CommitProperties::default().with_application_transactions(txns))
+        .await?;
+    Ok(())
+}
