@@ -276,6 +276,7 @@ async fn main() -> anyhow::Result<()> {
                 return Ok(());
             }
             let what = match (report.kind, report.schools) {
+                (BuildKind::Incremental, Some(1)) => "incremental, 1 school redone".to_owned(),
                 (BuildKind::Incremental, Some(n)) => format!("incremental, {n} schools redone"),
                 _ => "full".to_owned(),
             };
