@@ -1321,6 +1321,94 @@ async fn gold_over_synthetic_data_adds_up_and_analysts_read_it() {
     );
     assert!(page.contains(&shown), "the page shows {shown}: {page}");
 
+    // The same at every level below: a province, one of its districts and one of its schools,
+    // each page's PTR is gold's and a recomputation over silver of that area's schools.
+    let ministry = app.token("ministry").await;
+    let (province, district, school): (String, String, String) = sqlx::query_as(
+        "SELECT province, district, id::text FROM platform.schools ORDER BY emis_code LIMIT 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("a school");
+    let levels = [
+        (
+            "province",
+            province.clone(),
+            format!("s.province = '{province}'"),
+            vec![("province", province.clone())],
+        ),
+        (
+            "district",
+            district.clone(),
+            format!("s.district = '{district}'"),
+            vec![("province", province.clone()), ("district", district.clone())],
+        ),
+        (
+            "school",
+            school.clone(),
+            format!("s.id = '{school}'"),
+            vec![
+                ("province", province.clone()),
+                ("district", district.clone()),
+                ("school", school.clone()),
+            ],
+        ),
+    ];
+    for (level, code, area, params) in levels {
+        let in_area =
+            format!("school_id IN (SELECT s.id FROM silver.platform.schools s WHERE {area})");
+        let learners = count(format!(
+            "SELECT count(*) AS n FROM silver.sis.enrolments WHERE academic_year = {year}
+             AND start_date <= DATE '{census}' AND (end_date IS NULL OR end_date > DATE '{census}')
+             AND {in_area}"
+        ))
+        .await;
+        let teachers = count(format!(
+            "SELECT count(*) AS n FROM silver.staff.staff WHERE post = 'teacher'
+             AND start_date <= DATE '{census}' AND (end_date IS NULL OR end_date > DATE '{census}')
+             AND {in_area}"
+        ))
+        .await;
+        let gold = app
+            .sql(
+                &analyst,
+                &format!(
+                    "SELECT numerator, denominator FROM gold.indicators.values WHERE indicator = 'PTR'
+                     AND year = {year} AND scope_level = '{level}' AND scope_code = '{code}'
+                     AND sex = 'T' AND grade IS NULL"
+                ),
+            )
+            .await;
+        assert_eq!(
+            (gold[0]["numerator"].as_f64(), gold[0]["denominator"].as_f64()),
+            (Some(learners), Some(teachers)),
+            "{level} {code}"
+        );
+        let mut query = vec![("code", "PTR".to_owned()), ("year", year.to_string())];
+        query.extend(params.iter().map(|(k, v)| (*k, v.clone())));
+        let page = app
+            .client
+            .get(format!("{}/dash/indicator", app.base))
+            .query(&query)
+            .bearer_auth(&ministry)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        let shown = format!(
+            "{} ({learners:.0} learners ÷ {teachers:.0} teachers)",
+            oneclass_dashboards::chart::format_value(learners / teachers)
+        );
+        // A figure of fewer than 5 learners is suppressed, and then must not be shown at all.
+        if learners >= 5.0 {
+            assert!(page.contains(&shown), "the {level} page shows {shown}: {page}");
+        } else {
+            assert!(!page.contains(&shown), "{level}: a small figure is shown: {page}");
+        }
+    }
+
     // Scope through HTTP: the district officer's dashboards list the schools of their district
     // (page and CSV), none of another district's, and refuse another district's school; signed
     // out, no school is listed or shown at all.
