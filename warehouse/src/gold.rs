@@ -143,6 +143,10 @@ pub fn indicator_schema() -> SchemaRef {
     ]))
 }
 
+/// Above this share of the schools changed, an incremental build redoes everything (a full
+/// build was faster on the demo's lake when every school had changed: docs/benchmarks.md).
+const MOST_SCHOOLS: f64 = 0.75;
+
 /// How much a rebuild redoes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BuildKind {
@@ -181,6 +185,20 @@ pub(crate) async fn rebuild(
     };
     if scope != Scope::All && !exists(ctx, COUNTS_TABLE).await {
         scope = Scope::All;
+    }
+    // Redoing most schools through a filter costs more than redoing them all.
+    if let Scope::Schools(changed) = &scope
+        && !changed.is_empty()
+    {
+        let all =
+            ctx.sql("SELECT count(*) AS n FROM silver.platform.schools").await?.collect().await?;
+        let all = all
+            .first()
+            .and_then(|b| b.column(0).as_primitive_opt::<Int64Type>().map(|a| a.value(0)))
+            .unwrap_or(0);
+        if changed.len() as f64 > MOST_SCHOOLS * all as f64 {
+            scope = Scope::All;
+        }
     }
     let mut report = GoldReport { kind: BuildKind::Full, ..GoldReport::default() };
     let steps = steps();

@@ -920,3 +920,29 @@ async fn an_incremental_build_redoes_only_changed_schools_and_equals_a_full_one(
     assert_eq!(incremental, all_of_gold(&warehouse).await?);
     Ok(())
 }
+
+/// When more than three quarters of the schools changed, an incremental build redoes them all
+/// as a full one (cheaper than filtering every model by a list of nearly every school).
+#[tokio::test]
+async fn an_incremental_build_of_nearly_every_school_is_a_full_one() -> TestResult {
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    warehouse.rebuild_gold(|_, _, _| {}).await?;
+    let marks = [("a1", "s-a"), ("b1", "s-b"), ("c1", "s-c"), ("d1", "s-d")];
+    lake.write_at(
+        "silver/attendance/daily_marks",
+        vec![
+            ("id", text(&["x1", "x2", "x3", "x4"])),
+            ("school_id", text(&marks.map(|m| m.1))),
+            ("class_id", text(&["k-a", "k-b", "k-c", "k-d"])),
+            ("learner_id", text(&marks.map(|m| m.0))),
+            ("date", dates(&["2026-02-05"; 4])),
+            ("status", text(&["present"; 4])),
+        ],
+        300,
+    )
+    .await?;
+    let report = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    assert_eq!((report.kind, report.schools), (BuildKind::Full, None), "{report:?}");
+    Ok(())
+}
