@@ -167,7 +167,7 @@ async fn sql_wire(
     warehouse: Arc<oneclass_warehouse::Warehouse>,
     pool: sqlx::PgPool,
 ) -> anyhow::Result<(TcpListener, oneclass_warehouse::wire::WireServer)> {
-    let accounts = Arc::new(crate::wire::PlatformAccounts { pool });
+    let accounts = Arc::new(crate::wire::PlatformAccounts::new(pool, wire.sign_ins_per_minute));
     let mut server = oneclass_warehouse::wire::WireServer::new(warehouse, accounts);
     if let Some((cert, key)) = &wire.tls {
         let read = |path: &std::path::Path| {

@@ -89,6 +89,9 @@ pub struct RawSettings {
     pub sql_tls_cert: Option<PathBuf>,
     /// The PEM private key of `sql_tls_cert`.
     pub sql_tls_key: Option<PathBuf>,
+    /// Sign-ins a minute the Postgres-wire endpoint accepts from one address (every connection
+    /// signs in; wrong passwords also lock the account, as over HTTP). Default 600.
+    pub sql_sign_ins_per_minute: Option<u32>,
     /// Log lines as `text` (default) or `json`. Read by logging at start-up, from the
     /// environment only (`ONECLASS_LOG_FORMAT`); the log level is `RUST_LOG`.
     pub log_format: Option<LogFormat>,
@@ -103,7 +106,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 22] = [
+pub const NAMES: [&str; 23] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -125,6 +128,7 @@ pub const NAMES: [&str; 22] = [
     "sql_port",
     "sql_tls_cert",
     "sql_tls_key",
+    "sql_sign_ins_per_minute",
     "log_format",
 ];
 
@@ -310,7 +314,15 @@ impl RawSettings {
             (None, None) => None,
             _ => bail!("ONECLASS_SQL_TLS_CERT and ONECLASS_SQL_TLS_KEY must be set together"),
         };
-        Ok(self.sql_port.or(default_port).map(|port| WireSettings { port, tls }))
+        let sign_ins_per_minute = self.sql_sign_ins_per_minute.unwrap_or(SQL_SIGN_INS_PER_MINUTE);
+        if sign_ins_per_minute == 0 {
+            bail!("ONECLASS_SQL_SIGN_INS_PER_MINUTE must be at least 1");
+        }
+        Ok(self.sql_port.or(default_port).map(|port| WireSettings {
+            port,
+            tls,
+            sign_ins_per_minute,
+        }))
     }
 
     /// The lake's URL (a folder is created and made absolute).
@@ -384,12 +396,17 @@ impl SqlSettings {
     }
 }
 
-/// The Postgres-wire SQL endpoint: its port, and TLS as (certificate, key) PEM files.
+/// The Postgres-wire SQL endpoint: its port, TLS as (certificate, key) PEM files, and the
+/// sign-ins a minute it accepts from one address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireSettings {
     pub port: u16,
     pub tls: Option<(PathBuf, PathBuf)>,
+    pub sign_ins_per_minute: u32,
 }
+
+/// The default of `ONECLASS_SQL_SIGN_INS_PER_MINUTE`.
+pub const SQL_SIGN_INS_PER_MINUTE: u32 = 600;
 
 /// What the server runs with: every required setting present and checked.
 #[derive(Debug, Clone)]
@@ -605,6 +622,7 @@ mod tests {
             sql_port: Some(1),
             sql_tls_cert: Some("x".into()),
             sql_tls_key: Some("x".into()),
+            sql_sign_ins_per_minute: Some(1),
             log_format: Some(LogFormat::Json),
         })
         .expect("serialise");

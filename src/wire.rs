@@ -1,19 +1,41 @@
 //! The platform's accounts as the Postgres-wire SQL endpoint signs them in: analysts with a
-//! SCRAM secret, not locked out, with the area of their account.
+//! SCRAM secret, not locked out, with the area of their account. Every connection signs in, so
+//! sign-ins are limited per address (a budget per minute) rather than per account; a failed
+//! proof counts towards the same lockout as a wrong password over HTTP, which is what stops
+//! guessing one account's password.
 
 use async_trait::async_trait;
 use oneclass_core::types::Role;
-use oneclass_warehouse::wire::{Accounts, SCRAM_ITERATIONS, WireAccount};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use oneclass_api::RateLimiter;
+use oneclass_warehouse::wire::{AccountError, Accounts, SCRAM_ITERATIONS, WireAccount};
 use oneclass_warehouse::{Access, Area};
 use sqlx::PgPool;
 
 pub struct PlatformAccounts {
-    pub pool: PgPool,
+    pool: PgPool,
+    by_address: RateLimiter,
+}
+
+impl PlatformAccounts {
+    /// Accounts of `pool`, signing in at most `per_minute` connections a minute per address.
+    pub fn new(pool: PgPool, per_minute: u32) -> Self {
+        Self { pool, by_address: RateLimiter::new(per_minute, Duration::from_secs(60)) }
+    }
 }
 
 #[async_trait]
 impl Accounts for PlatformAccounts {
-    async fn wire_account(&self, username: &str) -> Result<Option<WireAccount>, String> {
+    async fn wire_account(
+        &self,
+        username: &str,
+        peer: IpAddr,
+    ) -> Result<Option<WireAccount>, AccountError> {
+        if !self.by_address.allow(&peer.to_string()) {
+            return Err(AccountError::TooManyAttempts);
+        }
         let row = sqlx::query!(
             r#"SELECT province, district, scram_salt AS "salt!", scram_iterations AS "iterations!",
                       scram_salted_password AS "salted_password!"
@@ -25,7 +47,7 @@ impl Accounts for PlatformAccounts {
         )
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| AccountError::Unavailable(e.to_string()))?;
         let Some(row) = row else { return Ok(None) };
         if u32::try_from(row.iterations).ok() != Some(SCRAM_ITERATIONS) {
             tracing::warn!(
@@ -40,5 +62,17 @@ impl Accounts for PlatformAccounts {
             salt: row.salt,
             access: Access::Analyst { area },
         }))
+    }
+
+    async fn sign_in_failed(&self, username: &str) {
+        if let Err(e) = oneclass_api::auth::count_failed_login(&self.pool, username).await {
+            tracing::error!(error = %e, "counting a failed Postgres-wire sign-in");
+        }
+    }
+
+    async fn signed_in(&self, username: &str) {
+        if let Err(e) = oneclass_api::auth::forget_failed_logins(&self.pool, username).await {
+            tracing::error!(error = %e, "resetting an account's failed sign-ins");
+        }
     }
 }

@@ -121,7 +121,8 @@ async fn analysts_query_the_lake_from_psql_and_psycopg_within_their_scope_and_li
     let (cert, key) = tls_files(tls_dir.path());
     let app = TestApp::spawn_with(|s| {
         s.sql.time_limit = Some(Duration::from_secs(3));
-        s.sql_wire = Some(WireSettings { port: 0, tls: Some((cert, key)) });
+        s.sql_wire =
+            Some(WireSettings { port: 0, tls: Some((cert, key)), sign_ins_per_minute: 600 });
     })
     .await;
     let port = app.sql_port.expect("the endpoint is open");
@@ -340,6 +341,68 @@ async fn status_counts(owner: &sqlx::PgPool) -> Vec<String> {
     .await
     .expect("status counts");
     rows.into_iter().map(|(s, n)| format!("{s} {n}")).collect()
+}
+
+/// Sign-in over the wire is guarded like sign-in over HTTP: five wrong passwords in a row lock
+/// the account (over HTTP too, and the right password no longer opens it) and not another;
+/// past its budget of sign-ins a minute, an address is refused with a clear message.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_passwords_over_the_wire_lock_the_account_and_floods_are_refused() {
+    let app = TestApp::spawn_with(|s| {
+        s.sql_wire = Some(WireSettings { port: 0, tls: None, sign_ins_per_minute: 12 });
+    })
+    .await;
+    let port = app.sql_port.expect("the endpoint is open");
+    // A second analyst, with the first one's password and SCRAM secret.
+    sqlx::query(
+        "INSERT INTO platform.users (id, username, password_hash, role, display_name, scram_salt,
+                                     scram_iterations, scram_salted_password)
+         SELECT gen_random_uuid(), 'analyst.two', password_hash, role, 'Analyst Two', scram_salt,
+                scram_iterations, scram_salted_password
+         FROM platform.users WHERE username = $1",
+    )
+    .bind(app.username("analyst"))
+    .execute(&app.owner)
+    .await
+    .expect("a second analyst");
+    let sign_in =
+        |password: &'static str| psql(port, "analyst.two", password, "disable", &["SELECT 1"]);
+    assert!(sign_in(DEMO_PASSWORD).await.ok, "the account works");
+    for _ in 0..5 {
+        let wrong = sign_in("not-the-password").await;
+        assert!(!wrong.ok && wrong.err.contains("assword authentication failed"), "{}", wrong.err);
+    }
+    let locked = sign_in(DEMO_PASSWORD).await;
+    assert!(!locked.ok, "a locked account does not open with the right password");
+    let http = app
+        .client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&serde_json::json!({"username": "analyst.two", "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(http.status(), 429, "locked over HTTP as well");
+    let failures: i32 = sqlx::query_scalar(
+        "SELECT failed_logins FROM platform.users WHERE username = 'analyst.two'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("failures");
+    assert_eq!(failures, 5);
+    let other = psql(port, &app.username("analyst"), DEMO_PASSWORD, "disable", &["SELECT 1"]).await;
+    assert!(other.ok, "another account signs in: {}", other.err);
+    // Eight sign-ins so far this minute from this address, whose budget here is 12: the
+    // thirteenth is refused before any password is asked.
+    let mut refused_at = None;
+    for attempt in 9..=14 {
+        let run = sign_in(DEMO_PASSWORD).await;
+        if run.err.contains("too many sign-in attempts") {
+            refused_at = Some(attempt);
+            break;
+        }
+    }
+    assert_eq!(refused_at, Some(13));
+    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,12 +21,12 @@ use crate::extract::{ValidJson, Validate};
 use crate::security::JwtKeys;
 use crate::state::AppState;
 
-const MAX_FAILED_LOGINS: i32 = 5;
+pub const MAX_FAILED_LOGINS: i32 = 5;
 /// Longer inputs are refused before any work: they are never real credentials, and hashing or
 /// remembering them is how a login endpoint is made to exhaust memory and CPU.
 pub const MAX_USERNAME_CHARS: usize = 64;
 pub const MAX_PASSWORD_BYTES: usize = 256;
-const LOCKOUT_MINUTES: i64 = 15;
+pub const LOCKOUT_MINUTES: i64 = 15;
 pub const SESSION_COOKIE: &str = "oneclass_session";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -197,6 +197,38 @@ struct UserRow {
 /// Checks a username and password; on success returns the user with their schools. `client`
 /// is the caller's address: attempts are limited per address and per username, so neither one
 /// password tried on many accounts nor many passwords on one account go fast.
+/// A wrong password for `username` (over HTTP or the Postgres wire): counts towards its
+/// lockout, [`MAX_FAILED_LOGINS`] in a row locking it for [`LOCKOUT_MINUTES`].
+pub async fn count_failed_login(pool: &PgPool, username: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE platform.users
+         SET failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
+             locked_until = CASE WHEN locked_until <= now() THEN NULL
+                                 WHEN failed_logins + 1 >= $2
+                                 THEN now() + make_interval(mins => $3) END,
+             updated_at = now()
+         WHERE username = $1",
+        username,
+        MAX_FAILED_LOGINS,
+        LOCKOUT_MINUTES as i32,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A right password for `username`: its count of failures starts again.
+pub async fn forget_failed_logins(pool: &PgPool, username: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE platform.users SET failed_logins = 0, locked_until = NULL, updated_at = now()
+         WHERE username = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+        username,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 pub async fn authenticate(
     state: &AppState,
     client: Option<std::net::IpAddr>,
@@ -247,29 +279,10 @@ pub async fn authenticate(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ok {
-        sqlx::query!(
-            "UPDATE platform.users
-             SET failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
-                 locked_until = CASE WHEN locked_until <= now() THEN NULL
-                                     WHEN failed_logins + 1 >= $2
-                                     THEN now() + make_interval(mins => $3) END,
-                 updated_at = now()
-             WHERE id = $1",
-            row.id as UserId,
-            MAX_FAILED_LOGINS,
-            LOCKOUT_MINUTES as i32,
-        )
-        .execute(&state.pool)
-        .await?;
+        count_failed_login(&state.pool, username).await?;
         return Err(ApiError::Unauthorized("wrong username or password"));
     }
-    sqlx::query!(
-        "UPDATE platform.users SET failed_logins = 0, locked_until = NULL, updated_at = now()
-         WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
-        row.id as UserId,
-    )
-    .execute(&state.pool)
-    .await?;
+    forget_failed_logins(&state.pool, username).await?;
     if !row.has_scram && row.role == Role::Analyst.as_str() {
         // An analyst account older than the Postgres-wire endpoint: this is the one moment the
         // server holds the password to derive its SCRAM secret from.

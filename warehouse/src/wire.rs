@@ -12,7 +12,7 @@
 //!   shared with every other query).
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -77,11 +77,32 @@ pub struct WireAccount {
     pub access: Access,
 }
 
+/// Why an account could not be looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountError {
+    /// Too many sign-ins from this address or to this account lately: the client must wait.
+    TooManyAttempts,
+    /// The accounts could not be read (logged; the client is told only that it failed).
+    Unavailable(String),
+}
+
 /// Where the endpoint finds accounts: the platform's users, kept out of the warehouse.
 #[async_trait]
 pub trait Accounts: Send + Sync + 'static {
-    /// The account `username` signs in to, or `None` when it does not exist or may not use SQL.
-    async fn wire_account(&self, username: &str) -> Result<Option<WireAccount>, String>;
+    /// The account `username` signs in to from `peer`, or `None` when it does not exist, may not
+    /// use SQL or is locked. Each call is a sign-in attempt, to be rate-limited.
+    async fn wire_account(
+        &self,
+        username: &str,
+        peer: IpAddr,
+    ) -> Result<Option<WireAccount>, AccountError>;
+
+    /// A sign-in to `username` (an account [`Accounts::wire_account`] returned) failed its proof:
+    /// it counts towards the account's lockout, as a wrong password over HTTP does.
+    async fn sign_in_failed(&self, username: &str);
+
+    /// A sign-in to `username` succeeded: its failures are forgotten.
+    async fn signed_in(&self, username: &str);
 }
 
 /// The endpoint: a listener, the warehouse its sessions read, the accounts it signs in against.
@@ -185,7 +206,8 @@ impl Connection {
         scram.set_iterations(SCRAM_ITERATIONS as usize);
         let sasl = SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
             .with_scram(scram);
-        let startup = SignIn { sasl, pending, access: access.clone() };
+        let startup =
+            SignIn { sasl, pending, access: access.clone(), accounts: shared.accounts.clone() };
         let session = Arc::new(OnceCell::new());
         let parser = Arc::new(LazyParser {
             shared: shared.clone(),
@@ -204,9 +226,10 @@ impl Connection {
 /// access, its queries are refused.)
 struct SignIn {
     sasl: SASLAuthStartupHandler<DefaultServerParameterProvider>,
-    /// The account being signed in to, before its proof is checked.
-    pending: Arc<Mutex<Option<Access>>>,
+    /// The account being signed in to (its username and access), before its proof is checked.
+    pending: Arc<Mutex<Option<(String, Access)>>>,
     access: Arc<OnceLock<Access>>,
+    accounts: Arc<dyn Accounts>,
 }
 
 #[async_trait]
@@ -221,10 +244,18 @@ impl StartupHandler for SignIn {
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        self.sasl.on_startup(client, message).await?;
+        let outcome = self.sasl.on_startup(client, message).await;
+        if let Err(PgWireError::InvalidPassword(_)) = &outcome {
+            let failed = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some((username, _)) = failed {
+                self.accounts.sign_in_failed(&username).await;
+            }
+        }
+        outcome?;
         if matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
             let signed_in = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
-            if let Some(access) = signed_in {
+            if let Some((username, access)) = signed_in {
+                self.accounts.signed_in(&username).await;
                 let _ = self.access.set(access);
             }
         }
@@ -250,7 +281,7 @@ impl PgWireServerHandlers for Connection {
 #[derive(Debug)]
 struct AccountSource {
     shared: Arc<Shared>,
-    pending: Arc<Mutex<Option<Access>>>,
+    pending: Arc<Mutex<Option<(String, Access)>>>,
     peer: SocketAddr,
 }
 
@@ -264,17 +295,31 @@ impl std::fmt::Debug for Shared {
 impl AuthSource for AccountSource {
     async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
         let user = login.user().unwrap_or_default();
-        let account = self.shared.accounts.wire_account(user).await.map_err(|e| {
-            tracing::error!(error = %e, "Postgres-wire account lookup failed");
+        let fatal = |code: &str, message: &str| {
             PgWireError::UserError(Box::new(ErrorInfo::new(
                 "FATAL".to_owned(),
-                "XX000".to_owned(),
-                "account lookup failed".to_owned(),
+                code.to_owned(),
+                message.to_owned(),
             )))
-        })?;
+        };
+        let account = match self.shared.accounts.wire_account(user, self.peer.ip()).await {
+            Ok(account) => account,
+            Err(AccountError::TooManyAttempts) => {
+                tracing::warn!(peer = %self.peer, "Postgres-wire sign-in refused: too many attempts");
+                return Err(fatal(
+                    "28000",
+                    "too many sign-in attempts: wait a minute and try again",
+                ));
+            }
+            Err(AccountError::Unavailable(e)) => {
+                tracing::error!(error = %e, "Postgres-wire account lookup failed");
+                return Err(fatal("XX000", "account lookup failed"));
+            }
+        };
         match account {
             Some(account) => {
-                *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(account.access);
+                *self.pending.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((user.to_owned(), account.access));
                 Ok(Password::new(Some(account.salt), account.salted_password))
             }
             // An unknown user goes through the same exchange and fails at its end, like a wrong
