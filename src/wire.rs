@@ -26,16 +26,9 @@ impl PlatformAccounts {
     }
 }
 
-#[async_trait]
-impl Accounts for PlatformAccounts {
-    async fn wire_account(
-        &self,
-        username: &str,
-        peer: IpAddr,
-    ) -> Result<Option<WireAccount>, AccountError> {
-        if !self.by_address.allow(&peer.to_string()) {
-            return Err(AccountError::TooManyAttempts);
-        }
+impl PlatformAccounts {
+    /// An analyst with a SCRAM secret, not locked out, as the endpoint may sign them in.
+    async fn account(&self, username: &str) -> Result<Option<WireAccount>, AccountError> {
         let row = sqlx::query!(
             r#"SELECT province, district, scram_salt AS "salt!", scram_iterations AS "iterations!",
                       scram_salted_password AS "salted_password!"
@@ -63,6 +56,20 @@ impl Accounts for PlatformAccounts {
             access: Access::Analyst { area },
         }))
     }
+}
+
+#[async_trait]
+impl Accounts for PlatformAccounts {
+    async fn wire_account(
+        &self,
+        username: &str,
+        peer: IpAddr,
+    ) -> Result<Option<WireAccount>, AccountError> {
+        if !self.by_address.allow(&peer.to_string()) {
+            return Err(AccountError::TooManyAttempts);
+        }
+        self.account(username).await
+    }
 
     async fn sign_in_failed(&self, username: &str) {
         if let Err(e) = oneclass_api::auth::count_failed_login(&self.pool, username).await {
@@ -73,6 +80,17 @@ impl Accounts for PlatformAccounts {
     async fn signed_in(&self, username: &str) {
         if let Err(e) = oneclass_api::auth::forget_failed_logins(&self.pool, username).await {
             tracing::error!(error = %e, "resetting an account's failed sign-ins");
+        }
+    }
+
+    async fn still_allowed(&self, username: &str, access: &Access) -> bool {
+        match self.account(username).await {
+            Ok(Some(account)) => account.access == *access,
+            Ok(None) => false,
+            Err(e) => {
+                tracing::error!(error = ?e, "re-checking a Postgres-wire account");
+                false
+            }
         }
     }
 }

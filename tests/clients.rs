@@ -405,6 +405,57 @@ async fn wrong_passwords_over_the_wire_lock_the_account_and_floods_are_refused()
     app.stop().await;
 }
 
+/// A connection opened before an account was locked, or before its area changed, can do no more
+/// with it: every statement re-checks the account.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_connection_stops_when_its_account_is_locked_or_moved() {
+    let app = TestApp::spawn_with(|s| {
+        s.sql_wire = Some(WireSettings { port: 0, tls: None, sign_ins_per_minute: 600 });
+    })
+    .await;
+    let port = app.sql_port.expect("the endpoint is open");
+    let analyst = app.username("analyst");
+    const SCRIPT: &str = r#"
+import os, psycopg
+lake = psycopg.connect(os.environ["DSN"], autocommit=True)
+owner = psycopg.connect(os.environ["OWNER"], autocommit=True)
+print("before", lake.execute("SELECT 1 AS one").fetchone()[0])
+owner.execute(os.environ["CHANGE"], (os.environ["WHO"],))
+try:
+    lake.execute("SELECT 1 AS one").fetchone()
+    print("after still allowed")
+except Exception as e:
+    print("after refused:", e)
+os._exit(0)
+"#;
+    let dsn = format!(
+        "host=127.0.0.1 port={port} user={analyst} password={DEMO_PASSWORD} dbname=lake sslmode=disable"
+    );
+    for change in [
+        "UPDATE platform.users SET province = 'Harare' WHERE username = %s",
+        "UPDATE platform.users SET locked_until = now() + interval '15 minutes' WHERE username = %s",
+    ] {
+        let run = python(
+            SCRIPT,
+            &[
+                ("DSN", dsn.clone()),
+                ("OWNER", app.owner_url.clone()),
+                ("CHANGE", change.to_owned()),
+                ("WHO", analyst.clone()),
+            ],
+        )
+        .await;
+        assert!(run.out.contains("before 1"), "{}{}", run.out, run.err);
+        assert!(
+            run.out.contains("after refused: this account may no longer query"),
+            "{change}: {}{}",
+            run.out,
+            run.err
+        );
+    }
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn outside_engines_read_the_current_lake_pending_changes_included() {
     // Every silver table takes changes as pending rows and nothing is folded in while the test

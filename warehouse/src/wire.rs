@@ -103,6 +103,11 @@ pub trait Accounts: Send + Sync + 'static {
 
     /// A sign-in to `username` succeeded: its failures are forgotten.
     async fn signed_in(&self, username: &str);
+
+    /// Whether `username`, signed in with `access`, may still query with it: asked before every
+    /// statement, so that a locked account, a revoked secret or a changed area ends what a
+    /// connection opened earlier may do.
+    async fn still_allowed(&self, username: &str, access: &Access) -> bool;
 }
 
 /// The endpoint: a listener, the warehouse its sessions read, the accounts it signs in against.
@@ -206,8 +211,14 @@ impl Connection {
         scram.set_iterations(SCRAM_ITERATIONS as usize);
         let sasl = SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
             .with_scram(scram);
-        let startup =
-            SignIn { sasl, pending, access: access.clone(), accounts: shared.accounts.clone() };
+        let username = Arc::new(OnceLock::new());
+        let startup = SignIn {
+            sasl,
+            pending,
+            access: access.clone(),
+            username: username.clone(),
+            accounts: shared.accounts.clone(),
+        };
         let session = Arc::new(OnceCell::new());
         let parser = Arc::new(LazyParser {
             shared: shared.clone(),
@@ -216,7 +227,7 @@ impl Connection {
         });
         Self {
             startup: Arc::new(startup),
-            queries: Arc::new(Queries { shared, access, session, parser }),
+            queries: Arc::new(Queries { shared, access, username, session, parser }),
         }
     }
 }
@@ -229,6 +240,7 @@ struct SignIn {
     /// The account being signed in to (its username and access), before its proof is checked.
     pending: Arc<Mutex<Option<(String, Access)>>>,
     access: Arc<OnceLock<Access>>,
+    username: Arc<OnceLock<String>>,
     accounts: Arc<dyn Accounts>,
 }
 
@@ -257,6 +269,7 @@ impl StartupHandler for SignIn {
             if let Some((username, access)) = signed_in {
                 self.accounts.signed_in(&username).await;
                 let _ = self.access.set(access);
+                let _ = self.username.set(username);
             }
         }
         Ok(())
@@ -351,6 +364,7 @@ type DfStatement = (String, Option<(SqlStatement, LogicalPlan)>);
 struct Queries {
     shared: Arc<Shared>,
     access: Arc<OnceLock<Access>>,
+    username: Arc<OnceLock<String>>,
     session: Arc<OnceCell<Arc<DfSessionService>>>,
     parser: Arc<LazyParser>,
 }
@@ -460,7 +474,20 @@ impl CatalogInfo for WireCatalogs {
 }
 
 impl Queries {
+    /// The connection's session, once its account is still allowed what it signed in with.
     async fn service(&self) -> PgWireResult<Arc<DfSessionService>> {
+        let (Some(username), Some(access)) = (self.username.get(), self.access.get()) else {
+            return Err(PgWireError::NotReadyForQuery);
+        };
+        if !self.shared.accounts.still_allowed(username, access).await {
+            return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                "FATAL".to_owned(),
+                "28000".to_owned(),
+                "this account may no longer query with what it signed in with (locked, its \
+                 password changed or its area moved): sign in again"
+                    .to_owned(),
+            ))));
+        }
         session(&self.shared, &self.access, &self.session).await
     }
 
