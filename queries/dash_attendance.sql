@@ -1,22 +1,24 @@
--- Attendance rate (INDICATORS.md ATTENDANCE_RATE: present + late marks ÷ all marks × 100) in the
--- current term, one row per group of schools.
+-- Attendance rate (INDICATORS.md ATTENDANCE_RATE: present + late marks ÷ all marks × 100) in one
+-- term, one row per group of schools.
 --   $1 province or NULL, $2 district or NULL:
---   neither → one row per province; a province → per district of it; a district → per school.
--- The current term is chosen as in current_term.sql (today in Harare, UTC+2; else the latest term
--- that has started). Groups without marks in the term have no row. `learners` counts distinct
--- learners with marks, for small-cell suppression by the caller.
+--   neither → one row per province; a province → per district of it; a district → per school
+--   (`group_code` the school's id).
+--   $3 academic year and $4 term, or NULL for the current term, chosen as in current_term.sql
+--   (today in Harare, UTC+2; else the latest term that has started).
+-- Groups without marks in the term have no row. `learners` counts distinct learners with marks,
+-- for small-cell suppression by the caller.
 WITH term AS (
   SELECT t.academic_year, t.term, t.start_date, t.end_date
   FROM silver.ref.terms t
   CROSS JOIN (SELECT CAST(now() + INTERVAL '2 hours' AS DATE) AS today) d
-  WHERE t.start_date <= d.today
+  WHERE ($3 IS NULL AND t.start_date <= d.today) OR (t.academic_year = $3 AND t.term = $4)
   ORDER BY CASE WHEN t.end_date >= d.today THEN 0 ELSE 1 END, t.start_date DESC
   LIMIT 1
 ),
 area AS (
   SELECT
     s.id AS school_id,
-    CASE WHEN $2 IS NOT NULL THEN s.emis_code WHEN $1 IS NOT NULL THEN s.district ELSE s.province END AS group_code,
+    CASE WHEN $2 IS NOT NULL THEN s.id WHEN $1 IS NOT NULL THEN s.district ELSE s.province END AS group_code,
     CASE WHEN $2 IS NOT NULL THEN s.name WHEN $1 IS NOT NULL THEN s.district ELSE s.province END AS group_label
   FROM silver.platform.schools s
   WHERE ($1 IS NULL OR s.province = $1) AND ($2 IS NULL OR s.district = $2)

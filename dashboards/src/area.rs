@@ -143,6 +143,25 @@ impl Level {
         }
     }
 
+    /// This level's place as page parameters (province, district, school).
+    pub fn parent_place(&self) -> Option<Vec<(&'static str, String)>> {
+        let mut pairs = Vec::new();
+        match self {
+            Level::National => return None,
+            Level::Province(p) => pairs.push(("province", p.clone())),
+            Level::District { province, district } => {
+                pairs.extend(province.iter().map(|p| ("province", p.clone())));
+                pairs.push(("district", district.clone()));
+            }
+            Level::School { province, district, school } => {
+                pairs.extend(province.iter().map(|p| ("province", p.clone())));
+                pairs.push(("district", district.clone()));
+                pairs.push(("school", school.clone()));
+            }
+        }
+        Some(pairs)
+    }
+
     /// The page's heading and what its listing's groups are.
     pub fn headings<'t>(&self, t: &'t Text) -> (String, &'t str) {
         match self {

@@ -48,10 +48,10 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
         &lake,
         "silver/ref/terms",
         vec![
-            ("academic_year", Arc::new(Int32Array::from(vec![2026])) as ArrayRef),
-            ("term", Arc::new(Int32Array::from(vec![2]))),
-            ("start_date", Arc::new(Date32Array::from(vec![t - 20]))),
-            ("end_date", Arc::new(Date32Array::from(vec![t + 40]))),
+            ("academic_year", Arc::new(Int32Array::from(vec![2026, 2026])) as ArrayRef),
+            ("term", Arc::new(Int32Array::from(vec![1, 2]))),
+            ("start_date", Arc::new(Date32Array::from(vec![t - 120, t - 20]))),
+            ("end_date", Arc::new(Date32Array::from(vec![t - 30, t + 40]))),
         ],
     )
     .await?;
@@ -682,5 +682,39 @@ async fn the_schools_furthest_from_the_norm_respect_scope_and_suppression() -> T
     assert!(listed(&html).is_empty(), "{html}");
     let (_, html) = get(&app(&lake), "/dash/indicator?code=PTR").await?;
     assert!(!html.contains("Schools furthest"), "{html}");
+    Ok(())
+}
+
+/// The term picker: the current term is shown, every other term that has started is a link that
+/// keeps the page's place; a past term without marks says so; a half-given term is refused.
+#[tokio::test]
+async fn the_attendance_page_picks_its_term() -> TestResult {
+    let lake = lake().await?;
+    let app = app(&lake);
+    let (status, html) = get(&app, "/dash/attendance?province=Harare").await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<strong>Term 2, 2026</strong>"), "{html}");
+    assert!(
+        html.contains(
+            r#"<a href="attendance?year=2026&#38;term=1&#38;province=Harare">Term 1, 2026</a>"#
+        ),
+        "{html}"
+    );
+    let (status, html) = get(&app, "/dash/attendance?province=Harare&year=2026&term=1").await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("<strong>Term 1, 2026</strong>") && html.contains("No attendance"),
+        "{html}"
+    );
+    // The drill-down keeps the term.
+    let (_, html) = get(&app, "/dash/attendance?year=2026&term=1").await?;
+    assert!(
+        html.contains("Term 1, 2026 ·") || html.contains("<strong>Term 1, 2026</strong>"),
+        "{html}"
+    );
+    for bad in ["year=2026", "term=2", "year=2026&term=4", "year=26&term=1"] {
+        let (status, _) = get(&app, &format!("/dash/attendance?{bad}")).await?;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
     Ok(())
 }

@@ -730,12 +730,13 @@ async fn dash_attendance_groups_by_the_level_asked() -> TestResult {
     let null = || ScalarValue::Utf8(None);
     let text = |s: &str| ScalarValue::Utf8(Some(s.to_owned()));
 
-    let term = warehouse.named("current_term", vec![]).await?;
+    let (none, int) = (|| ScalarValue::Int32(None), |n: i32| ScalarValue::Int32(Some(n)));
+    let term = warehouse.named("current_term", vec![none(), none()]).await?;
     assert_eq!(column_i64(&term, "term"), [2]);
 
     // By province. Harare: 8 marks, 5 present or late, 4 learners. Bulawayo's mark of last term
     // does not count.
-    let out = warehouse.named("dash_attendance", vec![null(), null()]).await?;
+    let out = warehouse.named("dash_attendance", vec![null(), null(), none(), none()]).await?;
     assert_eq!(
         column_strings(&out, "group_code"),
         [Some("Bulawayo".into()), Some("Harare".into())]
@@ -746,7 +747,8 @@ async fn dash_attendance_groups_by_the_level_asked() -> TestResult {
     assert_eq!(column_f64(&out, "rate"), [100.0, 62.5]);
 
     // By district of Harare.
-    let out = warehouse.named("dash_attendance", vec![text("Harare"), null()]).await?;
+    let out =
+        warehouse.named("dash_attendance", vec![text("Harare"), null(), none(), none()]).await?;
     assert_eq!(
         column_strings(&out, "group_label"),
         [Some("Harare Central".into()), Some("Mbare".into())]
@@ -755,9 +757,20 @@ async fn dash_attendance_groups_by_the_level_asked() -> TestResult {
     assert!((rates[0] - 400.0 / 6.0).abs() < 1e-9 && rates[1] == 50.0, "{rates:?}");
 
     // By school of a district.
-    let out = warehouse.named("dash_attendance", vec![text("Harare"), text("Mbare")]).await?;
-    assert_eq!(column_strings(&out, "group_code"), [Some("H002".into())]);
+    let out = warehouse
+        .named("dash_attendance", vec![text("Harare"), text("Mbare"), none(), none()])
+        .await?;
+    assert_eq!(column_strings(&out, "group_code"), [Some(HARARE_B.into())]);
     assert_eq!(column_strings(&out, "group_label"), [Some("Mbare Primary".into())]);
+
+    // A term asked for by name: only Bulawayo's mark is in term 1.
+    let year = column_i64(&term, "academic_year")[0] as i32;
+    let out = warehouse.named("dash_attendance", vec![null(), null(), int(year), int(1)]).await?;
+    assert_eq!(column_strings(&out, "group_code"), [Some("Bulawayo".into())]);
+    let first = warehouse.named("current_term", vec![int(year), int(1)]).await?;
+    assert_eq!(column_i64(&first, "term"), [1]);
+    let terms = warehouse.named("dash_terms", vec![]).await?;
+    assert_eq!(column_i64(&terms, "term"), [2, 1]);
 
     let err = warehouse.named("no_such_query", vec![]).await.expect_err("unknown");
     assert!(matches!(err, WarehouseError::UnknownNamedQuery(_)) && !err.is_user_error());
