@@ -1643,6 +1643,11 @@ async fn heads_see_the_learners_who_need_attention_with_reasons_audited() {
         .expect("another school");
     assert_eq!(app.get(&head, &format!("/api/v1/schools/{other}/attention")).await.status(), 404);
 
+    let home = app.get(&head, "/app/").await.text().await.expect("html");
+    assert!(
+        home.contains(r#"<a href="/app/attention">"#),
+        "the head's pages link the list: {home}"
+    );
     let page = app.get(&head, "/app/attention").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");

@@ -15,7 +15,7 @@ use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{NaiveDate, Utc};
 use oneclass_core::ids::{ClassId, LearnerId, SchoolId};
-use oneclass_core::types::AttendanceStatus;
+use oneclass_core::types::{AttendanceStatus, Role};
 use serde::Deserialize;
 
 use crate::auth::{self, AuthUser, SESSION_COOKIE};
@@ -98,6 +98,21 @@ struct LoginPage<'a> {
 #[template(path = "page_classes.html")]
 struct ClassesPage {
     classes: Vec<Class>,
+    /// What else this user may open from here, as (address, title).
+    links: Vec<(&'static str, &'static str)>,
+}
+
+/// The pages a role reaches from `/app/` besides its classes.
+fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
+    let mut links = vec![("/dash/", "Dashboards")];
+    match role {
+        Role::SchoolHead | Role::Deputy => {
+            links.push(("/app/attention", "Learners who need attention"));
+        }
+        Role::Analyst => links.push(("/app/catalog", "What you can query (SQL catalog)")),
+        _ => {}
+    }
+    links
 }
 
 #[derive(Template)]
@@ -189,9 +204,12 @@ async fn classes_page(State(state): State<AppState>, user: Result<AuthUser, ApiE
         Ok(u) => u,
         Err(e) => return page_error(e),
     };
+    let links = links_for(user.role);
     match register::visible_classes(&state, &user, None).await {
-        Ok(classes) => render(StatusCode::OK, &ClassesPage { classes }),
-        Err(ApiError::Forbidden) => render(StatusCode::OK, &ClassesPage { classes: Vec::new() }),
+        Ok(classes) => render(StatusCode::OK, &ClassesPage { classes, links }),
+        Err(ApiError::Forbidden) => {
+            render(StatusCode::OK, &ClassesPage { classes: Vec::new(), links })
+        }
         Err(e) => page_error(e),
     }
 }
