@@ -1,7 +1,8 @@
--- Every province, district and school figure of one indicator in one year (both sexes, all
--- grades), with the learners behind it as the indicator listing counts them, for the schools
--- furthest from their area's figure: the page works out which schools the listings above them
--- hide, and leaves those out. $1 indicator code; $2 year, or NULL for the latest it has.
+-- Every national, province, district and school figure of one indicator in one year (both
+-- sexes, all grades), with the learners behind it as the indicator listing counts them, for the
+-- schools furthest from their area's figure and a school beside its district and the nation:
+-- the page works out which figures the listings above them hide, and leaves those out.
+-- $1 indicator code; $2 year, or NULL for the latest it has.
 WITH chosen AS (
   SELECT coalesce($2, max(year)) AS year FROM gold.indicators.values WHERE indicator = $1
 ),
@@ -9,7 +10,7 @@ figures AS (
   SELECT v.scope_level, v.scope_code, v.value
   FROM gold.indicators.values v JOIN chosen c ON v.year = c.year
   WHERE v.indicator = $1 AND v.grade IS NULL AND v.sex = 'T'
-    AND v.scope_level IN ('province', 'district', 'school')
+    AND v.scope_level IN ('national', 'province', 'district', 'school')
 ),
 learner_base AS (
   SELECT v.scope_level, v.scope_code,

@@ -53,31 +53,79 @@ pub fn warehouse(settings: &Settings) -> Arc<oneclass_warehouse::Warehouse> {
     )
 }
 
-/// Who looks at a dashboard: the signed-in user's area (officials), schools (their staff), or
-/// the public (anyone else, and any request without a valid token).
+/// Who looks at a dashboard: the signed-in user's (see [`viewer_of`]), or the public for any
+/// request without a valid token.
 fn dashboard_viewer(keys: oneclass_api::JwtKeys) -> oneclass_dashboards::WhoIsLooking {
+    Arc::new(move |headers| {
+        oneclass_api::auth::signed_in(&keys, headers)
+            .map_or(oneclass_dashboards::Viewer::Public, viewer_of)
+    })
+}
+
+/// What a signed-in user sees of the dashboards: officials their area, a school's staff their
+/// schools, everyone else what the public sees.
+fn viewer_of(user: oneclass_api::AuthUser) -> oneclass_dashboards::Viewer {
     use oneclass_core::types::Role;
     use oneclass_dashboards::Viewer;
     use oneclass_warehouse::Area;
-    Arc::new(move |headers| {
-        let Some(user) = oneclass_api::auth::signed_in(&keys, headers) else {
-            return Viewer::Public;
-        };
-        match user.role {
-            Role::PlatformAdmin | Role::Ministry => Viewer::Official(Area::National),
-            Role::ProvinceOfficer | Role::DistrictOfficer => {
-                match Area::of_scope(user.province, user.district) {
-                    // An official whose account names no area sees what the public sees.
-                    Area::National => Viewer::Public,
-                    area => Viewer::Official(area),
-                }
-            }
-            Role::SchoolHead | Role::Deputy | Role::Teacher | Role::Bursar | Role::Registrar => {
-                Viewer::Staff(user.schools.iter().map(ToString::to_string).collect())
-            }
-            Role::Parent | Role::Analyst => Viewer::Public,
+    match user.role {
+        Role::PlatformAdmin | Role::Ministry => Viewer::Official(Area::National),
+        // An official's area is the one their role names; an account without it sees what the
+        // public sees (a district officer without a district is not a province officer).
+        Role::ProvinceOfficer => {
+            user.province.map_or(Viewer::Public, |p| Viewer::Official(Area::Province(p)))
         }
-    })
+        Role::DistrictOfficer => {
+            user.district.map_or(Viewer::Public, |d| Viewer::Official(Area::District(d)))
+        }
+        Role::SchoolHead | Role::Deputy | Role::Teacher | Role::Bursar | Role::Registrar => {
+            Viewer::Staff(user.schools.iter().map(ToString::to_string).collect())
+        }
+        Role::Parent | Role::Analyst => Viewer::Public,
+    }
+}
+
+#[cfg(test)]
+mod viewer_tests {
+    use super::*;
+    use oneclass_core::types::Role;
+    use oneclass_dashboards::Viewer;
+    use oneclass_warehouse::Area;
+
+    fn user(role: Role, province: Option<&str>, district: Option<&str>) -> oneclass_api::AuthUser {
+        oneclass_api::AuthUser {
+            id: uuid::Uuid::nil().into(),
+            role,
+            schools: vec![uuid::Uuid::nil().into()],
+            province: province.map(str::to_owned),
+            district: district.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn each_role_sees_its_own_area_and_no_more() {
+        let harare = Some("Harare");
+        let central = Some("Harare Central");
+        assert_eq!(viewer_of(user(Role::Ministry, None, None)), Viewer::Official(Area::National));
+        assert_eq!(
+            viewer_of(user(Role::ProvinceOfficer, harare, None)),
+            Viewer::Official(Area::Province("Harare".into()))
+        );
+        assert_eq!(
+            viewer_of(user(Role::DistrictOfficer, harare, central)),
+            Viewer::Official(Area::District("Harare Central".into()))
+        );
+        // A district officer whose account lacks the district does not get the province.
+        assert_eq!(viewer_of(user(Role::DistrictOfficer, harare, None)), Viewer::Public);
+        assert_eq!(viewer_of(user(Role::ProvinceOfficer, None, None)), Viewer::Public);
+        assert_eq!(
+            viewer_of(user(Role::SchoolHead, None, None)),
+            Viewer::Staff(vec![uuid::Uuid::nil().to_string()])
+        );
+        for role in [Role::Analyst, Role::Parent] {
+            assert_eq!(viewer_of(user(role, harare, central)), Viewer::Public);
+        }
+    }
 }
 
 impl Application {

@@ -68,6 +68,8 @@ pub struct Text {
     pub need_attention: &'static str,
     pub need_attention_summary: &'static str,
     pub no_data: &'static str,
+    /// Why an official sees none of a school's own tables.
+    pub school_too_small: &'static str,
     /// Heading of the schools furthest from the area's figure.
     pub furthest: &'static str,
     pub difference: &'static str,
@@ -136,6 +138,7 @@ pub static EN: Text = Text {
     need_attention: "Learners who need attention",
     need_attention_summary: "By a rule anyone can check: chronic absence, falling marks, over-age for the grade, fees in arrears; each learner's reasons are shown.",
     no_data: "No figures yet.",
+    school_too_small: "The area's pages do not show this school's figures (too few learners, or to protect a smaller school beside it), so its own tables are shown only to its staff.",
     furthest: "Schools furthest from this figure",
     difference: "Difference",
     subject_names: &[

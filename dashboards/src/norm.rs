@@ -42,7 +42,7 @@ pub(crate) struct Outlier {
     pub difference: f64,
 }
 
-async fn figures(
+pub(crate) async fn figures(
     warehouse: &Warehouse,
     code: &str,
     year: Option<i32>,
@@ -67,10 +67,22 @@ async fn figures(
         .collect())
 }
 
+/// The districts and schools every listing above them shows (see [`schools_shown`]).
+#[derive(Debug, Default)]
+pub(crate) struct Shown {
+    pub districts: HashSet<String>,
+    pub schools: HashSet<String>,
+}
+
 /// The schools every listing above them shows, as the pages decide it: the nation's listing of
 /// provinces (its total is not shown above it), each province's of districts and each
 /// district's of schools (their totals are, so one hidden group hides another).
 pub(crate) fn schools_shown(figures: &[Figure]) -> HashSet<String> {
+    shown(figures).schools
+}
+
+/// The districts and schools every listing above them shows.
+pub(crate) fn shown(figures: &[Figure]) -> Shown {
     let shown = |groups: Vec<&Figure>, complementary: bool| -> Vec<String> {
         let learners: Vec<i64> = groups.iter().map(|g| g.learners).collect();
         groups
@@ -102,7 +114,7 @@ pub(crate) fn schools_shown(figures: &[Figure]) -> HashSet<String> {
             schools.extend(shown(groups, true));
         }
     }
-    schools
+    Shown { districts, schools }
 }
 
 /// The schools of `level`'s area furthest from `norm` (the area's own figure), for `viewer`.

@@ -24,7 +24,6 @@ use crate::indicators::unit_of;
 use crate::results::{Results, named_or_empty};
 use crate::viewer::Viewer;
 
-const BESIDE_QUERY: &str = "dash_school_beside";
 const ENROLMENT_QUERY: &str = "dash_school_enrolment";
 const ATTENDANCE_QUERY: &str = "dash_school_attendance";
 const RESULTS_QUERY: &str = "dash_school_results";
@@ -110,6 +109,8 @@ pub(crate) struct SchoolPage {
     bands: Vec<&'static str>,
     subjects: Vec<SubjectRow>,
     any_suppressed: bool,
+    /// The area pages hide this school: an official sees none of its own tables.
+    school_hidden: bool,
     /// The staff page of the learners who need attention, for the school's own staff.
     attention_href: Option<String>,
 }
@@ -123,7 +124,7 @@ pub(crate) async fn page(
     let Query(params) =
         params.map_err(|_| DashError::BadRequest(t.invalid_parameter.to_owned()))?;
     let level = Level::parse(params.province, params.district, params.school, t)?;
-    let Level::School { district, school, .. } = &level else {
+    let Level::School { school, .. } = &level else {
         return Err(DashError::BadRequest(format!("{} (school)", t.invalid_parameter)));
     };
     check_place(&warehouse, &level, t).await?;
@@ -133,12 +134,7 @@ pub(crate) async fn page(
     let own_staff = matches!(viewer, Viewer::Staff(_));
     let text = |s: &str| ScalarValue::Utf8(Some(s.to_owned()));
     let year_param = ScalarValue::Int32(year);
-    let (beside, enrolment, attendance, results, name) = tokio::try_join!(
-        named_or_empty(
-            &warehouse,
-            BESIDE_QUERY,
-            vec![text(school), text(district), year_param.clone()]
-        ),
+    let (enrolment, attendance, results, name) = tokio::try_join!(
         named_or_empty(&warehouse, ENROLMENT_QUERY, vec![text(school), year_param.clone()]),
         named_or_empty(&warehouse, ATTENDANCE_QUERY, vec![text(school), year_param.clone()]),
         named_or_empty(&warehouse, RESULTS_QUERY, vec![text(school), year_param]),
@@ -152,8 +148,30 @@ pub(crate) async fn page(
         .unwrap_or_else(|| school.clone());
 
     let mut suppressed_any = false;
-    let beside =
-        beside_rows(&Results { query: BESIDE_QUERY, batches: &beside }, &level, own_staff, t)?;
+    let (beside, school_shown) = beside_rows(&warehouse, year, &level, own_staff, t).await?;
+    // An official sees the school's own tables only where the area pages show the school (by
+    // its learners on the census date): otherwise its counts would give away what they hide.
+    if !own_staff && !school_shown {
+        return Ok(SchoolPage {
+            t,
+            crumbs: crumbs(&level, &name, t),
+            heading: name,
+            year: year.map(i64::from),
+            beside,
+            enrolment_chart: String::new(),
+            grades: Vec::new(),
+            attendance_term: None,
+            attendance_chart: String::new(),
+            weeks: Vec::new(),
+            classes: Vec::new(),
+            results_term: None,
+            bands: Vec::new(),
+            subjects: Vec::new(),
+            any_suppressed: true,
+            school_hidden: true,
+            attention_href: None,
+        });
+    }
     let (grades, enrolment_chart, shown_year, hidden) =
         grade_rows(&Results { query: ENROLMENT_QUERY, batches: &enrolment }, own_staff, t)?;
     suppressed_any |= hidden;
@@ -164,12 +182,6 @@ pub(crate) async fn page(
         subject_rows(&Results { query: RESULTS_QUERY, batches: &results }, own_staff, t)?;
     suppressed_any |= hidden;
 
-    // Up from a school: its area's attendance rate, school by school.
-    let links = Links { page: "indicator", keep: vec![("code", "ATTENDANCE_RATE".to_owned())] };
-    let mut crumbs = links.breadcrumbs(&level, t);
-    if let Some(last) = crumbs.last_mut() {
-        last.label = name.clone();
-    }
     let attention_href = own_staff.then(|| {
         let query =
             form_urlencoded::Serializer::new(String::new()).append_pair("school", school).finish();
@@ -177,7 +189,7 @@ pub(crate) async fn page(
     });
     Ok(SchoolPage {
         t,
-        crumbs,
+        crumbs: crumbs(&level, &name, t),
         heading: name,
         year: year.map(i64::from).or(shown_year),
         beside,
@@ -191,68 +203,77 @@ pub(crate) async fn page(
         bands: vec!["<40", "40–49", "50–59", "60–69", "70+"],
         subjects,
         any_suppressed: suppressed_any,
+        school_hidden: false,
         attention_href,
     })
 }
 
-/// The learners behind a figure, as the indicator listing counts them for suppression.
-fn learners_behind(code: &str, numerator: f64, denominator: f64) -> f64 {
-    let of_learners = matches!(code, "PTR" | "PQTR" | "GIR")
-        || code.starts_with("GER_")
-        || code.starts_with("NER_");
-    if of_learners { numerator } else { denominator }
+/// Up from a school: its area's attendance rate, school by school.
+fn crumbs(level: &Level, name: &str, t: &Text) -> Vec<Crumb> {
+    let links = Links { page: "indicator", keep: vec![("code", "ATTENDANCE_RATE".to_owned())] };
+    let mut crumbs = links.breadcrumbs(level, t);
+    if let Some(last) = crumbs.last_mut() {
+        last.label = name.to_owned();
+    }
+    crumbs
 }
 
-fn beside_rows(
-    r: &Results<'_>,
+/// The school beside its district and the nation on each indicator of [`BESIDE`], each figure
+/// shown only where the area pages show it: the school where every listing above it shows it
+/// (or to its own staff), the district likewise, the nation with 5 learners or more. Also
+/// whether the area pages show the school by its learners (PTR's, counted on the census date).
+async fn beside_rows(
+    warehouse: &Warehouse,
+    year: Option<i32>,
     level: &Level,
     own_staff: bool,
     t: &Text,
-) -> Result<Vec<BesideRow>, DashError> {
-    let (codes, levels) = (r.texts("indicator")?, r.texts("scope_level")?);
-    let (numerators, denominators, values) =
-        (r.floats("numerator")?, r.floats("denominator")?, r.floats("value")?);
-    // (indicator, level) → (value, learners behind it)
-    let mut figures: BTreeMap<(String, String), (Option<f64>, f64)> = BTreeMap::new();
-    for i in 0..r.num_rows() {
-        let (Some(code), Some(scope)) = (codes[i].clone(), levels[i].clone()) else { continue };
-        let behind =
-            learners_behind(&code, numerators[i].unwrap_or(0.0), denominators[i].unwrap_or(0.0));
-        figures.insert((code, scope), (values[i], behind));
-    }
-    let Level::School { province, district, school } = level else { return Ok(Vec::new()) };
+) -> Result<(Vec<BesideRow>, bool), DashError> {
+    let Level::School { province, district, school } = level else {
+        return Ok((Vec::new(), false));
+    };
     let mut rows = Vec::new();
+    let mut school_shown = false;
     for &code in BESIDE {
         let Some(text) = t.indicator_texts.iter().find(|i| i.code == code) else { continue };
+        let figures = crate::norm::figures(warehouse, code, year).await?;
+        let shown = crate::norm::shown(&figures);
+        let find =
+            |level: &str, key: &str| figures.iter().find(|f| f.level == level && f.code == key);
+        let Some(own) = find("school", school) else { continue };
+        let visible = own_staff || shown.schools.contains(school);
+        if code == "PTR" {
+            school_shown = shown.schools.contains(school);
+        }
         let unit = unit_of(code);
-        let show = |scope: &str, small_hidden: bool| match figures
-            .get(&(code.to_owned(), scope.to_owned()))
-        {
-            Some((_, behind)) if small_hidden && *behind < MIN_LEARNERS as f64 => {
-                t.suppressed.to_owned()
+        let show = |figure: Option<&crate::norm::Figure>, visible: bool| match figure {
+            Some(f) if !visible => {
+                if f.learners < MIN_LEARNERS {
+                    t.suppressed.to_owned()
+                } else {
+                    t.hidden.to_owned()
+                }
             }
-            Some((Some(v), _)) => format!("{}{unit}", format_value(*v)),
+            Some(crate::norm::Figure { value: Some(v), .. }) => {
+                format!("{}{unit}", format_value(*v))
+            }
             _ => t.hidden.to_owned(),
         };
-        let school_figure = show("school", !own_staff);
-        if !figures.contains_key(&(code.to_owned(), "school".to_owned())) {
-            continue;
-        }
+        let national = find("national", "ZW");
         let mut pairs = vec![("code", code)];
         if let Some(p) = province {
             pairs.push(("province", p));
         }
         pairs.extend([("district", district.as_str()), ("school", school.as_str())]);
-        let href = Links { page: "indicator", keep: Vec::new() }.to(&pairs);
         rows.push(BesideRow {
             name: text.name,
-            href,
-            school: school_figure,
-            district: show("district", false),
-            national: show("national", false),
+            href: Links { page: "indicator", keep: Vec::new() }.to(&pairs),
+            school: show(Some(own), visible),
+            district: show(find("district", district), shown.districts.contains(district)),
+            national: show(national, national.is_some_and(|n| n.learners >= MIN_LEARNERS)),
         });
     }
-    Ok(rows)
+    Ok((rows, school_shown))
 }
 
 fn grade_order(grade: &str) -> usize {

@@ -582,6 +582,30 @@ async fn a_schools_overview_shows_its_figures_to_its_area_and_its_staff() -> Tes
 
     with_gold(&lake).await?;
     with_marts(&lake).await?;
+    // PTR of 2026 hides Harare Central, and so Avondale, on the area pages (see the drill-down
+    // test): an official sees no figure of Avondale's and none of its tables; its staff do.
+    let (status, html) = get(&officer, page).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("too few learners, or to protect a smaller school"), "{html}");
+    assert!(!html.contains("1 Red") && !html.contains(">G1<"), "{html}");
+    let ptr = r#"<td class="n">–</td><td class="n">–</td><td class="n">9.2</td>"#;
+    assert!(html.contains(ptr), "the school and its district hidden, the nation shown: {html}");
+    let staff = app_for(&lake, Viewer::Staff(vec!["s-h001".into()]));
+    let (_, html) = get(&staff, page).await?;
+    assert!(html.contains("1 Red"), "{html}");
+    // PTR of 2027 shows every school: the official sees Avondale's tables, small groups hidden.
+    let rows: [GoldRow; 9] = [
+        (2027, "school", "s-h001", 300.0, 20.0),
+        (2027, "school", "s-h002", 100.0, 5.0),
+        (2027, "school", "s-b001", 90.0, 3.0),
+        (2027, "district", "Harare Central", 300.0, 20.0),
+        (2027, "district", "Mbare", 100.0, 5.0),
+        (2027, "district", "Bulawayo Central", 90.0, 3.0),
+        (2027, "province", "Harare", 400.0, 25.0),
+        (2027, "province", "Bulawayo", 90.0, 3.0),
+        (2027, "national", "ZW", 490.0, 28.0),
+    ];
+    write_gold(&lake, "PTR", &rows).await?;
     let cells = |html: &str, row: &str| -> Vec<String> {
         let start = [format!(">{row}</th>"), format!(">{row}</a></th>")]
             .iter()
@@ -597,7 +621,7 @@ async fn a_schools_overview_shows_its_figures_to_its_area_and_its_staff() -> Tes
     };
     let (status, html) = get(&officer, page).await?;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert_eq!(cells(&html, "Pupil–teacher ratio"), ["15.0", "15.0", "9.2"]);
+    assert_eq!(cells(&html, "Pupil–teacher ratio"), ["15.0", "15.0", "17.5"]);
     assert_eq!(cells(&html, "G1"), ["12", "10", "22"]);
     assert_eq!(cells(&html, "G2"), ["<5", "–", "11"], "a small sex hides both");
     assert_eq!(cells(&html, "1 Red"), ["20", "85.0%", "90.0%", "80.0%"]);
