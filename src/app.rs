@@ -85,49 +85,6 @@ fn viewer_of(user: oneclass_api::AuthUser) -> oneclass_dashboards::Viewer {
     }
 }
 
-#[cfg(test)]
-mod viewer_tests {
-    use super::*;
-    use oneclass_core::types::Role;
-    use oneclass_dashboards::Viewer;
-    use oneclass_warehouse::Area;
-
-    fn user(role: Role, province: Option<&str>, district: Option<&str>) -> oneclass_api::AuthUser {
-        oneclass_api::AuthUser {
-            id: uuid::Uuid::nil().into(),
-            role,
-            schools: vec![uuid::Uuid::nil().into()],
-            province: province.map(str::to_owned),
-            district: district.map(str::to_owned),
-        }
-    }
-
-    #[test]
-    fn each_role_sees_its_own_area_and_no_more() {
-        let harare = Some("Harare");
-        let central = Some("Harare Central");
-        assert_eq!(viewer_of(user(Role::Ministry, None, None)), Viewer::Official(Area::National));
-        assert_eq!(
-            viewer_of(user(Role::ProvinceOfficer, harare, None)),
-            Viewer::Official(Area::Province("Harare".into()))
-        );
-        assert_eq!(
-            viewer_of(user(Role::DistrictOfficer, harare, central)),
-            Viewer::Official(Area::District("Harare Central".into()))
-        );
-        // A district officer whose account lacks the district does not get the province.
-        assert_eq!(viewer_of(user(Role::DistrictOfficer, harare, None)), Viewer::Public);
-        assert_eq!(viewer_of(user(Role::ProvinceOfficer, None, None)), Viewer::Public);
-        assert_eq!(
-            viewer_of(user(Role::SchoolHead, None, None)),
-            Viewer::Staff(vec![uuid::Uuid::nil().to_string()])
-        );
-        for role in [Role::Analyst, Role::Parent] {
-            assert_eq!(viewer_of(user(role, harare, central)), Viewer::Public);
-        }
-    }
-}
-
 impl Application {
     /// Binds the port (0 for any free one), connects as the app role, builds the routes.
     pub async fn build(settings: &Settings, with_ingest: bool) -> anyhow::Result<Self> {
@@ -341,4 +298,47 @@ pub async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod viewer_tests {
+    use super::*;
+    use oneclass_core::types::Role;
+    use oneclass_dashboards::Viewer;
+    use oneclass_warehouse::Area;
+
+    fn user(role: Role, province: Option<&str>, district: Option<&str>) -> oneclass_api::AuthUser {
+        oneclass_api::AuthUser {
+            id: uuid::Uuid::nil().into(),
+            role,
+            schools: vec![uuid::Uuid::nil().into()],
+            province: province.map(str::to_owned),
+            district: district.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn each_role_sees_its_own_area_and_no_more() {
+        let harare = Some("Harare");
+        let central = Some("Harare Central");
+        assert_eq!(viewer_of(user(Role::Ministry, None, None)), Viewer::Official(Area::National));
+        assert_eq!(
+            viewer_of(user(Role::ProvinceOfficer, harare, None)),
+            Viewer::Official(Area::Province("Harare".into()))
+        );
+        assert_eq!(
+            viewer_of(user(Role::DistrictOfficer, harare, central)),
+            Viewer::Official(Area::District("Harare Central".into()))
+        );
+        // A district officer whose account lacks the district does not get the province.
+        assert_eq!(viewer_of(user(Role::DistrictOfficer, harare, None)), Viewer::Public);
+        assert_eq!(viewer_of(user(Role::ProvinceOfficer, None, None)), Viewer::Public);
+        assert_eq!(
+            viewer_of(user(Role::SchoolHead, None, None)),
+            Viewer::Staff(vec![uuid::Uuid::nil().to_string()])
+        );
+        for role in [Role::Analyst, Role::Parent] {
+            assert_eq!(viewer_of(user(role, harare, central)), Viewer::Public);
+        }
+    }
 }
