@@ -83,9 +83,11 @@ impl Accounts for PlatformAccounts {
         }
     }
 
-    async fn still_allowed(&self, username: &str, access: &Access) -> bool {
+    async fn still_allowed(&self, username: &str, access: &Access, salted_password: &[u8]) -> bool {
         match self.account(username).await {
-            Ok(Some(account)) => account.access == *access,
+            Ok(Some(account)) => {
+                account.access == *access && account.salted_password == salted_password
+            }
             Ok(None) => false,
             Err(e) => {
                 tracing::error!(error = ?e, "re-checking a Postgres-wire account");

@@ -405,8 +405,8 @@ async fn wrong_passwords_over_the_wire_lock_the_account_and_floods_are_refused()
     app.stop().await;
 }
 
-/// A connection opened before an account was locked, or before its area changed, can do no more
-/// with it: every statement re-checks the account.
+/// A connection opened before an account was locked, before its area changed or before its
+/// password changed can do no more with it: every statement re-checks the account.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_open_connection_stops_when_its_account_is_locked_or_moved() {
     let app = TestApp::spawn_with(|s| {
@@ -426,21 +426,44 @@ try:
     print("after still allowed")
 except Exception as e:
     print("after refused:", e)
+if os.environ["UNDO"]:
+    owner.execute(os.environ["UNDO"], (os.environ["WHO"],))
 os._exit(0)
 "#;
     let dsn = format!(
         "host=127.0.0.1 port={port} user={analyst} password={DEMO_PASSWORD} dbname=lake sslmode=disable"
     );
-    for change in [
-        "UPDATE platform.users SET province = 'Harare' WHERE username = %s",
-        "UPDATE platform.users SET locked_until = now() + interval '15 minutes' WHERE username = %s",
+    let secret = "scram_salted_password";
+    for (change, undo) in [
+        (
+            "UPDATE platform.users SET province = 'Harare' WHERE username = %s".to_owned(),
+            "UPDATE platform.users SET province = NULL WHERE username = %s".to_owned(),
+        ),
+        // The password changed elsewhere: the secret the connection signed in with is gone.
+        (
+            format!(
+                "UPDATE platform.users SET {secret} = set_byte({secret}, 0, \
+                 (get_byte({secret}, 0) + 1) %% 256) WHERE username = %s"
+            ),
+            format!(
+                "UPDATE platform.users SET {secret} = set_byte({secret}, 0, \
+                 (get_byte({secret}, 0) + 255) %% 256) WHERE username = %s"
+            ),
+        ),
+        (
+            "UPDATE platform.users SET locked_until = now() + interval '15 minutes' \
+             WHERE username = %s"
+                .to_owned(),
+            String::new(),
+        ),
     ] {
         let run = python(
             SCRIPT,
             &[
                 ("DSN", dsn.clone()),
                 ("OWNER", app.owner_url.clone()),
-                ("CHANGE", change.to_owned()),
+                ("CHANGE", change.clone()),
+                ("UNDO", undo),
                 ("WHO", analyst.clone()),
             ],
         )

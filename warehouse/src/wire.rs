@@ -104,10 +104,11 @@ pub trait Accounts: Send + Sync + 'static {
     /// A sign-in to `username` succeeded: its failures are forgotten.
     async fn signed_in(&self, username: &str);
 
-    /// Whether `username`, signed in with `access`, may still query with it: asked before every
-    /// statement, so that a locked account, a revoked secret or a changed area ends what a
-    /// connection opened earlier may do.
-    async fn still_allowed(&self, username: &str, access: &Access) -> bool;
+    /// Whether `username`, signed in with `access` and the SCRAM secret `salted_password`, may
+    /// still query with them: asked as a sign-in succeeds (a lockout reached meanwhile by other
+    /// connections' failures refuses it) and before every statement, so that a locked account,
+    /// a changed password or a changed area ends what a connection opened earlier may do.
+    async fn still_allowed(&self, username: &str, access: &Access, salted_password: &[u8]) -> bool;
 }
 
 /// The endpoint: a listener, the warehouse its sessions read, the accounts it signs in against.
@@ -211,12 +212,12 @@ impl Connection {
         scram.set_iterations(SCRAM_ITERATIONS as usize);
         let sasl = SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
             .with_scram(scram);
-        let username = Arc::new(OnceLock::new());
+        let signed = Arc::new(OnceLock::new());
         let startup = SignIn {
             sasl,
             pending,
             access: access.clone(),
-            username: username.clone(),
+            signed: signed.clone(),
             accounts: shared.accounts.clone(),
         };
         let session = Arc::new(OnceCell::new());
@@ -227,7 +228,7 @@ impl Connection {
         });
         Self {
             startup: Arc::new(startup),
-            queries: Arc::new(Queries { shared, access, username, session, parser }),
+            queries: Arc::new(Queries { shared, access, signed, session, parser }),
         }
     }
 }
@@ -238,9 +239,9 @@ impl Connection {
 struct SignIn {
     sasl: SASLAuthStartupHandler<DefaultServerParameterProvider>,
     /// The account being signed in to (its username and access), before its proof is checked.
-    pending: Arc<Mutex<Option<(String, Access)>>>,
+    pending: Arc<Mutex<Option<(String, Access, Vec<u8>)>>>,
     access: Arc<OnceLock<Access>>,
-    username: Arc<OnceLock<String>>,
+    signed: Arc<OnceLock<(String, Vec<u8>)>>,
     accounts: Arc<dyn Accounts>,
 }
 
@@ -259,17 +260,23 @@ impl StartupHandler for SignIn {
         let outcome = self.sasl.on_startup(client, message).await;
         if let Err(PgWireError::InvalidPassword(_)) = &outcome {
             let failed = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
-            if let Some((username, _)) = failed {
+            if let Some((username, _, _)) = failed {
                 self.accounts.sign_in_failed(&username).await;
             }
         }
         outcome?;
         if matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
             let signed_in = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
-            if let Some((username, access)) = signed_in {
+            if let Some((username, access, secret)) = signed_in {
+                // Proofs sent at once on many connections are each checked against the account
+                // as it was looked up: one that lands after the others' failures locked it is
+                // refused, so parallel guesses get no more than sequential ones.
+                if !self.accounts.still_allowed(&username, &access, &secret).await {
+                    return Err(refused());
+                }
                 self.accounts.signed_in(&username).await;
                 let _ = self.access.set(access);
-                let _ = self.username.set(username);
+                let _ = self.signed.set((username, secret));
             }
         }
         Ok(())
@@ -294,7 +301,7 @@ impl PgWireServerHandlers for Connection {
 #[derive(Debug)]
 struct AccountSource {
     shared: Arc<Shared>,
-    pending: Arc<Mutex<Option<(String, Access)>>>,
+    pending: Arc<Mutex<Option<(String, Access, Vec<u8>)>>>,
     peer: SocketAddr,
 }
 
@@ -332,7 +339,7 @@ impl AuthSource for AccountSource {
         match account {
             Some(account) => {
                 *self.pending.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some((user.to_owned(), account.access));
+                    Some((user.to_owned(), account.access, account.salted_password.clone()));
                 Ok(Password::new(Some(account.salt), account.salted_password))
             }
             // An unknown user goes through the same exchange and fails at its end, like a wrong
@@ -350,6 +357,17 @@ impl AuthSource for AccountSource {
     }
 }
 
+/// The error of a connection whose account may no longer do what it signed in to do.
+fn refused() -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".to_owned(),
+        "28000".to_owned(),
+        "this account may no longer query with what it signed in with (locked, its password \
+         changed or its area moved): sign in again"
+            .to_owned(),
+    )))
+}
+
 fn rand_bytes() -> Vec<u8> {
     use rand::RngCore;
     let mut bytes = vec![0u8; 32];
@@ -364,7 +382,8 @@ type DfStatement = (String, Option<(SqlStatement, LogicalPlan)>);
 struct Queries {
     shared: Arc<Shared>,
     access: Arc<OnceLock<Access>>,
-    username: Arc<OnceLock<String>>,
+    /// The account signed in to and the secret it signed in with.
+    signed: Arc<OnceLock<(String, Vec<u8>)>>,
     session: Arc<OnceCell<Arc<DfSessionService>>>,
     parser: Arc<LazyParser>,
 }
@@ -476,17 +495,12 @@ impl CatalogInfo for WireCatalogs {
 impl Queries {
     /// The connection's session, once its account is still allowed what it signed in with.
     async fn service(&self) -> PgWireResult<Arc<DfSessionService>> {
-        let (Some(username), Some(access)) = (self.username.get(), self.access.get()) else {
+        let (Some((username, secret)), Some(access)) = (self.signed.get(), self.access.get())
+        else {
             return Err(PgWireError::NotReadyForQuery);
         };
-        if !self.shared.accounts.still_allowed(username, access).await {
-            return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
-                "FATAL".to_owned(),
-                "28000".to_owned(),
-                "this account may no longer query with what it signed in with (locked, its \
-                 password changed or its area moved): sign in again"
-                    .to_owned(),
-            ))));
+        if !self.shared.accounts.still_allowed(username, access, secret).await {
+            return Err(refused());
         }
         session(&self.shared, &self.access, &self.session).await
     }
