@@ -233,13 +233,16 @@ impl Connection {
     }
 }
 
+/// The account a sign-in is for, before its proof is checked: username, access, SCRAM secret.
+type Pending = (String, Access, Vec<u8>);
+
 /// pgwire's SCRAM exchange, and the one place a connection gets its access: once the exchange
 /// has succeeded. (pgwire leaves a connection whose proof failed in the query state; with no
 /// access, its queries are refused.)
 struct SignIn {
     sasl: SASLAuthStartupHandler<DefaultServerParameterProvider>,
     /// The account being signed in to (its username and access), before its proof is checked.
-    pending: Arc<Mutex<Option<(String, Access, Vec<u8>)>>>,
+    pending: Arc<Mutex<Option<Pending>>>,
     access: Arc<OnceLock<Access>>,
     signed: Arc<OnceLock<(String, Vec<u8>)>>,
     accounts: Arc<dyn Accounts>,
@@ -301,7 +304,7 @@ impl PgWireServerHandlers for Connection {
 #[derive(Debug)]
 struct AccountSource {
     shared: Arc<Shared>,
-    pending: Arc<Mutex<Option<(String, Access, Vec<u8>)>>>,
+    pending: Arc<Mutex<Option<Pending>>>,
     peer: SocketAddr,
 }
 
