@@ -24,6 +24,12 @@ use crate::gold::{BuildKind, GoldReport, GoldSettings, INDICATOR_TABLE};
 const FOLDER: &str = "_builds";
 const APP_PREFIX: &str = "oneclass-gold:";
 const G7_APP: &str = "oneclass-gold:g7_pass_aggregate";
+/// The latest year with enrolment the build saw: a new one adds a year of flow rates to every
+/// school (they compare a year with the next), so it is a change to everything.
+const YEAR_APP: &str = "oneclass-gold:latest_enrolment_year";
+/// Models and marts the build skipped (a source table missing): the next build is whole, so
+/// that none stays half-built once its table arrives.
+const SKIPPED_APP: &str = "oneclass-gold:skipped";
 
 fn url(lake: &Url) -> Url {
     let (schema, table) = INDICATOR_TABLE;
@@ -43,17 +49,24 @@ pub(crate) async fn open(
     Ok(table.snapshot().is_ok().then_some(table))
 }
 
-/// The watermarks of the last build, or None when it counted with other settings (then every
-/// figure may differ: the build is whole).
+/// The watermarks of the last build, or None when the build must be whole: it counted with
+/// other settings, it saw another latest year of enrolment than `latest_year`, or it skipped
+/// a model or mart.
 pub(crate) async fn watermarks(
     log: &DeltaTable,
     tables: &[SilverTable],
     settings: GoldSettings,
+    latest_year: Option<i64>,
 ) -> Result<Option<Watermarks>, WarehouseError> {
     let state = log.snapshot()?;
     let store = log.log_store();
     let g7 = state.transaction_version(store.as_ref(), G7_APP).await?;
-    if g7 != Some(i64::from(settings.g7_pass_aggregate)) {
+    let year = state.transaction_version(store.as_ref(), YEAR_APP).await?;
+    let skipped = state.transaction_version(store.as_ref(), SKIPPED_APP).await?;
+    if g7 != Some(i64::from(settings.g7_pass_aggregate))
+        || year != Some(latest_year.unwrap_or(0))
+        || skipped != Some(0)
+    {
         return Ok(None);
     }
     let mut out = Watermarks::new();
@@ -72,6 +85,7 @@ pub(crate) async fn record(
     options: &oneclass_lake::StorageOptions,
     now: &Watermarks,
     settings: GoldSettings,
+    latest_year: Option<i64>,
     report: &GoldReport,
     took: Duration,
 ) -> Result<(), WarehouseError> {
@@ -92,6 +106,8 @@ pub(crate) async fn record(
         .map(|(table, lsn)| Transaction::new(format!("{APP_PREFIX}{table}"), *lsn))
         .collect();
     txns.push(Transaction::new(G7_APP, i64::from(settings.g7_pass_aggregate)));
+    txns.push(Transaction::new(YEAR_APP, latest_year.unwrap_or(0)));
+    txns.push(Transaction::new(SKIPPED_APP, report.skipped.len() as i64));
     oneclass_lake::table_or_new(&url(lake), options)
         .await?
         .write(vec![row])

@@ -174,9 +174,12 @@ pub(crate) async fn rebuild(
     let started = std::time::Instant::now();
     let tables = changes::silver_tables(ctx).await?;
     let now = changes::watermarks(lake, options, &tables).await?;
+    let latest_year = latest_enrolment_year(ctx).await;
     let log = builds::open(lake, options).await?;
     let before = match (&log, kind) {
-        (Some(log), BuildKind::Incremental) => builds::watermarks(log, &tables, settings).await?,
+        (Some(log), BuildKind::Incremental) => {
+            builds::watermarks(log, &tables, settings, latest_year).await?
+        }
         _ => None,
     };
     let mut scope = match &before {
@@ -267,9 +270,17 @@ pub(crate) async fn rebuild(
         }
     }
     // Last: a crash before this line leaves the old watermarks, so the next build redoes this one.
-    builds::record(lake, options, &now, settings, &report, started.elapsed()).await?;
+    builds::record(lake, options, &now, settings, latest_year, &report, started.elapsed()).await?;
     progress("", steps, steps);
     Ok(report)
+}
+
+/// The latest academic year silver has enrolment for; None without enrolment.
+async fn latest_enrolment_year(ctx: &SessionContext) -> Option<i64> {
+    let sql = "SELECT CAST(max(academic_year) AS BIGINT) AS y FROM silver.sis.enrolments";
+    let batches = ctx.sql(sql).await.ok()?.collect().await.ok()?;
+    let column = batches.first()?.column(0).as_primitive_opt::<Int64Type>()?.clone();
+    column.iter().next().flatten()
 }
 
 /// Whether gold holds the table `(schema, table)`.

@@ -946,3 +946,44 @@ async fn an_incremental_build_of_nearly_every_school_is_a_full_one() -> TestResu
     assert_eq!((report.kind, report.schools), (BuildKind::Full, None), "{report:?}");
     Ok(())
 }
+
+/// A build is whole when an incremental one would leave figures out: when enrolment reaches a
+/// new year (every school gains the flow rates of the year before), and after a build that
+/// skipped a model because its table was missing (once the table arrives, every school needs
+/// the model, not only those the table names).
+#[tokio::test]
+async fn new_years_and_tables_that_arrive_late_rebuild_everything() -> TestResult {
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    // No payments yet: BEAM coverage (and the fees mart) wait for them.
+    let payments = lake.path().join("silver/finance/payments");
+    let kept = lake.path().join("payments-later");
+    std::fs::rename(&payments, &kept)?;
+    let first = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    assert!(first.skipped.iter().any(|(m, _)| *m == "gold_beam_coverage"), "{first:?}");
+    std::fs::rename(&kept, &payments)?;
+    let second = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    assert_eq!((second.kind, second.skipped.len()), (BuildKind::Full, 0), "{second:?}");
+    let third = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    assert!(third.up_to_date, "{third:?}");
+
+    // The first enrolment of 2028, at A.
+    lake.write_at(
+        "silver/sis/enrolments",
+        vec![
+            ("id", text(&["e-2028"])),
+            ("school_id", text(&["s-a"])),
+            ("learner_id", text(&["a1"])),
+            ("academic_year", Arc::new(Int32Array::from(vec![2028])) as ArrayRef),
+            ("grade", text(&["G5"])),
+            ("entry_type", text(&["promoted"])),
+            ("start_date", dates(&["2028-01-11"])),
+            ("end_date", opt_dates(&[None])),
+        ],
+        400,
+    )
+    .await?;
+    let fourth = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    assert_eq!(fourth.kind, BuildKind::Full, "{fourth:?}");
+    Ok(())
+}
