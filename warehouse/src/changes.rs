@@ -3,9 +3,10 @@
 //! application transaction, on the table and on its pending changes); a build remembers, per
 //! table, the LSN it read up to (its watermark, in the build log), and the next build asks each
 //! table whose LSN moved for the rows changed after it:
-//! - a table with a `school_id`: the schools of its changed rows, and of its deleted rows
-//!   (a delete carries only the key, so the school comes from the row's earlier changes in
-//!   bronze); where the rows name a learner (`learner_id`, or the learners table itself), also
+//! - a table with a `school_id`: the schools of its changed rows, of their earlier versions (a
+//!   row an update moved to another school leaves the old one), and of its deleted rows (a
+//!   delete carries only the key); the earlier versions come from bronze; where the rows name a
+//!   learner (`learner_id`, or the learners table itself), also
 //!   every school the learner is enrolled at, since figures follow learners across schools
 //!   (BEAM coverage counts support paid anywhere; transition counts a learner's next school);
 //! - a reference table the models read (`ref.terms`, `ref.population`, `platform.schools`):
@@ -165,6 +166,19 @@ fn changed_schools_sql(t: &SilverTable, from: i64) -> Vec<String> {
         ));
     }
     if t.id {
+        // A row moved to another school (or learner) by an update: the schools of its earlier
+        // versions, from bronze, have lost it.
+        let changed = format!("SELECT id FROM {silver} WHERE _lsn > {from}");
+        out.push(format!(
+            "SELECT DISTINCT school_id FROM {bronze} WHERE id IN ({changed}) AND school_id IS NOT NULL"
+        ));
+        if let Some(learner) = learner {
+            out.push(format!(
+                "SELECT DISTINCT e.school_id FROM silver.sis.enrolments e
+                 WHERE e.learner_id IN (SELECT {learner} FROM {bronze}
+                                        WHERE id IN ({changed}) AND {learner} IS NOT NULL)"
+            ));
+        }
         let gone = format!("SELECT id FROM {bronze} WHERE _op = 'd' AND _lsn > {from}");
         out.push(format!(
             "SELECT DISTINCT school_id FROM {bronze} WHERE id IN ({gone}) AND school_id IS NOT NULL"
@@ -194,12 +208,13 @@ mod tests {
             id: true,
         };
         let sql = changed_schools_sql(&t, 42);
-        assert_eq!(sql.len(), 4, "{sql:#?}");
+        assert_eq!(sql.len(), 6, "{sql:#?}");
         assert!(sql[0].contains("FROM silver.finance.payments WHERE _lsn > 42"));
         assert!(sql[1].contains("e.learner_id IN (SELECT learner_id FROM silver.finance.payments"));
-        assert!(sql[2].contains("bronze.finance.payments WHERE _op = 'd' AND _lsn > 42"));
+        assert!(sql[2].contains("FROM bronze.finance.payments WHERE id IN (SELECT id FROM silver"));
+        assert!(sql[4].contains("bronze.finance.payments WHERE _op = 'd' AND _lsn > 42"));
         let staff =
             SilverTable { table: "staff".into(), schema: "staff".into(), learner_id: false, ..t };
-        assert_eq!(changed_schools_sql(&staff, 7).len(), 2);
+        assert_eq!(changed_schools_sql(&staff, 7).len(), 3);
     }
 }

@@ -987,3 +987,63 @@ async fn new_years_and_tables_that_arrive_late_rebuild_everything() -> TestResul
     assert_eq!(fourth.kind, BuildKind::Full, "{fourth:?}");
     Ok(())
 }
+
+/// A row an update moved to another school leaves the first one: t1, a trained teacher at A,
+/// moves to B at LSN 200 (bronze holds both versions). The incremental build redoes A as well
+/// as B: A's PTR is 4 learners ÷ 1 teacher, B's 3 ÷ 2, as a full build has them.
+#[tokio::test]
+async fn a_row_moved_to_another_school_is_taken_from_the_first() -> TestResult {
+    use deltalake::arrow::array::{Int64Array, RecordBatch};
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    // The staff as ingest would have left them at LSN 100, and their changelog.
+    std::fs::remove_dir_all(lake.path().join("silver/staff/staff"))?;
+    let staff = |ids: &[&'static str], schools: &[&'static str]| {
+        let n = ids.len();
+        vec![
+            ("id", text(ids)),
+            ("school_id", text(schools)),
+            ("sex", text(&vec!["F"; n])),
+            ("post", text(&vec!["teacher"; n])),
+            ("qualification", opt_text(&vec![Some("trained"); n])),
+            ("start_date", dates(&vec!["2020-01-10"; n])),
+            ("end_date", opt_dates(&vec![None; n])),
+        ]
+    };
+    lake.write_at("silver/staff/staff", staff(&["t2", "tb"], &["s-a", "s-b"]), 100).await?;
+    lake.write_at("silver/staff/staff", staff(&["t1"], &["s-a"]), 100).await?;
+    let bronze = |ids: &[&'static str], schools: &[&'static str], op: &'static str, lsn: i64| {
+        RecordBatch::try_from_iter(vec![
+            ("id", text(ids)),
+            ("school_id", text(schools)),
+            ("_op", text(&vec![op; ids.len()])),
+            ("_lsn", Arc::new(Int64Array::from(vec![lsn; ids.len()])) as ArrayRef),
+        ])
+    };
+    lake.write_batch(
+        "bronze/staff/staff",
+        bronze(&["t2", "tb", "t1"], &["s-a", "s-b", "s-a"], "r", 100)?,
+        &[],
+    )
+    .await?;
+    warehouse.build_gold(BuildKind::Full, |_, _, _| {}).await?;
+    let before = figures(&warehouse).await?;
+    assert_eq!(before[&key("PTR", "school", "s-a", "T")].1, 2.0, "t1 and t2 at A");
+
+    // The update: silver holds t1 at B (its row rewritten at LSN 200), bronze both versions.
+    let url = url::Url::from_directory_path(lake.path().join("silver/staff/staff"))
+        .map_err(|()| "a path")?;
+    let table = deltalake::open_table(url).await?;
+    table.delete().with_predicate("id = 't1'").await?;
+    lake.write_at("silver/staff/staff", staff(&["t1"], &["s-b"]), 200).await?;
+    lake.write_batch("bronze/staff/staff", bronze(&["t1"], &["s-b"], "u", 200)?, &[]).await?;
+    let report = warehouse.rebuild_gold(|_, _, _| {}).await?;
+    assert_eq!((report.kind, report.schools), (BuildKind::Incremental, Some(2)), "{report:?}");
+    let after = figures(&warehouse).await?;
+    assert_eq!(after[&key("PTR", "school", "s-a", "T")].1, 1.0, "t1 has left A");
+    assert_eq!(after[&key("PTR", "school", "s-b", "T")].1, 2.0, "t1 is at B");
+    let incremental = all_of_gold(&warehouse).await?;
+    warehouse.build_gold(BuildKind::Full, |_, _, _| {}).await?;
+    assert_eq!(incremental, all_of_gold(&warehouse).await?);
+    Ok(())
+}
