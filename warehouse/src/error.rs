@@ -35,6 +35,12 @@ pub enum WarehouseError {
     Encode(#[from] ArrowError),
     #[error("internal error: {0}")]
     Internal(DataFusionError),
+    /// Another gold build replaced a table this one read since it began: this one stopped
+    /// before writing over the newer figures (and its watermarks), so the next build redoes it.
+    #[error(
+        "another gold build replaced {0} while this one ran: nothing of this build was kept; run it again"
+    )]
+    Overtaken(String),
     /// The server's own settings cannot be used (a TLS certificate that does not parse).
     #[error("configuration error: {0}")]
     Config(String),

@@ -174,6 +174,12 @@ pub(crate) async fn rebuild(
     let started = std::time::Instant::now();
     let tables = changes::silver_tables(ctx).await?;
     let now = changes::watermarks(lake, options, &tables).await?;
+    // The counts as this build finds them: it writes over exactly these, or fails (another
+    // build replaced them meanwhile, and its figures may be newer than this one's).
+    let (counts_schema_name, counts_name) = COUNTS_TABLE;
+    let counts_url =
+        oneclass_lake::table_url(lake, oneclass_lake::GOLD, counts_schema_name, counts_name);
+    let counts_table = oneclass_lake::table_or_new(&counts_url, options).await?;
     let latest_year = latest_enrolment_year(ctx).await;
     let log = builds::open(lake, options).await?;
     let before = match (&log, kind) {
@@ -240,7 +246,24 @@ pub(crate) async fn rebuild(
         );
         counts.extend(conform(&ctx.sql(&kept).await?.collect().await?, &counts_schema)?);
     }
-    write_whole(lake, options, COUNTS_TABLE, counts_schema.clone(), counts.clone()).await?;
+    let read_version = counts_table.version();
+    let mut batches = counts.clone();
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(counts_schema.clone()));
+    }
+    counts_table.write(batches).with_save_mode(SaveMode::Overwrite).await.map_err(|e| {
+        // A commit that finds the table moved on since `read_version` conflicts.
+        let moved =
+            oneclass_lake::table_url(lake, oneclass_lake::GOLD, counts_schema_name, counts_name);
+        match e {
+            deltalake::DeltaTableError::Transaction { .. }
+            | deltalake::DeltaTableError::VersionAlreadyExists(_) => {
+                tracing::warn!(?read_version, error = %e, "gold build overtaken");
+                WarehouseError::Overtaken(moved.to_string())
+            }
+            e => e.into(),
+        }
+    })?;
 
     let schema = indicator_schema();
     let schools = ctx

@@ -1047,3 +1047,36 @@ async fn a_row_moved_to_another_school_is_taken_from_the_first() -> TestResult {
     assert_eq!(incremental, all_of_gold(&warehouse).await?);
     Ok(())
 }
+
+/// Two builds at once (the server's schedule and an operator's command): the one that writes
+/// the counts second, from a table another build has replaced since it began, fails instead of
+/// overwriting newer counts with older ones, and writes no watermarks; the next build redoes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_overtaken_by_another_fails_rather_than_losing_its_work() -> TestResult {
+    let lake = lake().await?;
+    let warehouse = Warehouse::new(lake.url(), b"key".to_vec());
+    warehouse.build_gold(BuildKind::Full, |_, _, _| {}).await?;
+    let other = Warehouse::new(lake.url(), b"key".to_vec());
+    let mut overtaken = false;
+    // The other build runs whole while this one is at its first model.
+    let result = warehouse
+        .build_gold(BuildKind::Full, |step, _, _| {
+            if step == "gold_teacher_ratios" && !overtaken {
+                overtaken = true;
+                let other = &other;
+                tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(async {
+                        other
+                            .build_gold(BuildKind::Full, |_, _, _| {})
+                            .await
+                            .expect("the other build")
+                    })
+                });
+            }
+        })
+        .await;
+    assert!(overtaken);
+    let err = result.expect_err("the overtaken build fails");
+    assert!(err.to_string().contains("another gold build"), "{err}");
+    Ok(())
+}
