@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::changes::{SilverTable, Watermarks};
 use crate::error::WarehouseError;
-use crate::gold::{BuildKind, GoldReport, GoldSettings, INDICATOR_TABLE};
+use crate::gold_setup::{BuildKind, GoldReport, GoldSettings, INDICATOR_TABLE};
 
 const FOLDER: &str = "_builds";
 const APP_PREFIX: &str = "oneclass-gold:";

@@ -31,12 +31,11 @@ use url::Url;
 
 use crate::changes::{self, Scope};
 use crate::error::WarehouseError;
+pub use crate::gold_setup::{
+    BuildKind, COUNTS_TABLE, G7_AGGREGATES, GoldReport, GoldSettings, INDICATOR_TABLE,
+};
+use crate::gold_setup::{in_list, prelude};
 use crate::{builds, named};
-
-/// The indicator table's place in the lake: `gold/indicators/values`.
-pub const INDICATOR_TABLE: (&str, &str) = ("indicators", "values");
-/// The models' counts, from which the indicators are summed: `gold/indicators/counts`.
-pub const COUNTS_TABLE: (&str, &str) = ("indicators", "counts");
 
 /// One indicator and how its value is made from its sums.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,50 +83,6 @@ pub const MODELS: &[&str] = &[
     "gold_fee_collection_rate",
 ];
 
-/// The choices a deployment makes about how indicators are counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GoldSettings {
-    /// The highest Grade 7 aggregate (best four subjects, 4 to 36) that passes: G7_PASS_RATE.
-    pub g7_pass_aggregate: u32,
-}
-
-/// The lowest and highest Grade 7 aggregate of four subjects.
-pub const G7_AGGREGATES: std::ops::RangeInclusive<u32> = 4..=36;
-
-impl Default for GoldSettings {
-    fn default() -> Self {
-        Self { g7_pass_aggregate: 24 }
-    }
-}
-
-/// What a rebuild did.
-#[derive(Debug, Clone, Default)]
-pub struct GoldReport {
-    /// Rows written per model.
-    pub built: Vec<(&'static str, usize)>,
-    /// Rows written per mart (`gold/marts/<name>`).
-    pub marts: Vec<(&'static str, usize)>,
-    /// Models and marts left out, and why (a source table the lake does not hold yet).
-    pub skipped: Vec<(&'static str, String)>,
-    /// The Delta version of `gold/indicators/values` after the rebuild.
-    pub version: u64,
-    /// Rows of `gold/indicators/values`.
-    pub values_rows: usize,
-    /// What the build redid.
-    pub kind: BuildKind,
-    /// For an incremental build, the schools it redid.
-    pub schools: Option<usize>,
-    /// Nothing had changed since the last build: nothing was written.
-    pub up_to_date: bool,
-}
-
-impl GoldReport {
-    /// Rows of `gold/indicators/values`.
-    pub fn rows(&self) -> usize {
-        self.values_rows
-    }
-}
-
 /// The columns of `gold/indicators/values` (ARCHITECTURE.md).
 pub fn indicator_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -146,17 +101,6 @@ pub fn indicator_schema() -> SchemaRef {
 /// Above this share of the schools changed, an incremental build redoes everything (a full
 /// build was faster on the demo's lake when every school had changed: docs/benchmarks.md).
 const MOST_SCHOOLS: f64 = 0.75;
-
-/// How much a rebuild redoes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BuildKind {
-    /// Only the schools whose rows changed in silver since the last build (everything when
-    /// there was none, or when a reference table or a setting changed).
-    #[default]
-    Incremental,
-    /// Everything.
-    Full,
-}
 
 /// Every model's counts over `ctx` (a full-access session on the lake), for the schools the
 /// build must redo, with the other schools' counts kept; then the roll-up to every scope, the
@@ -311,11 +255,6 @@ async fn exists(ctx: &SessionContext, (schema, table): (&str, &str)) -> bool {
     ctx.sql(&format!("SELECT 1 FROM {}.{schema}.{table} LIMIT 1", oneclass_lake::GOLD))
         .await
         .is_ok()
-}
-
-/// `schools` as the items of an SQL `IN (…)` list.
-pub(crate) fn in_list(schools: &std::collections::BTreeSet<String>) -> String {
-    schools.iter().map(|s| format!("'{}'", s.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
 }
 
 /// Overwrites the gold table `(schema, table)` with `batches` in one commit; its new version.
@@ -669,21 +608,5 @@ fn rollup_sql() -> String {
         district = by_scope("district", "in_district"),
         province = by_scope("province", "in_province"),
         national = by_scope("national", "nation"),
-    )
-}
-
-/// What every model may use beside the lake, as common table expressions (without `WITH`):
-/// `census(year, day)`, the census date of each year the lake holds terms for (the first Monday
-/// of March), and `settings`, one row of the deployment's [`GoldSettings`].
-pub(crate) fn prelude(settings: GoldSettings) -> String {
-    format!(
-        "census AS (
-           SELECT y.year, make_date(y.year, 3, d.day) AS day
-           FROM (SELECT DISTINCT academic_year AS year FROM silver.ref.terms) y
-           CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7)) AS d(day)
-           WHERE date_part('dow', make_date(y.year, 3, d.day)) = 1
-         ),
-         settings AS (SELECT CAST({} AS BIGINT) AS g7_pass_aggregate)",
-        settings.g7_pass_aggregate
     )
 }

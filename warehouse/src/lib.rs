@@ -10,6 +10,7 @@ mod changes;
 mod encode;
 mod error;
 mod gold;
+mod gold_setup;
 mod guard;
 mod marts;
 pub mod meanings;

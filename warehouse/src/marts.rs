@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::changes::Scope;
 use crate::error::WarehouseError;
-use crate::gold::{GoldSettings, in_list, prelude};
+use crate::gold_setup::{GoldSettings, in_list, prelude};
 use crate::named;
 
 /// The schema of the marts in the lake: `gold/marts/<name>`.
