@@ -28,6 +28,7 @@ const ENROLMENT_QUERY: &str = "dash_school_enrolment";
 const ATTENDANCE_QUERY: &str = "dash_school_attendance";
 const RESULTS_QUERY: &str = "dash_school_results";
 const NAME_QUERY: &str = "dash_school";
+const YEARS_QUERY: &str = "dash_school_years";
 
 /// The indicators a school is compared on, in the page's order.
 const BESIDE: &[&str] = &[
@@ -98,6 +99,8 @@ pub(crate) struct SchoolPage {
     crumbs: Vec<Crumb>,
     heading: String,
     year: Option<i64>,
+    /// The other years the school's marts hold, as (year, link).
+    years: Vec<(i64, String)>,
     beside: Vec<BesideRow>,
     enrolment_chart: String,
     grades: Vec<GradeRow>,
@@ -134,12 +137,31 @@ pub(crate) async fn page(
     let own_staff = matches!(viewer, Viewer::Staff(_));
     let text = |s: &str| ScalarValue::Utf8(Some(s.to_owned()));
     let year_param = ScalarValue::Int32(year);
-    let (enrolment, attendance, results, name) = tokio::try_join!(
+    let (enrolment, attendance, results, name, years) = tokio::try_join!(
         named_or_empty(&warehouse, ENROLMENT_QUERY, vec![text(school), year_param.clone()]),
         named_or_empty(&warehouse, ATTENDANCE_QUERY, vec![text(school), year_param.clone()]),
         named_or_empty(&warehouse, RESULTS_QUERY, vec![text(school), year_param]),
         named_or_empty(&warehouse, NAME_QUERY, vec![text(school)]),
+        named_or_empty(&warehouse, YEARS_QUERY, vec![text(school)]),
     )?;
+    let years: Vec<i64> = Results { query: YEARS_QUERY, batches: &years }
+        .ints("year")?
+        .into_iter()
+        .flatten()
+        .collect();
+    let shown = year.map(i64::from).or_else(|| years.first().copied());
+    let place = level.parent_place().unwrap_or_default();
+    let years: Vec<(i64, String)> = years
+        .into_iter()
+        .filter(|y| Some(*y) != shown)
+        .map(|y| {
+            let label = y.to_string();
+            let mut pairs: Vec<(&str, &str)> =
+                place.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            pairs.push(("year", &label));
+            (y, Links { page: "school", keep: Vec::new() }.to(&pairs))
+        })
+        .collect();
     let name = Results { query: NAME_QUERY, batches: &name }
         .texts("name")?
         .into_iter()
@@ -156,7 +178,8 @@ pub(crate) async fn page(
             t,
             crumbs: crumbs(&level, &name, t),
             heading: name,
-            year: year.map(i64::from),
+            year: shown,
+            years,
             beside,
             enrolment_chart: String::new(),
             grades: Vec::new(),
@@ -191,7 +214,8 @@ pub(crate) async fn page(
         t,
         crumbs: crumbs(&level, &name, t),
         heading: name,
-        year: year.map(i64::from).or(shown_year),
+        year: shown.or(shown_year),
+        years,
         beside,
         enrolment_chart,
         grades,

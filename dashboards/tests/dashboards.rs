@@ -503,6 +503,20 @@ async fn with_marts(lake: &FixtureLake) -> TestResult {
         ],
     )
     .await?;
+    // One grade of 2025, for the year picker.
+    write(
+        lake,
+        "gold/marts/enrolment",
+        vec![
+            ("year", int32(vec![2025])),
+            ("school_id", text(&["s-h001"])),
+            ("grade", text(&["G1"])),
+            ("age", int32(vec![6])),
+            ("sex", text(&["F"])),
+            ("learners", ints(vec![17])),
+        ],
+    )
+    .await?;
     // (term, class, name, grade, week, learners, marks, attended)
     let weeks = [
         (2, "k1", "1 Red", "G1", "2026-05-11", 20, 100, 90),
@@ -637,6 +651,15 @@ async fn a_schools_overview_shows_its_figures_to_its_area_and_its_staff() -> Tes
     assert_eq!(cells(&html, "2 Blue"), ["3", "100.0%", "100.0%", "–"]);
     assert_eq!(cells(&html, "Mathematics"), ["15", "66.3%", "2", "0", "6", "0", "7"]);
     assert!(html.contains(r#"href="/app/attention?school=s-h001""#), "{html}");
+    // The year picker: 2026 shown, 2025 a link to the same place.
+    let earlier =
+        "school?province=Harare&#38;district=Harare+Central&#38;school=s-h001&#38;year=2025";
+    assert!(
+        html.contains(&format!(r#"<strong>2026</strong> · <a href="{earlier}">2025</a>"#)),
+        "{html}"
+    );
+    let (_, html) = get(&staff, &format!("{page}&year=2025")).await?;
+    assert_eq!(cells(&html, "G1"), ["17", "0", "17"]);
 
     for viewer in [Viewer::Public, Viewer::Staff(vec!["s-h002".into()])] {
         let (status, _) = get(&app_for(&lake, viewer), page).await?;
