@@ -166,28 +166,21 @@ fn changed_schools_sql(t: &SilverTable, from: i64) -> Vec<String> {
         ));
     }
     if t.id {
-        // A row moved to another school (or learner) by an update: the schools of its earlier
-        // versions, from bronze, have lost it.
-        let changed = format!("SELECT id FROM {silver} WHERE _lsn > {from}");
+        // Rows changed or deleted since: the schools (and learners) of their earlier versions,
+        // from bronze, have lost them (an update may move a row to another school; a delete
+        // carries only the key).
+        let earlier = format!(
+            "SELECT id FROM {silver} WHERE _lsn > {from}
+             UNION ALL SELECT id FROM {bronze} WHERE _op = 'd' AND _lsn > {from}"
+        );
         out.push(format!(
-            "SELECT DISTINCT school_id FROM {bronze} WHERE id IN ({changed}) AND school_id IS NOT NULL"
+            "SELECT DISTINCT school_id FROM {bronze} WHERE id IN ({earlier}) AND school_id IS NOT NULL"
         ));
         if let Some(learner) = learner {
             out.push(format!(
                 "SELECT DISTINCT e.school_id FROM silver.sis.enrolments e
                  WHERE e.learner_id IN (SELECT {learner} FROM {bronze}
-                                        WHERE id IN ({changed}) AND {learner} IS NOT NULL)"
-            ));
-        }
-        let gone = format!("SELECT id FROM {bronze} WHERE _op = 'd' AND _lsn > {from}");
-        out.push(format!(
-            "SELECT DISTINCT school_id FROM {bronze} WHERE id IN ({gone}) AND school_id IS NOT NULL"
-        ));
-        if let Some(learner) = learner {
-            out.push(format!(
-                "SELECT DISTINCT e.school_id FROM silver.sis.enrolments e
-                 WHERE e.learner_id IN (SELECT {learner} FROM {bronze}
-                                        WHERE id IN ({gone}) AND {learner} IS NOT NULL)"
+                                        WHERE id IN ({earlier}) AND {learner} IS NOT NULL)"
             ));
         }
     }
@@ -208,13 +201,14 @@ mod tests {
             id: true,
         };
         let sql = changed_schools_sql(&t, 42);
-        assert_eq!(sql.len(), 6, "{sql:#?}");
+        assert_eq!(sql.len(), 4, "{sql:#?}");
         assert!(sql[0].contains("FROM silver.finance.payments WHERE _lsn > 42"));
         assert!(sql[1].contains("e.learner_id IN (SELECT learner_id FROM silver.finance.payments"));
         assert!(sql[2].contains("FROM bronze.finance.payments WHERE id IN (SELECT id FROM silver"));
-        assert!(sql[4].contains("bronze.finance.payments WHERE _op = 'd' AND _lsn > 42"));
+        assert!(sql[2].contains("bronze.finance.payments WHERE _op = 'd' AND _lsn > 42"));
+        assert!(sql[3].contains("SELECT learner_id FROM bronze.finance.payments"));
         let staff =
             SilverTable { table: "staff".into(), schema: "staff".into(), learner_id: false, ..t };
-        assert_eq!(changed_schools_sql(&staff, 7).len(), 3);
+        assert_eq!(changed_schools_sql(&staff, 7).len(), 2);
     }
 }
