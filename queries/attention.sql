@@ -8,8 +8,10 @@
 --   term they have results for is 10 points or more below the term before;
 -- - over-age: two or more years above the official age of their grade (ECD A 4, ECD B 5, G1 6 …
 --   G7 12, F1 13 … F6 18), in completed years on 1 January of their enrolment's year;
--- - arrears: fees due by the day (invoices of their school), less what was applied to them, above
---   zero in a currency.
+-- - arrears: an invoice of their school due 30 days or more before the day with nothing paid
+--   against it (a part payment shows a family paying; nothing paid, one that may need help
+--   such as BEAM), reported as the total of such invoices per currency. Fees never bar a
+--   learner from anything; this only points a head to a family.
 WITH term AS (
   SELECT start_date, end_date FROM silver.ref.terms WHERE start_date <= $2
   ORDER BY start_date DESC LIMIT 1
@@ -56,17 +58,17 @@ paid AS (
   SELECT invoice_id, sum(CAST(amount_applied AS DOUBLE)) AS amount
   FROM silver.finance.payments WHERE school_id = $1 GROUP BY invoice_id
 ),
-owed AS (
-  SELECT i.learner_id, i.currency, sum(CAST(i.amount AS DOUBLE) - coalesce(p.amount, 0)) AS owed
+unpaid AS (
+  SELECT i.learner_id, i.currency, CAST(i.amount AS DOUBLE) AS amount
   FROM silver.finance.invoices i LEFT JOIN paid p ON p.invoice_id = i.id
-  WHERE i.school_id = $1 AND i.due_on <= $2
-  GROUP BY i.learner_id, i.currency
+  WHERE i.school_id = $1 AND i.due_on <= $2 - INTERVAL '30 days'
+    AND coalesce(p.amount, 0) = 0 AND i.amount > 0
 ),
 arrears AS (
   SELECT learner_id,
-         sum(CASE WHEN currency = 'USD' AND owed > 0.005 THEN owed ELSE 0 END) AS arrears_usd,
-         sum(CASE WHEN currency = 'ZWG' AND owed > 0.005 THEN owed ELSE 0 END) AS arrears_zwg
-  FROM owed GROUP BY learner_id
+         sum(CASE WHEN currency = 'USD' THEN amount ELSE 0 END) AS arrears_usd,
+         sum(CASE WHEN currency = 'ZWG' THEN amount ELSE 0 END) AS arrears_zwg
+  FROM unpaid GROUP BY learner_id
 ),
 evidence AS (
   SELECT e.learner_id, e.grade, k.name AS class_name, e.age, e.official_age,

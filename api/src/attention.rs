@@ -31,8 +31,8 @@ const QUERY: &str = "attention";
 /// The rule, as the list states it.
 pub const RULE: &str = "Enrolled learners with any of: absent on 10 % or more of their marked \
     school days this term (once they have 5 marks); a mean term mark 10 points or more below \
-    the term before; two or more years above the official age of their grade; fees due and not \
-    paid.";
+    the term before; two or more years above the official age of their grade; an invoice due \
+    30 days or more with nothing paid against it.";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Attention {
@@ -199,7 +199,7 @@ fn reasons(row: &Value) -> Vec<Reason> {
             .collect();
         out.push(Reason {
             code: "arrears",
-            text: format!("fees due and unpaid: {}", owed.join(" and ")),
+            text: format!("nothing paid on fees due 30 days or more: {}", owed.join(" and ")),
         });
     }
     out
@@ -224,7 +224,7 @@ mod tests {
                 "absent 6 of 30 marked days this term (20 %)",
                 "mean term mark fell from 64 % to 48 %",
                 "aged 13 in G5, where the official age is 10",
-                "fees due and unpaid: US$ 120.00",
+                "nothing paid on fees due 30 days or more: US$ 120.00",
             ]
         );
         let calm = serde_json::json!({"chronic_absence": false, "over_age": false});

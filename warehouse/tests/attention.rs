@@ -5,10 +5,11 @@
 //! - l1 (G3, aged 8): 10 marks this term, 2 absent: 20 %, chronic absence.
 //! - l2 (G3, born 2 February 2014: 11 on 1 January, official age 8): over-age by 3.
 //! - l3 (G3): Mathematics 70 % in term 3 of 2025, 55 % now: falling marks (15 points).
-//! - l4 (G3): owes ZiG 600 on an invoice of 1,000 due 1 February (400 paid); a USD invoice of
-//!   100 is paid in full; one of 50 falls due on 1 May, after the day: not owed yet.
-//! - l5 (G3): 4 marks, 2 absent (50 %, but under 5 marks); 60 % then 52 % (8 points): listed
-//!   for nothing.
+//! - l4 (G3): nothing paid on a ZiG invoice of 1,000 due 1 February (47 days before the day);
+//!   a USD invoice of 100 is paid in full; one of 50 falls due on 1 May, after the day.
+//! - l5 (G3): 4 marks, 2 absent (50 %, but under 5 marks); 60 % then 52 % (8 points); 60 of a
+//!   USD invoice of 100 due 1 February paid (a family paying), and nothing yet of one of 30 due
+//!   1 March (19 days before the day): listed for nothing.
 //! - l6 left on 1 March with every mark absent: not enrolled on the day, not listed.
 //! - y1 is at another school (Y), absent every day: not this school's.
 
@@ -149,27 +150,30 @@ async fn lake() -> Result<FixtureLake, Box<dyn std::error::Error>> {
     lake.write(
         "silver/finance/invoices",
         vec![
-            ("id", text(&["i1", "i2", "i3"])),
-            ("school_id", text(&["s-x"; 3])),
-            ("learner_id", text(&["l4"; 3])),
-            ("academic_year", ints(&[2026; 3])),
-            ("term", ints(&[1; 3])),
-            ("currency", text(&["ZWG", "USD", "USD"])),
-            ("amount", money(&[100_000, 10_000, 5_000])),
-            ("due_on", dates(&["2026-02-01", "2026-02-01", "2026-05-01"])),
+            ("id", text(&["i1", "i2", "i3", "i4", "i5"])),
+            ("school_id", text(&["s-x"; 5])),
+            ("learner_id", text(&["l4", "l4", "l4", "l5", "l5"])),
+            ("academic_year", ints(&[2026; 5])),
+            ("term", ints(&[1; 5])),
+            ("currency", text(&["ZWG", "USD", "USD", "USD", "USD"])),
+            ("amount", money(&[100_000, 10_000, 5_000, 10_000, 3_000])),
+            (
+                "due_on",
+                dates(&["2026-02-01", "2026-02-01", "2026-05-01", "2026-02-01", "2026-03-01"]),
+            ),
         ],
     )
     .await?;
     lake.write(
         "silver/finance/payments",
         vec![
-            ("id", text(&["p1", "p2"])),
+            ("id", text(&["p2", "p4"])),
             ("school_id", text(&["s-x"; 2])),
-            ("learner_id", text(&["l4"; 2])),
-            ("invoice_id", text(&["i1", "i2"])),
-            ("method", text(&["cash", "ecocash"])),
-            ("currency", text(&["ZWG", "USD"])),
-            ("amount_applied", money(&[40_000, 10_000])),
+            ("learner_id", text(&["l4", "l5"])),
+            ("invoice_id", text(&["i2", "i4"])),
+            ("method", text(&["ecocash", "cash"])),
+            ("currency", text(&["USD", "USD"])),
+            ("amount_applied", money(&[10_000, 6_000])),
         ],
     )
     .await?;
@@ -229,6 +233,6 @@ async fn the_rule_lists_each_learner_for_its_reasons() -> TestResult {
     let near = |v: &Value, want: f64| v.as_f64().is_some_and(|v| (v - want).abs() < 1e-9);
     assert!(near(&l3["mark_before"], 70.0) && near(&l3["mark_now"], 55.0), "{l3}");
     let l4 = row("l4").expect("l4");
-    assert_eq!((l4["arrears_usd"].as_f64(), l4["arrears_zwg"].as_f64()), (Some(0.0), Some(600.0)));
+    assert_eq!((l4["arrears_usd"].as_f64(), l4["arrears_zwg"].as_f64()), (Some(0.0), Some(1000.0)));
     Ok(())
 }
