@@ -479,6 +479,52 @@ os._exit(0)
     app.stop().await;
 }
 
+/// A client cancels its running statement as it would with PostgreSQL (psql's Ctrl-C, psycopg's
+/// `cancel_safe`): the statement stops at once with 57014, and the connection goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_cancels_its_running_statement() {
+    let app = TestApp::spawn_with(|s| {
+        s.sql.time_limit = Some(Duration::from_secs(120));
+        s.sql_wire = Some(WireSettings { port: 0, tls: None, sign_ins_per_minute: 600 });
+    })
+    .await;
+    let port = app.sql_port.expect("the endpoint is open");
+    let token = app.token("analyst").await;
+    app.wait_for_snapshot(&token, &["attendance.daily_marks"]).await;
+    const SCRIPT: &str = r#"
+import os, threading, time, psycopg
+conn = psycopg.connect(os.environ["DSN"], autocommit=True)
+def cancel_soon():
+    time.sleep(1.5)
+    conn.cancel_safe()
+threading.Thread(target=cancel_soon).start()
+start = time.time()
+try:
+    conn.execute("SELECT count(*) FROM silver.attendance.daily_marks a "
+                 "CROSS JOIN silver.attendance.daily_marks b "
+                 "CROSS JOIN silver.attendance.daily_marks c "
+                 "WHERE a.status <> b.status AND b.status <> c.status").fetchone()
+    print("finished after %.1f s" % (time.time() - start))
+except psycopg.errors.QueryCanceled as e:
+    print("cancelled after %.1f s: %s" % (time.time() - start, e))
+print("after", conn.execute("SELECT 1 AS one").fetchone()[0])
+os._exit(0)
+"#;
+    let run = psycopg(port, &app.username("analyst"), SCRIPT).await;
+    assert!(run.out.contains("due to user request"), "{}{}", run.out, run.err);
+    let seconds: f64 = run
+        .out
+        .split("cancelled after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the time it took");
+    // Not before the request (1.5 s in), and long before the 120 s limit.
+    assert!((1.4..30.0).contains(&seconds), "cancelled at the request: {}", run.out);
+    assert!(run.out.contains("after 1"), "the connection goes on: {}{}", run.out, run.err);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn outside_engines_read_the_current_lake_pending_changes_included() {
     // Every silver table takes changes as pending rows and nothing is folded in while the test

@@ -11,6 +11,7 @@
 //! - the warehouse's time limit over planning and streaming (the memory limit is the runtime's,
 //!   shared with every other query).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -38,25 +39,27 @@ use deltalake::datafusion::error::DataFusionError;
 use deltalake::datafusion::logical_expr::LogicalPlan;
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::datafusion::sql::sqlparser::ast::Statement as SqlStatement;
-use futures::{Sink, StreamExt};
+use futures::{FutureExt, Sink, StreamExt};
 use hmac::{Hmac, Mac};
-use pgwire::api::PgWireConnectionState;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::ScramAuth;
 use pgwire::api::auth::{AuthSource, DefaultServerParameterProvider, LoginInfo, Password};
+use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{FieldInfo, Response};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
+use pgwire::api::{ConnectionManager, PgWireConnectionState};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::cancel::CancelRequest;
 use pgwire::tokio::tokio_rustls::TlsAcceptor;
 use sha2::Sha256;
 use tokio::net::TcpListener;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{Notify, OnceCell, Semaphore};
 use tokio::time::Instant;
 
 use crate::{Access, Warehouse, WarehouseError, guard};
@@ -153,8 +156,13 @@ impl WireServer {
         let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let mut decoy_key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut decoy_key);
-        let shared =
-            Arc::new(Shared { warehouse: self.warehouse, accounts: self.accounts, decoy_key });
+        let shared = Arc::new(Shared {
+            warehouse: self.warehouse,
+            accounts: self.accounts,
+            decoy_key,
+            connections: Arc::new(ConnectionManager::new()),
+            running: Arc::new(Running::default()),
+        });
         let mut connections = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -194,12 +202,59 @@ struct Shared {
     accounts: Arc<dyn Accounts>,
     /// Keys the decoy salts of unknown accounts; random for each server run.
     decoy_key: [u8; 32],
+    /// Signed-in connections by the key a client cancels with (psql's Ctrl-C): pgwire cancels a
+    /// statement being planned through it.
+    connections: Arc<ConnectionManager>,
+    /// The statements whose rows are streaming, by the same key: this endpoint cancels those.
+    running: Arc<Running>,
+}
+
+/// The cancel signal of each connection's current statement, by its cancel key.
+#[derive(Default)]
+struct Running {
+    by_key: Mutex<HashMap<CancelKey, Arc<Notify>>>,
+}
+
+/// A connection's cancel key: its process id and secret, as BackendKeyData gave them.
+type CancelKey = (i32, Vec<u8>);
+
+/// Forgets a connection's cancel signal when the connection ends (kept in its session).
+struct RunningGuard {
+    key: CancelKey,
+    running: Arc<Running>,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.running.by_key.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key);
+    }
+}
+
+/// A cancel request (on a connection of its own, as PostgreSQL's): the statement it names
+/// stops, whether it is still being planned (pgwire's handle) or streaming its rows (ours).
+struct WireCancel {
+    connections: Arc<ConnectionManager>,
+    running: Arc<Running>,
+}
+
+#[async_trait]
+impl CancelHandler for WireCancel {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        self.connections.cancel(request.pid, &request.secret_key).await;
+        let key = (request.pid, request.secret_key.to_bytes().to_vec());
+        let signal =
+            self.running.by_key.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        if let Some(signal) = signal {
+            signal.notify_one();
+        }
+    }
 }
 
 /// One client connection's handlers: its sign-in, and after it, its session.
 struct Connection {
     startup: Arc<SignIn>,
     queries: Arc<Queries>,
+    cancel: Arc<WireCancel>,
 }
 
 impl Connection {
@@ -211,7 +266,8 @@ impl Connection {
         let mut scram = ScramAuth::new(source);
         scram.set_iterations(SCRAM_ITERATIONS as usize);
         let sasl = SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
-            .with_scram(scram);
+            .with_scram(scram)
+            .with_connection_manager(shared.connections.clone());
         let signed = Arc::new(OnceLock::new());
         let startup = SignIn {
             sasl,
@@ -226,9 +282,14 @@ impl Connection {
             access: access.clone(),
             session: session.clone(),
         });
+        let cancel = Arc::new(WireCancel {
+            connections: shared.connections.clone(),
+            running: shared.running.clone(),
+        });
         Self {
             startup: Arc::new(startup),
             queries: Arc::new(Queries { shared, access, signed, session, parser }),
+            cancel,
         }
     }
 }
@@ -297,6 +358,10 @@ impl PgWireServerHandlers for Connection {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         self.startup.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.cancel.clone()
     }
 }
 
@@ -511,6 +576,27 @@ impl Queries {
     fn time_limit(&self) -> Duration {
         self.shared.warehouse.limits().timeout
     }
+
+    /// What ends the statement about to run: the time limit, or the client's cancel request
+    /// (each statement takes over the connection's cancel key from the one before).
+    async fn stop(&self, client: &impl ClientInfo) -> Stop {
+        let limit = self.time_limit();
+        let (pid, secret) = client.pid_and_secret_key();
+        let key: CancelKey = (pid, secret.to_bytes().to_vec());
+        let signal = Arc::new(Notify::new());
+        let running = &self.shared.running;
+        running
+            .by_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone(), signal.clone());
+        client
+            .session_extensions()
+            .get_or_insert_with(|| RunningGuard { key, running: running.clone() });
+        let cancelled: futures::future::BoxFuture<'static, ()> =
+            Box::pin(async move { signal.notified().await });
+        Stop { deadline: Instant::now() + limit, limit, cancelled: cancelled.shared() }
+    }
 }
 
 #[async_trait]
@@ -523,16 +609,10 @@ impl SimpleQueryHandler for Queries {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let service = self.service().await?;
-        let limit = self.time_limit();
-        let deadline = Instant::now() + limit;
-        let responses = tokio::time::timeout_at(
-            deadline,
-            SimpleQueryHandler::do_query(service.as_ref(), client, query),
-        )
-        .await
-        .map_err(|_| time_limit_error(limit))?
-        .map_err(map_error)?;
-        Ok(responses.into_iter().map(|r| within(r, deadline, limit)).collect())
+        let stop = self.stop(client).await;
+        let running = SimpleQueryHandler::do_query(service.as_ref(), client, query);
+        let responses = stop.run(running).await?;
+        Ok(responses.into_iter().map(|r| within(r, &stop)).collect())
     }
 }
 
@@ -558,16 +638,10 @@ impl ExtendedQueryHandler for Queries {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let service = self.service().await?;
-        let limit = self.time_limit();
-        let deadline = Instant::now() + limit;
-        let response = tokio::time::timeout_at(
-            deadline,
-            ExtendedQueryHandler::do_query(service.as_ref(), client, portal, max_rows),
-        )
-        .await
-        .map_err(|_| time_limit_error(limit))?
-        .map_err(map_error)?;
-        Ok(within(response, deadline, limit))
+        let stop = self.stop(client).await;
+        let running = ExtendedQueryHandler::do_query(service.as_ref(), client, portal, max_rows);
+        let response = stop.run(running).await?;
+        Ok(within(response, &stop))
     }
 }
 
@@ -691,23 +765,57 @@ impl QueryHook for Guard {
     }
 }
 
-/// A query's rows stop at the deadline with the time-limit error; dropping the row stream
-/// cancels the plan's tasks.
-fn within(response: Response, deadline: Instant, limit: Duration) -> Response {
+/// What ends a statement early: its deadline (the time limit) or the client's cancel request.
+struct Stop {
+    deadline: Instant,
+    limit: Duration,
+    cancelled: futures::future::Shared<futures::future::BoxFuture<'static, ()>>,
+}
+
+impl Stop {
+    /// `running` until it answers, or the time-limit or cancel error.
+    async fn run<T>(&self, running: impl Future<Output = PgWireResult<T>>) -> PgWireResult<T> {
+        tokio::select! {
+            answered = tokio::time::timeout_at(self.deadline, running) => {
+                answered.map_err(|_| time_limit_error(self.limit))?.map_err(map_error)
+            }
+            () = self.cancelled.clone() => Err(cancelled_error()),
+        }
+    }
+}
+
+/// A query's rows stop at the deadline with the time-limit error, or at a cancel request with
+/// PostgreSQL's; dropping the row stream cancels the plan's tasks.
+fn within(response: Response, stop: &Stop) -> Response {
     let Response::Query(mut query) = response else { return response };
     let rows = std::mem::replace(&mut query.data_rows, Box::pin(futures::stream::empty()));
     type Rows =
         Pin<Box<dyn futures::Stream<Item = PgWireResult<pgwire::messages::data::DataRow>> + Send>>;
-    let stream = futures::stream::unfold(Some(rows as Rows), move |rows| async move {
-        let mut rows = rows?;
-        match tokio::time::timeout_at(deadline, rows.next()).await {
-            Ok(Some(row)) => Some((row.map_err(map_error), Some(rows))),
-            Ok(None) => None,
-            Err(_) => Some((Err(time_limit_error(limit)), None)),
+    let (deadline, limit, cancelled) = (stop.deadline, stop.limit, stop.cancelled.clone());
+    let stream = futures::stream::unfold(Some(rows as Rows), move |rows| {
+        let cancelled = cancelled.clone();
+        async move {
+            let mut rows = rows?;
+            tokio::select! {
+                next = tokio::time::timeout_at(deadline, rows.next()) => match next {
+                    Ok(Some(row)) => Some((row.map_err(map_error), Some(rows))),
+                    Ok(None) => None,
+                    Err(_) => Some((Err(time_limit_error(limit)), None)),
+                },
+                () = cancelled => Some((Err(cancelled_error()), None)),
+            }
         }
     });
     query.data_rows = Box::pin(stream);
     Response::Query(query)
+}
+
+/// PostgreSQL's answer to a statement its client cancelled.
+fn cancelled_error() -> PgWireError {
+    PgWireError::UserError(Box::new(error_info(
+        "57014",
+        "canceling statement due to user request".to_owned(),
+    )))
 }
 
 fn error_info(code: &str, message: String) -> ErrorInfo {
