@@ -20,7 +20,7 @@ use oneclass_testkit::lake::{FixtureLake, dates, money, opt_dates, text};
 use oneclass_warehouse::{Format, QueryOutput, ScalarValue, Warehouse, encode};
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+use super::TestResult;
 
 /// A daily mark: (learner, school, date, status).
 type Mark = (String, &'static str, String, &'static str);

@@ -61,6 +61,8 @@
 //! BEAM) 80/80 = 100, B M (b2, nothing paid) 0/80 = 0, B T 80/160 = 50; Harare Central and
 //! national T 190/360, national F 190/280, M 0/80.
 
+mod attention;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
