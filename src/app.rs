@@ -108,10 +108,7 @@ impl Application {
             Some((listener, _)) => Some(listener.local_addr()?.port()),
             None => None,
         };
-        let viewer_keys = oneclass_api::JwtKeys::new(
-            settings.jwt_secret.expose_secret().as_bytes(),
-            Duration::from_secs(3600),
-        );
+        let viewer_keys = jwt.clone();
         let router = oneclass_api::router(pool, jwt, warehouse.clone())
             .merge(oneclass_dashboards::router(warehouse, dashboard_viewer(viewer_keys)));
         let router = oneclass_api::with_middleware(router);

@@ -7,6 +7,7 @@ use std::time::Duration;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as GovernorLimiter};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 
+#[derive(Clone)]
 pub struct JwtKeys {
     pub(crate) encoding: EncodingKey,
     pub(crate) decoding: DecodingKey,

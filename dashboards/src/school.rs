@@ -258,9 +258,13 @@ async fn beside_rows(
     };
     let mut rows = Vec::new();
     let mut school_shown = false;
-    for &code in BESIDE {
+    // Every indicator's figures at once: a page waits for the slowest, not for their sum.
+    let all = futures::future::try_join_all(
+        BESIDE.iter().map(|code| crate::norm::figures(warehouse, code, year)),
+    )
+    .await?;
+    for (&code, figures) in BESIDE.iter().zip(all) {
         let Some(text) = t.indicator_texts.iter().find(|i| i.code == code) else { continue };
-        let figures = crate::norm::figures(warehouse, code, year).await?;
         let shown = crate::norm::shown(&figures);
         let find =
             |level: &str, key: &str| figures.iter().find(|f| f.level == level && f.code == key);

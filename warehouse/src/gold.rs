@@ -34,7 +34,7 @@ use crate::error::WarehouseError;
 pub use crate::gold_setup::{
     BuildKind, COUNTS_TABLE, G7_AGGREGATES, GoldReport, GoldSettings, INDICATOR_TABLE,
 };
-use crate::gold_setup::{in_list, prelude};
+use crate::gold_setup::{exists, in_list, prelude};
 use crate::{builds, named};
 
 /// One indicator and how its value is made from its sums.
@@ -248,13 +248,6 @@ async fn latest_enrolment_year(ctx: &SessionContext) -> Option<i64> {
     let batches = ctx.sql(sql).await.ok()?.collect().await.ok()?;
     let column = batches.first()?.column(0).as_primitive_opt::<Int64Type>()?.clone();
     column.iter().next().flatten()
-}
-
-/// Whether gold holds the table `(schema, table)`.
-async fn exists(ctx: &SessionContext, (schema, table): (&str, &str)) -> bool {
-    ctx.sql(&format!("SELECT 1 FROM {}.{schema}.{table} LIMIT 1", oneclass_lake::GOLD))
-        .await
-        .is_ok()
 }
 
 /// Overwrites the gold table `(schema, table)` with `batches` in one commit; its new version.

@@ -82,3 +82,13 @@ pub(crate) fn prelude(settings: GoldSettings) -> String {
         settings.g7_pass_aggregate
     )
 }
+
+/// Whether gold holds the table `(schema, table)` (a build that finds none builds it whole).
+pub(crate) async fn exists(
+    ctx: &deltalake::datafusion::prelude::SessionContext,
+    (schema, table): (&str, &str),
+) -> bool {
+    ctx.sql(&format!("SELECT 1 FROM {}.{schema}.{table} LIMIT 1", oneclass_lake::GOLD))
+        .await
+        .is_ok()
+}

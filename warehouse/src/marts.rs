@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::changes::Scope;
 use crate::error::WarehouseError;
-use crate::gold_setup::{GoldSettings, in_list, prelude};
+use crate::gold_setup::{GoldSettings, exists, in_list, prelude};
 use crate::named;
 
 /// The schema of the marts in the lake: `gold/marts/<name>`.
@@ -150,9 +150,7 @@ pub(crate) async fn rebuild(
     // yet is built whole).
     let table = format!("{}.{MART_SCHEMA}.{}", oneclass_lake::GOLD, mart.name);
     let sql = match scope {
-        Scope::Schools(schools)
-            if ctx.sql(&format!("SELECT 1 FROM {table} LIMIT 1")).await.is_ok() =>
-        {
+        Scope::Schools(schools) if exists(ctx, (MART_SCHEMA, mart.name)).await => {
             let list = in_list(schools);
             format!(
                 "SELECT * FROM ({whole}) WHERE school_id IN ({list})
