@@ -50,6 +50,12 @@ const DIRECT_IDENTIFIERS: &[&str] = &[
 /// (guardians' `full_name`, a learner's `preferred_name`, …).
 const PERSON_SCHEMAS: &[&str] = &["sis", "staff"];
 
+/// Aggregates whose cells may count fewer than 5 learners, with the column that would then tell
+/// an analyst what silver generalises: the enrolment mart's ages (a count of 1 learner of one
+/// sex, grade and school names that learner's age, where silver shows no date of birth).
+/// Analysts see these tables without that column (the counts, summed over it, remain).
+const SMALL_CELL_COLUMNS: &[(&str, &str, &str)] = &[("marts", "enrolment", "age")];
+
 /// A column holding a learner's id, wherever it appears.
 const LEARNER_ID_COLUMN: &str = "learner_id";
 
@@ -82,7 +88,8 @@ pub(crate) enum ColumnRule {
 
 /// The rule for one column of `<schema>.<table>`, the same in every layer.
 pub(crate) fn column_rule(schema: &str, table: &str, column: &str) -> ColumnRule {
-    if DIRECT_IDENTIFIERS.contains(&column) {
+    if DIRECT_IDENTIFIERS.contains(&column) || SMALL_CELL_COLUMNS.contains(&(schema, table, column))
+    {
         return ColumnRule::Drop;
     }
     if PERSON_SCHEMAS.contains(&schema) && (column == "name" || column.ends_with("_name")) {
