@@ -55,10 +55,17 @@ pub fn warehouse(settings: &Settings) -> Arc<oneclass_warehouse::Warehouse> {
 
 /// Who looks at a dashboard: the signed-in user's (see [`viewer_of`]), or the public for any
 /// request without a valid token.
-fn dashboard_viewer(keys: oneclass_api::JwtKeys) -> oneclass_dashboards::WhoIsLooking {
+fn dashboard_viewer(
+    pool: sqlx::PgPool,
+    keys: oneclass_api::JwtKeys,
+) -> oneclass_dashboards::WhoIsLooking {
     Arc::new(move |headers| {
-        oneclass_api::auth::signed_in(&keys, headers)
-            .map_or(oneclass_dashboards::Viewer::Public, viewer_of)
+        let (pool, keys) = (pool.clone(), keys.clone());
+        Box::pin(async move {
+            oneclass_api::auth::signed_in(&pool, &keys, &headers)
+                .await
+                .map_or(oneclass_dashboards::Viewer::Public, viewer_of)
+        })
     })
 }
 
@@ -108,9 +115,9 @@ impl Application {
             Some((listener, _)) => Some(listener.local_addr()?.port()),
             None => None,
         };
-        let viewer_keys = jwt.clone();
+        let viewer = dashboard_viewer(pool.clone(), jwt.clone());
         let router = oneclass_api::router(pool, jwt, warehouse.clone())
-            .merge(oneclass_dashboards::router(warehouse, dashboard_viewer(viewer_keys)));
+            .merge(oneclass_dashboards::router(warehouse, viewer));
         let router = oneclass_api::with_middleware(router);
         let listener = TcpListener::bind(settings.bind)
             .await
@@ -307,6 +314,7 @@ mod viewer_tests {
     fn user(role: Role, province: Option<&str>, district: Option<&str>) -> oneclass_api::AuthUser {
         oneclass_api::AuthUser {
             id: uuid::Uuid::nil().into(),
+            session: uuid::Uuid::nil().into(),
             role,
             schools: vec![uuid::Uuid::nil().into()],
             province: province.map(str::to_owned),

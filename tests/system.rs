@@ -3,6 +3,9 @@
 
 mod support;
 
+#[path = "system/access.rs"]
+mod access;
+
 use std::time::Duration;
 
 use oneclass_testkit::APP_PASSWORD;

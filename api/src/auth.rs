@@ -10,7 +10,7 @@ use axum::{Json, http::header};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use jsonwebtoken::{Header, Validation};
-use oneclass_core::ids::{SchoolId, UserId};
+use oneclass_core::ids::{SchoolId, SessionId, UserId};
 use oneclass_core::types::Role;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -32,6 +32,8 @@ pub const SESSION_COOKIE: &str = "oneclass_session";
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: UserId,
+    /// The session the token belongs to: revoking it refuses the token at once.
+    sid: SessionId,
     role: String,
     #[serde(default)]
     schools: Vec<SchoolId>,
@@ -47,6 +49,7 @@ struct Claims {
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub id: UserId,
+    pub session: SessionId,
     pub role: Role,
     pub schools: Vec<SchoolId>,
     pub province: Option<String>,
@@ -84,8 +87,27 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token_in(&parts.headers)
             .ok_or(ApiError::Unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
-        decode(&state.jwt, &token)
+        let user = decode(&state.jwt, &token)?;
+        if !session_is_live(&state.pool, &user).await? {
+            return Err(ApiError::Unauthorized("the session has ended: sign in again"));
+        }
+        Ok(user)
     }
+}
+
+/// True while the user's session is neither revoked nor expired: a signed-out or revoked
+/// session's tokens stop working at once, before their own expiry.
+pub async fn session_is_live(pool: &PgPool, user: &AuthUser) -> sqlx::Result<bool> {
+    let live = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM platform.sessions
+               WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now())
+           AS "live!""#,
+        user.session as SessionId,
+        user.id as UserId,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(live)
 }
 
 /// The request's token: its bearer token, else its session cookie (the staff pages').
@@ -101,10 +123,11 @@ fn token_in(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// The user a request is signed in as, if its token is valid: for pages that anyone may see
-/// but that show more to some (the dashboards).
-pub fn signed_in(keys: &JwtKeys, headers: &HeaderMap) -> Option<AuthUser> {
-    decode(keys, &token_in(headers)?).ok()
+/// The user a request is signed in as, if its token is valid and its session live: for pages
+/// that anyone may see but that show more to some (the dashboards).
+pub async fn signed_in(pool: &PgPool, keys: &JwtKeys, headers: &HeaderMap) -> Option<AuthUser> {
+    let user = decode(keys, &token_in(headers)?).ok()?;
+    session_is_live(pool, &user).await.ok()?.then_some(user)
 }
 
 pub fn decode(keys: &JwtKeys, token: &str) -> ApiResult<AuthUser> {
@@ -113,13 +136,21 @@ pub fn decode(keys: &JwtKeys, token: &str) -> ApiResult<AuthUser> {
     let c = data.claims;
     let role =
         c.role.parse().map_err(|_| ApiError::Unauthorized("the token names no known role"))?;
-    Ok(AuthUser { id: c.sub, role, schools: c.schools, province: c.province, district: c.district })
+    Ok(AuthUser {
+        id: c.sub,
+        session: c.sid,
+        role,
+        schools: c.schools,
+        province: c.province,
+        district: c.district,
+    })
 }
 
 pub fn issue(keys: &JwtKeys, user: &AuthUser) -> ApiResult<String> {
     let now = Utc::now().timestamp();
     let claims = Claims {
         sub: user.id,
+        sid: user.session,
         role: user.role.as_str().to_string(),
         schools: user.schools.clone(),
         province: user.province.clone(),
@@ -161,6 +192,9 @@ pub async fn begin_scoped(
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// Sign in as another role you hold (at some school) than your account's own.
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
 impl Validate for LoginRequest {
@@ -194,9 +228,6 @@ struct UserRow {
     has_scram: bool,
 }
 
-/// Checks a username and password; on success returns the user with their schools. `client`
-/// is the caller's address: attempts are limited per address and per username, so neither one
-/// password tried on many accounts nor many passwords on one account go fast.
 /// A wrong password for `username` (over HTTP or the Postgres wire): counts towards its
 /// lockout, [`MAX_FAILED_LOGINS`] in a row locking it for [`LOCKOUT_MINUTES`].
 pub async fn count_failed_login(pool: &PgPool, username: &str) -> sqlx::Result<()> {
@@ -229,12 +260,40 @@ pub async fn forget_failed_logins(pool: &PgPool, username: &str) -> sqlx::Result
     Ok(())
 }
 
+/// Signs in: checks a username and password ([`verify_password`]) and starts a session acting
+/// in `requested` (a role the user holds) or the account's own role. `client` is the caller's
+/// address: attempts are limited per address and per username, so neither one password tried
+/// on many accounts nor many passwords on one account go fast.
 pub async fn authenticate(
     state: &AppState,
     client: Option<std::net::IpAddr>,
     username: &str,
     password: &str,
+    requested: Option<Role>,
 ) -> ApiResult<AuthUser> {
+    let v = verify_password(state, client, username, password).await?;
+    let (role, schools) = scope_as(&state.pool, v.id, v.own, requested).await?;
+    let session = start_session(&state.pool, v.id, state.jwt.ttl).await?;
+    Ok(AuthUser { id: v.id, session, role, schools, province: v.province, district: v.district })
+}
+
+/// An account whose password was just checked.
+pub struct Verified {
+    pub id: UserId,
+    /// The account's own role.
+    pub own: Role,
+    pub province: Option<String>,
+    pub district: Option<String>,
+}
+
+/// Checks a password as sign-in does: rate limits per address and username, lockout, the same
+/// cost for unknown usernames, failures counted.
+pub async fn verify_password(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    username: &str,
+    password: &str,
+) -> ApiResult<Verified> {
     let username = username.trim();
     if username.is_empty()
         || username.chars().count() > MAX_USERNAME_CHARS
@@ -302,16 +361,51 @@ pub async fn authenticate(
         .execute(&state.pool)
         .await?;
     }
+    let own: Role =
+        row.role.parse().map_err(|_| ApiError::Internal(format!("user role {}", row.role)))?;
+    Ok(Verified { id: row.id, own, province: row.province, district: row.district })
+}
+
+/// The role a user acts in and the schools it covers: `requested` if they hold it (as their
+/// account's own role or at some school), else their account's own role.
+pub async fn scope_as(
+    pool: &PgPool,
+    user: UserId,
+    own: Role,
+    requested: Option<Role>,
+) -> ApiResult<(Role, Vec<SchoolId>)> {
+    let role = requested.unwrap_or(own);
     let schools = sqlx::query_scalar!(
         r#"SELECT school_id AS "school_id: SchoolId" FROM platform.memberships
-           WHERE user_id = $1 ORDER BY school_id"#,
-        row.id as UserId,
+           WHERE user_id = $1 AND role = $2 ORDER BY school_id"#,
+        user as UserId,
+        role.as_str(),
     )
-    .fetch_all(&state.pool)
+    .fetch_all(pool)
     .await?;
-    let role =
-        row.role.parse().map_err(|_| ApiError::Internal(format!("user role {}", row.role)))?;
-    Ok(AuthUser { id: row.id, role, schools, province: row.province, district: row.district })
+    if role != own && schools.is_empty() {
+        return Err(ApiError::field("role", "you hold this role at no school"));
+    }
+    Ok((role, schools))
+}
+
+/// Records a new sign-in, live for the token lifetime `ttl` unless revoked first.
+pub async fn start_session(
+    pool: &PgPool,
+    user: UserId,
+    ttl: std::time::Duration,
+) -> sqlx::Result<SessionId> {
+    let id = SessionId::new();
+    sqlx::query!(
+        "INSERT INTO platform.sessions (id, user_id, expires_at)
+         VALUES ($1, $2, now() + make_interval(secs => $3))",
+        id as SessionId,
+        user as UserId,
+        ttl.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(id)
 }
 
 /// Sign in: a short-lived bearer token.
@@ -323,13 +417,17 @@ pub async fn login(
     client: ClientAddr,
     ValidJson(req): ValidJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let user = authenticate(&state, client.0, &req.username, &req.password).await?;
-    let token = issue(&state.jwt, &user)?;
-    Ok(Json(LoginResponse {
-        access_token: token,
+    let user = authenticate(&state, client.0, &req.username, &req.password, req.role).await?;
+    Ok(Json(token_response(&state, &user)?))
+}
+
+/// The answer to a sign-in: a bearer token for `user`'s session.
+pub fn token_response(state: &AppState, user: &AuthUser) -> ApiResult<LoginResponse> {
+    Ok(LoginResponse {
+        access_token: issue(&state.jwt, user)?,
         token_type: "Bearer",
         expires_in: state.jwt.ttl.as_secs(),
-    }))
+    })
 }
 
 /// The caller's address when the server was started with connect info (tests driving the
@@ -359,6 +457,7 @@ mod tests {
         let keys = JwtKeys::new(b"secret", Duration::from_secs(60));
         let user = AuthUser {
             id: UserId::new(),
+            session: SessionId::new(),
             role: Role::Teacher,
             schools: vec![SchoolId::new()],
             province: None,

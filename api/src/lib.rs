@@ -1,13 +1,17 @@
-//! The operational API: sign-in, schools, learners and enrolments, the class register, analysts'
-//! SQL, OpenAPI, health and metrics. One module per area, each exporting its `router()`.
+//! The operational API: sign-in and access (sessions, roles at schools, invitations, password
+//! resets, the audit), schools, learners and enrolments, the class register, analysts' SQL,
+//! OpenAPI, health and metrics. One module per area, each exporting its `router()`.
 //! HTTP habits (request ids, tracing, compression, limits, timeouts) live in `with_middleware`.
 
+pub mod access;
 pub mod attention;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod error;
 pub mod extract;
 pub mod learners;
+pub mod members;
 pub mod ops;
 pub mod pages;
 pub mod pagination;
@@ -51,7 +55,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[openapi(
     info(title = "OneClass", description = "School management and education analytics for Zimbabwe."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "schools"), (name = "learners"), (name = "attendance"), (name = "analytics"))
+    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "attendance"), (name = "analytics"))
 )]
 struct ApiDoc;
 
@@ -69,6 +73,9 @@ impl Modify for BearerAuth {
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .routes(utoipa_axum::routes!(auth::login))
+        .merge(access::router())
+        .merge(members::router())
+        .merge(audit::router())
         .merge(schools::router())
         .merge(learners::router())
         .merge(register::router())

@@ -173,7 +173,7 @@ async fn login_submit(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match auth::authenticate(&state, client.0, &form.username, &form.password).await {
+    match auth::authenticate(&state, client.0, &form.username, &form.password, None).await {
         Ok(user) => match auth::issue(&state.jwt, &user) {
             Ok(token) => (jar.add(session_cookie(token, state.jwt.ttl)), Redirect::to("/app/"))
                 .into_response(),
@@ -194,7 +194,19 @@ async fn login_submit(
     }
 }
 
-async fn logout(jar: CookieJar) -> Response {
+/// Signs out: the session is revoked (its token stops working everywhere) and the cookie
+/// cleared.
+async fn logout(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    jar: CookieJar,
+) -> Response {
+    if let Ok(user) = user
+        && let Err(e) =
+            crate::access::revoke(&state.pool, user.id, Some(user.session), user.id).await
+    {
+        return ApiError::from(e).into_response();
+    }
     (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to("/app/login"))
         .into_response()
 }

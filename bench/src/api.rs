@@ -432,14 +432,25 @@ async fn create_accounts(
     .await
     .context("creating the bench users")?;
     sqlx::query!(
-        "INSERT INTO platform.memberships (user_id, school_id)
-         SELECT id, $2 FROM UNNEST($1::uuid[]) AS t(id)",
+        "INSERT INTO platform.memberships (user_id, school_id, role)
+         SELECT id, $2, role FROM UNNEST($1::uuid[], $3::text[]) AS t(id, role)",
         &ids,
         school,
+        &roles,
     )
     .execute(&mut *tx)
     .await
     .context("creating the bench users' memberships")?;
+    // The users not signed in through the API get a session each (named by the user's id) for
+    // the tokens minted for them.
+    sqlx::query!(
+        "INSERT INTO platform.sessions (id, user_id, expires_at)
+         SELECT id, id, now() + interval '1 day' FROM UNNEST($1::uuid[]) AS t(id)",
+        &ids,
+    )
+    .execute(&mut *tx)
+    .await
+    .context("creating the bench users' sessions")?;
     let (class_ids, teacher_ids): (Vec<Uuid>, Vec<Uuid>) =
         accounts.iter().flat_map(|a| a.classes.iter().map(|c| (*c, a.id))).unzip();
     sqlx::query!(
@@ -634,6 +645,7 @@ async fn measure(
             None => {
                 let user = AuthUser {
                     id: a.id.into(),
+                    session: a.id.into(),
                     role: a.role,
                     schools: vec![school.into()],
                     province: None,

@@ -76,6 +76,10 @@ id_type!(
     ClassId,
     /// `platform.users.id`: staff, officials, analysts and parents alike.
     UserId,
+    /// `platform.sessions.id`: one sign-in, named by its tokens.
+    SessionId,
+    /// `platform.invitations.id`.
+    InvitationId,
 );
 
 #[cfg(test)]

@@ -132,3 +132,57 @@ mod tests {
         assert!(!super::verify("kwaziwai", "garbage"));
     }
 }
+
+/// A one-time token for a link (an invitation, a password reset): 32 random bytes as hex,
+/// and the SHA-256 of that text, which is all the database keeps.
+pub fn one_time_token() -> (String, [u8; 32]) {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// The SHA-256 of a one-time token's text, as stored.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+/// The rules every new password meets (sign-in accepts up to 256 bytes).
+pub fn check_new_password(password: &str) -> Result<(), &'static str> {
+    if password.chars().count() < 10 {
+        Err("must be at least 10 characters")
+    } else if password.len() > 256 {
+        Err("must be at most 256 bytes")
+    } else if password.trim() != password {
+        Err("must not start or end with a space")
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn one_time_tokens_are_fresh_and_only_their_hash_matches() {
+        let (a, hash_a) = one_time_token();
+        let (b, _) = one_time_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(token_hash(&a), hash_a);
+        assert_ne!(token_hash(&b), hash_a);
+    }
+
+    #[test]
+    fn new_passwords_are_long_enough_and_not_padded() {
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password(" ten-or-more ").is_err());
+        assert!(check_new_password(&"x".repeat(300)).is_err());
+        assert!(check_new_password("Mhoro-shamwari-2026").is_ok());
+        // Non-ASCII letters count as characters, not bytes.
+        assert!(check_new_password("ŋŋŋŋŋŋŋŋŋŋ").is_ok());
+    }
+}

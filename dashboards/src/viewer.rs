@@ -39,7 +39,12 @@ impl Viewer {
 
 /// How the application names the viewer of a request (from its session cookie or bearer
 /// token); a request it cannot place is [`Viewer::Public`].
-pub type WhoIsLooking = Arc<dyn Fn(&HeaderMap) -> Viewer + Send + Sync>;
+/// Asynchronous, since whether a session is still live is asked of the database.
+pub type WhoIsLooking = Arc<
+    dyn Fn(HeaderMap) -> std::pin::Pin<Box<dyn std::future::Future<Output = Viewer> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// What the dashboards' handlers share.
 #[derive(Clone)]
@@ -58,7 +63,7 @@ impl FromRequestParts<DashState> for Viewer {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &DashState) -> Result<Self, Infallible> {
-        Ok((state.who)(&parts.headers))
+        Ok((state.who)(parts.headers.clone()).await)
     }
 }
 

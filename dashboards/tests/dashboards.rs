@@ -101,7 +101,13 @@ fn app(lake: &FixtureLake) -> axum::Router {
 /// reading of tokens is tested with the application).
 fn app_for(lake: &FixtureLake, viewer: Viewer) -> axum::Router {
     let warehouse = Arc::new(Warehouse::new(lake.url(), b"key".to_vec()));
-    oneclass_dashboards::router(warehouse, Arc::new(move |_: &HeaderMap| viewer.clone()))
+    oneclass_dashboards::router(
+        warehouse,
+        Arc::new(move |_: HeaderMap| {
+            let viewer = viewer.clone();
+            Box::pin(async move { viewer })
+        }),
+    )
 }
 
 /// The text as a browser shows it: the two escapes of `<` askama and the charts use, decoded.

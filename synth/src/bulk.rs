@@ -27,9 +27,15 @@ use crate::params::{SEEDED_TABLES, SeedParams, SeedSummary, SynthError};
 use crate::school::{Chunk, Out, Stats, Table};
 use crate::{plan, population, users};
 
-/// Tables the seed does not write whose rows belong to accounts it wrote (an analyst's saved
-/// queries): emptied with them when an unfinished seed is undone.
-const OF_SEEDED_ACCOUNTS: &[&str] = &["platform.saved_queries"];
+/// Tables the seed does not write whose rows refer to rows it wrote (an analyst's saved queries,
+/// sessions, invitations): emptied with them when an unfinished seed is
+/// undone, since TRUNCATE refuses a table that others still reference.
+const OF_SEEDED_ACCOUNTS: &[&str] = &[
+    "platform.saved_queries",
+    "platform.sessions",
+    "platform.password_resets",
+    "platform.invitations",
+];
 
 /// The tables whose indexes and constraints are set aside during the load.
 fn bulk_tables() -> Vec<String> {
@@ -476,8 +482,7 @@ pub(crate) async fn undo_unfinished(pool: &PgPool) -> Result<bool, SynthError> {
         return Ok(false);
     }
     tracing::warn!("an earlier seed did not finish: removing its rows and restoring indexes");
-    // With the tables the seed writes go those that only hold rows of their accounts (TRUNCATE
-    // refuses a table that others still reference).
+    // With the tables the seed writes go those whose rows refer to them.
     let tables: Vec<&str> = SEEDED_TABLES.iter().chain(OF_SEEDED_ACCOUNTS).copied().collect();
     conn.execute(format!("TRUNCATE {}", tables.join(", ")).as_str()).await?;
     restore(&opts, cores()).await?;

@@ -41,6 +41,7 @@ pub(crate) async fn seed_users(
         (Role::Registrar, format!("registrar.{tag}"), None, None, true),
         (Role::Teacher, format!("teacher.{tag}"), None, None, true),
         (Role::Bursar, format!("bursar.{tag}"), None, None, true),
+        (Role::Deputy, format!("deputy.{tag}"), None, None, true),
     ];
     // One hash for all demo accounts: argon2 is slow by design, and they share a password. Its
     // salt comes from the seed so that the same seed gives the same rows.
@@ -72,10 +73,11 @@ pub(crate) async fn seed_users(
         .await?;
         if member {
             sqlx::query!(
-                "INSERT INTO platform.memberships (user_id, school_id, created_at)
-                 VALUES ($1, $2, $3)",
+                "INSERT INTO platform.memberships (user_id, school_id, role, created_at)
+                 VALUES ($1, $2, $3, $4)",
                 user_id,
                 school.id,
+                role.as_str(),
                 stamp,
             )
             .execute(&mut *conn)
