@@ -5,6 +5,8 @@ mod support;
 
 #[path = "system/access.rs"]
 mod access;
+#[path = "system/assessment.rs"]
+mod assessment;
 
 use std::time::Duration;
 

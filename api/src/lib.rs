@@ -1,9 +1,11 @@
 //! The operational API: sign-in and access (sessions, roles at schools, invitations, password
-//! resets, the audit), schools, learners and enrolments, the class register, analysts' SQL,
+//! resets, the audit), schools, learners and enrolments, the class register, assessment and
+//! report cards, analysts' SQL,
 //! OpenAPI, health and metrics. One module per area, each exporting its `router()`.
 //! HTTP habits (request ids, tracing, compression, limits, timeouts) live in `with_middleware`.
 
 pub mod access;
+pub mod assessment;
 pub mod attention;
 pub mod audit;
 pub mod auth;
@@ -55,7 +57,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[openapi(
     info(title = "OneClass", description = "School management and education analytics for Zimbabwe."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "attendance"), (name = "analytics"))
+    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "attendance"), (name = "assessment"), (name = "analytics"))
 )]
 struct ApiDoc;
 
@@ -79,6 +81,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schools::router())
         .merge(learners::router())
         .merge(register::router())
+        .merge(assessment::router())
         .merge(sql::router())
         .merge(saved::router())
         .merge(catalog::router())

@@ -77,7 +77,7 @@ pub async fn visible_classes(
 }
 
 /// The class if the user may mark it: in their schools (RLS) and, for a teacher, taught by them.
-async fn visible_class(
+pub(crate) async fn visible_class(
     tx: &mut Transaction<'static, Postgres>,
     user: &AuthUser,
     class_id: ClassId,

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod db;
 pub mod error;
+pub mod grading;
 pub mod ids;
 pub mod password;
 pub mod types;

@@ -120,6 +120,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// A ZIMSEC examination, and the scale a class's marks are reported on (`grading`).
+    Exam { G7 => "G7", OLevel => "O", ALevel => "A" }
+);
+
+text_enum!(
     SchoolLevel { Primary => "primary", Secondary => "secondary", Combined => "combined" }
 );
 

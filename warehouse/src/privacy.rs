@@ -38,8 +38,10 @@ const DIRECT_IDENTIFIERS: &[&str] = &[
     "display_name",
     "username",
     "password_hash",
-    // A school's own number for a learner identifies them as surely as a name.
+    // A school's own number for a learner identifies them as surely as a name, and so does
+    // ZIMSEC's number for a candidate.
     "learner_number",
+    "candidate_number",
     // Payment references and idempotency keys are free text chosen by payers and their apps
     // (an EcoCash reference carries a phone number).
     "reference",
