@@ -7,6 +7,10 @@ mod support;
 mod access;
 #[path = "system/assessment.rs"]
 mod assessment;
+#[path = "system/attendance.rs"]
+mod attendance;
+#[path = "system/enrolment.rs"]
+mod enrolment;
 
 use std::time::Duration;
 

@@ -953,13 +953,14 @@ async fn list_exam_entries(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }
 
-/// A CSV field, quoted when it must be (RFC 4180), and never read as a formula by a spreadsheet.
+/// A CSV field, quoted when it must be (RFC 4180), and never read as a formula by a spreadsheet:
+/// a value that starts like one gets a leading `'` (numbers and phones such as `+263…` are left
+/// as they are; the importer drops such an `'` again).
 pub fn csv_field(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
+    let plain_number = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
+    let formula = value.starts_with(['=', '@'])
+        || (value.starts_with(['+', '-']) && !plain_number(&value[1..]));
+    let guarded = if formula { format!("'{value}") } else { value.to_owned() };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -1091,5 +1092,8 @@ mod tests {
         assert_eq!(csv_field("O'Brien, Jr"), "\"O'Brien, Jr\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("+263771234567"), "+263771234567");
+        assert_eq!(csv_field("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
     }
 }

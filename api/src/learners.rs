@@ -23,7 +23,7 @@ use crate::state::RequestId;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_learners, create_learner))
-        .routes(routes!(get_learner))
+        .routes(routes!(get_learner, update_learner))
         .routes(routes!(create_enrolment))
 }
 
@@ -41,8 +41,11 @@ pub struct Learner {
     pub sex: String,
     pub date_of_birth: NaiveDate,
     pub national_id: Option<String>,
+    pub birth_entry_number: Option<String>,
+    pub home_language: Option<String>,
     pub disability: Option<String>,
     pub is_ovc: bool,
+    pub is_beam: bool,
     pub status: String,
 }
 
@@ -58,9 +61,37 @@ pub struct NewLearner {
     pub date_of_birth: NaiveDate,
     /// Checked and normalised as it is read (`NN-NNNNNN L NN`).
     pub national_id: Option<NationalId>,
+    /// The birth entry number, for a child without a national ID yet (4 to 20 of digits,
+    /// capital letters, `/`, `-`, spaces).
+    pub birth_entry_number: Option<String>,
+    pub home_language: Option<String>,
     pub disability: Option<String>,
     #[serde(default)]
     pub is_ovc: bool,
+    /// BEAM pays the learner's fees.
+    #[serde(default)]
+    pub is_beam: bool,
+}
+
+fn check_birth_entry(errors: &mut Vec<FieldError>, value: Option<&str>) {
+    if let Some(b) = value
+        && !((4..=20).contains(&b.len())
+            && b.bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || b"/ -".contains(&c)))
+    {
+        errors.push(FieldError::new(
+            "birth_entry_number",
+            "must be 4 to 20 of digits, capital letters, '/', '-' and spaces",
+        ));
+    }
+}
+
+fn check_language(errors: &mut Vec<FieldError>, value: Option<&str>) {
+    if let Some(l) = value
+        && !(2..=40).contains(&l.trim().chars().count())
+    {
+        errors.push(FieldError::new("home_language", "must be 2 to 40 characters"));
+    }
 }
 
 fn check_name(errors: &mut Vec<FieldError>, field: &str, value: &str) {
@@ -92,6 +123,8 @@ impl Validate for NewLearner {
         if self.disability.as_deref().is_some_and(|d| d.trim().is_empty() || d.len() > 100) {
             e.push(FieldError::new("disability", "must be 1 to 100 characters, or absent"));
         }
+        check_birth_entry(&mut e, self.birth_entry_number.as_deref());
+        check_language(&mut e, self.home_language.as_deref());
         e
     }
 }
@@ -102,6 +135,16 @@ pub struct LearnerQuery {
     pub after: Option<Uuid>,
     /// Only learners of this school.
     pub school_id: Option<SchoolId>,
+    /// A search: the start of a first or last name (any case, accents as typed), or a learner
+    /// number.
+    pub q: Option<String>,
+    /// Only learners with an open enrolment in this grade.
+    pub grade: Option<Grade>,
+    /// Only learners with an open enrolment in this class.
+    pub class_id: Option<ClassId>,
+    pub sex: Option<Sex>,
+    /// `active`, `transferred`, `dropped_out`, `completed` or `deceased`.
+    pub status: Option<String>,
 }
 
 /// List the learners you may see (keyset paginated).
@@ -116,8 +159,20 @@ async fn list_learners(
 ) -> ApiResult<Json<Page<Learner>>> {
     user.require(READERS)?;
     let limit = PageQuery { limit: q.limit, after: q.after }.limit()?;
+    if q.q.as_ref().is_some_and(|t| t.trim().is_empty() || t.chars().count() > 60) {
+        return Err(ApiError::field("q", "must be 1 to 60 characters"));
+    }
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let only = Only { after: q.after, school: q.school_id, learner: None };
+    let only = Only {
+        after: q.after,
+        school: q.school_id,
+        learner: None,
+        search: q.q.as_deref().map(|t| t.trim().to_owned()),
+        grade: q.grade,
+        class: q.class_id,
+        sex: q.sex,
+        status: q.status.clone(),
+    };
     let rows = visible_learners(&mut tx, &user, &only, limit + 1).await?;
     let page = Page::from_rows(rows, limit, |l| l.id.as_uuid());
     // A list is a read of every record on it: one audit row per learner shown.
@@ -139,7 +194,7 @@ async fn get_learner(
 ) -> ApiResult<Json<Learner>> {
     user.require(READERS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let only = Only { after: None, school: None, learner: Some(id) };
+    let only = Only { learner: Some(id), ..Only::default() };
     let learner =
         visible_learners(&mut tx, &user, &only, 1).await?.pop().ok_or(ApiError::NotFound)?;
     audit(&mut tx, &user, &request_id, "read", std::slice::from_ref(&learner)).await?;
@@ -147,12 +202,102 @@ async fn get_learner(
     Ok(Json(learner))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerChange {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub national_id: Option<NationalId>,
+    pub birth_entry_number: Option<String>,
+    pub home_language: Option<String>,
+    pub disability: Option<String>,
+    pub is_ovc: Option<bool>,
+    pub is_beam: Option<bool>,
+}
+
+impl Validate for LearnerChange {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if let Some(n) = &self.first_name {
+            check_name(&mut e, "first_name", n);
+        }
+        if let Some(n) = &self.last_name {
+            check_name(&mut e, "last_name", n);
+        }
+        if self.date_of_birth.is_some_and(|d| d > Utc::now().date_naive()) {
+            e.push(FieldError::new("date_of_birth", "must not be in the future"));
+        }
+        if self.disability.as_deref().is_some_and(|d| d.trim().is_empty() || d.len() > 100) {
+            e.push(FieldError::new("disability", "must be 1 to 100 characters"));
+        }
+        check_birth_entry(&mut e, self.birth_entry_number.as_deref());
+        check_language(&mut e, self.home_language.as_deref());
+        e
+    }
+}
+
+/// Corrects a learner's record: the fields given change, the others stay. Every change is in the
+/// record's history (`GET /learners/{id}/history`), old and new values.
+#[utoipa::path(patch, path = "/learners/{id}", tag = "learners", request_body = LearnerChange,
+    params(("id" = Uuid, Path, description = "learner id")),
+    responses((status = 200, body = Learner), (status = 404, body = Problem),
+              (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn update_learner(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<LearnerId>,
+    ValidJson(c): ValidJson<LearnerChange>,
+) -> ApiResult<Json<Learner>> {
+    user.require(ADMISSIONS)?;
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let learner = sqlx::query_as!(
+        Learner,
+        r#"UPDATE sis.learners AS l SET
+               first_name = coalesce($2, first_name), last_name = coalesce($3, last_name),
+               sex = coalesce($4, sex), date_of_birth = coalesce($5, date_of_birth),
+               national_id = coalesce($6, national_id),
+               birth_entry_number = coalesce($7, birth_entry_number),
+               home_language = coalesce($8, home_language), disability = coalesce($9, disability),
+               is_ovc = coalesce($10, is_ovc), is_beam = coalesce($11, is_beam)
+           WHERE id = $1
+           RETURNING l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId",
+                     l.learner_number, l.first_name, l.last_name, l.sex, l.date_of_birth,
+                     l.national_id, l.birth_entry_number, l.home_language, l.disability,
+                     l.is_ovc, l.is_beam, l.status"#,
+        id as LearnerId,
+        c.first_name.as_deref().map(str::trim),
+        c.last_name.as_deref().map(str::trim),
+        c.sex.map(Sex::as_str),
+        c.date_of_birth,
+        c.national_id.as_ref().map(NationalId::as_str),
+        c.birth_entry_number.as_deref(),
+        c.home_language.as_deref().map(str::trim),
+        c.disability.as_deref().map(str::trim),
+        c.is_ovc,
+        c.is_beam,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(learner))
+}
+
 /// Which of the visible learners to read.
+#[derive(Default)]
 struct Only {
     /// Keyset pagination: ids after this one.
     after: Option<Uuid>,
     school: Option<SchoolId>,
     learner: Option<LearnerId>,
+    search: Option<String>,
+    grade: Option<Grade>,
+    class: Option<ClassId>,
+    sex: Option<Sex>,
+    status: Option<String>,
 }
 
 /// The learners the user may see, in id order: RLS limits them to the user's schools, and a
@@ -166,8 +311,9 @@ async fn visible_learners(
     Ok(sqlx::query_as!(
         Learner,
         r#"SELECT l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId", l.learner_number,
-                  l.first_name, l.last_name, l.sex, l.date_of_birth, l.national_id, l.disability,
-                  l.is_ovc, l.status
+                  l.first_name, l.last_name, l.sex, l.date_of_birth, l.national_id,
+                  l.birth_entry_number, l.home_language, l.disability, l.is_ovc, l.is_beam,
+                  l.status
            FROM sis.learners l
            WHERE ($1::uuid IS NULL OR EXISTS (
                    SELECT 1 FROM sis.enrolments e
@@ -176,12 +322,25 @@ async fn visible_learners(
              AND ($2::uuid IS NULL OR l.id > $2)
              AND ($3::uuid IS NULL OR l.school_id = $3)
              AND ($4::uuid IS NULL OR l.id = $4)
+             AND ($6::text IS NULL OR lower(l.first_name) LIKE lower($6) || '%'
+                  OR lower(l.last_name) LIKE lower($6) || '%' OR l.learner_number = $6)
+             AND ($7::text IS NULL AND $8::uuid IS NULL OR EXISTS (
+                   SELECT 1 FROM sis.enrolments e WHERE e.learner_id = l.id
+                   AND e.end_date IS NULL AND ($7::text IS NULL OR e.grade = $7)
+                   AND ($8::uuid IS NULL OR e.class_id = $8)))
+             AND ($9::text IS NULL OR l.sex = $9)
+             AND ($10::text IS NULL OR l.status = $10)
            ORDER BY l.id LIMIT $5"#,
         user.teacher_id() as Option<UserId>,
         only.after,
         only.school as Option<SchoolId>,
         only.learner as Option<LearnerId>,
         limit,
+        only.search.as_deref().map(|t| t.replace(['%', '_', '\\'], "")),
+        only.grade.map(Grade::as_str),
+        only.class as Option<ClassId>,
+        only.sex.map(Sex::as_str),
+        only.status,
     )
     .fetch_all(&mut **tx)
     .await?)
@@ -244,11 +403,13 @@ async fn create_learner(
     let learner = sqlx::query_as!(
         Learner,
         r#"INSERT INTO sis.learners AS l (id, school_id, learner_number, first_name, last_name, sex,
-               date_of_birth, national_id, disability, is_ovc)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               date_of_birth, national_id, disability, is_ovc, birth_entry_number,
+               home_language, is_beam)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
            RETURNING l.id AS "id: LearnerId", l.school_id AS "school_id: SchoolId",
                      l.learner_number, l.first_name, l.last_name, l.sex, l.date_of_birth,
-                     l.national_id, l.disability, l.is_ovc, l.status"#,
+                     l.national_id, l.birth_entry_number, l.home_language, l.disability,
+                     l.is_ovc, l.is_beam, l.status"#,
         LearnerId::new() as LearnerId,
         school_id as SchoolId,
         new.learner_number.trim(),
@@ -259,6 +420,9 @@ async fn create_learner(
         new.national_id.as_ref().map(NationalId::as_str),
         new.disability.as_deref().map(str::trim),
         new.is_ovc,
+        new.birth_entry_number.as_deref(),
+        new.home_language.as_deref().map(str::trim),
+        new.is_beam,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -343,20 +507,8 @@ async fn create_enrolment(
             None => return Err(ApiError::field("class_id", "no such class in your schools")),
         }
     }
-    let open = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM sis.enrolments
-                          WHERE learner_id = $1 AND academic_year = $2 AND end_date IS NULL)
-           AS "open!""#,
-        new.learner_id as LearnerId,
-        new.academic_year,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if open {
-        return Err(ApiError::Conflict(
-            "the learner already has an open enrolment for that year".into(),
-        ));
-    }
+    // One active enrolment per learner is a constraint (enrolments_one_active): a second
+    // is refused by PostgreSQL as a conflict.
     let enrolment = sqlx::query_as!(
         Enrolment,
         r#"INSERT INTO sis.enrolments (id, school_id, learner_id, academic_year, grade, class_id,
@@ -375,6 +527,20 @@ async fn create_enrolment(
         new.start_date,
     )
     .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
+        true => ApiError::Conflict(
+            "the learner already has an open enrolment: end it first (POST /enrolments/{id}/exit)"
+                .into(),
+        ),
+        false => e.into(),
+    })?;
+    // Enrolled again: a learner who had left is active once more.
+    sqlx::query!(
+        "UPDATE sis.learners SET status = 'active' WHERE id = $1 AND status <> 'active'",
+        new.learner_id as LearnerId,
+    )
+    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(enrolment)))

@@ -6,12 +6,16 @@
 
 pub mod access;
 pub mod assessment;
+pub mod attendance;
 pub mod attention;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod enrolment;
 pub mod error;
 pub mod extract;
+pub mod guardians;
+pub mod import;
 pub mod learners;
 pub mod members;
 pub mod ops;
@@ -80,7 +84,11 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::router())
         .merge(schools::router())
         .merge(learners::router())
+        .merge(guardians::router())
+        .merge(import::router())
+        .merge(enrolment::router())
         .merge(register::router())
+        .merge(attendance::router())
         .merge(assessment::router())
         .merge(sql::router())
         .merge(saved::router())

@@ -101,6 +101,12 @@ impl Grade {
         }
     }
 
+    /// The grade a learner is promoted to; none after Form 6.
+    pub fn next(self) -> Option<Grade> {
+        let i = Grade::ALL.iter().position(|g| *g == self)?;
+        Grade::ALL.get(i + 1).copied()
+    }
+
     pub fn is_primary(self) -> bool {
         matches!(self, Grade::EcdA | Grade::EcdB) || self.official_age() <= 12
     }
@@ -122,6 +128,14 @@ text_enum!(
 text_enum!(
     /// A ZIMSEC examination, and the scale a class's marks are reported on (`grading`).
     Exam { G7 => "G7", OLevel => "O", ALevel => "A" }
+);
+
+text_enum!(
+    /// Why an enrolment ended.
+    ExitReason {
+        Completed => "completed", TransferOut => "transfer_out", Dropout => "dropout",
+        Deceased => "deceased", Other => "other",
+    }
 );
 
 text_enum!(
@@ -223,6 +237,9 @@ mod tests {
         assert!(Sex::from_str("X").is_err());
         assert_eq!(serde_json::to_string(&Grade::EcdA).unwrap(), "\"ECD_A\"");
         assert!(Grade::G7.is_primary());
+        assert_eq!(Grade::EcdB.next(), Some(Grade::G1));
+        assert_eq!(Grade::G7.next(), Some(Grade::F1));
+        assert_eq!(Grade::F6.next(), None);
         assert!(!Grade::F1.is_primary());
     }
 }

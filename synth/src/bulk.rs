@@ -28,14 +28,19 @@ use crate::school::{Chunk, Out, Stats, Table};
 use crate::{plan, population, users};
 
 /// Tables the seed does not write whose rows refer to rows it wrote (an analyst's saved queries,
-/// sessions, invitations, examination entries): emptied with them when an unfinished seed is
-/// undone, since TRUNCATE refuses a table that others still reference.
+/// sessions, invitations, examination entries, guardians, transfers, idempotency keys): emptied
+/// with them when an unfinished seed is undone, since TRUNCATE refuses a table that others still
+/// reference.
 const OF_SEEDED_ACCOUNTS: &[&str] = &[
     "platform.saved_queries",
     "platform.sessions",
     "platform.password_resets",
     "platform.invitations",
     "assessment.exam_entries",
+    "platform.idempotency_keys",
+    "sis.learner_guardians",
+    "sis.guardians",
+    "sis.transfers",
 ];
 
 /// The tables whose indexes and constraints are set aside during the load.

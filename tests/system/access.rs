@@ -608,8 +608,8 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
     let app = TestApp::spawn().await;
     let school_a = school_of(&app, &app.username("school_head")).await;
     let school_b = other_school(&app, school_a).await;
-    let (learner_b, class_b): (Uuid, Uuid) = sqlx::query_as(
-        "SELECT e.learner_id, e.class_id FROM sis.enrolments e
+    let (learner_b, class_b, enrolment_b): (Uuid, Uuid, Uuid) = sqlx::query_as(
+        "SELECT e.learner_id, e.class_id, e.id FROM sis.enrolments e
          WHERE e.school_id = $1 AND e.class_id IS NOT NULL AND e.end_date IS NULL LIMIT 1",
     )
     .bind(school_b)
@@ -636,7 +636,21 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
                 .fetch_one(&app.owner)
                 .await
                 .expect("n");
-        (learners, marks, members)
+        // Every school-owned write of an API request is in the audit: none may name school B.
+        let audited: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM audit.events WHERE school_id = $1")
+                .bind(school_b)
+                .fetch_one(&app.owner)
+                .await
+                .expect("n");
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sis.enrolments WHERE school_id = $1 AND end_date IS NULL",
+        )
+        .bind(school_b)
+        .fetch_one(&app.owner)
+        .await
+        .expect("n");
+        (learners, marks, members, audited, open)
     };
     let before = count_b().await;
 
@@ -649,6 +663,12 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             format!("/api/v1/schools/{school_b}/attention"),
             format!("/api/v1/schools/{school_b}/members"),
             format!("/api/v1/schools/{school_b}/invitations"),
+            format!("/api/v1/learners/{learner_b}/guardians"),
+            format!("/api/v1/learners/{learner_b}/enrolments"),
+            format!("/api/v1/learners/{learner_b}/report-card?year=2026&term=3"),
+            format!("/api/v1/classes/{class_b}/assessments"),
+            format!("/api/v1/classes/{class_b}/gradebook?subject=MAT&term=3"),
+            format!("/api/v1/schools/{school_b}/exam-entries?year=2026&exam=G7"),
         ];
         for path in &reads {
             let status = app.get(&token, path).await.status().as_u16();
@@ -693,11 +713,43 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
                 format!("/api/v1/schools/{school_b}/invitations"),
                 json!({"role": "teacher", "display_name": "X", "phone": "0771234567"}),
             ),
+            (
+                format!("/api/v1/learners/{learner_b}/guardians"),
+                json!({"full_name": "X Y", "relationship": "mother"}),
+            ),
+            (
+                format!("/api/v1/enrolments/{enrolment_b}/exit"),
+                json!({"date": today, "reason": "dropout"}),
+            ),
+            (format!("/api/v1/classes/{class_b}/year-end"), json!({"default_outcome": "promote"})),
+            (
+                "/api/v1/transfers".to_owned(),
+                json!({"learner_id": learner_b, "to_school_id": school_a, "leaving_on": today}),
+            ),
+            (
+                format!("/api/v1/classes/{class_b}/assessments"),
+                json!({"subject_code": "MAT", "name": "T", "max_score": 10, "held_on": today}),
+            ),
+            (
+                "/api/v1/exam-entries".to_owned(),
+                json!({"learner_id": learner_b, "academic_year": 2026, "exam": "G7",
+                       "candidate_number": "123456", "subjects": ["MAT"]}),
+            ),
         ];
         for (path, body) in &writes {
             let status = app.post(&token, path, body).await.status().as_u16();
             assert!(matches!(status, 403 | 404 | 422), "{role} POST {path}: {status}");
         }
+        let resp = app
+            .client
+            .patch(format!("{}/api/v1/learners/{learner_b}", app.base))
+            .bearer_auth(&token)
+            .json(&json!({"first_name": "Changed"}))
+            .send()
+            .await
+            .expect("PATCH");
+        let status = resp.status().as_u16();
+        assert!(matches!(status, 403 | 404), "{role} PATCH learner: {status}");
         let status = delete(
             &app,
             &token,
@@ -710,4 +762,40 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
     }
     assert_eq!(count_b().await, before, "nothing of school B changed");
     app.stop().await;
+}
+
+/// Every table that holds a school's rows has row-level security enabled and forced, and every
+/// published table can be read by the CDC role (a table it cannot read stops the snapshot).
+#[tokio::test]
+async fn every_school_table_is_forced_under_rls_and_every_published_table_is_readable() {
+    let owner_url = oneclass_testkit::fresh_database().await;
+    let owner = oneclass_core::db::pool(&owner_url, 2).await.expect("pool");
+    let unforced: Vec<String> = sqlx::query_scalar(
+        "SELECT n.nspname || '.' || c.relname FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'school_id' AND NOT a.attisdropped
+         WHERE c.relkind = 'r' AND n.nspname IN ('platform', 'sis', 'academic', 'attendance',
+               'assessment', 'finance', 'staff', 'comms', 'privacy')
+           AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
+         ORDER BY 1",
+    )
+    .fetch_all(&owner)
+    .await
+    .expect("query");
+    assert_eq!(unforced, Vec::<String>::new(), "school-owned tables without forced RLS");
+    let unreadable: Vec<String> = sqlx::query_scalar(
+        "SELECT p.schemaname || '.' || p.tablename FROM pg_publication_tables p
+         JOIN pg_namespace n ON n.nspname = p.schemaname
+         JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
+         WHERE p.pubname = 'oneclass_lake'
+           AND (NOT has_table_privilege('oneclass_cdc', c.oid, 'SELECT')
+                OR (c.relrowsecurity AND NOT EXISTS (
+                      SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid
+                        AND 'oneclass_cdc'::regrole = ANY (pol.polroles))))
+         ORDER BY 1",
+    )
+    .fetch_all(&owner)
+    .await
+    .expect("query");
+    assert_eq!(unreadable, Vec::<String>::new(), "published tables the CDC role cannot read");
 }

@@ -42,6 +42,7 @@ const DIRECT_IDENTIFIERS: &[&str] = &[
     // ZIMSEC's number for a candidate.
     "learner_number",
     "candidate_number",
+    "birth_entry_number",
     // Payment references and idempotency keys are free text chosen by payers and their apps
     // (an EcoCash reference carries a phone number).
     "reference",
