@@ -11,6 +11,8 @@ mod assessment;
 mod attendance;
 #[path = "system/enrolment.rs"]
 mod enrolment;
+#[path = "system/fuzz.rs"]
+mod fuzz;
 
 use std::time::Duration;
 

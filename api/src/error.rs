@@ -147,6 +147,26 @@ impl IntoResponse for ApiError {
                         vec![],
                     );
                 }
+                // A handler's own checks come first; these are the database's, behind them.
+                if e.as_database_error().is_some_and(|db| db.is_foreign_key_violation()) {
+                    tracing::warn!(error = %e, "a request named a record that does not exist");
+                    return problem(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Some("the request names a record that does not exist".into()),
+                        vec![FieldError::new("request", "names a record that does not exist")],
+                    );
+                }
+                if e.as_database_error().is_some_and(|db| db.is_check_violation()) {
+                    tracing::warn!(error = %e, "a request broke a check of the database");
+                    return problem(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Some("the request has invalid fields".into()),
+                        vec![FieldError::new(
+                            "request",
+                            "a value is outside what the record allows",
+                        )],
+                    );
+                }
                 tracing::error!(error = %e, "database error");
                 problem(StatusCode::INTERNAL_SERVER_ERROR, None, vec![])
             }
@@ -159,3 +179,81 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The largest plain-text rejection body read to turn it into a problem.
+const MAX_REJECTION_BYTES: usize = 4096;
+
+/// Every error of `/api/…` leaves as problem+json, also those the framework answers before a
+/// handler runs: a query string or path that does not parse (422 naming the parameter, as any
+/// other bad input), an unknown route (404), a wrong method (405), a body too large (413) or of
+/// the wrong type (415).
+pub async fn problems_for_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !api || !status.is_client_error() || is_problem {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let body = axum::body::to_bytes(response.into_body(), MAX_REJECTION_BYTES).await;
+    let text = body.map(|b| String::from_utf8_lossy(&b).trim().to_owned()).unwrap_or_default();
+    let mut answer = if status == StatusCode::BAD_REQUEST {
+        let (field, reason) = rejected_field(&text);
+        problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("the request has invalid fields".into()),
+            vec![FieldError::new(field, reason)],
+        )
+    } else {
+        problem(status, (!text.is_empty()).then_some(text), vec![])
+    };
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    answer
+}
+
+/// The parameter a framework rejection names, and why: `Failed to deserialize query string:
+/// limit: invalid digit found in string` is the query parameter `limit`.
+fn rejected_field(text: &str) -> (String, String) {
+    if let Some(rest) = text.strip_prefix("Failed to deserialize query string: ") {
+        return match rest.split_once(": ") {
+            Some((field, reason)) if !field.contains(' ') => (field.to_owned(), reason.to_owned()),
+            _ => ("query".to_owned(), rest.to_owned()),
+        };
+    }
+    if let Some(rest) = text.strip_prefix("Invalid URL: ") {
+        return ("path".to_owned(), rest.to_owned());
+    }
+    ("request".to_owned(), text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_rejections_name_their_parameter() {
+        assert_eq!(
+            rejected_field(
+                "Failed to deserialize query string: limit: invalid digit found in string"
+            ),
+            ("limit".into(), "invalid digit found in string".into())
+        );
+        assert_eq!(
+            rejected_field("Failed to deserialize query string: missing field `term`"),
+            ("query".into(), "missing field `term`".into())
+        );
+        assert_eq!(
+            rejected_field("Invalid URL: Cannot parse `x` to a UUID"),
+            ("path".into(), "Cannot parse `x` to a UUID".into())
+        );
+    }
+}

@@ -124,6 +124,7 @@ pub fn router(pool: PgPool, jwt: JwtKeys, warehouse: Arc<oneclass_warehouse::War
 pub fn with_middleware(router: Router) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     router
+        .layer(middleware::from_fn(error::problems_for_rejections))
         .layer(middleware::from_fn(record_metrics))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

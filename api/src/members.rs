@@ -55,6 +55,18 @@ fn manager_at(user: &AuthUser, school: SchoolId) -> ApiResult<AuthUser> {
     Ok(AuthUser { schools: vec![school], ..user.clone() })
 }
 
+/// [`manager_at`], for a school that exists (a platform admin may name any id).
+async fn manager_of(state: &AppState, user: &AuthUser, school: SchoolId) -> ApiResult<AuthUser> {
+    let acting = manager_at(user, school)?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM platform.schools WHERE id = $1) AS "exists!""#,
+        school as SchoolId,
+    )
+    .fetch_one(&state.pool)
+    .await?;
+    if exists { Ok(acting) } else { Err(ApiError::NotFound) }
+}
+
 fn check_role(user: &AuthUser, school: SchoolId, role: Role) -> ApiResult<()> {
     if assignable(user, school).contains(&role) {
         Ok(())
@@ -84,7 +96,7 @@ async fn list_members(
     user: AuthUser,
     Path(school): Path<SchoolId>,
 ) -> ApiResult<Json<Vec<Member>>> {
-    manager_at(&user, school)?;
+    manager_of(&state, &user, school).await?;
     let rows = sqlx::query!(
         r#"SELECT m.user_id AS "user_id: UserId", u.username, u.display_name, m.role,
                   m.created_at
@@ -133,7 +145,7 @@ async fn add_member(
     Path(school): Path<SchoolId>,
     ValidJson(req): ValidJson<NewMember>,
 ) -> ApiResult<StatusCode> {
-    let acting = manager_at(&user, school)?;
+    let acting = manager_of(&state, &user, school).await?;
     check_role(&user, school, req.role)?;
     let mut tx = begin_scoped(&state.pool, &acting).await?;
     let exists = sqlx::query_scalar!(
@@ -176,7 +188,7 @@ async fn remove_member(
     user: AuthUser,
     Path((school, member, role)): Path<(SchoolId, UserId, Role)>,
 ) -> ApiResult<StatusCode> {
-    let acting = manager_at(&user, school)?;
+    let acting = manager_of(&state, &user, school).await?;
     check_role(&user, school, role)?;
     let mut tx = begin_scoped(&state.pool, &acting).await?;
     let removed = sqlx::query!(
@@ -293,7 +305,7 @@ async fn invite(
     Path(school): Path<SchoolId>,
     ValidJson(req): ValidJson<NewInvitation>,
 ) -> ApiResult<(StatusCode, Json<Invitation>)> {
-    let acting = manager_at(&user, school)?;
+    let acting = manager_of(&state, &user, school).await?;
     check_role(&user, school, req.role)?;
     let (token, hash) = password::one_time_token();
     let id = InvitationId::new();
@@ -353,7 +365,7 @@ async fn list_invitations(
     user: AuthUser,
     Path(school): Path<SchoolId>,
 ) -> ApiResult<Json<Vec<Invitation>>> {
-    let acting = manager_at(&user, school)?;
+    let acting = manager_of(&state, &user, school).await?;
     let mut tx = begin_scoped(&state.pool, &acting).await?;
     let rows = sqlx::query!(
         r#"SELECT id AS "id: InvitationId", role, display_name, email, phone, expires_at,

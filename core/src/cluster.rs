@@ -218,6 +218,9 @@ impl PgCluster {
         );
         if opts.unsafe_fast {
             conf.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+            // A test binary's cluster holds a database, and a replication slot, per test: more
+            // than a demo's 20 (the later lines of the file win).
+            conf.push_str("max_replication_slots = 100\nmax_wal_senders = 100\n");
         }
         let path = self.pgdata.join("postgresql.conf");
         let mut existing = std::fs::read_to_string(&path).map_err(CoreError::io(&path))?;

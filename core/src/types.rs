@@ -8,10 +8,23 @@ use utoipa::ToSchema;
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
+
+        // Written by hand: the derive does not see the renames through this macro, and the
+        // document must show the codes that travel ("teacher", not "Teacher").
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -227,6 +240,16 @@ mod tests {
         assert!(Phone::parse("+26377123456").is_err());
         assert!(Phone::parse("+27771234567").is_err());
         assert!(Phone::parse("07712345a7").is_err());
+    }
+
+    #[test]
+    fn the_openapi_schema_of_a_code_lists_the_codes_that_travel() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(Role::schema()).expect("json");
+        assert_eq!(schema["type"], "string");
+        assert!(schema["enum"].as_array().expect("enum").contains(&"platform_admin".into()));
+        let schema = serde_json::to_value(Grade::schema()).expect("json");
+        assert_eq!(schema["enum"][0], "ECD_A");
     }
 
     #[test]
