@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, NaiveDate, Utc};
-use oneclass_core::ids::{ClassId, LearnerId, SchoolId, UserId};
+use oneclass_core::ids::{ClassId, LearnerId, SchoolId};
 use oneclass_core::types::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::learners::audit_reads;
+use crate::learners::{audit_reads, visible_learner_school};
 use crate::register::visible_class;
 use crate::state::{AppState, RequestId};
 
@@ -100,18 +100,7 @@ async fn learner_attendance(
     user.require(READERS)?;
     range.check()?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let school = sqlx::query_scalar!(
-        r#"SELECT l.school_id AS "school_id: SchoolId" FROM sis.learners l
-           WHERE l.id = $1 AND ($2::uuid IS NULL OR EXISTS (
-               SELECT 1 FROM sis.enrolments e
-               JOIN academic.class_teachers ct ON ct.class_id = e.class_id
-               WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $2))"#,
-        id as LearnerId,
-        user.teacher_id() as Option<UserId>,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let school = visible_learner_school(&mut tx, &user, id).await?;
     let days = sqlx::query_as!(
         Day,
         "SELECT date, status FROM attendance.daily_marks

@@ -75,14 +75,17 @@ async fn list_events(
         return Err(ApiError::field("entity", "at most 100 characters"));
     }
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let rows = events(&mut tx, &q, limit + 1).await?;
+    let rows = events(&mut tx, &q, None, limit + 1).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, |e| e.id)))
 }
 
+/// Audit events, newest first, filtered as `q` says; with `learner`, the history of that
+/// learner's record (the record, its enrolments, every read) whatever the other filters.
 async fn events(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     q: &AuditQuery,
+    learner: Option<LearnerId>,
     limit: i64,
 ) -> ApiResult<Vec<AuditEvent>> {
     Ok(sqlx::query_as!(
@@ -97,6 +100,10 @@ async fn events(
              AND ($4::uuid IS NULL OR e.entity_id = $4)
              AND ($5::uuid IS NULL OR e.user_id = $5)
              AND ($6::text IS NULL OR e.action = $6)
+             AND ($8::uuid IS NULL OR e.entity_id = $8
+                  OR (e.entity = 'sis.enrolments' AND e.changes ->> 'learner_id' = $8::text)
+                  OR (e.entity = 'sis.enrolments' AND e.entity_id IN (
+                        SELECT id FROM sis.enrolments WHERE learner_id = $8)))
            ORDER BY e.id DESC LIMIT $7"#,
         q.after,
         q.school_id as Option<SchoolId>,
@@ -105,6 +112,7 @@ async fn events(
         q.user_id as Option<UserId>,
         q.action,
         limit,
+        learner as Option<LearnerId>,
     )
     .fetch_all(&mut **tx)
     .await?)
@@ -134,24 +142,16 @@ async fn learner_history(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
-    let rows = sqlx::query_as!(
-        AuditEvent,
-        r#"SELECT e.id, e.at, e.user_id AS "user_id: UserId", u.username AS "username?",
-                  e.role, e.school_id AS "school_id: SchoolId", e.action, e.entity, e.entity_id,
-                  e.request_id, e.changes
-           FROM audit.events e LEFT JOIN platform.users u ON u.id = e.user_id
-           WHERE ($1::uuid IS NULL OR e.id < $1)
-             AND (e.entity_id = $2
-                  OR (e.entity = 'sis.enrolments' AND e.changes ->> 'learner_id' = $2::text)
-                  OR (e.entity = 'sis.enrolments' AND e.entity_id IN (
-                        SELECT id FROM sis.enrolments WHERE learner_id = $2)))
-           ORDER BY e.id DESC LIMIT $3"#,
-        page.after,
-        id.as_uuid(),
-        limit + 1,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let only = AuditQuery {
+        limit: None,
+        after: page.after,
+        school_id: None,
+        entity: None,
+        entity_id: None,
+        user_id: None,
+        action: None,
+    };
+    let rows = events(&mut tx, &only, Some(id), limit + 1).await?;
     audit_reads(&mut tx, &user, &request_id, "history", &[(id.as_uuid(), school.as_uuid())])
         .await?;
     tx.commit().await?;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ValidJson, Validate};
-use crate::learners::audit_reads;
+use crate::learners::{audit_reads, visible_learner_school};
 use crate::state::{AppState, RequestId};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -215,18 +215,7 @@ async fn list_guardians(
     user.require(READERS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     // A teacher reads the guardians of the learners they teach.
-    let school = sqlx::query_scalar!(
-        r#"SELECT l.school_id AS "school_id: SchoolId" FROM sis.learners l
-           WHERE l.id = $1 AND ($2::uuid IS NULL OR EXISTS (
-               SELECT 1 FROM sis.enrolments e
-               JOIN academic.class_teachers ct ON ct.class_id = e.class_id
-               WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $2))"#,
-        learner as LearnerId,
-        user.teacher_id().map(|t| t.as_uuid()),
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let school = visible_learner_school(&mut tx, &user, learner).await?;
     let rows = guardians_of(&mut tx, learner).await?;
     audit_reads(&mut tx, &user, &request_id, "read", &[(learner.as_uuid(), school.as_uuid())])
         .await?;

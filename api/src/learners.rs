@@ -346,6 +346,27 @@ async fn visible_learners(
     .await?)
 }
 
+/// The school of a learner the user may see (RLS: their schools; a teacher: a learner of a class
+/// they teach); not found otherwise.
+pub(crate) async fn visible_learner_school(
+    conn: &mut sqlx::PgConnection,
+    user: &AuthUser,
+    id: LearnerId,
+) -> ApiResult<SchoolId> {
+    sqlx::query_scalar!(
+        r#"SELECT l.school_id AS "school_id: SchoolId" FROM sis.learners l
+           WHERE l.id = $1 AND ($2::uuid IS NULL OR EXISTS (
+               SELECT 1 FROM sis.enrolments e
+               JOIN academic.class_teachers ct ON ct.class_id = e.class_id
+               WHERE e.learner_id = l.id AND e.end_date IS NULL AND ct.user_id = $2))"#,
+        id as LearnerId,
+        user.teacher_id() as Option<UserId>,
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(ApiError::NotFound)
+}
+
 /// One audit row per learner record shown (`action`: `read` or `list`).
 async fn audit(
     tx: &mut Transaction<'static, Postgres>,

@@ -160,27 +160,35 @@ fn changed_schools_sql(t: &SilverTable, from: i64) -> Vec<String> {
     };
     let mut out = vec![format!("SELECT DISTINCT school_id FROM {silver} WHERE _lsn > {from}")];
     if let Some(learner) = learner {
+        // The changed learners first: the side held in memory (see below).
         out.push(format!(
-            "SELECT DISTINCT e.school_id FROM silver.sis.enrolments e
-             WHERE e.learner_id IN (SELECT {learner} FROM {silver} WHERE _lsn > {from})"
+            "SELECT DISTINCT e.school_id
+             FROM (SELECT DISTINCT {learner} AS learner FROM {silver} WHERE _lsn > {from}) l
+             JOIN silver.sis.enrolments e ON e.learner_id = l.learner"
         ));
     }
     if t.id {
         // Rows changed or deleted since: the schools (and learners) of their earlier versions,
         // from bronze, have lost them (an update may move a row to another school; a delete
         // carries only the key).
+        //
+        // The changed keys (a day's registers: thousands) join the whole changelog (millions)
+        // with the keys first, so that they are the side held in memory: written as
+        // `bronze.id IN (keys)`, the changelog was hashed and a province's ran out of memory.
         let earlier = format!(
-            "SELECT id FROM {silver} WHERE _lsn > {from}
-             UNION ALL SELECT id FROM {bronze} WHERE _op = 'd' AND _lsn > {from}"
+            "SELECT DISTINCT id FROM (SELECT id FROM {silver} WHERE _lsn > {from}
+             UNION ALL SELECT id FROM {bronze} WHERE _op = 'd' AND _lsn > {from})"
         );
         out.push(format!(
-            "SELECT DISTINCT school_id FROM {bronze} WHERE id IN ({earlier}) AND school_id IS NOT NULL"
+            "SELECT DISTINCT b.school_id FROM ({earlier}) k JOIN {bronze} b ON b.id = k.id
+             WHERE b.school_id IS NOT NULL"
         ));
         if let Some(learner) = learner {
             out.push(format!(
-                "SELECT DISTINCT e.school_id FROM silver.sis.enrolments e
-                 WHERE e.learner_id IN (SELECT {learner} FROM {bronze}
-                                        WHERE id IN ({earlier}) AND {learner} IS NOT NULL)"
+                "SELECT DISTINCT e.school_id
+                 FROM (SELECT DISTINCT b.{learner} AS learner FROM ({earlier}) k
+                       JOIN {bronze} b ON b.id = k.id WHERE b.{learner} IS NOT NULL) l
+                 JOIN silver.sis.enrolments e ON e.learner_id = l.learner"
             ));
         }
     }
@@ -203,10 +211,12 @@ mod tests {
         let sql = changed_schools_sql(&t, 42);
         assert_eq!(sql.len(), 4, "{sql:#?}");
         assert!(sql[0].contains("FROM silver.finance.payments WHERE _lsn > 42"));
-        assert!(sql[1].contains("e.learner_id IN (SELECT learner_id FROM silver.finance.payments"));
-        assert!(sql[2].contains("FROM bronze.finance.payments WHERE id IN (SELECT id FROM silver"));
+        assert!(
+            sql[1].contains("SELECT DISTINCT learner_id AS learner FROM silver.finance.payments")
+        );
+        assert!(sql[2].contains("k JOIN bronze.finance.payments b ON b.id = k.id"));
         assert!(sql[2].contains("bronze.finance.payments WHERE _op = 'd' AND _lsn > 42"));
-        assert!(sql[3].contains("SELECT learner_id FROM bronze.finance.payments"));
+        assert!(sql[3].contains("SELECT DISTINCT b.learner_id AS learner FROM"));
         let staff =
             SilverTable { table: "staff".into(), schema: "staff".into(), learner_id: false, ..t };
         assert_eq!(changed_schools_sql(&staff, 7).len(), 2);
