@@ -159,7 +159,10 @@ pub fn overlay(base: DataFrame, latest: DataFrame, keys: &[String]) -> DfResult<
     )?;
     let on: Vec<Expr> =
         keys.iter().map(|k| qualified("base", k).eq(column(&format!("_key_{k}")))).collect();
-    let kept = base.alias("base")?.join_on(deleted_or_replaced, JoinType::LeftAnti, on)?;
+    // The pending keys are the side held in memory and the base streams past them (a right
+    // anti join): written the other way round, the base was hashed, and a table of 11 million
+    // marks ran a province's query out of its 512 MB.
+    let kept = deleted_or_replaced.join_on(base.alias("base")?, JoinType::RightAnti, on)?;
     let current = latest.filter(qualified("latest", OP).not_eq(lit("d")))?;
     kept.select(base_cols)?.union(current.select(latest_cols)?)
 }

@@ -103,12 +103,18 @@ pub(crate) async fn watermarks(
     Ok(out)
 }
 
-/// What a build must redo, from the watermarks of the last build and of now.
+/// Changed keys looked up in bronze one by one at most; more, and a whole build is cheaper.
+pub(crate) const MAX_LOOKED_UP_KEYS: usize = 50_000;
+
+/// What a build must redo, from the watermarks of the last build and of now. `most` is the
+/// number of schools past which a whole build is cheaper than a filtered one: once that many
+/// have changed, the rest is not looked for.
 pub(crate) async fn scope(
     ctx: &SessionContext,
     tables: &[SilverTable],
     before: &Watermarks,
     now: &Watermarks,
+    most: usize,
 ) -> Result<Scope, WarehouseError> {
     let mut schools = BTreeSet::new();
     for t in tables {
@@ -125,72 +131,105 @@ pub(crate) async fn scope(
         }
         // A table new since the last build: every school it names.
         let from = from.unwrap_or(i64::MIN);
+        let (silver, bronze) = (format!("silver.{name}"), format!("bronze.{name}"));
         for sql in changed_schools_sql(t, from) {
-            let batches = match ctx.sql(&sql).await {
-                Ok(frame) => frame.collect().await?,
-                // No bronze for the table (a lake written by other means): no deletes to follow.
-                Err(e) if sql.contains("bronze.") && e.to_string().contains("not found") => {
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            for batch in &batches {
-                let column = deltalake::arrow::compute::cast(
-                    batch.column(0),
-                    &deltalake::arrow::datatypes::DataType::Utf8,
-                )?;
-                schools.extend(column.as_string::<i32>().iter().flatten().map(str::to_owned));
+            collect_text(ctx, &sql, &mut schools).await?;
+            if schools.len() > most {
+                return Ok(Scope::All);
+            }
+        }
+        if !t.id {
+            continue;
+        }
+        // Rows changed or deleted since: the schools (and learners) of their earlier versions,
+        // from bronze, have lost them (an update may move a row to another school; a delete
+        // carries only the key). The keys are few (a day's registers at a few schools) or the
+        // build is whole: they are looked up as a list, never joined with the whole changelog.
+        let mut keys = BTreeSet::new();
+        let changed = format!(
+            "SELECT DISTINCT id FROM (SELECT id FROM {silver} WHERE _lsn > {from}
+             UNION ALL SELECT id FROM {bronze} WHERE _op = 'd' AND _lsn > {from})
+             LIMIT {}",
+            MAX_LOOKED_UP_KEYS + 1
+        );
+        match collect_text(ctx, &changed, &mut keys).await {
+            // No bronze for the table (a lake written by other means): no deletes to follow.
+            Err(e) if e.to_string().contains("not found") => continue,
+            other => other?,
+        }
+        if keys.len() > MAX_LOOKED_UP_KEYS {
+            return Ok(Scope::All);
+        }
+        for sql in earlier_versions_sql(t, &keys) {
+            collect_text(ctx, &sql, &mut schools).await?;
+            if schools.len() > most {
+                return Ok(Scope::All);
             }
         }
     }
     Ok(Scope::Schools(schools))
 }
 
-/// The queries that name the schools of `t`'s rows changed after LSN `from`.
-fn changed_schools_sql(t: &SilverTable, from: i64) -> Vec<String> {
-    let (schema, table) = (&t.schema, &t.table);
-    let silver = format!("silver.{schema}.{table}");
-    let bronze = format!("bronze.{schema}.{table}");
-    let learner = if t.learner_id {
+/// Runs `sql`, whose first column is text (or castable), adding its values to `into`.
+async fn collect_text(
+    ctx: &SessionContext,
+    sql: &str,
+    into: &mut BTreeSet<String>,
+) -> Result<(), WarehouseError> {
+    let batches = ctx.sql(sql).await?.collect().await?;
+    for batch in &batches {
+        let column = deltalake::arrow::compute::cast(
+            batch.column(0),
+            &deltalake::arrow::datatypes::DataType::Utf8,
+        )?;
+        into.extend(column.as_string::<i32>().iter().flatten().map(str::to_owned));
+    }
+    Ok(())
+}
+
+/// The column naming a learner in `t`'s rows, if any.
+fn learner_column(t: &SilverTable) -> Option<&'static str> {
+    if t.learner_id {
         Some("learner_id")
-    } else if (schema.as_str(), table.as_str()) == ("sis", "learners") {
+    } else if (t.schema.as_str(), t.table.as_str()) == ("sis", "learners") {
         Some("id")
     } else {
         None
-    };
+    }
+}
+
+/// The queries that name the schools of `t`'s rows changed after LSN `from`: their own, and
+/// where they name learners, every school those learners are enrolled at.
+fn changed_schools_sql(t: &SilverTable, from: i64) -> Vec<String> {
+    let silver = format!("silver.{}", t.name());
     let mut out = vec![format!("SELECT DISTINCT school_id FROM {silver} WHERE _lsn > {from}")];
-    if let Some(learner) = learner {
-        // The changed learners first: the side held in memory (see below).
+    if let Some(learner) = learner_column(t) {
         out.push(format!(
-            "SELECT DISTINCT e.school_id
-             FROM (SELECT DISTINCT {learner} AS learner FROM {silver} WHERE _lsn > {from}) l
-             JOIN silver.sis.enrolments e ON e.learner_id = l.learner"
+            "SELECT DISTINCT e.school_id FROM silver.sis.enrolments e
+             WHERE e.learner_id IN (SELECT {learner} FROM {silver} WHERE _lsn > {from})"
         ));
     }
-    if t.id {
-        // Rows changed or deleted since: the schools (and learners) of their earlier versions,
-        // from bronze, have lost them (an update may move a row to another school; a delete
-        // carries only the key).
-        //
-        // The changed keys (a day's registers: thousands) join the whole changelog (millions)
-        // with the keys first, so that they are the side held in memory: written as
-        // `bronze.id IN (keys)`, the changelog was hashed and a province's ran out of memory.
-        let earlier = format!(
-            "SELECT DISTINCT id FROM (SELECT id FROM {silver} WHERE _lsn > {from}
-             UNION ALL SELECT id FROM {bronze} WHERE _op = 'd' AND _lsn > {from})"
-        );
+    out
+}
+
+/// The queries that name the schools of the earlier versions (in bronze) of the rows keyed by
+/// `keys`, and of the learners those versions named.
+fn earlier_versions_sql(t: &SilverTable, keys: &BTreeSet<String>) -> Vec<String> {
+    if keys.is_empty() {
+        return Vec::new();
+    }
+    let bronze = format!("bronze.{}", t.name());
+    let list = keys.iter().map(|k| format!("'{}'", k.replace('\'', "''"))).collect::<Vec<_>>();
+    let list = list.join(", ");
+    let mut out = vec![format!(
+        "SELECT DISTINCT school_id FROM {bronze} WHERE id IN ({list}) AND school_id IS NOT NULL"
+    )];
+    if let Some(learner) = learner_column(t) {
         out.push(format!(
-            "SELECT DISTINCT b.school_id FROM ({earlier}) k JOIN {bronze} b ON b.id = k.id
-             WHERE b.school_id IS NOT NULL"
+            "SELECT DISTINCT e.school_id FROM silver.sis.enrolments e
+             WHERE e.learner_id IN (SELECT {learner} FROM {bronze}
+                                    WHERE id IN ({list}) AND {learner} IS NOT NULL)"
         ));
-        if let Some(learner) = learner {
-            out.push(format!(
-                "SELECT DISTINCT e.school_id
-                 FROM (SELECT DISTINCT b.{learner} AS learner FROM ({earlier}) k
-                       JOIN {bronze} b ON b.id = k.id WHERE b.{learner} IS NOT NULL) l
-                 JOIN silver.sis.enrolments e ON e.learner_id = l.learner"
-            ));
-        }
     }
     out
 }
@@ -209,16 +248,18 @@ mod tests {
             id: true,
         };
         let sql = changed_schools_sql(&t, 42);
-        assert_eq!(sql.len(), 4, "{sql:#?}");
+        assert_eq!(sql.len(), 2, "{sql:#?}");
         assert!(sql[0].contains("FROM silver.finance.payments WHERE _lsn > 42"));
-        assert!(
-            sql[1].contains("SELECT DISTINCT learner_id AS learner FROM silver.finance.payments")
-        );
-        assert!(sql[2].contains("k JOIN bronze.finance.payments b ON b.id = k.id"));
-        assert!(sql[2].contains("bronze.finance.payments WHERE _op = 'd' AND _lsn > 42"));
-        assert!(sql[3].contains("SELECT DISTINCT b.learner_id AS learner FROM"));
+        assert!(sql[1].contains("e.learner_id IN (SELECT learner_id FROM silver.finance.payments"));
+        let keys: BTreeSet<String> = ["a1".to_owned(), "o'k".to_owned()].into();
+        let sql = earlier_versions_sql(&t, &keys);
+        assert_eq!(sql.len(), 2, "{sql:#?}");
+        assert!(sql[0].contains("FROM bronze.finance.payments WHERE id IN ('a1', 'o''k')"));
+        assert!(sql[1].contains("SELECT learner_id FROM bronze.finance.payments"));
+        assert!(earlier_versions_sql(&t, &BTreeSet::new()).is_empty());
         let staff =
             SilverTable { table: "staff".into(), schema: "staff".into(), learner_id: false, ..t };
-        assert_eq!(changed_schools_sql(&staff, 7).len(), 2);
+        assert_eq!(changed_schools_sql(&staff, 7).len(), 1);
+        assert_eq!(earlier_versions_sql(&staff, &keys).len(), 1);
     }
 }

@@ -132,26 +132,20 @@ pub(crate) async fn rebuild(
         }
         _ => None,
     };
+    // Redoing most schools through a filter costs more than redoing them all: past that many,
+    // the build is whole and the rest of what changed is not looked for.
+    let all = ctx.sql("SELECT count(*) AS n FROM silver.platform.schools").await?.collect().await?;
+    let all = all
+        .first()
+        .and_then(|b| b.column(0).as_primitive_opt::<Int64Type>().map(|a| a.value(0)))
+        .unwrap_or(0);
+    let most = (MOST_SCHOOLS * all as f64) as usize;
     let mut scope = match &before {
-        Some(before) => changes::scope(ctx, &tables, before, &now).await?,
+        Some(before) => changes::scope(ctx, &tables, before, &now, most).await?,
         None => Scope::All,
     };
     if scope != Scope::All && !exists(ctx, COUNTS_TABLE).await {
         scope = Scope::All;
-    }
-    // Redoing most schools through a filter costs more than redoing them all.
-    if let Scope::Schools(changed) = &scope
-        && !changed.is_empty()
-    {
-        let all =
-            ctx.sql("SELECT count(*) AS n FROM silver.platform.schools").await?.collect().await?;
-        let all = all
-            .first()
-            .and_then(|b| b.column(0).as_primitive_opt::<Int64Type>().map(|a| a.value(0)))
-            .unwrap_or(0);
-        if changed.len() as f64 > MOST_SCHOOLS * all as f64 {
-            scope = Scope::All;
-        }
     }
     let mut report = GoldReport { kind: BuildKind::Full, ..GoldReport::default() };
     let steps = steps();
