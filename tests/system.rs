@@ -3,6 +3,8 @@
 
 mod support;
 
+#[path = "system/academic.rs"]
+mod academic;
 #[path = "system/access.rs"]
 mod access;
 #[path = "system/assessment.rs"]
@@ -441,11 +443,15 @@ async fn demo_command_starts_survives_kill_and_stops() {
 
     let dir = tempfile::Builder::new().prefix("oneclass-demo").tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    // The demo serves on the port and its Postgres-wire endpoint on the next: both must be free.
+    let port = (0..100)
+        .find_map(|_| {
+            let first = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+            let port = first.local_addr().ok()?.port();
+            std::net::TcpListener::bind(("127.0.0.1", port.checked_add(1)?)).ok()?;
+            Some(port)
+        })
+        .expect("two free ports in a row");
     let data_arg = data.to_string_lossy().into_owned();
     let start = move || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_oneclass"))
@@ -880,9 +886,19 @@ async fn a_failed_seed_leaves_nothing_half_written() {
         .await
         .expect("drop check");
     assert_eq!(constraints(owner.clone()).await, before, "every index and constraint is back");
+    let audit_off = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_change' AND tgenabled = 'D'",
+        )
+        .fetch_one(&owner)
+        .await
+        .expect("triggers")
+    };
+    assert_eq!(audit_off().await, 0, "the audit's triggers are on again");
     assert!(!oneclass_synth::is_seeded(&owner).await.expect("is_seeded"));
-    // And the database can be seeded afterwards.
+    // And the database can be seeded afterwards, the audit on at the end.
     oneclass_synth::seed(&owner, &params).await.expect("a later seed succeeds");
+    assert_eq!(audit_off().await, 0);
 }
 
 /// `oneclass migrate`, `oneclass seed` and `oneclass sql` need only their environment: migrate

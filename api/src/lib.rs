@@ -4,6 +4,7 @@
 //! OpenAPI, health and metrics. One module per area, each exporting its `router()`.
 //! HTTP habits (request ids, tracing, compression, limits, timeouts) live in `with_middleware`.
 
+pub mod academic;
 pub mod access;
 pub mod assessment;
 pub mod attendance;
@@ -26,6 +27,7 @@ pub mod saved;
 pub mod schools;
 pub mod security;
 pub mod sql;
+pub mod staff;
 pub mod state;
 
 use std::sync::Arc;
@@ -61,7 +63,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[openapi(
     info(title = "OneClass", description = "School management and education analytics for Zimbabwe."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "attendance"), (name = "assessment"), (name = "analytics"))
+    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "academic"), (name = "staff"), (name = "attendance"), (name = "assessment"), (name = "analytics"))
 )]
 struct ApiDoc;
 
@@ -87,6 +89,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(guardians::router())
         .merge(import::router())
         .merge(enrolment::router())
+        .merge(academic::router())
+        .merge(staff::router())
         .merge(register::router())
         .merge(attendance::router())
         .merge(assessment::router())

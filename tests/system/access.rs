@@ -669,6 +669,7 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             format!("/api/v1/classes/{class_b}/assessments"),
             format!("/api/v1/classes/{class_b}/gradebook?subject=MAT&term=3"),
             format!("/api/v1/schools/{school_b}/exam-entries?year=2026&exam=G7"),
+            format!("/api/v1/classes/{class_b}/teaching"),
         ];
         for path in &reads {
             let status = app.get(&token, path).await.status().as_u16();
@@ -731,6 +732,16 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
                 json!({"subject_code": "MAT", "name": "T", "max_score": 10, "held_on": today}),
             ),
             (
+                "/api/v1/classes".to_owned(),
+                json!({"school_id": school_b, "academic_year": 2027, "grade": "G1", "name": "T"}),
+            ),
+            ("/api/v1/rooms".to_owned(), json!({"school_id": school_b, "name": "T"})),
+            (
+                "/api/v1/staff".to_owned(),
+                json!({"school_id": school_b, "full_name": "T T", "sex": "F", "post": "clerk",
+                       "start_date": "2020-01-01"}),
+            ),
+            (
                 "/api/v1/exam-entries".to_owned(),
                 json!({"learner_id": learner_b, "academic_year": 2026, "exam": "G7",
                        "candidate_number": "123456", "subjects": ["MAT"]}),
@@ -739,6 +750,32 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
         for (path, body) in &writes {
             let status = app.post(&token, path, body).await.status().as_u16();
             assert!(matches!(status, 403 | 404 | 422), "{role} POST {path}: {status}");
+        }
+        let staff_b: Uuid =
+            sqlx::query_scalar("SELECT id FROM staff.staff WHERE school_id = $1 LIMIT 1")
+                .bind(school_b)
+                .fetch_one(&app.owner)
+                .await
+                .expect("staff of B");
+        for (method, path, body) in [
+            ("PATCH", format!("/api/v1/staff/{staff_b}"), json!({"end_date": today})),
+            (
+                "PUT",
+                format!("/api/v1/classes/{class_b}/teaching"),
+                json!({"subject_code": "MAT", "user_id": Uuid::now_v7(), "periods_per_week": 2}),
+            ),
+        ] {
+            let status = app
+                .client
+                .request(method.parse().expect("method"), format!("{}{path}", app.base))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16();
+            assert!(matches!(status, 403 | 404 | 422), "{role} {method} {path}: {status}");
         }
         let resp = app
             .client

@@ -43,6 +43,8 @@ const DIRECT_IDENTIFIERS: &[&str] = &[
     "learner_number",
     "candidate_number",
     "birth_entry_number",
+    // A civil servant's employment number.
+    "ec_number",
     // Payment references and idempotency keys are free text chosen by payers and their apps
     // (an EcoCash reference carries a phone number).
     "reference",
