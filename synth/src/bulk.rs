@@ -386,9 +386,9 @@ async fn run_parallel(
 /// Puts back what [`set_aside`] recorded, skipping what already exists (a restore may itself
 /// have been interrupted).
 /// The audit's triggers on the bulk tables (`audit.record_change`, which records API writes
-/// only): off while the seed loads, since COPY still evaluates their condition for every row (a
-/// province's load took 2.6 times as long with them), on again when the indexes are restored,
-/// also after a seed that stopped half-way.
+/// only): off while the seed loads, as pg_restore's `--disable-triggers` does (COPY would still
+/// evaluate their condition for every row), on again when the indexes are restored, also after
+/// a seed that stopped half-way.
 async fn audit_triggers(conn: &mut PgConnection, enable: bool) -> Result<(), SynthError> {
     let tables = bulk_tables();
     let tracked: Vec<String> = sqlx::query_scalar!(
