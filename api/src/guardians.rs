@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 const OFFICE: &[Role] = &[Role::Registrar, Role::SchoolHead, Role::Deputy];
 const READERS: &[Role] =
     &[Role::Registrar, Role::SchoolHead, Role::Deputy, Role::Teacher, Role::Bursar];
-const RELATIONSHIPS: [&str; 8] =
+pub(crate) const RELATIONSHIPS: [&str; 8] =
     ["mother", "father", "grandparent", "aunt", "uncle", "sibling", "guardian", "other"];
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc};
 use oneclass_core::ids::{ClassId, EnrolmentId, LearnerId, SchoolId};
@@ -19,9 +19,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::assessment::csv_field;
 use crate::auth::{AuthUser, begin_scoped};
+use crate::csv_out::{csv_field, csv_response};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::guardians::RELATIONSHIPS;
+use crate::learners::{birth_entry_problem, language_problem, name_problem};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -67,17 +69,6 @@ async fn template() -> Response {
     csv_response(body, "learners-template.csv")
 }
 
-fn csv_response(body: String, filename: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// One line of the file, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
@@ -108,12 +99,6 @@ fn yes_no(v: &str) -> Option<bool> {
         "yes" | "y" | "true" | "1" => Some(true),
         _ => None,
     }
-}
-
-fn name_ok(v: &str) -> bool {
-    !v.is_empty()
-        && v.chars().count() <= 100
-        && !v.chars().any(|c| c.is_control() || c.is_ascii_digit())
 }
 
 /// Reads and checks a whole file: the lines, or every error found (line numbers count the
@@ -181,8 +166,8 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<Line>, Vec<FieldError
         }
         let (first_name, last_name) = (get("first_name"), get("last_name"));
         for (field, v) in [("first_name", &first_name), ("last_name", &last_name)] {
-            if !name_ok(v) {
-                err(&mut errors, line, field, "must be 1 to 100 letters (no digits)");
+            if let Some(why) = name_problem(v) {
+                err(&mut errors, line, field, why);
             }
         }
         let sex = get("sex").to_ascii_uppercase().parse::<Sex>();
@@ -206,21 +191,12 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<Line>, Vec<FieldError
             None => None,
         };
         let birth_entry = opt("birth_entry_number");
-        if birth_entry.as_deref().is_some_and(|b| {
-            !((4..=20).contains(&b.len())
-                && b.bytes()
-                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || b"/ -".contains(&c)))
-        }) {
-            err(
-                &mut errors,
-                line,
-                "birth_entry_number",
-                "must be 4 to 20 of digits, capital letters, '/', '-' and spaces",
-            );
+        if let Some(why) = birth_entry.as_deref().and_then(birth_entry_problem) {
+            err(&mut errors, line, "birth_entry_number", why);
         }
         let home_language = opt("home_language");
-        if home_language.as_deref().is_some_and(|l| !(2..=40).contains(&l.chars().count())) {
-            err(&mut errors, line, "home_language", "must be 2 to 40 characters");
+        if let Some(why) = home_language.as_deref().and_then(language_problem) {
+            err(&mut errors, line, "home_language", why);
         }
         let disability = opt("disability");
         if disability.as_deref().is_some_and(|d| d.len() > 100) {
@@ -258,19 +234,8 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<Line>, Vec<FieldError
         let relationship = opt("guardian_relationship").map(|r| r.to_ascii_lowercase());
         let guardian = match (guardian_name, relationship) {
             (None, None) if phone.is_none() => None,
-            (Some(n), Some(r)) if name_ok(&n) => {
-                if ![
-                    "mother",
-                    "father",
-                    "grandparent",
-                    "aunt",
-                    "uncle",
-                    "sibling",
-                    "guardian",
-                    "other",
-                ]
-                .contains(&r.as_str())
-                {
+            (Some(n), Some(r)) if name_problem(&n).is_none() => {
+                if !RELATIONSHIPS.contains(&r.as_str()) {
                     err(
                         &mut errors,
                         line,

@@ -73,33 +73,46 @@ pub struct NewLearner {
     pub is_beam: bool,
 }
 
+/// What is wrong with a birth entry number, if anything.
+pub(crate) fn birth_entry_problem(b: &str) -> Option<&'static str> {
+    let ok = (4..=20).contains(&b.len())
+        && b.bytes().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || b"/ -".contains(&c));
+    (!ok).then_some("must be 4 to 20 of digits, capital letters, '/', '-' and spaces")
+}
+
+/// What is wrong with a home language, if anything.
+pub(crate) fn language_problem(l: &str) -> Option<&'static str> {
+    (!(2..=40).contains(&l.trim().chars().count())).then_some("must be 2 to 40 characters")
+}
+
+/// What is wrong with a first or last name, if anything: any alphabet, apostrophes and hyphens
+/// are fine, digits and control characters are not.
+pub(crate) fn name_problem(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > 100 {
+        Some("must be 1 to 100 characters")
+    } else if v.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
+        Some("must not contain digits or control characters")
+    } else {
+        None
+    }
+}
+
 fn check_birth_entry(errors: &mut Vec<FieldError>, value: Option<&str>) {
-    if let Some(b) = value
-        && !((4..=20).contains(&b.len())
-            && b.bytes()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || b"/ -".contains(&c)))
-    {
-        errors.push(FieldError::new(
-            "birth_entry_number",
-            "must be 4 to 20 of digits, capital letters, '/', '-' and spaces",
-        ));
+    if let Some(why) = value.and_then(birth_entry_problem) {
+        errors.push(FieldError::new("birth_entry_number", why));
     }
 }
 
 fn check_language(errors: &mut Vec<FieldError>, value: Option<&str>) {
-    if let Some(l) = value
-        && !(2..=40).contains(&l.trim().chars().count())
-    {
-        errors.push(FieldError::new("home_language", "must be 2 to 40 characters"));
+    if let Some(why) = value.and_then(language_problem) {
+        errors.push(FieldError::new("home_language", why));
     }
 }
 
 fn check_name(errors: &mut Vec<FieldError>, field: &str, value: &str) {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > 100 {
-        errors.push(FieldError::new(field, "must be 1 to 100 characters"));
-    } else if v.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
-        errors.push(FieldError::new(field, "must not contain digits or control characters"));
+    if let Some(why) = name_problem(value) {
+        errors.push(FieldError::new(field, why));
     }
 }
 

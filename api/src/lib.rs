@@ -12,9 +12,12 @@ pub mod attention;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod csv_out;
 pub mod enrolment;
 pub mod error;
+pub mod exams;
 pub mod extract;
+pub mod gradebook;
 pub mod guardians;
 pub mod import;
 pub mod learners;
@@ -94,6 +97,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(register::router())
         .merge(attendance::router())
         .merge(assessment::router())
+        .merge(gradebook::router())
+        .merge(exams::router())
         .merge(sql::router())
         .merge(saved::router())
         .merge(catalog::router())
