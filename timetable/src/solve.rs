@@ -334,10 +334,8 @@ impl Model {
                 all_placed.push(e[*g][enabled[*g] as usize - 1].get_false_predicate());
             }
             solver.add_clause(all_placed, tag);
-            for p in 0..periods {
-                let lits: Vec<Literal> = of.iter().map(|g| x[*g][p]).collect();
-                let _ =
-                    solver.add_constraint(pumpkin_solver::equals(lits, 1, tag)).implied_by(full);
+            for lits in (0..periods).map(|p| of.iter().map(|g| x[*g][p]).collect::<Vec<_>>()) {
+                solver.add_constraint(pumpkin_solver::equals(lits, 1, tag)).implied_by(full);
             }
         }
         let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -378,10 +376,10 @@ impl Model {
     }
 }
 
+/// Posts a constraint. One already false at the root makes the problem unsatisfiable, which the
+/// search then reports and [`solve`] handles.
 fn post(solver: &mut Solver, constraint: impl pumpkin_solver::core::constraints::Constraint) {
-    // Posting fails only when the constraint is already false at the root; the search then
-    // reports the problem unsatisfiable, which is where it is handled.
-    let _ = solver.add_constraint(constraint).post();
+    solver.add_constraint(constraint).post();
 }
 
 /// Rooms: home rooms for the lessons that use them; for the others a free room of the kind
