@@ -15,6 +15,8 @@ mod attendance;
 mod enrolment;
 #[path = "system/fuzz.rs"]
 mod fuzz;
+#[path = "system/timetable.rs"]
+mod timetable;
 
 use std::time::Duration;
 

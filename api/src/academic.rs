@@ -77,6 +77,8 @@ pub struct NewClass {
     pub name: String,
     /// The stream, when the grade has several.
     pub stream: Option<String>,
+    /// The class's own room (`GET /rooms`), where its lessons are unless they need another kind.
+    pub home_room_id: Option<Uuid>,
 }
 
 impl Validate for NewClass {
@@ -109,10 +111,24 @@ async fn create_class(
     user.require(PLANNERS)?;
     let school = user.school_for_write(new.school_id)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
+    if let Some(room) = new.home_room_id {
+        let here = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM academic.rooms WHERE id = $1 AND school_id = $2)
+               AS "here!""#,
+            room,
+            school as SchoolId,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !here {
+            return Err(ApiError::field("home_room_id", "not a room of the school"));
+        }
+    }
     let class = sqlx::query_as!(
         Class,
-        r#"INSERT INTO academic.classes (id, school_id, academic_year, grade, name, stream)
-           VALUES ($1, $2, $3, $4, $5, $6)
+        r#"INSERT INTO academic.classes (id, school_id, academic_year, grade, name, stream,
+               home_room_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            RETURNING id AS "id: ClassId", school_id AS "school_id: SchoolId", academic_year,
                      grade, name"#,
         ClassId::new() as ClassId,
@@ -121,6 +137,7 @@ async fn create_class(
         new.grade.as_str(),
         new.name.trim(),
         new.stream.as_deref().map(str::trim),
+        new.home_room_id,
     )
     .fetch_one(&mut *tx)
     .await
@@ -140,6 +157,8 @@ pub struct Teaching {
     pub user_id: UserId,
     pub teacher: String,
     pub periods_per_week: i32,
+    /// The kind of room the lessons need; absent: the class's own room.
+    pub room_kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -151,15 +170,24 @@ pub struct NewTeaching {
     pub user_id: UserId,
     /// Lessons a week (1 to 20).
     pub periods_per_week: i32,
+    /// The kind of room the lessons need (laboratory, computer_lab, workshop, hall, field or
+    /// other); absent: the class's own room.
+    pub room_kind: Option<String>,
 }
 
 impl Validate for NewTeaching {
     fn validate(&self) -> Vec<FieldError> {
-        if (1..=20).contains(&self.periods_per_week) {
-            Vec::new()
-        } else {
-            vec![FieldError::new("periods_per_week", "must be 1 to 20")]
+        let mut e = Vec::new();
+        if !(1..=20).contains(&self.periods_per_week) {
+            e.push(FieldError::new("periods_per_week", "must be 1 to 20"));
         }
+        if self.room_kind.as_deref().is_some_and(|k| k == "classroom" || !ROOM_KINDS.contains(&k)) {
+            e.push(FieldError::new(
+                "room_kind",
+                format!("must be one of {}", ROOM_KINDS[1..].join(", ")),
+            ));
+        }
+        e
     }
 }
 
@@ -185,7 +213,8 @@ async fn teaching_of(conn: &mut sqlx::PgConnection, class_id: ClassId) -> ApiRes
     Ok(sqlx::query_as!(
         Teaching,
         r#"SELECT t.id, t.class_id AS "class_id: ClassId", t.subject_code,
-                  t.user_id AS "user_id: UserId", u.display_name AS teacher, t.periods_per_week
+                  t.user_id AS "user_id: UserId", u.display_name AS teacher, t.periods_per_week,
+                  t.room_kind
            FROM academic.teaching t JOIN platform.users u ON u.id = t.user_id
            WHERE t.class_id = $1 ORDER BY t.subject_code"#,
         class_id as ClassId,
@@ -240,19 +269,29 @@ async fn assign_teaching(
     }
     sqlx::query!(
         "INSERT INTO academic.teaching (id, school_id, class_id, subject_code, user_id,
-             periods_per_week)
-         VALUES ($1, $2, $3, $4, $5, $6)
+             periods_per_week, room_kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (class_id, subject_code)
-         DO UPDATE SET user_id = EXCLUDED.user_id, periods_per_week = EXCLUDED.periods_per_week",
+         DO UPDATE SET user_id = EXCLUDED.user_id, periods_per_week = EXCLUDED.periods_per_week,
+                       room_kind = EXCLUDED.room_kind",
         Uuid::now_v7(),
         class.school_id as SchoolId,
         class_id as ClassId,
         new.subject_code,
         new.user_id as UserId,
         new.periods_per_week,
+        new.room_kind,
     )
     .execute(&mut *tx)
-    .await?;
+    .await
+    // The timetable's lessons follow the assignment to its new teacher (ON UPDATE CASCADE):
+    // refused when the new teacher is busy in one of their periods.
+    .map_err(|e| match e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
+        true => ApiError::Conflict(
+            "the new teacher already teaches in a period of these lessons: move them first".into(),
+        ),
+        false => e.into(),
+    })?;
     sqlx::query!(
         "INSERT INTO academic.class_teachers (class_id, user_id, school_id)
          VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -32,6 +32,7 @@ pub mod security;
 pub mod sql;
 pub mod staff;
 pub mod state;
+pub mod timetable;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -93,6 +94,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(import::router())
         .merge(enrolment::router())
         .merge(academic::router())
+        .merge(timetable::router())
         .merge(staff::router())
         .merge(register::router())
         .merge(attendance::router())

@@ -41,6 +41,10 @@ pub struct Staff {
     pub qualification: Option<String>,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+    /// The most lessons a week and a day the timetable may give them (absent: the school's
+    /// defaults, 36 and 8).
+    pub max_lessons_week: Option<i16>,
+    pub max_lessons_day: Option<i16>,
 }
 
 fn check_post(e: &mut Vec<FieldError>, post: &str, qualification: Option<&str>) {
@@ -123,7 +127,8 @@ async fn list_staff(
     let rows = sqlx::query_as!(
         Staff,
         r#"SELECT id, school_id AS "school_id: SchoolId", full_name, ec_number,
-                  user_id AS "user_id: UserId", sex, post, qualification, start_date, end_date
+                  user_id AS "user_id: UserId", sex, post, qualification, start_date, end_date,
+                  max_lessons_week, max_lessons_day
            FROM staff.staff WHERE $1 OR end_date IS NULL
            ORDER BY school_id, post, full_name, id LIMIT 2000"#,
         q.all.unwrap_or(false),
@@ -154,7 +159,7 @@ async fn create_staff(
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            RETURNING id, school_id AS "school_id: SchoolId", full_name, ec_number,
                      user_id AS "user_id: UserId", sex, post, qualification, start_date,
-                     end_date"#,
+                     end_date, max_lessons_week, max_lessons_day"#,
         Uuid::now_v7(),
         school as SchoolId,
         new.full_name.trim(),
@@ -184,6 +189,10 @@ pub struct StaffChange {
     pub end_date: Option<NaiveDate>,
     pub ec_number: Option<String>,
     pub user_id: Option<UserId>,
+    /// The most lessons a week the timetable may give them (1 to 96).
+    pub max_lessons_week: Option<i16>,
+    /// The most lessons a day (1 to 16).
+    pub max_lessons_day: Option<i16>,
 }
 
 impl Validate for StaffChange {
@@ -196,12 +205,18 @@ impl Validate for StaffChange {
             e.push(FieldError::new("qualification", "must be trained or untrained"));
         }
         check_ec(&mut e, self.ec_number.as_deref());
+        if self.max_lessons_week.is_some_and(|m| !(1..=96).contains(&m)) {
+            e.push(FieldError::new("max_lessons_week", "must be 1 to 96"));
+        }
+        if self.max_lessons_day.is_some_and(|m| !(1..=16).contains(&m)) {
+            e.push(FieldError::new("max_lessons_day", "must be 1 to 16"));
+        }
         e
     }
 }
 
 /// Changes a staff record: a new post (with its qualification), a qualification gained, the
-/// day they left. Every change is in the audit.
+/// day they left, the timetable's limits. Every change is in the audit.
 #[utoipa::path(patch, path = "/staff/{id}", tag = "staff", request_body = StaffChange,
     params(("id" = Uuid, Path, description = "staff id")),
     responses((status = 200, body = Staff), (status = 404, body = Problem),
@@ -239,11 +254,13 @@ async fn update_staff(
                post = coalesce($2, post),
                qualification = CASE WHEN $7 THEN $3 ELSE coalesce($3, qualification) END,
                end_date = coalesce($4, end_date), ec_number = coalesce($5, ec_number),
-               user_id = coalesce($6, user_id)
+               user_id = coalesce($6, user_id),
+               max_lessons_week = coalesce($8, max_lessons_week),
+               max_lessons_day = coalesce($9, max_lessons_day)
            WHERE id = $1
            RETURNING id, school_id AS "school_id: SchoolId", full_name, ec_number,
                      user_id AS "user_id: UserId", sex, post, qualification, start_date,
-                     end_date"#,
+                     end_date, max_lessons_week, max_lessons_day"#,
         id,
         c.post,
         c.qualification,
@@ -251,6 +268,8 @@ async fn update_staff(
         c.ec_number,
         c.user_id as Option<UserId>,
         post_changes,
+        c.max_lessons_week,
+        c.max_lessons_day,
     )
     .fetch_one(&mut *tx)
     .await?;

@@ -41,6 +41,8 @@ const OF_SEEDED_ACCOUNTS: &[&str] = &[
     "sis.learner_guardians",
     "sis.guardians",
     "sis.transfers",
+    "academic.lessons",
+    "academic.periods",
     "academic.teaching",
     "academic.rooms",
 ];

@@ -680,6 +680,9 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             format!("/api/v1/learners?school_id={school_b}"),
             format!("/api/v1/classes?school_id={school_b}"),
             format!("/api/v1/audit?school_id={school_b}"),
+            format!("/api/v1/timetable?school_id={school_b}"),
+            format!("/api/v1/timetable/periods?school_id={school_b}"),
+            format!("/api/v1/timetable/clashes?school_id={school_b}"),
         ] {
             let resp = app.get(&token, &path).await;
             let status = resp.status().as_u16();
@@ -746,6 +749,11 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
                 json!({"learner_id": learner_b, "academic_year": 2026, "exam": "G7",
                        "candidate_number": "123456", "subjects": ["MAT"]}),
             ),
+            ("/api/v1/timetable/generate".to_owned(), json!({"school_id": school_b})),
+            (
+                "/api/v1/timetable/lessons".to_owned(),
+                json!({"teaching_id": Uuid::now_v7(), "period_id": Uuid::now_v7()}),
+            ),
         ];
         for (path, body) in &writes {
             let status = app.post(&token, path, body).await.status().as_u16();
@@ -759,6 +767,12 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
                 .expect("staff of B");
         for (method, path, body) in [
             ("PATCH", format!("/api/v1/staff/{staff_b}"), json!({"end_date": today})),
+            (
+                "PUT",
+                "/api/v1/timetable/periods".to_owned(),
+                json!({"school_id": school_b, "days": [1],
+                       "periods": [{"starts_at": "08:00", "ends_at": "08:40"}]}),
+            ),
             (
                 "PUT",
                 format!("/api/v1/classes/{class_b}/teaching"),
