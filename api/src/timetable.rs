@@ -399,6 +399,9 @@ impl Week {
             Reason::TeacherOverloaded { limit } => {
                 format!("the teacher would have more than {limit} lessons (their limits)")
             }
+            Reason::RoomOverfull { periods } => {
+                format!("the classes sharing the room have more lessons than its {periods} periods")
+            }
             Reason::RoomsOverbooked { kind, capacity } => {
                 format!("more lessons need a {kind} room than the {capacity} periods there are")
             }

@@ -208,11 +208,11 @@ struct SimUser {
 }
 
 /// A created bench account.
-struct Account {
-    id: Uuid,
+pub(crate) struct Account {
+    pub(crate) id: Uuid,
     username: String,
     role: Role,
-    classes: Vec<Uuid>,
+    pub(crate) classes: Vec<Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -241,7 +241,7 @@ struct LoginBody {
 }
 
 /// Sends a request and reads the whole answer; records it. The body when the status is 2xx.
-async fn call(stats: &mut RouteStats, req: reqwest::RequestBuilder) -> Option<Vec<u8>> {
+pub(crate) async fn call(stats: &mut RouteStats, req: reqwest::RequestBuilder) -> Option<Vec<u8>> {
     let started = Instant::now();
     let result = async {
         let resp = req.send().await?;
@@ -280,7 +280,7 @@ fn parse<'a, T: Deserialize<'a>>(stats: &mut RouteStats, body: &'a [u8]) -> Opti
 }
 
 /// A weekday among the last [`DAYS_BACK`] days up to `today` (never in the future).
-fn pick_day(rng: &mut StdRng, today: NaiveDate) -> NaiveDate {
+pub(crate) fn pick_day(rng: &mut StdRng, today: NaiveDate) -> NaiveDate {
     loop {
         let day = today - Days::days(rng.gen_range(0..DAYS_BACK));
         if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
@@ -290,7 +290,7 @@ fn pick_day(rng: &mut StdRng, today: NaiveDate) -> NaiveDate {
 }
 
 /// Mostly present, as in a real register.
-fn pick_status(rng: &mut StdRng) -> &'static str {
+pub(crate) fn pick_status(rng: &mut StdRng) -> &'static str {
     match rng.gen_range(0..100) {
         0..85 => "present",
         85..95 => "absent",
@@ -380,19 +380,21 @@ async fn run_user(
     stats
 }
 
-/// Creates `n` staff accounts of `school` as the owner: every [`REGISTRAR_EVERY`]th a
-/// registrar, the others teachers of two classes each (round robin over `classes`).
-async fn create_accounts(
+/// Creates `n` staff accounts of `school` as the owner: with `registrars`, every
+/// [`REGISTRAR_EVERY`]th a registrar; the others teachers of two classes each (round robin over
+/// `classes`).
+pub(crate) async fn create_accounts(
     owner: &sqlx::PgPool,
     school: Uuid,
     classes: &[Uuid],
     n: usize,
     password_hash: &str,
+    registrars: bool,
 ) -> anyhow::Result<Vec<Account>> {
     let mut accounts = Vec::with_capacity(n);
     let mut teachers = 0usize;
     for i in 0..n {
-        let role = if i % REGISTRAR_EVERY == REGISTRAR_EVERY - 1 {
+        let role = if registrars && i % REGISTRAR_EVERY == REGISTRAR_EVERY - 1 {
             Role::Registrar
         } else {
             Role::Teacher
@@ -536,7 +538,7 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
         tokio::task::spawn_blocking(move || oneclass_core::password::hash(&password)).await??
     };
     eprintln!("Creating {} staff accounts of school {emis} …", thousands(opts.users as u64));
-    let accounts = create_accounts(&owner, school, &classes, opts.users, &hash).await?;
+    let accounts = create_accounts(&owner, school, &classes, opts.users, &hash, true).await?;
     owner.close().await;
 
     let settings = Settings {

@@ -10,6 +10,8 @@ mod common;
 mod cpu;
 pub mod percentiles;
 mod queries;
+mod school;
+mod timetable;
 
 pub use api::{ApiOptions, api};
 pub use cdc::{CdcOptions, Mix, cdc};
@@ -18,3 +20,5 @@ pub use common::{
     LoadOptions, Measurement, RunFacts, format_table, json_line, load, mem_total_kib, thousands,
 };
 pub use queries::{QueriesOptions, queries};
+pub use school::{SchoolOptions, school};
+pub use timetable::{TimetableOptions, timetable};

@@ -3,8 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use oneclass_bench::{
-    ApiOptions, CdcMemoryOptions, CdcOptions, LoadOptions, Mix, QueriesOptions, api, cdc,
-    cdc_memory, load, queries,
+    ApiOptions, CdcMemoryOptions, CdcOptions, LoadOptions, Mix, QueriesOptions, SchoolOptions,
+    TimetableOptions, api, cdc, cdc_memory, load, queries, school, timetable,
 };
 
 /// Run a benchmark in a private throwaway cluster: prints a table, appends JSON lines under
@@ -80,6 +80,36 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// A school day at people's pace: N teachers of the largest school, each waiting --think
+    /// seconds after every answer (70 % reads, 20 % attendance, 10 % marks), against a p99 of
+    /// 100 ms; --ramp halves the think time until the target is missed. pgbench beside.
+    School {
+        /// district or province.
+        #[arg(long, default_value = "district")]
+        scale: oneclass_synth::Scale,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Seconds each teacher waits after an answer (±50 %).
+        #[arg(long, default_value_t = 5.0)]
+        think: f64,
+        /// Length of the first run.
+        #[arg(long, default_value_t = 300)]
+        seconds: u64,
+        /// Then halve the think time, step by step, while every route keeps the target.
+        #[arg(long)]
+        ramp: bool,
+        /// Length of each ramp step.
+        #[arg(long, default_value_t = 60)]
+        step_seconds: u64,
+    },
+    /// The timetable generator on the sample secondary school (30 classes, 50 teachers, 40
+    /// periods) for several seeds, and on impossible variants.
+    Timetable {
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+    },
 }
 
 #[tokio::main]
@@ -97,5 +127,9 @@ async fn main() -> anyhow::Result<()> {
         BenchCommand::Api { scale, seed, users, seconds } => {
             api(ApiOptions { scale, seed, users, seconds }).await
         }
+        BenchCommand::School { scale, seed, users, think, seconds, ramp, step_seconds } => {
+            school(SchoolOptions { scale, seed, users, think, seconds, ramp, step_seconds }).await
+        }
+        BenchCommand::Timetable { seeds } => timetable(TimetableOptions { seeds }).await,
     }
 }

@@ -22,9 +22,12 @@ pub enum Reason {
     ClassOverfull { periods: u32 },
     /// The teacher has more lessons than their limits (or the periods they can teach) allow.
     TeacherOverloaded { limit: u32 },
+    /// More lessons in a room that classes share than the week has periods.
+    RoomOverfull { periods: u32 },
     /// More lessons need rooms of a kind than those rooms have periods.
     RoomsOverbooked { kind: String, capacity: u32 },
-    /// More lessons than the days allow at the most a day one subject may have.
+    /// More lessons than the days allow at the most a day one subject may have (and on the days
+    /// and periods its teacher can teach).
     TooManyForTheDays { limit: u32 },
     /// These lessons, together with the named demands' lessons, cannot all be placed.
     Clashes { with: Vec<usize> },
@@ -162,11 +165,19 @@ impl<'a> LeftOut<'a> {
                 self.give_up(g, u32::MAX, Reason::NoRoomOfKind { kind: kind.clone() });
             }
         }
-        let per_subject =
-            days.iter().map(|d| (d.len() as u32).min(p.max_per_day_of_subject)).sum::<u32>();
         for g in 0..n {
-            let excess = self.enabled[g].saturating_sub(per_subject);
-            self.give_up(g, excess, Reason::TooManyForTheDays { limit: per_subject });
+            // A day offers a subject at most its limit, and no more than the periods its
+            // teacher can teach that day.
+            let teacher = &p.teachers[p.demands[g].teacher];
+            let limit = days
+                .iter()
+                .map(|d| {
+                    let free = d.iter().filter(|q| !teacher.unavailable.contains(q)).count();
+                    (free as u32).min(p.max_per_day_of_subject)
+                })
+                .sum::<u32>();
+            let excess = self.enabled[g].saturating_sub(limit);
+            self.give_up(g, excess, Reason::TooManyForTheDays { limit });
         }
         let mut limits: Vec<(Vec<usize>, u32, Reason)> = Vec::new();
         let periods = p.periods.len() as u32;
@@ -185,6 +196,16 @@ impl<'a> LeftOut<'a> {
                 .sum::<u32>()
                 .min(teacher.max_per_week);
             limits.push((of, limit, Reason::TeacherOverloaded { limit }));
+        }
+        // A room several classes call their own holds one lesson a period.
+        let mut homes: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for g in 0..n {
+            if let Some(r) = p.home_of(g) {
+                homes.entry(r).or_default().push(g);
+            }
+        }
+        for (_, of) in homes {
+            limits.push((of, periods, Reason::RoomOverfull { periods }));
         }
         let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (g, d) in p.demands.iter().enumerate() {
