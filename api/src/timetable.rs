@@ -475,29 +475,14 @@ async fn list_lessons(
     user.require(STAFF)?;
     let school = user.school_for_write(q.school_id)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let rows = sqlx::query_as!(
-        Lesson,
-        r#"SELECT l.id, l.teaching_id, l.class_id, c.name AS class, t.subject_code,
-                  l.user_id AS "user_id: UserId", u.display_name AS teacher, l.period_id,
-                  p.day, p.slot, to_char(p.starts_at, 'HH24:MI') AS "starts_at!",
-                  to_char(p.ends_at, 'HH24:MI') AS "ends_at!", l.room_id,
-                  r.name AS "room?", l.placed_by
-           FROM academic.lessons l
-           JOIN academic.teaching t ON t.id = l.teaching_id
-           JOIN academic.classes c ON c.id = l.class_id
-           JOIN platform.users u ON u.id = l.user_id
-           JOIN academic.periods p ON p.id = l.period_id
-           LEFT JOIN academic.rooms r ON r.id = l.room_id
-           WHERE l.school_id = $1 AND ($2::uuid IS NULL OR l.class_id = $2)
-             AND ($3::uuid IS NULL OR l.user_id = $3) AND ($4::uuid IS NULL OR l.room_id = $4)
-           ORDER BY p.day, p.slot, c.name LIMIT 20000"#,
-        school as SchoolId,
-        q.class_id,
-        q.user_id as Option<UserId>,
-        q.room_id,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let filter = LessonFilter {
+        school: Some(school),
+        class: q.class_id,
+        user: q.user_id,
+        room: q.room_id,
+        id: None,
+    };
+    let rows = lessons_where(&mut tx, &filter).await?;
     tx.commit().await?;
     Ok(Json(rows))
 }
@@ -664,8 +649,18 @@ async fn add_lesson(
     Ok((StatusCode::CREATED, Json(lesson)))
 }
 
-async fn lesson_by_id(conn: &mut PgConnection, id: Uuid) -> ApiResult<Lesson> {
-    sqlx::query_as!(
+/// Which lessons to read; every filter given must hold.
+#[derive(Default)]
+struct LessonFilter {
+    school: Option<SchoolId>,
+    class: Option<Uuid>,
+    user: Option<UserId>,
+    room: Option<Uuid>,
+    id: Option<Uuid>,
+}
+
+async fn lessons_where(conn: &mut PgConnection, f: &LessonFilter) -> ApiResult<Vec<Lesson>> {
+    Ok(sqlx::query_as!(
         Lesson,
         r#"SELECT l.id, l.teaching_id, l.class_id, c.name AS class, t.subject_code,
                   l.user_id AS "user_id: UserId", u.display_name AS teacher, l.period_id,
@@ -678,12 +673,23 @@ async fn lesson_by_id(conn: &mut PgConnection, id: Uuid) -> ApiResult<Lesson> {
            JOIN platform.users u ON u.id = l.user_id
            JOIN academic.periods p ON p.id = l.period_id
            LEFT JOIN academic.rooms r ON r.id = l.room_id
-           WHERE l.id = $1"#,
-        id,
+           WHERE ($1::uuid IS NULL OR l.school_id = $1) AND ($2::uuid IS NULL OR l.class_id = $2)
+             AND ($3::uuid IS NULL OR l.user_id = $3) AND ($4::uuid IS NULL OR l.room_id = $4)
+             AND ($5::uuid IS NULL OR l.id = $5)
+           ORDER BY p.day, p.slot, c.name LIMIT 20000"#,
+        f.school as Option<SchoolId>,
+        f.class,
+        f.user as Option<UserId>,
+        f.room,
+        f.id,
     )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(ApiError::NotFound)
+    .fetch_all(conn)
+    .await?)
+}
+
+async fn lesson_by_id(conn: &mut PgConnection, id: Uuid) -> ApiResult<Lesson> {
+    let filter = LessonFilter { id: Some(id), ..LessonFilter::default() };
+    lessons_where(conn, &filter).await?.pop().ok_or(ApiError::NotFound)
 }
 
 /// Two changes to one school's week wait for each other, so neither checks against a week the

@@ -26,7 +26,7 @@ use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, t
 use crate::cpu::{CpuMeter, CpuUse, LOAD_THREAD, postmaster_pid};
 use crate::percentiles::Percentiles;
 use oneclass::app::Application;
-use oneclass::config::{Settings, lake_url};
+use oneclass::config::Settings;
 
 const RESULTS: &str = "bench/results/api.jsonl";
 /// A route answering more than this share of its requests with anything but 2xx fails the run.
@@ -541,19 +541,7 @@ async fn run(bench: &BenchCluster, opts: &ApiOptions) -> anyhow::Result<Outcome>
     let accounts = create_accounts(&owner, school, &classes, opts.users, &hash, true).await?;
     owner.close().await;
 
-    let settings = Settings {
-        database_url: bench.url.as_str().into(),
-        passwords: bench.passwords.clone(),
-        jwt_secret: crate::common::random_secret().into(),
-        pseudonym_key: crate::common::random_secret().into(),
-        lake: lake_url(&bench.dir().join("lake").to_string_lossy())?,
-        bind: ([127, 0, 0, 1], 0).into(),
-        ingest: Default::default(),
-        sql: Default::default(),
-        gold_interval: None,
-        gold: Default::default(),
-        sql_wire: None,
-    };
+    let settings = bench.app_settings()?;
     let app = Application::build(&settings, false).await?;
     let base: Arc<str> = format!("http://127.0.0.1:{}", app.port()).into();
     let shutdown = CancellationToken::new();

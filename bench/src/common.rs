@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use oneclass::config::{Settings, lake_url};
 use oneclass_core::cluster::{ClusterOptions, PgCluster};
 use oneclass_core::db::{self, RolePasswords};
 use rand::RngCore;
@@ -262,6 +263,24 @@ impl BenchCluster {
         let passwords = RolePasswords { app: random_secret().into(), cdc: random_secret().into() };
         db::migrate(&url, &passwords).await.context("migrating")?;
         Ok(Self { cluster, scratch, password, url, passwords })
+    }
+
+    /// Settings for the application over this cluster: fresh secrets, the lake in the scratch
+    /// folder, a free port of 127.0.0.1, no ingest loop, gold or Postgres-wire endpoint.
+    pub(crate) fn app_settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings {
+            database_url: self.url.as_str().into(),
+            passwords: self.passwords.clone(),
+            jwt_secret: random_secret().into(),
+            pseudonym_key: random_secret().into(),
+            lake: lake_url(&self.dir().join("lake").to_string_lossy())?,
+            bind: ([127, 0, 0, 1], 0).into(),
+            ingest: Default::default(),
+            sql: Default::default(),
+            gold_interval: None,
+            gold: Default::default(),
+            sql_wire: None,
+        })
     }
 
     /// The scratch folder, for files of the run; removed with the cluster.

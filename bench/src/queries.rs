@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
 use oneclass::app::{ingest_config, supervise_ingest, wait_for_lake, warehouse};
-use oneclass::config::{Settings, lake_url};
+use oneclass::config::Settings;
 
 const RESULTS: &str = "bench/results/queries.jsonl";
 const QUERY_DIR: &str = "bench/queries";
@@ -525,21 +525,8 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
     eprintln!("Seeding at {} scale …", facts.scale);
     oneclass_synth::seed(&pool, &params).await.context("seeding")?;
 
-    let lake_dir = bench.dir().join("lake");
-    let settings = Settings {
-        database_url: bench.url.as_str().into(),
-        passwords: bench.passwords.clone(),
-        // Required by Settings, unused here: nothing is served.
-        jwt_secret: crate::common::random_secret().into(),
-        pseudonym_key: crate::common::random_secret().into(),
-        lake: lake_url(&lake_dir.to_string_lossy())?,
-        bind: ([127, 0, 0, 1], 0).into(),
-        ingest: Default::default(),
-        sql: Default::default(),
-        gold_interval: None,
-        gold: Default::default(),
-        sql_wire: None,
-    };
+    // The server's settings; only the database, passwords and lake are used: nothing is served.
+    let settings = bench.app_settings()?;
     eprintln!("Ingesting into the lake until silver matches PostgreSQL …");
     let ingest_seconds = fill_lake(&settings, &pool).await?;
     pool.close().await;

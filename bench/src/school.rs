@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use oneclass::app::Application;
-use oneclass::config::{Settings, lake_url};
 use oneclass_api::AuthUser;
 use oneclass_core::db;
 use oneclass_core::types::Role;
@@ -330,19 +329,7 @@ async fn run(bench: &BenchCluster, opts: &SchoolOptions) -> anyhow::Result<Outco
     let accounts = create_accounts(&owner, school, &class_ids, opts.users, "!", false).await?;
     owner.close().await;
 
-    let settings = Settings {
-        database_url: bench.url.as_str().into(),
-        passwords: bench.passwords.clone(),
-        jwt_secret: crate::common::random_secret().into(),
-        pseudonym_key: crate::common::random_secret().into(),
-        lake: lake_url(&bench.dir().join("lake").to_string_lossy())?,
-        bind: ([127, 0, 0, 1], 0).into(),
-        ingest: Default::default(),
-        sql: Default::default(),
-        gold_interval: None,
-        gold: Default::default(),
-        sql_wire: None,
-    };
+    let settings = bench.app_settings()?;
     let keys =
         oneclass_api::JwtKeys::new(settings.jwt_secret.expose_secret().as_bytes(), TOKEN_TTL);
     let index: std::collections::HashMap<Uuid, usize> =
