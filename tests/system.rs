@@ -15,6 +15,8 @@ mod attendance;
 mod enrolment;
 #[path = "system/fuzz.rs"]
 mod fuzz;
+#[path = "system/money.rs"]
+mod money;
 #[path = "system/timetable.rs"]
 mod timetable;
 

@@ -14,7 +14,6 @@ use chrono::{Datelike, NaiveDate, Utc};
 use oneclass_core::ids::{ClassId, EnrolmentId, LearnerId, SchoolId};
 use oneclass_core::types::{Grade, NationalId, Phone, Role, Sex};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -23,6 +22,7 @@ use crate::auth::{AuthUser, begin_scoped};
 use crate::csv_out::{csv_field, csv_response};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::guardians::RELATIONSHIPS;
+use crate::idempotency::{self, Claim};
 use crate::learners::{birth_entry_problem, language_problem, name_problem};
 use crate::state::AppState;
 
@@ -36,7 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 const OFFICE: &[Role] = &[Role::Registrar, Role::SchoolHead, Role::Deputy];
 /// At most this many learners per file (a large secondary school has about 2,000).
 pub const MAX_LINES: usize = 5_000;
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The columns of the file, in order. The first five are required on every line.
 pub const COLUMNS: [&str; 16] = [
@@ -321,65 +320,18 @@ async fn import_learners(
     if !user.schools.contains(&school) {
         return Err(ApiError::Forbidden);
     }
-    let key = headers
-        .get(IDEMPOTENCY_KEY)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .ok_or_else(|| {
-            ApiError::field(
-                "Idempotency-Key",
-                "required: a key unique to this upload (1 to 200 characters)",
-            )
-        })?
-        .to_owned();
-    let hash: Vec<u8> = Sha256::digest(&body).to_vec();
+    let key = idempotency::key_of(&headers, "upload")?;
+    let print = idempotency::fingerprint(&[&body]);
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    // The key is claimed first: a second request with it waits here until the first commits,
-    // then finds its answer.
-    let claimed = sqlx::query!(
-        "INSERT INTO platform.idempotency_keys (school_id, key, route, request_hash, status, response)
-         VALUES ($1, $2, 'learners/import', $3, 0, 'null') ON CONFLICT DO NOTHING",
-        school as SchoolId,
-        key,
-        &hash,
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !claimed {
-        let earlier = sqlx::query!(
-            "SELECT request_hash, status, response FROM platform.idempotency_keys
-             WHERE school_id = $1 AND key = $2",
-            school as SchoolId,
-            key,
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+    if let Claim::Replay(answer) =
+        idempotency::claim(&mut tx, school, &key, "learners/import", &print, "upload").await?
+    {
         tx.commit().await?;
-        if earlier.request_hash != hash {
-            return Err(ApiError::Conflict(
-                "this Idempotency-Key was used for another file: use a new key for a new upload"
-                    .into(),
-            ));
-        }
-        let status = StatusCode::from_u16(earlier.status as u16).unwrap_or(StatusCode::OK);
-        let mut resp = (status, Json(earlier.response)).into_response();
-        resp.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
-        return Ok(resp);
+        return Ok(answer);
     }
     let lines = parse(&body, Utc::now().date_naive()).map_err(ApiError::Validation)?;
     let done = write(&mut tx, school, &lines).await?;
-    sqlx::query!(
-        "UPDATE platform.idempotency_keys SET status = 201, response = $3
-         WHERE school_id = $1 AND key = $2",
-        school as SchoolId,
-        key,
-        serde_json::to_value(&done).map_err(|e| ApiError::Internal(e.to_string()))?,
-    )
-    .execute(&mut *tx)
-    .await?;
+    idempotency::record(&mut tx, school, &key, StatusCode::CREATED, &done).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(done)).into_response())
 }

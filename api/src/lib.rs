@@ -17,8 +17,10 @@ pub mod enrolment;
 pub mod error;
 pub mod exams;
 pub mod extract;
+pub mod fees;
 pub mod gradebook;
 pub mod guardians;
+pub mod idempotency;
 pub mod import;
 pub mod learners;
 pub mod members;
@@ -67,7 +69,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[openapi(
     info(title = "OneClass", description = "School management and education analytics for Zimbabwe."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "academic"), (name = "staff"), (name = "attendance"), (name = "assessment"), (name = "analytics"))
+    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "academic"), (name = "staff"), (name = "attendance"), (name = "assessment"), (name = "fees"), (name = "analytics"))
 )]
 struct ApiDoc;
 
@@ -101,6 +103,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(assessment::router())
         .merge(gradebook::router())
         .merge(exams::router())
+        .merge(fees::router())
         .merge(sql::router())
         .merge(saved::router())
         .merge(catalog::router())
