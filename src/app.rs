@@ -116,7 +116,15 @@ impl Application {
             None => None,
         };
         let viewer = dashboard_viewer(pool.clone(), jwt.clone());
-        let router = oneclass_api::router(pool, jwt, warehouse.clone())
+        let paynow = settings.paynow.as_ref().map(|p| oneclass_api::paynow::PaynowGateway {
+            client: oneclass_paynow::Client::new(
+                p.url.clone(),
+                p.integration_id.clone(),
+                p.integration_key.clone(),
+            ),
+            public_url: p.public_url.clone(),
+        });
+        let router = oneclass_api::router(pool, jwt, warehouse.clone(), paynow)
             .merge(oneclass_dashboards::router(warehouse, viewer));
         let router = oneclass_api::with_middleware(router);
         let listener = TcpListener::bind(settings.bind)

@@ -92,6 +92,17 @@ pub struct RawSettings {
     /// Sign-ins a minute the Postgres-wire endpoint accepts from one address (every connection
     /// signs in; wrong passwords also lock the account, as over HTTP). Default 600.
     pub sql_sign_ins_per_minute: Option<u32>,
+    /// Paynow's base URL (`https://www.paynow.co.zw/`); with the integration's id and key, fee
+    /// payments through Paynow are offered. Unset: they are not.
+    pub paynow_url: Option<String>,
+    /// The Paynow integration's id.
+    pub paynow_integration_id: Option<String>,
+    /// The Paynow integration's key, which signs every form both ways. Secret.
+    #[serde(serialize_with = "redacted")]
+    pub paynow_integration_key: Option<SecretString>,
+    /// The URL where Paynow (and payers' browsers) reach this server, for Paynow's status
+    /// updates and the return after paying. Default: the address the request came in by.
+    pub public_url: Option<String>,
     /// Log lines as `text` (default) or `json`. Read by logging at start-up, from the
     /// environment only (`ONECLASS_LOG_FORMAT`); the log level is `RUST_LOG`.
     pub log_format: Option<LogFormat>,
@@ -106,7 +117,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 23] = [
+pub const NAMES: [&str; 27] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -129,6 +140,10 @@ pub const NAMES: [&str; 23] = [
     "sql_tls_cert",
     "sql_tls_key",
     "sql_sign_ins_per_minute",
+    "paynow_url",
+    "paynow_integration_id",
+    "paynow_integration_key",
+    "public_url",
     "log_format",
 ];
 
@@ -325,6 +340,30 @@ impl RawSettings {
         }))
     }
 
+    /// Paynow, when its URL, integration id and key are all set (some but not all is an error).
+    pub fn paynow(&self) -> anyhow::Result<Option<PaynowSettings>> {
+        let public_url = match &self.public_url {
+            Some(u) => Some(
+                Url::parse(u).with_context(|| format!("ONECLASS_PUBLIC_URL {u:?} is not a URL"))?,
+            ),
+            None => None,
+        };
+        match (&self.paynow_url, &self.paynow_integration_id, &self.paynow_integration_key) {
+            (None, None, None) => Ok(None),
+            (Some(url), Some(id), Some(key)) => Ok(Some(PaynowSettings {
+                url: Url::parse(url)
+                    .with_context(|| format!("ONECLASS_PAYNOW_URL {url:?} is not a URL"))?,
+                integration_id: id.clone(),
+                integration_key: key.clone(),
+                public_url,
+            })),
+            _ => bail!(
+                "ONECLASS_PAYNOW_URL, ONECLASS_PAYNOW_INTEGRATION_ID and \
+                 ONECLASS_PAYNOW_INTEGRATION_KEY must be set together"
+            ),
+        }
+    }
+
     /// The lake's URL (a folder is created and made absolute).
     pub fn lake_url(&self) -> anyhow::Result<Url> {
         lake_url(self.lake.as_deref().unwrap_or("data/lake"))
@@ -405,6 +444,15 @@ pub struct WireSettings {
     pub sign_ins_per_minute: u32,
 }
 
+/// Paynow: where it is, the integration, and where it reaches us.
+#[derive(Debug, Clone)]
+pub struct PaynowSettings {
+    pub url: Url,
+    pub integration_id: String,
+    pub integration_key: SecretString,
+    pub public_url: Option<Url>,
+}
+
 /// The default of `ONECLASS_SQL_SIGN_INS_PER_MINUTE`.
 pub const SQL_SIGN_INS_PER_MINUTE: u32 = 600;
 
@@ -426,6 +474,8 @@ pub struct Settings {
     pub gold: GoldSettings,
     /// The Postgres-wire SQL endpoint; None: not served.
     pub sql_wire: Option<WireSettings>,
+    /// Paynow; None: fee payments through Paynow are not offered.
+    pub paynow: Option<PaynowSettings>,
 }
 
 /// The default of `ONECLASS_GOLD_INTERVAL`.
@@ -468,6 +518,7 @@ impl Settings {
             gold_interval: raw.gold_interval(),
             gold: raw.gold()?,
             sql_wire: raw.sql_wire(None)?,
+            paynow: raw.paynow()?,
         })
     }
 }
@@ -623,6 +674,10 @@ mod tests {
             sql_tls_cert: Some("x".into()),
             sql_tls_key: Some("x".into()),
             sql_sign_ins_per_minute: Some(1),
+            paynow_url: Some("x".into()),
+            paynow_integration_id: Some("x".into()),
+            paynow_integration_key: Some("x".into()),
+            public_url: Some("x".into()),
             log_format: Some(LogFormat::Json),
         })
         .expect("serialise");

@@ -158,6 +158,22 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     .collect();
     owner.close().await;
 
+    // Fee payments through Paynow: the deployment's own integration when configured, otherwise
+    // a local stand-in that speaks Paynow's protocol (its payer's page has Pay and Cancel).
+    let (paynow, _paynow_standin) = match configured.paynow()? {
+        Some(p) => (Some(p), None),
+        None => {
+            let key = random_secret();
+            let standin = oneclass_paynow::StandIn::start("demo", &key).await?;
+            let settings = crate::config::PaynowSettings {
+                url: standin.base().clone(),
+                integration_id: "demo".into(),
+                integration_key: key.into(),
+                public_url: None,
+            };
+            (Some(settings), Some(standin))
+        }
+    };
     let settings = Settings {
         database_url: database_url.as_str().into(),
         passwords,
@@ -170,6 +186,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         gold_interval: configured.gold_interval(),
         gold: configured.gold()?,
         sql_wire: configured.sql_wire(Some(if opts.port == 0 { 0 } else { opts.port + 1 }))?,
+        paynow,
     };
     let app = Application::build(&settings, true).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -190,6 +207,9 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     println!("Dashboards: {base}/dash/");
     println!("Database: {database_url}");
     println!("Lake: {}", settings.lake);
+    if let Some(p) = &settings.paynow {
+        println!("Paynow: {}", p.url);
+    }
     if let Some(port) = sql_port {
         let analyst = logins.iter().find(|(role, _)| role == "analyst").map(|(_, u)| u.as_str());
         println!("SQL: postgres://{}@127.0.0.1:{port}/lake", analyst.unwrap_or("analyst"));

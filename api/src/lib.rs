@@ -27,6 +27,7 @@ pub mod members;
 pub mod ops;
 pub mod pages;
 pub mod pagination;
+pub mod paynow;
 pub mod register;
 pub mod saved;
 pub mod schools;
@@ -104,6 +105,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(gradebook::router())
         .merge(exams::router())
         .merge(fees::router())
+        .merge(paynow::router())
         .merge(sql::router())
         .merge(saved::router())
         .merge(catalog::router())
@@ -112,7 +114,12 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// Everything the API serves, with its state. Dashboards are merged by the caller.
-pub fn router(pool: PgPool, jwt: JwtKeys, warehouse: Arc<oneclass_warehouse::Warehouse>) -> Router {
+pub fn router(
+    pool: PgPool,
+    jwt: JwtKeys,
+    warehouse: Arc<oneclass_warehouse::Warehouse>,
+    paynow: Option<paynow::PaynowGateway>,
+) -> Router {
     let (api, openapi) = api_routes();
     let state = AppState {
         pool,
@@ -123,6 +130,7 @@ pub fn router(pool: PgPool, jwt: JwtKeys, warehouse: Arc<oneclass_warehouse::War
         hashing: Arc::new(tokio::sync::Semaphore::new(4)),
         metrics: ops::metrics_handle(),
         openapi: Arc::new(openapi),
+        paynow: paynow.map(Arc::new),
     };
     api.merge(pages::router())
         .route("/api/v1/openapi.json", get(ops::openapi_json))

@@ -25,6 +25,8 @@ pub struct AppState {
     pub hashing: Arc<tokio::sync::Semaphore>,
     pub metrics: PrometheusHandle,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// Paynow, when configured.
+    pub paynow: Option<Arc<crate::paynow::PaynowGateway>>,
 }
 
 /// The request id set by the middleware (or sent by the client), for audit rows and logs.

@@ -280,6 +280,7 @@ impl BenchCluster {
             gold_interval: None,
             gold: Default::default(),
             sql_wire: None,
+            paynow: None,
         })
     }
 

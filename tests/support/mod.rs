@@ -68,6 +68,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
         gold_interval: None,
         gold: Default::default(),
         sql_wire: None,
+        paynow: None,
     }
 }
 
