@@ -116,7 +116,7 @@ impl Application {
             None => None,
         };
         let viewer = dashboard_viewer(pool.clone(), jwt.clone());
-        let paynow = settings.paynow.as_ref().map(|p| oneclass_api::paynow::PaynowGateway {
+        let paynow = settings.paynow.as_ref().map(|p| oneclass_api::state::PaynowGateway {
             client: oneclass_paynow::Client::new(
                 p.url.clone(),
                 p.integration_id.clone(),

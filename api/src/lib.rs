@@ -118,7 +118,7 @@ pub fn router(
     pool: PgPool,
     jwt: JwtKeys,
     warehouse: Arc<oneclass_warehouse::Warehouse>,
-    paynow: Option<paynow::PaynowGateway>,
+    paynow: Option<state::PaynowGateway>,
 ) -> Router {
     let (api, openapi) = api_routes();
     let state = AppState {

@@ -13,10 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use oneclass_core::ids::{LearnerId, SchoolId};
 use oneclass_core::types::Role;
-use oneclass_paynow::{Client, NewPayment, PaynowError};
+use oneclass_paynow::{NewPayment, PaynowError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use url::Url;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -24,14 +23,7 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ValidJson, Validate};
-use crate::state::AppState;
-
-/// Paynow as this server is configured to reach it.
-pub struct PaynowGateway {
-    pub client: Client,
-    /// Where Paynow and payers reach this server; None: the address the request came in by.
-    pub public_url: Option<Url>,
-}
+use crate::state::{AppState, PaynowGateway};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(start)).routes(routes!(result))
@@ -72,7 +64,8 @@ pub struct PaynowStarted {
 
 fn gateway(state: &AppState) -> ApiResult<&Arc<PaynowGateway>> {
     state.paynow.as_ref().ok_or_else(|| ApiError::QueryLimit {
-        status: StatusCode::SERVICE_UNAVAILABLE,
+        // As if the route were not there: this deployment offers no Paynow.
+        status: StatusCode::NOT_FOUND,
         kind: "paynow-not-configured",
         detail: "payments through Paynow are not set up on this server".into(),
     })

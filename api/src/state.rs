@@ -26,7 +26,14 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// Paynow, when configured.
-    pub paynow: Option<Arc<crate::paynow::PaynowGateway>>,
+    pub paynow: Option<Arc<PaynowGateway>>,
+}
+
+/// Paynow as this server is configured to reach it.
+pub struct PaynowGateway {
+    pub client: oneclass_paynow::Client,
+    /// Where Paynow and payers reach this server; None: the address the request came in by.
+    pub public_url: Option<url::Url>,
 }
 
 /// The request id set by the middleware (or sent by the client), for audit rows and logs.

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::PaynowError;
+use crate::error::PaynowError;
 use crate::form::{Form, Update};
 
 /// A Paynow integration: its id and key, at Paynow's base URL (or a stand-in's).

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha512};
 
-use crate::PaynowError;
+use crate::error::PaynowError;
 
 /// The hash of `values` under `key`: upper-case hex SHA-512 of the values, in order, then the key.
 pub fn sign<'a>(values: impl IntoIterator<Item = &'a str>, key: &str) -> String {

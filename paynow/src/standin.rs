@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::PaynowError;
+use crate::error::PaynowError;
 use crate::form::{Form, Status, Update};
 
 #[derive(Debug, Clone)]

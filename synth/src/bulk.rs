@@ -28,9 +28,10 @@ use crate::school::{Chunk, Out, Stats, Table};
 use crate::{plan, population, users};
 
 /// Tables the seed does not write whose rows refer to rows it wrote (an analyst's saved queries,
-/// sessions, invitations, examination entries, guardians, transfers, idempotency keys,
-/// teaching assignments, rooms): emptied with them when an unfinished seed is undone, since
-/// TRUNCATE refuses a table that others still reference.
+/// sessions, invitations, examination entries, guardians, transfers, idempotency keys, teaching
+/// assignments, rooms, timetables, refunds, receipt numbers, Paynow transactions): emptied with
+/// them when an unfinished seed is undone, since TRUNCATE refuses a table that others still
+/// reference.
 const OF_SEEDED_ACCOUNTS: &[&str] = &[
     "platform.saved_queries",
     "platform.sessions",
@@ -41,6 +42,9 @@ const OF_SEEDED_ACCOUNTS: &[&str] = &[
     "sis.learner_guardians",
     "sis.guardians",
     "sis.transfers",
+    "finance.paynow_transactions",
+    "finance.refunds",
+    "finance.receipt_numbers",
     "academic.lessons",
     "academic.periods",
     "academic.teaching",
