@@ -21,6 +21,8 @@ pub struct Application {
     gold: Option<(Arc<oneclass_warehouse::Warehouse>, Duration)>,
     /// The Postgres-wire SQL endpoint, bound, when configured.
     sql_wire: Option<(TcpListener, oneclass_warehouse::wire::WireServer)>,
+    /// The outbox's sender: the owner's pool and the gateway.
+    outbox: Option<(sqlx::PgPool, Arc<dyn crate::outbox::Gateway>)>,
     port: u16,
     sql_port: Option<u16>,
 }
@@ -132,10 +134,17 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let ingest = if with_ingest { Some(ingest_config(settings)?) } else { None };
+        // The outbox is sent from the process that runs the background work.
+        let outbox = if with_ingest {
+            let owner = oneclass_core::db::pool(settings.database_url.expose_secret(), 2).await?;
+            Some((owner, crate::outbox::gateway(settings.sms_gateway.as_ref())))
+        } else {
+            None
+        };
         // Gold follows the lake: rebuilt on a schedule where this process also runs ingest.
         let gold =
             settings.gold_interval.filter(|_| with_ingest).map(|every| (gold_warehouse, every));
-        Ok(Self { listener, router, ingest, gold, sql_wire, port, sql_port })
+        Ok(Self { listener, router, ingest, gold, sql_wire, outbox, port, sql_port })
     }
 
     pub fn port(&self) -> u16 {
@@ -154,6 +163,9 @@ impl Application {
         let gold_task = self.gold.map(|(warehouse, every)| {
             tokio::spawn(rebuild_gold_every(warehouse, every, shutdown.clone()))
         });
+        let outbox_task = self.outbox.map(|(pool, gateway)| {
+            tokio::spawn(crate::outbox::run(pool, gateway, shutdown.clone()))
+        });
         let wire_task = self.sql_wire.map(|(listener, server)| {
             let stop = shutdown.clone();
             tokio::spawn(server.serve(listener, async move { stop.cancelled().await }))
@@ -171,6 +183,9 @@ impl Application {
             let _ = task.await;
         }
         if let Some(task) = wire_task {
+            let _ = task.await;
+        }
+        if let Some(task) = outbox_task {
             let _ = task.await;
         }
         Ok(())

@@ -100,6 +100,10 @@ pub struct RawSettings {
     /// The Paynow integration's key, which signs every form both ways. Secret.
     #[serde(serialize_with = "redacted")]
     pub paynow_integration_key: Option<SecretString>,
+    /// The SMS (and email) provider's HTTP endpoint: each queued message is `POST`ed to it as JSON
+    /// with its id as `Idempotency-Key`. Unset: messages are recorded as sent, nothing leaves
+    /// the machine.
+    pub sms_gateway_url: Option<String>,
     /// The URL where Paynow (and payers' browsers) reach this server, for Paynow's status
     /// updates and the return after paying. Default: the address the request came in by.
     pub public_url: Option<String>,
@@ -117,7 +121,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 27] = [
+pub const NAMES: [&str; 28] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -144,6 +148,7 @@ pub const NAMES: [&str; 27] = [
     "paynow_integration_id",
     "paynow_integration_key",
     "public_url",
+    "sms_gateway_url",
     "log_format",
 ];
 
@@ -364,6 +369,17 @@ impl RawSettings {
         }
     }
 
+    /// The SMS gateway's URL, checked.
+    pub fn sms_gateway(&self) -> anyhow::Result<Option<Url>> {
+        self.sms_gateway_url
+            .as_deref()
+            .map(|u| {
+                Url::parse(u)
+                    .with_context(|| format!("ONECLASS_SMS_GATEWAY_URL {u:?} is not a URL"))
+            })
+            .transpose()
+    }
+
     /// The lake's URL (a folder is created and made absolute).
     pub fn lake_url(&self) -> anyhow::Result<Url> {
         lake_url(self.lake.as_deref().unwrap_or("data/lake"))
@@ -476,6 +492,8 @@ pub struct Settings {
     pub sql_wire: Option<WireSettings>,
     /// Paynow; None: fee payments through Paynow are not offered.
     pub paynow: Option<PaynowSettings>,
+    /// Where queued messages are sent; None: the local gateway records them.
+    pub sms_gateway: Option<Url>,
 }
 
 /// The default of `ONECLASS_GOLD_INTERVAL`.
@@ -519,6 +537,7 @@ impl Settings {
             gold: raw.gold()?,
             sql_wire: raw.sql_wire(None)?,
             paynow: raw.paynow()?,
+            sms_gateway: raw.sms_gateway()?,
         })
     }
 }
@@ -678,6 +697,7 @@ mod tests {
             paynow_integration_id: Some("x".into()),
             paynow_integration_key: Some("x".into()),
             public_url: Some("x".into()),
+            sms_gateway_url: Some("x".into()),
             log_format: Some(LogFormat::Json),
         })
         .expect("serialise");

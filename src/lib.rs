@@ -5,4 +5,5 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod logging;
+pub mod outbox;
 pub mod wire;

@@ -42,6 +42,9 @@ enum Command {
     },
     /// Change data capture into the lake, until stopped.
     Ingest,
+    /// Send the queued messages (SMS, email) through the gateway, until stopped (`serve` does
+    /// this too, unless --no-ingest).
+    Outbox,
     /// Compare PostgreSQL with silver, table by table (row counts and a hash of every row);
     /// print the differences and fail when any table differs. Same settings as `ingest`.
     Reconcile,
@@ -189,6 +192,19 @@ async fn main() -> anyhow::Result<()> {
                 trigger.cancel();
             });
             supervise_ingest(ingest_config(&settings)?, shutdown).await;
+            Ok(())
+        }
+        Command::Outbox => {
+            let settings = Settings::from_env()?;
+            let pool = oneclass_core::db::pool(settings.database_url.expose_secret(), 2).await?;
+            let shutdown = CancellationToken::new();
+            let trigger = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                trigger.cancel();
+            });
+            let gateway = oneclass::outbox::gateway(settings.sms_gateway.as_ref());
+            oneclass::outbox::run(pool, gateway, shutdown).await;
             Ok(())
         }
         Command::Reconcile => {

@@ -17,6 +17,8 @@ mod enrolment;
 mod fuzz;
 #[path = "system/money.rs"]
 mod money;
+#[path = "system/outbox.rs"]
+mod outbox;
 #[path = "system/paynow.rs"]
 mod paynow;
 #[path = "system/timetable.rs"]

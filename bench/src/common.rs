@@ -281,6 +281,7 @@ impl BenchCluster {
             gold: Default::default(),
             sql_wire: None,
             paynow: None,
+            sms_gateway: None,
         })
     }
 

@@ -69,6 +69,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
         gold: Default::default(),
         sql_wire: None,
         paynow: None,
+        sms_gateway: None,
     }
 }
 
