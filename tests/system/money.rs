@@ -42,9 +42,9 @@ async fn post(
         .expect("POST")
 }
 
-/// A learner of the bursar's school with two fresh invoices: 150.00 USD and 4,000.00 ZWG.
-async fn learner_with_invoices(app: &TestApp) -> (Uuid, [Uuid; 2]) {
-    let learner: Uuid = sqlx::query_scalar(
+/// A learner of the test bursar's school.
+pub(crate) async fn bursars_learner(app: &TestApp) -> Uuid {
+    sqlx::query_scalar(
         "SELECT l.id FROM sis.learners l
          JOIN platform.memberships m ON m.school_id = l.school_id AND m.role = 'bursar'
          JOIN platform.users u ON u.id = m.user_id AND u.username = $1
@@ -53,7 +53,12 @@ async fn learner_with_invoices(app: &TestApp) -> (Uuid, [Uuid; 2]) {
     .bind(app.username("bursar"))
     .fetch_one(&app.owner)
     .await
-    .expect("a learner of the bursar's school");
+    .expect("a learner of the bursar's school")
+}
+
+/// A learner of the bursar's school with two fresh invoices: 150.00 USD and 4,000.00 ZWG.
+async fn learner_with_invoices(app: &TestApp) -> (Uuid, [Uuid; 2]) {
+    let learner = bursars_learner(app).await;
     let mut invoices = [Uuid::nil(); 2];
     for (i, (term, currency, amount)) in
         [(1, "USD", "150.00"), (2, "ZWG", "4000.00")].iter().enumerate()

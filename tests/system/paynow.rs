@@ -37,16 +37,7 @@ async fn paynow_updates_are_checked_and_applied_once() {
     })
     .await;
     let bursar = app.token("bursar").await;
-    let learner: Uuid = sqlx::query_scalar(
-        "SELECT l.id FROM sis.learners l
-         JOIN platform.memberships m ON m.school_id = l.school_id AND m.role = 'bursar'
-         JOIN platform.users u ON u.id = m.user_id AND u.username = $1
-         ORDER BY l.id LIMIT 1",
-    )
-    .bind(app.username("bursar"))
-    .fetch_one(&app.owner)
-    .await
-    .expect("learner");
+    let learner = crate::money::bursars_learner(&app).await;
     let invoice: Uuid = sqlx::query_scalar(
         "INSERT INTO finance.invoices (id, school_id, learner_id, academic_year, term, currency,
              amount, issued_on, due_on)
