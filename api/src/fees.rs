@@ -9,7 +9,7 @@
 //! is unlawful): no other module reads this one.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -17,7 +17,7 @@ use oneclass_core::ids::{LearnerId, SchoolId};
 use oneclass_core::types::Role;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(account))
         .routes(routes!(record_payment))
         .routes(routes!(refund))
+        .routes(routes!(term_report))
 }
 
 /// Who keeps the money: bursars and heads.
@@ -489,6 +490,125 @@ async fn refund(
     idempotency::record(&mut tx, paid.school_id, &key, StatusCode::CREATED, &refund).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(refund)).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TermQuery {
+    pub year: i32,
+    /// 1, 2 or 3.
+    pub term: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MethodTotal {
+    /// cash, paynow, ecocash, bank or beam.
+    pub method: String,
+    #[schema(value_type = String)]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrencyReport {
+    /// The invoices' currency; every amount below is in it.
+    pub currency: String,
+    #[schema(value_type = String)]
+    pub invoiced: Decimal,
+    #[schema(value_type = String)]
+    pub paid: Decimal,
+    pub paid_by_method: Vec<MethodTotal>,
+    #[schema(value_type = String)]
+    pub refunded: Decimal,
+    /// Still owed: invoiced − paid + refunded, over the invoices not paid in full.
+    #[schema(value_type = String)]
+    pub outstanding: Decimal,
+    pub learners_invoiced: i64,
+    pub learners_in_arrears: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TermReport {
+    pub school_id: SchoolId,
+    pub academic_year: i32,
+    pub term: i32,
+    pub currencies: Vec<CurrencyReport>,
+}
+
+/// A school's fees for a term: invoiced, paid (by method), refunded and still owed, and how many
+/// learners owe, in each invoice currency.
+#[utoipa::path(get, path = "/schools/{id}/fees/report", tag = "fees", params(
+        ("id" = Uuid, Path, description = "school id"), TermQuery),
+    responses((status = 200, body = TermReport), (status = 403, body = Problem),
+              (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn term_report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(school): Path<SchoolId>,
+    Query(q): Query<TermQuery>,
+) -> ApiResult<Json<TermReport>> {
+    user.require(&[Role::Bursar, Role::SchoolHead, Role::Deputy])?;
+    if !user.schools.contains(&school) {
+        return Err(ApiError::Forbidden);
+    }
+    if !(1..=3).contains(&q.term) {
+        return Err(ApiError::field("term", "must be 1, 2 or 3"));
+    }
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let rows = sqlx::query!(
+        r#"WITH inv AS (
+             SELECT i.id, i.learner_id, i.currency, i.amount,
+                    (SELECT coalesce(sum(p.amount_applied), 0) FROM finance.payments p
+                     WHERE p.invoice_id = i.id) AS paid,
+                    (SELECT coalesce(sum(r.amount_applied), 0) FROM finance.refunds r
+                     JOIN finance.payments p ON p.id = r.payment_id
+                     WHERE p.invoice_id = i.id) AS refunded
+             FROM finance.invoices i
+             WHERE i.school_id = $1 AND i.academic_year = $2 AND i.term = $3)
+           SELECT currency AS "currency!", sum(amount) AS "invoiced!", sum(paid) AS "paid!",
+                  sum(refunded) AS "refunded!",
+                  coalesce(sum(amount - paid + refunded) FILTER (WHERE amount - paid + refunded > 0), 0)
+                    AS "outstanding!",
+                  count(DISTINCT learner_id) AS "learners!",
+                  count(DISTINCT learner_id) FILTER (WHERE amount - paid + refunded > 0)
+                    AS "in_arrears!"
+           FROM inv GROUP BY currency ORDER BY currency"#,
+        school as SchoolId,
+        q.year,
+        q.term,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let methods = sqlx::query!(
+        r#"SELECT i.currency AS "currency!", p.method AS "method!",
+                  sum(p.amount_applied) AS "amount!"
+           FROM finance.payments p JOIN finance.invoices i ON i.id = p.invoice_id
+           WHERE i.school_id = $1 AND i.academic_year = $2 AND i.term = $3
+           GROUP BY 1, 2 ORDER BY 1, 2"#,
+        school as SchoolId,
+        q.year,
+        q.term,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let currencies = rows
+        .into_iter()
+        .map(|r| CurrencyReport {
+            paid_by_method: methods
+                .iter()
+                .filter(|m| m.currency == r.currency)
+                .map(|m| MethodTotal { method: m.method.clone(), amount: m.amount })
+                .collect(),
+            currency: r.currency,
+            invoiced: r.invoiced,
+            paid: r.paid,
+            refunded: r.refunded,
+            outstanding: r.outstanding,
+            learners_invoiced: r.learners,
+            learners_in_arrears: r.in_arrears,
+        })
+        .collect();
+    Ok(Json(TermReport { school_id: school, academic_year: q.year, term: q.term, currencies }))
 }
 
 #[cfg(test)]

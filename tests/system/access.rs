@@ -670,6 +670,8 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             format!("/api/v1/classes/{class_b}/gradebook?subject=MAT&term=3"),
             format!("/api/v1/schools/{school_b}/exam-entries?year=2026&exam=G7"),
             format!("/api/v1/classes/{class_b}/teaching"),
+            format!("/api/v1/learners/{learner_b}/account"),
+            format!("/api/v1/schools/{school_b}/fees/report?year=2026&term=1"),
         ];
         for path in &reads {
             let status = app.get(&token, path).await.status().as_u16();
@@ -750,6 +752,11 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
                        "candidate_number": "123456", "subjects": ["MAT"]}),
             ),
             ("/api/v1/timetable/generate".to_owned(), json!({"school_id": school_b})),
+            (
+                format!("/api/v1/learners/{learner_b}/payments"),
+                json!({"invoice_id": Uuid::now_v7(), "currency": "USD", "amount": "1.00",
+                       "method": "cash"}),
+            ),
             (
                 "/api/v1/timetable/lessons".to_owned(),
                 json!({"teaching_id": Uuid::now_v7(), "period_id": Uuid::now_v7()}),

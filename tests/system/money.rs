@@ -273,7 +273,37 @@ async fn a_payment_posted_twice_with_one_key_is_recorded_once_even_at_the_same_m
     let other =
         json!({"invoice_id": invoices[1], "currency": "ZWG", "amount": "5.00", "method": "cash"});
     assert_eq!(post(&app, &bursar, &path, "double-tap-0", &other).await.status(), 409);
-    // Who may: a teacher may not record a payment, nor read the account.
+    // The term report: five payments of 20 US dollars at 26.80 settled 2,680 of the 4,000 ZiG.
+    let school: Uuid = sqlx::query_scalar("SELECT school_id FROM sis.learners WHERE id = $1")
+        .bind(learner)
+        .fetch_one(&app.owner)
+        .await
+        .expect("school");
+    let report: Value = app
+        .get(&bursar, &format!("/api/v1/schools/{school}/fees/report?year=2099&term=2"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let zig = &report["currencies"][0];
+    assert_eq!(report["currencies"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(zig["currency"], "ZWG");
+    let money = |k: &str| dec(&zig[k]);
+    assert_eq!(
+        (money("invoiced"), money("paid"), money("refunded"), money("outstanding")),
+        (cents(400_000), cents(268_000), cents(0), cents(132_000)),
+        "{report}"
+    );
+    assert_eq!(zig["paid_by_method"], json!([{"method": "ecocash", "amount": "2680.00"}]));
+    assert_eq!(
+        (zig["learners_invoiced"].as_i64(), zig["learners_in_arrears"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let bad =
+        app.get(&bursar, &format!("/api/v1/schools/{school}/fees/report?year=2099&term=4")).await;
+    assert_eq!(bad.status(), 422);
+
+    // Who may: a teacher may not record a payment, nor read the account or the report.
     let teacher = app.token("teacher").await;
     assert_eq!(post(&app, &teacher, &path, "t-1", &body).await.status(), 403);
     assert_eq!(
