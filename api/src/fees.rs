@@ -316,9 +316,7 @@ async fn record_payment(
         return Err(ApiError::field("amount", "too small to settle a cent at this rate"));
     }
     let receipt = sqlx::query_scalar!(
-        "INSERT INTO finance.receipt_numbers (school_id, last) VALUES ($1, 1)
-         ON CONFLICT (school_id) DO UPDATE SET last = finance.receipt_numbers.last + 1
-         RETURNING last",
+        r#"SELECT finance.next_receipt($1) AS "receipt!""#,
         invoice.school_id as SchoolId,
     )
     .fetch_one(&mut *tx)

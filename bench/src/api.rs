@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
-use crate::cpu::{CpuMeter, CpuUse, LOAD_THREAD, postmaster_pid};
+use crate::cpu::{CpuMeter, CpuUse, load_runtime, postmaster_pid};
 use crate::percentiles::Percentiles;
 use oneclass::app::Application;
 use oneclass::config::Settings;
@@ -659,11 +659,7 @@ async fn measure(
     );
     // The simulated users run on a runtime of their own, with named threads: their tasks do not
     // queue on the server's workers, and their CPU time can be told apart from the server's.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .thread_name(LOAD_THREAD)
-        .enable_all()
-        .build()?;
+    let runtime = load_runtime()?;
     let cpu = CpuMeter::start(postmaster);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(opts.seconds);

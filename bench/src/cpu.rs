@@ -156,6 +156,16 @@ pub(crate) fn read_ours() -> Option<u64> {
     process_jiffies(&std::fs::read_to_string("/proc/self/stat").ok()?, false)
 }
 
+/// The load generator's runtime: its own worker threads, named [`LOAD_THREAD`], so that simulated
+/// users' tasks do not queue on the server's workers and their CPU time is counted apart.
+pub(crate) fn load_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .thread_name(LOAD_THREAD)
+        .enable_all()
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

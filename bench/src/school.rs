@@ -26,7 +26,7 @@ use crate::api::{
     RouteRow, RouteStats, call, create_accounts, format_table, pick_day, pick_status,
 };
 use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
-use crate::cpu::{CpuMeter, CpuUse, LOAD_THREAD, postmaster_pid};
+use crate::cpu::{CpuMeter, CpuUse, load_runtime, postmaster_pid};
 
 const RESULTS: &str = "bench/results/school.jsonl";
 /// The latency every route must keep at the 99th percentile.
@@ -176,11 +176,7 @@ async fn run_step(
         .timeout(CLIENT_TIMEOUT)
         .pool_max_idle_per_host(teachers.len() + 16)
         .build()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .thread_name(LOAD_THREAD)
-        .enable_all()
-        .build()?;
+    let runtime = load_runtime()?;
     let think_d = Duration::from_secs_f64(think);
     let cpu = CpuMeter::start(postmaster);
     let started = Instant::now();

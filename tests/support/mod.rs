@@ -152,6 +152,23 @@ impl TestApp {
             .expect("GET")
     }
 
+    /// Any method with a JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method.parse().expect("method"), format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.base))

@@ -15,22 +15,6 @@ fn fields(problem: &Value) -> Vec<String> {
     f
 }
 
-async fn send(
-    app: &TestApp,
-    method: &str,
-    token: &str,
-    path: &str,
-    body: &Value,
-) -> reqwest::Response {
-    app.client
-        .request(method.parse().expect("method"), format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("request")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classes_teaching_rooms_and_staff() {
     let app = TestApp::spawn().await;
@@ -52,27 +36,27 @@ async fn classes_teaching_rooms_and_staff() {
     assert_eq!(terms[2]["start_date"], "2026-09-08");
 
     // Classes: the field named, one name a year, not at another school.
-    let resp = send(
-        &app,
-        "POST",
-        &head,
-        "/api/v1/classes",
-        &json!({"academic_year": 2027, "grade": "G9", "name": "x"}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "POST",
+            &head,
+            "/api/v1/classes",
+            &json!({"academic_year": 2027, "grade": "G9", "name": "x"}),
+        )
+        .await;
     assert_eq!(resp.status(), 422);
     assert_eq!(fields(&resp.json().await.expect("json")), ["grade"]);
     let class =
         json!({"academic_year": 2027, "grade": "F2", "name": "2 Mopane", "stream": "Mopane"});
-    let resp = send(&app, "POST", &head, "/api/v1/classes", &class).await;
+    let resp = app.send("POST", &head, "/api/v1/classes", &class).await;
     assert_eq!(resp.status(), 201);
     let created: Value = resp.json().await.expect("json");
     let class_id = created["id"].as_str().expect("id").to_owned();
-    assert_eq!(send(&app, "POST", &head, "/api/v1/classes", &class).await.status(), 409);
+    assert_eq!(app.send("POST", &head, "/api/v1/classes", &class).await.status(), 409);
     let elsewhere =
         json!({"school_id": other, "academic_year": 2027, "grade": "F2", "name": "2 Mopane"});
-    assert_eq!(send(&app, "POST", &head, "/api/v1/classes", &elsewhere).await.status(), 422);
-    assert_eq!(send(&app, "POST", &teacher, "/api/v1/classes", &class).await.status(), 403);
+    assert_eq!(app.send("POST", &head, "/api/v1/classes", &elsewhere).await.status(), 422);
+    assert_eq!(app.send("POST", &teacher, "/api/v1/classes", &class).await.status(), 403);
 
     // Teaching: a subject of the level, a teacher of the school; the teacher then sees the class.
     let teacher_id: Uuid = sqlx::query_scalar("SELECT id FROM platform.users WHERE username = $1")
@@ -86,37 +70,37 @@ async fn classes_teaching_rooms_and_staff() {
         .await
         .expect("bursar");
     let path = format!("/api/v1/classes/{class_id}/teaching");
-    let resp = send(
-        &app,
-        "PUT",
-        &head,
-        &path,
-        &json!({"subject_code": "SOC", "user_id": bursar_id, "periods_per_week": 30}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "PUT",
+            &head,
+            &path,
+            &json!({"subject_code": "SOC", "user_id": bursar_id, "periods_per_week": 30}),
+        )
+        .await;
     assert_eq!(resp.status(), 422);
     assert_eq!(fields(&resp.json().await.expect("json")), ["periods_per_week"]);
-    let resp = send(
-        &app,
-        "PUT",
-        &head,
-        &path,
-        &json!({"subject_code": "SOC", "user_id": bursar_id, "periods_per_week": 4}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "PUT",
+            &head,
+            &path,
+            &json!({"subject_code": "SOC", "user_id": bursar_id, "periods_per_week": 4}),
+        )
+        .await;
     assert_eq!(
         fields(&resp.json().await.expect("json")),
         ["subject_code", "user_id"],
         "SOC is primary; a bursar does not teach"
     );
-    let resp = send(
-        &app,
-        "PUT",
-        &head,
-        &path,
-        &json!({"subject_code": "MAT", "user_id": teacher_id, "periods_per_week": 6}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "PUT",
+            &head,
+            &path,
+            &json!({"subject_code": "MAT", "user_id": teacher_id, "periods_per_week": 6}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let teaching: Vec<Value> = resp.json().await.expect("json");
     assert_eq!(
@@ -130,75 +114,75 @@ async fn classes_teaching_rooms_and_staff() {
     assert_eq!(listed.len(), 1);
 
     // Rooms.
-    let resp = send(
-        &app,
-        "POST",
-        &head,
-        "/api/v1/rooms",
-        &json!({"name": "Lab 1", "kind": "laboratory", "capacity": 40}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "POST",
+            &head,
+            "/api/v1/rooms",
+            &json!({"name": "Lab 1", "kind": "laboratory", "capacity": 40}),
+        )
+        .await;
     assert_eq!(resp.status(), 201);
     assert_eq!(
-        send(&app, "POST", &head, "/api/v1/rooms", &json!({"name": "Lab 1"})).await.status(),
+        app.send("POST", &head, "/api/v1/rooms", &json!({"name": "Lab 1"})).await.status(),
         409
     );
-    let resp = send(
-        &app,
-        "POST",
-        &head,
-        "/api/v1/rooms",
-        &json!({"name": "Shed", "kind": "barn", "capacity": 0}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "POST",
+            &head,
+            "/api/v1/rooms",
+            &json!({"name": "Shed", "kind": "barn", "capacity": 0}),
+        )
+        .await;
     assert_eq!(fields(&resp.json().await.expect("json")), ["capacity", "kind"]);
     let rooms: Vec<Value> = app.get(&teacher, "/api/v1/rooms").await.json().await.expect("json");
     assert!(rooms.iter().any(|r| r["name"] == "Lab 1" && r["kind"] == "laboratory"));
 
     // Staff records: the post and its qualification go together; leaving ends the record.
-    let resp = send(
-        &app,
-        "POST",
-        &head,
-        "/api/v1/staff",
-        &json!({"full_name": "Mr K. Dube", "sex": "M", "post": "clerk",
+    let resp = app
+        .send(
+            "POST",
+            &head,
+            "/api/v1/staff",
+            &json!({"full_name": "Mr K. Dube", "sex": "M", "post": "clerk",
         "qualification": "trained", "ec_number": "12a", "start_date": "2020-01-06"}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(resp.status(), 422);
     assert_eq!(fields(&resp.json().await.expect("json")), ["ec_number", "qualification"]);
-    let resp = send(&app, "POST", &head, "/api/v1/staff", &json!({"full_name": "Mrs T. Chikore", "sex": "F", "post": "teacher",
+    let resp = app.send( "POST", &head, "/api/v1/staff", &json!({"full_name": "Mrs T. Chikore", "sex": "F", "post": "teacher",
         "qualification": "untrained", "ec_number": "5512345K", "start_date": "2024-01-09", "user_id": teacher_id})).await;
     assert_eq!(resp.status(), 201);
     let staff: Value = resp.json().await.expect("json");
     let staff_id = staff["id"].as_str().expect("id").to_owned();
-    let resp = send(
-        &app,
-        "PATCH",
-        &head,
-        &format!("/api/v1/staff/{staff_id}"),
-        &json!({"qualification": "trained"}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "PATCH",
+            &head,
+            &format!("/api/v1/staff/{staff_id}"),
+            &json!({"qualification": "trained"}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.expect("json")["qualification"], "trained");
-    let resp = send(
-        &app,
-        "PATCH",
-        &head,
-        &format!("/api/v1/staff/{staff_id}"),
-        &json!({"end_date": "2019-01-01"}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "PATCH",
+            &head,
+            &format!("/api/v1/staff/{staff_id}"),
+            &json!({"end_date": "2019-01-01"}),
+        )
+        .await;
     assert_eq!(resp.status(), 422);
-    let resp = send(
-        &app,
-        "PATCH",
-        &head,
-        &format!("/api/v1/staff/{staff_id}"),
-        &json!({"end_date": "2026-11-30"}),
-    )
-    .await;
+    let resp = app
+        .send(
+            "PATCH",
+            &head,
+            &format!("/api/v1/staff/{staff_id}"),
+            &json!({"end_date": "2026-11-30"}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let in_post: Vec<Value> = app.get(&head, "/api/v1/staff").await.json().await.expect("json");
     assert!(!in_post.iter().any(|s| s["id"] == json!(staff_id)));

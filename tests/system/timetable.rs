@@ -10,22 +10,6 @@ use uuid::Uuid;
 
 use crate::support::TestApp;
 
-async fn send(
-    app: &TestApp,
-    method: &str,
-    token: &str,
-    path: &str,
-    body: &Value,
-) -> reqwest::Response {
-    app.client
-        .request(method.parse().expect("method"), format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("request")
-}
-
 async fn json_of(resp: reqwest::Response, status: u16) -> Value {
     let got = resp.status().as_u16();
     let body: Value = resp.json().await.unwrap_or(Value::Null);
@@ -72,7 +56,7 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
     // The bell schedule: bad input named, then three days of four periods.
     let bad = json!({"days": [0, 1, 1], "periods": [{"starts_at": "9am", "ends_at": "09:40"}]});
     let problem =
-        json_of(send(&app, "PUT", &head, "/api/v1/timetable/periods", &bad).await, 422).await;
+        json_of(app.send("PUT", &head, "/api/v1/timetable/periods", &bad).await, 422).await;
     let fields: Vec<&str> = problem["errors"]
         .as_array()
         .expect("errors")
@@ -83,12 +67,9 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
     let bells = json!({"days": [1, 2, 3], "periods": [
         {"starts_at": "07:30", "ends_at": "08:10"}, {"starts_at": "08:10", "ends_at": "08:50"},
         {"starts_at": "09:10", "ends_at": "09:50"}, {"starts_at": "09:50", "ends_at": "10:30"}]});
-    assert_eq!(
-        send(&app, "PUT", &teacher, "/api/v1/timetable/periods", &bells).await.status(),
-        403
-    );
+    assert_eq!(app.send("PUT", &teacher, "/api/v1/timetable/periods", &bells).await.status(), 403);
     let periods =
-        json_of(send(&app, "PUT", &head, "/api/v1/timetable/periods", &bells).await, 200).await;
+        json_of(app.send("PUT", &head, "/api/v1/timetable/periods", &bells).await, 200).await;
     let periods = periods.as_array().expect("periods").clone();
     assert_eq!(periods.len(), 12);
     assert_eq!((periods[2]["day"].as_i64(), periods[2]["slot"].as_i64()), (Some(1), Some(3)));
@@ -99,15 +80,14 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
     for (name, kind) in [("Room 1", "classroom"), ("Room 2", "classroom"), ("Lab A", "laboratory")]
     {
         let room = json!({"name": name, "kind": kind});
-        rooms
-            .push(id(&json_of(send(&app, "POST", &head, "/api/v1/rooms", &room).await, 201).await));
+        rooms.push(id(&json_of(app.send("POST", &head, "/api/v1/rooms", &room).await, 201).await));
     }
     let mut classes = Vec::new();
     for (name, room) in [("1 Acacia", &rooms[0]), ("1 Baobab", &rooms[1])] {
         let class =
             json!({"academic_year": year, "grade": "F1", "name": name, "home_room_id": room});
         classes.push(id(
-            &json_of(send(&app, "POST", &head, "/api/v1/classes", &class).await, 201).await
+            &json_of(app.send("POST", &head, "/api/v1/classes", &class).await, 201).await
         ));
     }
     let teach = |class: usize, subject: &str, who: Uuid, n: i32, kind: Option<&str>| {
@@ -116,7 +96,7 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
         (path, body)
     };
     let bad_kind = teach(0, "SCI", head_id, 3, Some("classroom"));
-    let problem = json_of(send(&app, "PUT", &head, &bad_kind.0, &bad_kind.1).await, 422).await;
+    let problem = json_of(app.send("PUT", &head, &bad_kind.0, &bad_kind.1).await, 422).await;
     assert_eq!(problem["errors"][0]["field"], "room_kind");
     for (class, subject, who, n, kind) in [
         (0, "MAT", teacher_id, 5, None),
@@ -125,21 +105,20 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
         (1, "ENG", teacher_id, 4, None),
     ] {
         let (path, body) = teach(class, subject, who, n, kind);
-        json_of(send(&app, "PUT", &head, &path, &body).await, 200).await;
+        json_of(app.send("PUT", &head, &path, &body).await, 200).await;
     }
 
     // Generate: all sixteen lessons, nothing double-booked, science in the laboratory.
     assert_eq!(
-        send(&app, "POST", &teacher, "/api/v1/timetable/generate", &json!({})).await.status(),
+        app.send("POST", &teacher, "/api/v1/timetable/generate", &json!({})).await.status(),
         403
     );
     let bad = json!({"time_limit_seconds": 99});
     let problem =
-        json_of(send(&app, "POST", &head, "/api/v1/timetable/generate", &bad).await, 422).await;
+        json_of(app.send("POST", &head, "/api/v1/timetable/generate", &bad).await, 422).await;
     assert_eq!(problem["errors"][0]["field"], "time_limit_seconds");
     let report =
-        json_of(send(&app, "POST", &head, "/api/v1/timetable/generate", &json!({})).await, 200)
-            .await;
+        json_of(app.send("POST", &head, "/api/v1/timetable/generate", &json!({})).await, 200).await;
     assert_eq!(
         (report["placed"].as_u64(), report["kept"].as_u64()),
         (Some(16), Some(0)),
@@ -178,7 +157,7 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
     let clash =
         json!({"teaching_id": maths_a[0]["teaching_id"], "period_id": busy_teacher["period_id"]});
     let problem =
-        json_of(send(&app, "POST", &head, "/api/v1/timetable/lessons", &clash).await, 409).await;
+        json_of(app.send("POST", &head, "/api/v1/timetable/lessons", &clash).await, 409).await;
     let detail = problem["detail"].as_str().expect("detail");
     assert!(detail.contains("teaches two lessons at once"), "{detail}");
     assert!(detail.contains("more than the 5 a week assigned"), "{detail}");
@@ -186,14 +165,9 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
     // Take one mathematics lesson out and put it back by hand where class and teacher are free
     // (in a week this full, often where it was).
     let taken = &maths_a[0];
-    let resp = send(
-        &app,
-        "DELETE",
-        &head,
-        &format!("/api/v1/timetable/lessons/{}", id(taken)),
-        &json!(null),
-    )
-    .await;
+    let resp = app
+        .send("DELETE", &head, &format!("/api/v1/timetable/lessons/{}", id(taken)), &json!(null))
+        .await;
     assert_eq!(resp.status(), 204);
     let busy: HashSet<String> = week
         .iter()
@@ -211,7 +185,7 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
         .expect("a free period");
     let by_hand = json!({"teaching_id": taken["teaching_id"], "period_id": free});
     let placed =
-        json_of(send(&app, "POST", &head, "/api/v1/timetable/lessons", &by_hand).await, 201).await;
+        json_of(app.send("POST", &head, "/api/v1/timetable/lessons", &by_hand).await, 201).await;
     assert_eq!(
         (placed["placed_by"].as_str(), placed["room_id"].as_str()),
         (Some("hand"), Some(rooms[0].as_str()))
@@ -224,13 +198,12 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
         .expect("lesson");
     let path = format!("/api/v1/timetable/lessons/{}", id(other));
     let problem =
-        json_of(send(&app, "PATCH", &head, &path, &json!({"period_id": free})).await, 409).await;
+        json_of(app.send("PATCH", &head, &path, &json!({"period_id": free})).await, 409).await;
     assert!(
         problem["detail"].as_str().expect("detail").contains("a class has two lessons at once")
     );
     let report =
-        json_of(send(&app, "POST", &head, "/api/v1/timetable/generate", &json!({})).await, 200)
-            .await;
+        json_of(app.send("POST", &head, "/api/v1/timetable/generate", &json!({})).await, 200).await;
     assert_eq!(
         (report["placed"].as_u64(), report["kept"].as_u64()),
         (Some(16), Some(1)),
@@ -245,7 +218,7 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
 
     // The assignment changes: fewer lessons a week than the week holds is a broken rule listed.
     let (path, body) = teach(0, "MAT", teacher_id, 2, None);
-    json_of(send(&app, "PUT", &head, &path, &body).await, 200).await;
+    json_of(app.send("PUT", &head, &path, &body).await, 200).await;
     let clashes: Vec<Value> =
         app.get(&teacher, "/api/v1/timetable/clashes").await.json().await.expect("clashes");
     assert_eq!(clashes.len(), 1, "{clashes:?}");
@@ -260,10 +233,9 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
     // An impossible week: 1 Baobab given twenty lessons of English in twelve periods. The rest is
     // placed and what is not is named, with the reason.
     let (path, body) = teach(1, "ENG", teacher_id, 20, None);
-    json_of(send(&app, "PUT", &head, &path, &body).await, 200).await;
+    json_of(app.send("PUT", &head, &path, &body).await, 200).await;
     let report =
-        json_of(send(&app, "POST", &head, "/api/v1/timetable/generate", &json!({})).await, 200)
-            .await;
+        json_of(app.send("POST", &head, "/api/v1/timetable/generate", &json!({})).await, 200).await;
     let not_placed = report["not_placed"].as_array().expect("not placed");
     assert!(!not_placed.is_empty(), "{report}");
     let left: u64 = not_placed.iter().map(|u| u["lessons"].as_u64().expect("n")).sum();
