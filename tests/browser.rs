@@ -5,68 +5,20 @@
 
 mod support;
 
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
+use oneclass_testkit::browser::{Driver, Login, visit_every_page};
 use serde_json::json;
 use support::TestApp;
 
-/// A chromedriver of our own on a free port, stopped with the test.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    /// Stops chromedriver and every Chromium it started (its process group), even when the test
-    /// failed before closing its session.
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn chromedriver() -> Driver {
-    let port =
-        TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect(
-            "chromedriver runs (Debian: `apt-get install -y chromium chromium-driver`; .ci/run \
-             installs them)",
-        );
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Driver { child, url: format!("http://127.0.0.1:{port}") }
+    Driver::start().expect("chromedriver")
 }
 
 async fn browser(driver: &Driver) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--disable-dev-shm-usage", "--window-size=1000,1100"]}),
-    );
-    ClientBuilder::rustls()
-        .expect("a TLS-capable WebDriver client")
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
+    driver.browser((1000, 1100)).await.expect("a Chromium session")
 }
 
 /// The page's breadcrumbs, top first.
@@ -176,6 +128,390 @@ async fn an_official_drills_from_the_nation_to_one_school_in_four_clicks() {
     let total = client.find(Locator::Css("p.total strong")).await.expect("total");
     let shown = total.text().await.expect("text");
     assert!(shown.starts_with(&format!("{value:.1}")), "{school_id}: {shown} is not {value:.1}");
+    client.close().await.expect("close the browser");
+    app.stop().await;
+}
+
+/// A user's task in the browser, counting the clicks it takes (a click on a link, a button, a
+/// radio button or a checkbox, and a choice from a list each count one; typing counts none).
+struct Task<'a> {
+    client: &'a Client,
+    name: &'static str,
+    clicks: usize,
+}
+
+impl<'a> Task<'a> {
+    /// Starts a task on the landing page.
+    async fn start(client: &'a Client, app: &TestApp, name: &'static str) -> Self {
+        client.goto(&format!("{}/app/", app.base)).await.expect("the landing page");
+        Task { client, name, clicks: 0 }
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        let started = Instant::now();
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(e) => return e,
+                Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{}: no {css} on {:?}: {e}", self.name, self.path().await),
+            }
+        }
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.map(|u| u.path().to_owned()).unwrap_or_default()
+    }
+
+    async fn click(&mut self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{}: click {css}: {e}", self.name));
+        self.clicks += 1;
+    }
+
+    /// A click that opens another page (a link, a form's button): waits for the new page.
+    async fn follow(&mut self, css: &str) {
+        self.client.execute("window.__before_click = true;", vec![]).await.expect("mark the page");
+        self.click(css).await;
+        let started = Instant::now();
+        loop {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.__before_click !== true && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if loaded {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{}: {css} led nowhere",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn choose(&mut self, css: &str, value: &str) {
+        let select = self.find(css).await;
+        select
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("{}: choose {value}: {e}", self.name));
+        self.clicks += 1;
+    }
+
+    async fn type_in(&self, css: &str, text: &str) {
+        self.find(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("{}: type in {css}: {e}", self.name));
+    }
+
+    /// Sets a date box as a user types a day (the keys Chromium's date box expects depend on the
+    /// locale).
+    async fn set_date(&self, id: &str, date: chrono::NaiveDate) {
+        self.find(&format!("#{id}")).await;
+        self.client
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1];",
+                vec![json!(id), json!(date.to_string())],
+            )
+            .await
+            .expect("set the date");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.expect("text")
+    }
+
+    /// The task is done: it took five clicks or fewer.
+    fn done(self) -> usize {
+        assert!(self.clicks <= 5, "{} took {} clicks", self.name, self.clicks);
+        println!("{}: {} click(s)", self.name, self.clicks);
+        self.clicks
+    }
+}
+
+/// Signs in on the form (not a task's click) and lands on `/app/`.
+async fn sign_in(client: &Client, app: &TestApp, role: &str) {
+    client.delete_all_cookies().await.expect("sign out");
+    client.goto(&format!("{}/app/login", app.base)).await.expect("the sign-in page");
+    let form = client.form(Locator::Css("form")).await.expect("the sign-in form");
+    form.set_by_name("username", &app.username(role)).await.expect("username");
+    form.set_by_name("password", support::DEMO_PASSWORD).await.expect("password");
+    form.submit().await.expect("sign in");
+    let started = Instant::now();
+    while client.current_url().await.expect("url").path() != "/app/" {
+        assert!(started.elapsed() < Duration::from_secs(20), "{role}: sign-in did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Issue 17, acceptance 2: each common task of the staff, from the landing page after sign-in,
+/// in five clicks or fewer, each checked to have done what it says.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_common_staff_task_takes_five_clicks_or_fewer() {
+    let app = TestApp::spawn().await;
+    let driver = chromedriver();
+    let client = browser(&driver).await;
+    let (term_start, _) = support::current_term(&app.owner).await;
+    let school: uuid::Uuid = sqlx::query_scalar(
+        "SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
+         WHERE u.username = $1",
+    )
+    .bind(app.username("teacher"))
+    .fetch_one(&app.owner)
+    .await
+    .expect("the demo school");
+    let mut counts = Vec::new();
+
+    // The teacher: the register, marks, a report card.
+    sign_in(&client, &app, "teacher").await;
+    let mut task = Task::start(&client, &app, "take the register").await;
+    task.follow("a[href$='/register']").await;
+    task.set_date("d", term_start).await;
+    task.follow("form[method=get] button").await;
+    task.click("td.marks input[value=absent]").await;
+    let absent_id: String = task
+        .find("td.marks input[value=absent]")
+        .await
+        .attr("name")
+        .await
+        .expect("name")
+        .expect("a learner's mark")
+        .trim_start_matches("m.")
+        .to_owned();
+    task.follow("button.primary").await;
+    assert!(task.text("p.ok").await.contains("Saved"), "the register was saved");
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM attendance.daily_marks WHERE learner_id = $1::uuid AND date = $2",
+    )
+    .bind(&absent_id)
+    .bind(term_start)
+    .fetch_one(&app.owner)
+    .await
+    .expect("the mark");
+    assert_eq!(status, "absent");
+    counts.push(task.done());
+
+    let mut task = Task::start(&client, &app, "enter marks").await;
+    // A class that is assessed (ECD classes are not).
+    let rows = client.find_all(Locator::Css("table tbody tr")).await.expect("classes");
+    let mut marks_link = None;
+    for row in rows {
+        let cells = row.find_all(Locator::Css("td")).await.expect("cells");
+        let grade = cells[1].text().await.expect("grade");
+        if !grade.starts_with("ECD") {
+            let link = row.find(Locator::Css("a[href$='/marks']")).await.expect("marks link");
+            marks_link = link.attr("href").await.expect("href");
+            break;
+        }
+    }
+    let marks_link = marks_link.expect("an assessed class");
+    task.follow(&format!("a[href='{marks_link}']")).await;
+    task.type_in("#name", "Test 7").await;
+    task.type_in("#max_score", "40").await;
+    task.set_date("held_on", term_start).await;
+    task.follow("button.primary").await;
+    task.type_in("#s1", "31").await;
+    task.type_in("#s2", "27.5").await;
+    task.follow("button.primary").await;
+    assert!(task.text("p.ok").await.contains("Saved: 2"), "two marks saved");
+    let saved: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assessment.results r JOIN assessment.assessments a
+         ON a.id = r.assessment_id WHERE a.name = 'Test 7'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("results");
+    assert_eq!(saved, 2);
+    counts.push(task.done());
+
+    let mut task = Task::start(&client, &app, "print a report card").await;
+    let number: String = sqlx::query_scalar(
+        "SELECT l.learner_number FROM sis.learners l JOIN sis.enrolments e ON e.learner_id = l.id
+         WHERE e.class_id = $1::uuid AND e.end_date IS NULL ORDER BY l.last_name LIMIT 1",
+    )
+    .bind(marks_link.trim_start_matches("/app/classes/").trim_end_matches("/marks"))
+    .fetch_one(&app.owner)
+    .await
+    .expect("a learner of the class");
+    task.type_in("#q", &number).await;
+    task.follow("form[role=search] button").await;
+    task.follow("table tbody a").await;
+    task.follow("a[href*='report-card']").await;
+    assert!(task.text("h1").await.len() > 2);
+    assert!(client.title().await.expect("title").starts_with("Report card"), "the printable card");
+    counts.push(task.done());
+
+    // The registrar admits a learner, with the first guardian.
+    sign_in(&client, &app, "registrar").await;
+    let mut task = Task::start(&client, &app, "admit a learner").await;
+    task.follow("a[href='/app/learners/new']").await;
+    task.type_in("#first_name", "Nyasha").await;
+    task.type_in("#last_name", "Chikore").await;
+    task.set_date("date_of_birth", chrono::NaiveDate::from_ymd_opt(2019, 5, 14).expect("day"))
+        .await;
+    task.type_in("#learner_number", "ADM-2026-001").await;
+    task.type_in("#guardian_name", "Tsitsi Chikore").await;
+    task.type_in("#guardian_phone", "0773 456 789").await;
+    task.follow("button.primary").await;
+    assert!(task.text("h1").await.contains("Nyasha Chikore"), "the new learner's page");
+    let (enrolled, phone): (i64, String) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM sis.enrolments e WHERE e.learner_id = l.id
+                   AND e.end_date IS NULL AND e.class_id IS NOT NULL),
+                g.phone
+         FROM sis.learners l JOIN sis.learner_guardians lg ON lg.learner_id = l.id
+         JOIN sis.guardians g ON g.id = lg.guardian_id
+         WHERE l.learner_number = 'ADM-2026-001'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("the admission");
+    assert_eq!((enrolled, phone.as_str()), (1, "+263773456789"));
+    counts.push(task.done());
+
+    // The bursar records a payment against a learner's invoice in US dollars.
+    let payer: String = sqlx::query_scalar(
+        "SELECT l.learner_number FROM sis.learners l JOIN finance.invoices i ON i.learner_id = l.id
+         WHERE l.school_id = $1 GROUP BY l.id HAVING bool_and(i.currency = 'USD')
+         ORDER BY l.learner_number LIMIT 1",
+    )
+    .bind(school)
+    .fetch_one(&app.owner)
+    .await
+    .expect("a learner invoiced in US dollars");
+    sign_in(&client, &app, "bursar").await;
+    let mut task = Task::start(&client, &app, "record a payment").await;
+    task.type_in("#q", &payer).await;
+    task.follow("form[role=search] button").await;
+    task.follow("table tbody a").await;
+    task.type_in("#amount", "12.50").await;
+    task.type_in("#reference", "EC-88123").await;
+    task.follow("form[action$='/payments'] button.primary").await;
+    let receipt = task.text("p.ok").await;
+    assert!(receipt.contains("receipt No."), "{receipt}");
+    let paid: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM finance.payments WHERE reference = 'EC-88123' AND amount = 12.50",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("payment");
+    assert_eq!(paid, 1);
+    counts.push(task.done());
+
+    // The head finds a learner and sends an announcement to the parents of a class, by SMS.
+    sign_in(&client, &app, "school_head").await;
+    let mut task = Task::start(&client, &app, "find a learner").await;
+    task.type_in("#q", "Chikore").await;
+    task.follow("form[role=search] button").await;
+    task.follow("table tbody a").await;
+    assert!(task.text("h1").await.contains("Nyasha Chikore"));
+    counts.push(task.done());
+
+    let mut task = Task::start(&client, &app, "send an announcement").await;
+    task.follow("a[href='/app/announcements']").await;
+    let class_id = marks_link.trim_start_matches("/app/classes/").trim_end_matches("/marks");
+    task.choose("#audience", &format!("class_parents:{class_id}")).await;
+    task.type_in("#title", "Sports day").await;
+    task.type_in("#body", "Friday from 8 am; bring water.").await;
+    task.click("input[name=sms]").await;
+    task.follow("button.primary").await;
+    assert!(task.text("p.ok").await.starts_with("Sent"));
+    assert!(task.text("article h3").await.contains("Sports day"));
+    counts.push(task.done());
+
+    assert_eq!(counts.len(), 7, "register, marks, report card, admit, payment, find, announce");
+    client.close().await.expect("close the browser");
+    app.stop().await;
+}
+
+/// Issue 17, acceptance 3 (the part that is not a timing): every staff and parent page the demo
+/// accounts reach is under 50 KB compressed, is sent compressed, and asks no other host for
+/// anything. The same walk under a 3G profile, with the largest paint timed, is
+/// `oneclass-bench pages` (docs/benchmarks.md).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_staff_and_parent_page_is_small_and_asks_no_other_host() {
+    let app = TestApp::spawn().await;
+    let driver = chromedriver();
+    let client = driver.browser((412, 915)).await.expect("a phone-sized Chromium");
+    let logins: Vec<Login> = app
+        .seed
+        .logins
+        .iter()
+        .filter(|l| {
+            matches!(
+                l.role.as_str(),
+                "teacher" | "registrar" | "bursar" | "school_head" | "analyst" | "parent"
+            )
+        })
+        .map(|l| Login {
+            role: l.role.as_str().to_owned(),
+            username: l.username.clone(),
+            password: l.password.clone(),
+        })
+        .collect();
+    let visited = visit_every_page(&client, &app.base, &logins).await.expect("the walk");
+    let pages: Vec<&str> = visited.iter().map(|v| v.page).collect();
+    for want in [
+        "staff sign-in",
+        "parent sign-in",
+        "landing page",
+        "register",
+        "find a learner",
+        "a learner",
+        "report card",
+        "marks",
+        "admit a learner",
+        "a learner, with fees",
+        "announcements",
+        "attention",
+        "catalog",
+        "parent home",
+        "a child",
+        "set a password",
+    ] {
+        assert!(pages.contains(&want), "{want} was not reached: {pages:?}");
+    }
+    for v in &visited {
+        let c = &v.cost;
+        println!(
+            "{:<12} {:<22} {:>6} B compressed {:>7} B html  {} requests",
+            v.role,
+            v.page,
+            c.body_bytes,
+            c.html_bytes,
+            c.requests.len()
+        );
+        assert!(c.html_bytes > 0, "{} {}: an empty page", v.role, v.path);
+        assert!(
+            c.body_bytes < 50 * 1024,
+            "{} {}: {} bytes compressed",
+            v.role,
+            v.path,
+            c.body_bytes
+        );
+        assert!(
+            c.body_bytes < c.html_bytes,
+            "{} {}: sent uncompressed ({} of {} bytes)",
+            v.role,
+            v.path,
+            c.body_bytes,
+            c.html_bytes
+        );
+        assert!(c.foreign.is_empty(), "{} {}: asked other hosts {:?}", v.role, v.path, c.foreign);
+    }
     client.close().await.expect("close the browser");
     app.stop().await;
 }

@@ -11,6 +11,8 @@ mod access;
 mod assessment;
 #[path = "system/attendance.rs"]
 mod attendance;
+#[path = "system/comms.rs"]
+mod comms;
 #[path = "system/enrolment.rs"]
 mod enrolment;
 #[path = "system/fuzz.rs"]
@@ -19,8 +21,12 @@ mod fuzz;
 mod money;
 #[path = "system/outbox.rs"]
 mod outbox;
+#[path = "system/pages.rs"]
+mod pages;
 #[path = "system/paynow.rs"]
 mod paynow;
+#[path = "system/portal.rs"]
+mod portal;
 #[path = "system/timetable.rs"]
 mod timetable;
 

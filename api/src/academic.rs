@@ -49,7 +49,7 @@ pub struct TermQuery {
 /// The school calendar (reference data: the ministry's terms).
 #[utoipa::path(get, path = "/terms", tag = "academic", params(TermQuery),
     responses((status = 200, body = Vec<Term>)), security(("bearer" = [])))]
-async fn list_terms(
+pub(crate) async fn list_terms(
     State(state): State<AppState>,
     _user: AuthUser,
     Query(q): Query<TermQuery>,

@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_subjects))
         .routes(routes!(list_scales))
         .routes(routes!(list_assessments, create_assessment))
-        .routes(routes!(save_results))
+        .routes(routes!(sheet, save_results))
 }
 
 pub(crate) const MARKERS: &[Role] = &[Role::Teacher, Role::SchoolHead, Role::Deputy];
@@ -48,7 +48,7 @@ pub struct SubjectQuery {
 /// The learning areas of the Heritage-Based Curriculum per level (reference data).
 #[utoipa::path(get, path = "/subjects", tag = "assessment", params(SubjectQuery),
     responses((status = 200, body = Vec<Subject>)), security(("bearer" = [])))]
-async fn list_subjects(
+pub(crate) async fn list_subjects(
     State(state): State<AppState>,
     _user: AuthUser,
     Query(q): Query<SubjectQuery>,
@@ -161,7 +161,7 @@ impl Validate for NewAssessment {
     responses((status = 201, body = Assessment), (status = 404, body = Problem),
               (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn create_assessment(
+pub(crate) async fn create_assessment(
     State(state): State<AppState>,
     user: AuthUser,
     Path(class_id): Path<ClassId>,
@@ -261,7 +261,7 @@ pub struct TermQuery {
     params(("id" = Uuid, Path, description = "class id"), TermQuery),
     responses((status = 200, body = Vec<Assessment>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-async fn list_assessments(
+pub(crate) async fn list_assessments(
     State(state): State<AppState>,
     user: AuthUser,
     Path(class_id): Path<ClassId>,
@@ -320,7 +320,7 @@ pub struct ResultsSaved {
     responses((status = 200, body = ResultsSaved), (status = 404, body = Problem),
               (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn save_results(
+pub(crate) async fn save_results(
     State(state): State<AppState>,
     user: AuthUser,
     Path(assessment_id): Path<Uuid>,
@@ -383,6 +383,67 @@ async fn save_results(
     .rows_affected();
     tx.commit().await?;
     Ok(Json(ResultsSaved { saved }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SheetLine {
+    pub learner_id: LearnerId,
+    pub learner_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// The score recorded so far, if any.
+    pub score: Option<f64>,
+}
+
+/// An assessment's mark sheet: the learners now in its class and the scores recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sheet {
+    pub assessment: Assessment,
+    pub class_name: String,
+    pub lines: Vec<SheetLine>,
+}
+
+/// An assessment's mark sheet: every learner now in the class, with the score recorded so far.
+#[utoipa::path(get, path = "/assessments/{id}/results", tag = "assessment",
+    params(("id" = Uuid, Path, description = "assessment id")),
+    responses((status = 200, body = Sheet), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn sheet(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(assessment_id): Path<Uuid>,
+) -> ApiResult<Json<Sheet>> {
+    user.require(MARKERS)?;
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let class_id = sqlx::query_scalar!(
+        r#"SELECT class_id AS "class_id: ClassId" FROM assessment.assessments WHERE id = $1"#,
+        assessment_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let class = visible_class(&mut tx, &user, class_id).await?;
+    let assessment = assessments_of(&mut tx, class_id, Some(assessment_id), None)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound)?;
+    let lines = sqlx::query_as!(
+        SheetLine,
+        r#"SELECT l.id AS "learner_id: LearnerId", l.learner_number, l.first_name, l.last_name,
+                  r.score::float8 AS "score?"
+           FROM sis.enrolments e
+           JOIN sis.learners l ON l.id = e.learner_id
+           LEFT JOIN assessment.results r ON r.assessment_id = $2 AND r.learner_id = l.id
+           WHERE e.class_id = $1 AND e.end_date IS NULL
+           ORDER BY l.last_name, l.first_name, l.id"#,
+        class_id as ClassId,
+        assessment_id,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Sheet { assessment, class_name: class.name, lines }))
 }
 
 /// The scale a class of `grade` is reported on, as reference data holds it (none for ECD).

@@ -294,7 +294,9 @@ pub async fn verify_password(
     username: &str,
     password: &str,
 ) -> ApiResult<Verified> {
-    let username = username.trim();
+    // A parent's username is their phone, in whatever form they type it.
+    let phone = oneclass_core::types::Phone::parse(username.trim()).ok();
+    let username = phone.as_ref().map_or_else(|| username.trim(), |p| p.as_str());
     if username.is_empty()
         || username.chars().count() > MAX_USERNAME_CHARS
         || password.len() > MAX_PASSWORD_BYTES

@@ -54,7 +54,7 @@ pub struct EnrolmentSpell {
     params(("id" = Uuid, Path, description = "learner id")),
     responses((status = 200, body = Vec<EnrolmentSpell>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-async fn history(
+pub(crate) async fn history(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<LearnerId>,

@@ -132,7 +132,7 @@ pub struct Account {
     params(("id" = Uuid, Path, description = "learner id")),
     responses((status = 200, body = Account), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-async fn account(
+pub(crate) async fn account(
     State(state): State<AppState>,
     user: AuthUser,
     Path(learner): Path<LearnerId>,
@@ -280,7 +280,7 @@ pub struct Payment {
               (status = 404, body = Problem), (status = 409, body = Problem),
               (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn record_payment(
+pub(crate) async fn record_payment(
     State(state): State<AppState>,
     user: AuthUser,
     Path(learner): Path<LearnerId>,

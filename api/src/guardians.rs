@@ -19,7 +19,7 @@ use crate::learners::{audit_reads, visible_learner_school};
 use crate::state::{AppState, RequestId};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_guardians, add_guardian))
+    OpenApiRouter::new().routes(routes!(list_guardians, add_guardian)).routes(routes!(change_link))
 }
 
 const OFFICE: &[Role] = &[Role::Registrar, Role::SchoolHead, Role::Deputy];
@@ -39,6 +39,8 @@ pub struct Guardian {
     pub may_collect: bool,
     pub pays_fees: bool,
     pub is_primary: bool,
+    /// Whether the guardian sees the learner on the parents' portal.
+    pub portal: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -115,6 +117,21 @@ async fn add_guardian(
 ) -> ApiResult<(StatusCode, Json<Guardian>)> {
     user.require(OFFICE)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
+    let guardian_id = insert_guardian(&mut tx, learner, &g).await?;
+    let added = guardians_of(&mut tx, learner).await?;
+    tx.commit().await?;
+    let added =
+        added.into_iter().find(|a| a.guardian_id == guardian_id).ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+/// Links a guardian (new, or one the school has) to a learner in the caller's transaction;
+/// returns the guardian's id.
+pub(crate) async fn insert_guardian(
+    tx: &mut sqlx::PgConnection,
+    learner: LearnerId,
+    g: &NewGuardian,
+) -> ApiResult<Uuid> {
     let school = sqlx::query_scalar!(
         r#"SELECT school_id AS "school_id: SchoolId" FROM sis.learners WHERE id = $1"#,
         learner as LearnerId,
@@ -178,11 +195,7 @@ async fn add_guardian(
         ),
         false => e.into(),
     })?;
-    let added = guardians_of(&mut tx, learner).await?;
-    tx.commit().await?;
-    let added =
-        added.into_iter().find(|a| a.guardian_id == guardian_id).ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(added)))
+    Ok(guardian_id)
 }
 
 async fn guardians_of(
@@ -192,7 +205,7 @@ async fn guardians_of(
     Ok(sqlx::query_as!(
         Guardian,
         r#"SELECT g.id AS guardian_id, g.full_name, g.phone, g.email, lg.relationship,
-                  lg.may_collect, lg.pays_fees, lg.is_primary
+                  lg.may_collect, lg.pays_fees, lg.is_primary, lg.portal
            FROM sis.learner_guardians lg JOIN sis.guardians g ON g.id = lg.guardian_id
            WHERE lg.learner_id = $1 ORDER BY lg.is_primary DESC, g.full_name"#,
         learner as LearnerId,
@@ -206,7 +219,7 @@ async fn guardians_of(
     params(("id" = Uuid, Path, description = "learner id")),
     responses((status = 200, body = Vec<Guardian>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-async fn list_guardians(
+pub(crate) async fn list_guardians(
     State(state): State<AppState>,
     user: AuthUser,
     request_id: RequestId,
@@ -221,4 +234,49 @@ async fn list_guardians(
         .await?;
     tx.commit().await?;
     Ok(Json(rows))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkChange {
+    /// Whether the guardian sees the learner on the parents' portal.
+    pub portal: bool,
+}
+
+impl Validate for LinkChange {
+    fn validate(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// Gives or withdraws a guardian's access to a learner on the parents' portal (a court order, a
+/// family's request): withdrawn, the learner is gone from the guardian's portal at once.
+#[utoipa::path(patch, path = "/learners/{id}/guardians/{guardian_id}", tag = "learners",
+    request_body = LinkChange,
+    params(("id" = Uuid, Path, description = "learner id"),
+           ("guardian_id" = Uuid, Path, description = "guardian id")),
+    responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn change_link(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((learner, guardian)): Path<(LearnerId, Uuid)>,
+    ValidJson(change): ValidJson<LinkChange>,
+) -> ApiResult<StatusCode> {
+    user.require(OFFICE)?;
+    let mut tx = begin_scoped(&state.pool, &user).await?;
+    let changed = sqlx::query!(
+        "UPDATE sis.learner_guardians SET portal = $3 WHERE learner_id = $1 AND guardian_id = $2",
+        learner as LearnerId,
+        guardian,
+        change.portal,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(ApiError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -164,7 +164,7 @@ pub struct LearnerQuery {
 #[utoipa::path(get, path = "/learners", tag = "learners", params(LearnerQuery),
     responses((status = 200, body = Page<Learner>), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-async fn list_learners(
+pub(crate) async fn list_learners(
     State(state): State<AppState>,
     user: AuthUser,
     request_id: RequestId,
@@ -199,7 +199,7 @@ async fn list_learners(
     params(("id" = Uuid, Path, description = "learner id")),
     responses((status = 200, body = Learner), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-async fn get_learner(
+pub(crate) async fn get_learner(
     State(state): State<AppState>,
     user: AuthUser,
     request_id: RequestId,
@@ -434,7 +434,18 @@ async fn create_learner(
     user.require(ADMISSIONS)?;
     let school_id = user.school_for_write(new.school_id)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let learner = sqlx::query_as!(
+    let learner = insert_learner(&mut tx, school_id, &new).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(learner)))
+}
+
+/// Writes a new learner's record in the caller's transaction.
+pub(crate) async fn insert_learner(
+    tx: &mut sqlx::PgConnection,
+    school_id: SchoolId,
+    new: &NewLearner,
+) -> ApiResult<Learner> {
+    Ok(sqlx::query_as!(
         Learner,
         r#"INSERT INTO sis.learners AS l (id, school_id, learner_number, first_name, last_name, sex,
                date_of_birth, national_id, disability, is_ovc, birth_entry_number,
@@ -458,10 +469,8 @@ async fn create_learner(
         new.home_language.as_deref().map(str::trim),
         new.is_beam,
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(learner)))
+    .fetch_one(tx)
+    .await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -512,6 +521,16 @@ async fn create_enrolment(
 ) -> ApiResult<(StatusCode, Json<Enrolment>)> {
     user.require(ADMISSIONS)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
+    let enrolment = insert_enrolment(&mut tx, &new).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(enrolment)))
+}
+
+/// Enrols a learner (of the user's schools) in the caller's transaction.
+pub(crate) async fn insert_enrolment(
+    tx: &mut sqlx::PgConnection,
+    new: &NewEnrolment,
+) -> ApiResult<Enrolment> {
     let school_id = sqlx::query_scalar!(
         r#"SELECT school_id AS "school_id: SchoolId" FROM sis.learners WHERE id = $1"#,
         new.learner_id as LearnerId,
@@ -576,6 +595,5 @@ async fn create_enrolment(
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(enrolment)))
+    Ok(enrolment)
 }

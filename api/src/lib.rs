@@ -6,6 +6,7 @@
 
 pub mod academic;
 pub mod access;
+pub mod announcements;
 pub mod assessment;
 pub mod attendance;
 pub mod attention;
@@ -28,6 +29,7 @@ pub mod ops;
 pub mod pages;
 pub mod pagination;
 pub mod paynow;
+pub mod portal;
 pub mod register;
 pub mod saved;
 pub mod schools;
@@ -70,7 +72,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[openapi(
     info(title = "OneClass", description = "School management and education analytics for Zimbabwe."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "academic"), (name = "staff"), (name = "attendance"), (name = "assessment"), (name = "fees"), (name = "analytics"))
+    tags((name = "auth"), (name = "access"), (name = "schools"), (name = "learners"), (name = "academic"), (name = "staff"), (name = "attendance"), (name = "assessment"), (name = "fees"), (name = "comms"), (name = "portal"), (name = "analytics"))
 )]
 struct ApiDoc;
 
@@ -106,6 +108,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(exams::router())
         .merge(fees::router())
         .merge(paynow::router())
+        .merge(announcements::router())
+        .merge(portal::router())
         .merge(sql::router())
         .merge(saved::router())
         .merge(catalog::router())

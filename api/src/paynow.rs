@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(start)).routes(routes!(result))
 }
 
-const KEEPERS: &[Role] = &[Role::Bursar, Role::SchoolHead];
+const PAYERS: &[Role] = &[Role::Bursar, Role::SchoolHead, Role::Parent];
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,14 +91,15 @@ fn public_base(gateway: &PaynowGateway, headers: &HeaderMap) -> ApiResult<String
               (status = 404, body = Problem), (status = 422, body = Problem),
               (status = 502, body = Problem)),
     security(("bearer" = [])))]
-async fn start(
+pub(crate) async fn start(
     State(state): State<AppState>,
     user: AuthUser,
     Path(learner): Path<LearnerId>,
     headers: HeaderMap,
     ValidJson(req): ValidJson<PaynowStart>,
 ) -> ApiResult<(StatusCode, Json<PaynowStarted>)> {
-    user.require(KEEPERS)?;
+    // The school's bursar or head, or a parent for their own learner (RLS: `parent_pays`).
+    user.require(PAYERS)?;
     let gateway = gateway(&state)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let invoice = sqlx::query!(
@@ -122,7 +123,11 @@ async fn start(
                 "School fees, {} term {}",
                 invoice.academic_year, invoice.term
             ),
-            return_url: format!("{base}/app"),
+            return_url: if user.role == Role::Parent {
+                format!("{base}/portal/children/{learner}")
+            } else {
+                format!("{base}/app/learners/{learner}")
+            },
             result_url: format!("{base}/api/v1/paynow/result"),
             auth_email: None,
         })

@@ -37,6 +37,7 @@ pub struct PaynowGateway {
 }
 
 /// The request id set by the middleware (or sent by the client), for audit rows and logs.
+#[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestId {

@@ -8,6 +8,7 @@ mod cdc;
 mod cdc_memory;
 mod common;
 mod cpu;
+mod pages;
 pub mod percentiles;
 mod queries;
 mod school;
@@ -19,6 +20,7 @@ pub use cdc_memory::{CdcMemoryOptions, cdc_memory};
 pub use common::{
     LoadOptions, Measurement, RunFacts, format_table, json_line, load, mem_total_kib, thousands,
 };
+pub use pages::{PagesOptions, pages};
 pub use queries::{QueriesOptions, queries};
 pub use school::{SchoolOptions, school};
 pub use timetable::{TimetableOptions, timetable};

@@ -3,8 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use oneclass_bench::{
-    ApiOptions, CdcMemoryOptions, CdcOptions, LoadOptions, Mix, QueriesOptions, SchoolOptions,
-    TimetableOptions, api, cdc, cdc_memory, load, queries, school, timetable,
+    ApiOptions, CdcMemoryOptions, CdcOptions, LoadOptions, Mix, PagesOptions, QueriesOptions,
+    SchoolOptions, TimetableOptions, api, cdc, cdc_memory, load, pages, queries, school, timetable,
 };
 
 /// Run a benchmark in a private throwaway cluster: prints a table, appends JSON lines under
@@ -104,6 +104,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 60)]
         step_seconds: u64,
     },
+    /// Every staff and parent page the demo accounts reach, in headless Chromium under a 3G
+    /// profile: compressed bytes, requests, other hosts, and the largest paint (budget 50 KB, no
+    /// other host, 2 s). Needs Debian's chromium and chromium-driver.
+    Pages {
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// The timetable generator on the sample secondary school (30 classes, 50 teachers, 40
     /// periods) for several seeds, and on impossible variants.
     Timetable {
@@ -130,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
         BenchCommand::School { scale, seed, users, think, seconds, ramp, step_seconds } => {
             school(SchoolOptions { scale, seed, users, think, seconds, ramp, step_seconds }).await
         }
+        BenchCommand::Pages { seed } => pages(PagesOptions { seed }).await,
         BenchCommand::Timetable { seeds } => timetable(TimetableOptions { seeds }).await,
     }
 }

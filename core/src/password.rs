@@ -143,6 +143,13 @@ pub fn one_time_token() -> (String, [u8; 32]) {
     (token, hash)
 }
 
+/// A six-digit code to send by SMS (a sign-in code): uniform over 000000–999999, from the
+/// operating system's generator.
+pub fn one_time_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
 /// The SHA-256 of a one-time token's text, as stored.
 pub fn token_hash(token: &str) -> [u8; 32] {
     use sha2::Digest;

@@ -120,6 +120,11 @@ impl Grade {
         Grade::ALL.get(i + 1).copied()
     }
 
+    /// Early childhood development (ECD A and B): not assessed, no marks or report cards.
+    pub fn is_ecd(self) -> bool {
+        matches!(self, Grade::EcdA | Grade::EcdB)
+    }
+
     pub fn is_primary(self) -> bool {
         matches!(self, Grade::EcdA | Grade::EcdB) || self.official_age() <= 12
     }

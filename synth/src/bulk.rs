@@ -25,11 +25,12 @@ use crate::calendar::Calendar;
 use crate::copy::{Binary, pg_timestamp};
 use crate::params::{SEEDED_TABLES, SeedParams, SeedSummary, SynthError};
 use crate::school::{Chunk, Out, Stats, Table};
-use crate::{plan, population, users};
+use crate::{guardians, plan, population, users};
 
 /// Tables the seed does not write whose rows refer to rows it wrote (an analyst's saved queries,
 /// sessions, invitations, examination entries, guardians, transfers, idempotency keys, teaching
-/// assignments, rooms, timetables, refunds, receipt numbers, Paynow transactions): emptied with
+/// assignments, rooms, timetables, refunds, receipt numbers, Paynow transactions, announcements):
+/// emptied with
 /// them when an unfinished seed is undone, since TRUNCATE refuses a table that others still
 /// reference.
 const OF_SEEDED_ACCOUNTS: &[&str] = &[
@@ -49,6 +50,7 @@ const OF_SEEDED_ACCOUNTS: &[&str] = &[
     "academic.periods",
     "academic.teaching",
     "academic.rooms",
+    "comms.announcements",
 ];
 
 /// The tables whose indexes and constraints are set aside during the load.
@@ -112,6 +114,7 @@ pub(crate) async fn seed(pool: &PgPool, p: &SeedParams) -> Result<SeedSummary, S
         // The stream after the last school's.
         let mut ids = crate::params::Ids::for_stream(p.seed, schools.len() as u64 + 1);
         let stamp = stamp_date.and_time(chrono::NaiveTime::MIN).and_utc();
+        summary.rows += guardians::seed_guardians(&mut tx, stamp).await?;
         summary.logins =
             users::seed_users(&mut tx, &mut ids, p, stamp, schools.first(), &stats.current_classes)
                 .await?;

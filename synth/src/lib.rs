@@ -12,6 +12,7 @@
 mod bulk;
 mod calendar;
 mod copy;
+mod guardians;
 mod names;
 mod params;
 mod plan;

@@ -162,7 +162,8 @@ pub(crate) struct Stats {
     pub(crate) marks: usize,
     pub(crate) census: population::Census,
     /// Classes of the current year, in grade order (the demo teacher gets two of them).
-    pub(crate) current_classes: Vec<Uuid>,
+    /// The classes of the latest year, and whether each is assessed (ECD is not).
+    pub(crate) current_classes: Vec<(Uuid, bool)>,
 }
 
 /// Learning areas examined in school tests, by grade.
@@ -347,7 +348,7 @@ impl Gen<'_, '_> {
                         .timestamptz(self.stamp);
                     self.classes.ids.push(id);
                     if year_ix + 1 == self.cal.years.len() {
-                        self.stats.current_classes.push(id);
+                        self.stats.current_classes.push((id, !grade.is_ecd()));
                     }
                     let mut tests = Vec::new();
                     for subject in subjects(*grade, school.province, stream) {

@@ -14,7 +14,7 @@ pub(crate) async fn seed_users(
     p: &SeedParams,
     stamp: chrono::DateTime<chrono::Utc>,
     school: Option<&School>,
-    first_school_classes: &[Uuid],
+    first_school_classes: &[(Uuid, bool)],
 ) -> Result<Vec<DemoLogin>, SynthError> {
     let Some(school) = school else { return Ok(Vec::new()) };
     let place =
@@ -84,7 +84,15 @@ pub(crate) async fn seed_users(
             .await?;
         }
         if role == Role::Teacher {
-            for class_id in first_school_classes.iter().take(2) {
+            // The demo teacher teaches two classes that are assessed (marks and report cards
+            // to show), or ECD classes where the school has no other.
+            let mut taught: Vec<Uuid> = first_school_classes
+                .iter()
+                .filter(|(_, assessed)| *assessed)
+                .map(|(id, _)| *id)
+                .collect();
+            taught.extend(first_school_classes.iter().filter(|(_, a)| !*a).map(|(id, _)| *id));
+            for class_id in taught.iter().take(2) {
                 sqlx::query!(
                     "INSERT INTO academic.class_teachers (class_id, user_id, school_id, created_at,
                          updated_at)
@@ -99,6 +107,45 @@ pub(crate) async fn seed_users(
             }
         }
         logins.push(DemoLogin { role, username, password: p.demo_password.clone() });
+    }
+    // A parent: the guardian of the school's first learner, whose portal account signs in with
+    // the phone as username.
+    let parent = sqlx::query!(
+        r#"SELECT g.id, g.phone AS "phone!", g.full_name FROM sis.guardians g
+           JOIN sis.learner_guardians lg ON lg.guardian_id = g.id
+           JOIN sis.learners l ON l.id = lg.learner_id
+           WHERE l.school_id = $1 AND l.status = 'active' AND g.phone IS NOT NULL
+           ORDER BY l.learner_number LIMIT 1"#,
+        school.id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(parent) = parent {
+        let user_id = ids.next();
+        sqlx::query!(
+            "INSERT INTO platform.users (id, username, password_hash, role, display_name, phone,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, 'parent', $4, $2, $5, $5)",
+            user_id,
+            &parent.phone,
+            &hash,
+            &parent.full_name,
+            stamp,
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "UPDATE sis.guardians SET user_id = $1 WHERE phone = $2",
+            user_id,
+            &parent.phone
+        )
+        .execute(&mut *conn)
+        .await?;
+        logins.push(DemoLogin {
+            role: Role::Parent,
+            username: parent.phone,
+            password: p.demo_password.clone(),
+        });
     }
     Ok(logins)
 }

@@ -9,6 +9,7 @@
 //!
 //! A dev-dependency only: nothing in the product depends on it.
 
+pub mod browser;
 pub mod cluster;
 pub mod ingest;
 pub mod lake;

@@ -616,6 +616,17 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
     .fetch_one(&app.owner)
     .await
     .expect("a learner of school B in a class");
+    let assessment_b: Uuid = sqlx::query_scalar(
+        "INSERT INTO assessment.assessments (id, school_id, class_id, academic_year, term,
+             subject_code, name, max_score, weight, held_on)
+         SELECT $1, c.school_id, c.id, c.academic_year, 1, 'MAT', 'Test B', 10, 1, current_date
+         FROM academic.classes c WHERE c.id = $2 RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(class_b)
+    .fetch_one(&app.owner)
+    .await
+    .expect("an assessment of school B");
     let today = chrono::Utc::now().date_naive();
     let count_b = || async {
         let learners: i64 =
@@ -650,7 +661,17 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
         .fetch_one(&app.owner)
         .await
         .expect("n");
-        (learners, marks, members, audited, open)
+        let announced: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM comms.announcements WHERE school_id = $1")
+                .bind(school_b)
+                .fetch_one(&app.owner)
+                .await
+                .expect("n");
+        let sms: i64 = sqlx::query_scalar("SELECT count(*) FROM comms.outbox")
+            .fetch_one(&app.owner)
+            .await
+            .expect("n");
+        (learners, marks, members, audited, open, announced, sms)
     };
     let before = count_b().await;
 
@@ -672,6 +693,12 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             format!("/api/v1/classes/{class_b}/teaching"),
             format!("/api/v1/learners/{learner_b}/account"),
             format!("/api/v1/schools/{school_b}/fees/report?year=2026&term=1"),
+            format!("/api/v1/assessments/{assessment_b}/results"),
+            // The staff pages answer as the API does.
+            format!("/app/learners/{learner_b}"),
+            format!("/app/classes/{class_b}/marks"),
+            format!("/app/classes/{class_b}/register"),
+            format!("/app/assessments/{assessment_b}"),
         ];
         for path in &reads {
             let status = app.get(&token, path).await.status().as_u16();
@@ -685,6 +712,8 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             format!("/api/v1/timetable?school_id={school_b}"),
             format!("/api/v1/timetable/periods?school_id={school_b}"),
             format!("/api/v1/timetable/clashes?school_id={school_b}"),
+            format!("/api/v1/announcements?school_id={school_b}"),
+            "/app/learners?q=a".to_owned(),
         ] {
             let resp = app.get(&token, &path).await;
             let status = resp.status().as_u16();
@@ -692,6 +721,7 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             if status == 200 {
                 assert!(!text.contains(&school_b.to_string()), "{role} GET {path}: {text}");
                 assert!(!text.contains(&class_b.to_string()), "{role} GET {path}: {text}");
+                assert!(!text.contains(&learner_b.to_string()), "{role} GET {path}: {text}");
             } else {
                 assert!(matches!(status, 403 | 404 | 422), "{role} GET {path}: {status}");
             }
@@ -760,6 +790,15 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             (
                 "/api/v1/timetable/lessons".to_owned(),
                 json!({"teaching_id": Uuid::now_v7(), "period_id": Uuid::now_v7()}),
+            ),
+            (
+                "/api/v1/announcements".to_owned(),
+                json!({"school_id": school_b, "audience": "school", "title": "T", "body": "B"}),
+            ),
+            (
+                "/api/v1/announcements".to_owned(),
+                json!({"audience": "class_parents", "class_id": class_b, "title": "T", "body": "B",
+                       "sms": true}),
             ),
         ];
         for (path, body) in &writes {

@@ -26,8 +26,8 @@ fn fields(problem: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assessments_gradebook_report_card_and_exam_entries() {
     let app = TestApp::spawn().await;
-    // The demo teacher teaches the youngest classes (ECD, not assessed): the head sets and marks
-    // the assessments here, and the teacher is refused a class they do not teach.
+    // The head sets and marks the assessments of a class the demo teacher does not teach, and
+    // the teacher is refused that class's cards and gradebook.
     let head = app.token("school_head").await;
     let teacher = app.token("teacher").await;
     let (term_start, _) = current_term(&app.owner).await;
@@ -39,11 +39,14 @@ async fn assessments_gradebook_report_card_and_exam_entries() {
             .expect("term");
     let classes: Vec<Value> =
         app.get(&head, "/api/v1/classes").await.json().await.expect("classes");
+    let taught: Vec<Value> =
+        app.get(&teacher, "/api/v1/classes").await.json().await.expect("classes");
     let class = classes
         .iter()
         .find(|c| {
             c["academic_year"] == json!(year)
                 && !c["grade"].as_str().unwrap_or("ECD").starts_with("ECD")
+                && !taught.iter().any(|t| t["id"] == c["id"])
         })
         .expect("an assessed class of this year");
     let class_id = class["id"].as_str().expect("id").to_owned();

@@ -1,0 +1,154 @@
+//! The landing page after sign-in (`/app/`): finding a learner, the tasks of the user's role,
+//! their classes with the register and mark sheets, and the school's latest announcements; and
+//! the pages reached from it that only show (the analyst's catalog, the head's attention list).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::routing::get;
+use chrono::Utc;
+use oneclass_core::ids::SchoolId;
+use oneclass_core::types::Role;
+use serde::Deserialize;
+
+use super::kit::{page_error, render};
+use crate::announcements::{self, Announcement};
+use crate::auth::{AuthUser, begin_scoped};
+use crate::error::ApiError;
+use crate::register::{self, Class};
+use crate::state::{AppState, RequestId};
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/app", get(|| async { Redirect::permanent("/app/") }))
+        .route("/app/", get(home_page))
+        .route("/app/catalog", get(catalog_page))
+        .route("/app/attention", get(attention_page))
+}
+
+/// Who may find learners (the API's readers of learner records).
+const FINDERS: &[Role] =
+    &[Role::Registrar, Role::SchoolHead, Role::Deputy, Role::Teacher, Role::Bursar];
+/// Who marks registers and enters marks.
+const MARKERS: &[Role] = &[Role::Teacher, Role::SchoolHead, Role::Deputy];
+const ADMITTERS: &[Role] = &[Role::Registrar, Role::SchoolHead, Role::Deputy];
+
+#[derive(Template)]
+#[template(path = "page_home.html")]
+struct HomePage {
+    role: &'static str,
+    can_find: bool,
+    can_mark: bool,
+    classes: Vec<Class>,
+    /// What else this user may open from here, as (address, title).
+    links: Vec<(&'static str, &'static str)>,
+    announcements: Vec<Announcement>,
+}
+
+/// The pages a role reaches from `/app/` besides its classes.
+fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
+    let mut links = Vec::new();
+    if ADMITTERS.contains(&role) {
+        links.push(("/app/learners/new", "Admit a learner"));
+    }
+    if announcements::ANNOUNCERS.contains(&role) {
+        links.push(("/app/announcements", "Send an announcement"));
+    }
+    match role {
+        Role::SchoolHead | Role::Deputy => {
+            links.push(("/app/attention", "Learners who need attention"));
+        }
+        Role::Analyst => links.push(("/app/catalog", "What you can query (SQL catalog)")),
+        _ => {}
+    }
+    links.push(("/dash/", "Dashboards"));
+    links
+}
+
+async fn home_page(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+    let user = match user {
+        Ok(u) => u,
+        Err(e) => return page_error(e),
+    };
+    let classes = match register::visible_classes(&state, &user, None).await {
+        Ok(classes) => classes,
+        Err(ApiError::Forbidden) => Vec::new(),
+        Err(e) => return page_error(e),
+    };
+    let announcements = if user.schools.is_empty() {
+        Vec::new()
+    } else {
+        let latest = async {
+            let mut tx = begin_scoped(&state.pool, &user).await?;
+            let rows = announcements::announcements_of(&mut tx, None, None, None, 3).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(rows)
+        };
+        match latest.await {
+            Ok(rows) => rows,
+            Err(e) => return page_error(e),
+        }
+    };
+    let page = HomePage {
+        role: user.role.as_str(),
+        can_find: FINDERS.contains(&user.role),
+        can_mark: MARKERS.contains(&user.role),
+        classes,
+        links: links_for(user.role),
+        announcements,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "page_catalog.html")]
+struct CatalogPage {
+    catalog: crate::catalog::Catalog,
+}
+
+/// The analyst's catalog as a page (the same as `GET /api/v1/sql/catalog`).
+async fn catalog_page(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+    let user = match user {
+        Ok(u) => u,
+        Err(e) => return page_error(e),
+    };
+    match crate::catalog::catalog_of(&state, &user).await {
+        Ok(catalog) => render(StatusCode::OK, &CatalogPage { catalog }),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "page_attention.html")]
+struct AttentionPage {
+    list: crate::attention::Attention,
+}
+
+#[derive(Deserialize)]
+struct AttentionParams {
+    /// The school; the user's only school when absent.
+    school: Option<SchoolId>,
+}
+
+/// The learners of the head's school who need attention today, with their reasons (audited).
+async fn attention_page(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    request_id: RequestId,
+    Query(q): Query<AttentionParams>,
+) -> Response {
+    let user = match user {
+        Ok(u) => u,
+        Err(e) => return page_error(e),
+    };
+    let school = match user.school_for_write(q.school) {
+        Ok(school) => school,
+        Err(e) => return page_error(e),
+    };
+    let today = Utc::now().date_naive();
+    match crate::attention::attention(&state, &user, &request_id, school, today).await {
+        Ok(list) => render(StatusCode::OK, &AttentionPage { list }),
+        Err(e) => page_error(e),
+    }
+}

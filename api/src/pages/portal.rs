@@ -1,0 +1,389 @@
+//! The parents' portal under `/portal`: sign-in with a code sent by SMS (or a phone number and
+//! password), each child's attendance, marks, report cards and fees, paying through Paynow, the
+//! school's announcements, and setting a password. Plain HTML forms, like the staff pages.
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::CookieJar;
+use chrono::{Datelike, Utc};
+use oneclass_core::ids::LearnerId;
+use oneclass_core::types::{Phone, Role};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::kit::{form_problem, page_error, render, session_cookie};
+use crate::academic::{self, Term};
+use crate::announcements::{self, Announcement, AnnouncementQuery};
+use crate::auth::{self, AuthUser, ClientAddr};
+use crate::error::ApiError;
+use crate::extract::{ValidJson, Validate};
+use crate::paynow::{self, PaynowStart};
+use crate::portal::{self, Child, ChildRecord, CodeCheck, CodeRequest, NewPortalPassword};
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/portal", get(|| async { Redirect::permanent("/portal/") }))
+        .route("/portal/", get(home))
+        .route("/portal/login", get(login_page).post(password_login))
+        .route("/portal/code", post(send_code))
+        .route("/portal/verify", post(verify))
+        .route("/portal/logout", post(logout))
+        .route("/portal/children/{id}", get(child_page))
+        .route("/portal/children/{id}/pay", post(pay))
+        .route("/portal/password", get(password_page).post(password_set))
+}
+
+/// Portal pages answer a missing session with the portal's own sign-in.
+fn portal_error(e: ApiError) -> Response {
+    match e {
+        ApiError::Unauthorized(_) | ApiError::Forbidden => {
+            Redirect::to("/portal/login").into_response()
+        }
+        other => page_error(other),
+    }
+}
+
+fn parent(user: Result<AuthUser, ApiError>) -> Result<AuthUser, ApiError> {
+    let user = user?;
+    user.require(&[Role::Parent])?;
+    Ok(user)
+}
+
+#[derive(Template)]
+#[template(path = "portal_login.html")]
+struct LoginPage {
+    /// The phone a code was sent to: the page asks for the code.
+    code_sent_to: Option<String>,
+    phone: String,
+    error: Option<String>,
+}
+
+async fn login_page() -> Response {
+    render(StatusCode::OK, &LoginPage { code_sent_to: None, phone: String::new(), error: None })
+}
+
+#[derive(Deserialize)]
+struct PhoneForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+fn login_again(
+    phone: &str,
+    code_sent_to: Option<String>,
+    status: StatusCode,
+    error: &str,
+) -> Response {
+    let page = LoginPage { code_sent_to, phone: phone.to_owned(), error: Some(error.to_owned()) };
+    render(status, &page)
+}
+
+/// Sends a code (the answer is the same for any phone: it tells no one who is a parent here).
+async fn send_code(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    Form(form): Form<PhoneForm>,
+) -> Response {
+    let Ok(phone) = Phone::parse(form.phone.trim()) else {
+        return login_again(
+            &form.phone,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "That is not a Zimbabwe phone number (077 123 4567).",
+        );
+    };
+    let shown = phone.as_str().to_owned();
+    match portal::request_code(State(state), client, ValidJson(CodeRequest { phone })).await {
+        Ok(_) => render(
+            StatusCode::OK,
+            &LoginPage { code_sent_to: Some(shown.clone()), phone: shown, error: None },
+        ),
+        Err(ApiError::TooManyRequests) => login_again(
+            &form.phone,
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many codes asked for: wait a few minutes and try again.",
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    jar: CookieJar,
+    Form(form): Form<PhoneForm>,
+) -> Response {
+    let Ok(phone) = Phone::parse(form.phone.trim()) else {
+        return Redirect::to("/portal/login").into_response();
+    };
+    let shown = phone.as_str().to_owned();
+    let check = CodeCheck { phone, code: form.code.clone() };
+    if !check.validate().is_empty() {
+        return login_again(
+            &shown,
+            Some(shown.clone()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The code is the six digits in the SMS.",
+        );
+    }
+    match portal::verify_code(State(state.clone()), client, ValidJson(check)).await {
+        Ok(answer) => signed_in(jar, answer.0.access_token, state.jwt.ttl),
+        Err(ApiError::Unauthorized(_)) => login_again(
+            &shown,
+            Some(shown.clone()),
+            StatusCode::UNAUTHORIZED,
+            "Wrong or expired code: try again, or ask for a new one.",
+        ),
+        Err(ApiError::TooManyRequests) => login_again(
+            &shown,
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many tries: wait a few minutes.",
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+fn signed_in(jar: CookieJar, token: String, ttl: Duration) -> Response {
+    (jar.add(session_cookie(token, ttl)), Redirect::to("/portal/")).into_response()
+}
+
+/// The phone number and password, once the parent has set one.
+async fn password_login(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    jar: CookieJar,
+    Form(form): Form<PhoneForm>,
+) -> Response {
+    match auth::authenticate(&state, client.0, &form.phone, &form.password, None).await {
+        Ok(user) if user.role == Role::Parent => match auth::issue(&state.jwt, &user) {
+            Ok(token) => signed_in(jar, token, state.jwt.ttl),
+            Err(e) => e.into_response(),
+        },
+        Ok(_) => Redirect::to("/app/login").into_response(),
+        Err(ApiError::TooManyRequests) => login_again(
+            &form.phone,
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts: wait a few minutes and try again.",
+        ),
+        Err(_) => login_again(
+            &form.phone,
+            None,
+            StatusCode::UNAUTHORIZED,
+            "Wrong phone number or password.",
+        ),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    jar: CookieJar,
+) -> Response {
+    if let Ok(user) = user
+        && let Err(e) =
+            crate::access::revoke(&state.pool, user.id, Some(user.session), user.id).await
+    {
+        return ApiError::from(e).into_response();
+    }
+    (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to("/portal/login"))
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "portal_home.html")]
+struct HomePage {
+    children: Vec<Child>,
+    announcements: Vec<Announcement>,
+}
+
+async fn home(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+    let user = match parent(user) {
+        Ok(u) => u,
+        Err(e) => return portal_error(e),
+    };
+    let children = match portal::children(State(state.clone()), user.clone()).await {
+        Ok(c) => c.0,
+        Err(e) => return portal_error(e),
+    };
+    let q = AnnouncementQuery { school_id: None, limit: Some(5), after: None };
+    let announcements = match announcements::list_announcements(State(state), user, Query(q)).await
+    {
+        Ok(page) => page.0.items,
+        Err(e) => return portal_error(e),
+    };
+    render(StatusCode::OK, &HomePage { children, announcements })
+}
+
+#[derive(Template)]
+#[template(path = "portal_child.html")]
+struct ChildPage {
+    record: ChildRecord,
+    cards: Vec<Term>,
+    error: Option<String>,
+}
+
+impl ChildPage {
+    fn present_days(&self) -> usize {
+        self.record
+            .attendance
+            .iter()
+            .filter(|d| d.status == "present" || d.status == "late")
+            .count()
+    }
+}
+
+async fn child_page(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    Path(id): Path<LearnerId>,
+) -> Response {
+    let user = match parent(user) {
+        Ok(u) => u,
+        Err(e) => return portal_error(e),
+    };
+    show_child(&state, user, id, None, StatusCode::OK).await
+}
+
+async fn show_child(
+    state: &AppState,
+    user: AuthUser,
+    id: LearnerId,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let record = match portal::child(State(state.clone()), user.clone(), Path(id)).await {
+        Ok(r) => r.0,
+        Err(e) => return portal_error(e),
+    };
+    let today = Utc::now().date_naive();
+    let q = academic::TermQuery { year: Some(today.year()) };
+    let cards = match academic::list_terms(State(state.clone()), user, Query(q)).await {
+        Ok(terms) => terms.0.into_iter().filter(|t| t.start_date <= today).collect(),
+        Err(e) => return portal_error(e),
+    };
+    render(status, &ChildPage { record, cards, error })
+}
+
+#[derive(Deserialize)]
+struct PayForm {
+    invoice_id: Uuid,
+    amount: String,
+}
+
+/// Starts a Paynow payment and sends the parent to Paynow's page.
+async fn pay(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    headers: HeaderMap,
+    Path(id): Path<LearnerId>,
+    Form(form): Form<PayForm>,
+) -> Response {
+    let user = match parent(user) {
+        Ok(u) => u,
+        Err(e) => return portal_error(e),
+    };
+    if state.paynow.is_none() {
+        let msg = "Paying online is not set up for this school: pay at the school office.";
+        return show_child(&state, user, id, Some(msg.into()), StatusCode::SERVICE_UNAVAILABLE)
+            .await;
+    }
+    let amount = form.amount.trim().replace(',', "").parse::<Decimal>();
+    let started = match amount {
+        Ok(amount) => {
+            let start = PaynowStart { invoice_id: form.invoice_id, amount };
+            let errors = start.validate();
+            if errors.is_empty() {
+                paynow::start(
+                    State(state.clone()),
+                    user.clone(),
+                    Path(id),
+                    headers,
+                    ValidJson(start),
+                )
+                .await
+            } else {
+                Err(ApiError::Validation(errors))
+            }
+        }
+        Err(_) => Err(ApiError::field("amount", "must be an amount such as 20.00")),
+    };
+    match started {
+        Ok((_, started)) => Redirect::to(&started.0.browser_url).into_response(),
+        Err(e) => match form_problem(&e) {
+            Some(msg) => {
+                show_child(&state, user, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            None => portal_error(e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal_password.html")]
+struct PasswordPage {
+    done: bool,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PasswordParams {
+    done: Option<u8>,
+}
+
+async fn password_page(
+    user: Result<AuthUser, ApiError>,
+    Query(p): Query<PasswordParams>,
+) -> Response {
+    if let Err(e) = parent(user) {
+        return portal_error(e);
+    }
+    render(StatusCode::OK, &PasswordPage { done: p.done.is_some(), error: None })
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    new_password: String,
+}
+
+async fn password_set(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let user = match parent(user) {
+        Ok(u) => u,
+        Err(e) => return portal_error(e),
+    };
+    let new = NewPortalPassword { new_password: form.new_password };
+    let errors = new.validate();
+    let set = if errors.is_empty() {
+        portal::set_password(State(state), user, ValidJson(new)).await
+    } else {
+        Err(ApiError::Validation(errors))
+    };
+    match set {
+        Ok(_) => Redirect::to("/portal/password?done=1").into_response(),
+        Err(e) => match form_problem(&e) {
+            Some(msg) => render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage { done: false, error: Some(msg) },
+            ),
+            None => portal_error(e),
+        },
+    }
+}

@@ -1,0 +1,88 @@
+//! Signing in and out of the staff pages: a form that sets the session cookie, and sign-out.
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::CookieJar;
+use oneclass_core::types::Role;
+use serde::Deserialize;
+
+use super::kit::{render, session_cookie};
+use crate::auth::{self, AuthUser};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/app/login", get(login_page).post(login_submit))
+        .route("/app/logout", axum::routing::post(logout))
+}
+
+#[derive(Template)]
+#[template(path = "page_login.html")]
+struct LoginPage<'a> {
+    error: Option<&'a str>,
+    username: &'a str,
+}
+
+async fn login_page() -> Response {
+    render(StatusCode::OK, &LoginPage { error: None, username: "" })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    client: auth::ClientAddr,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match auth::authenticate(&state, client.0, &form.username, &form.password, None).await {
+        Ok(user) => match auth::issue(&state.jwt, &user) {
+            Ok(token) => {
+                // Parents sign in on the same form, to their portal.
+                let home = if user.role == Role::Parent { "/portal/" } else { "/app/" };
+                (jar.add(session_cookie(token, state.jwt.ttl)), Redirect::to(home)).into_response()
+            }
+            Err(e) => e.into_response(),
+        },
+        Err(ApiError::Unauthorized(_)) => render(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage { error: Some("Wrong username or password."), username: &form.username },
+        ),
+        Err(ApiError::TooManyRequests) => render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &LoginPage {
+                error: Some("Too many attempts: wait a few minutes and try again."),
+                username: &form.username,
+            },
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Signs out: the session is revoked (its token stops working everywhere) and the cookie
+/// cleared.
+async fn logout(
+    State(state): State<AppState>,
+    user: Result<AuthUser, ApiError>,
+    jar: CookieJar,
+) -> Response {
+    if let Ok(user) = user
+        && let Err(e) =
+            crate::access::revoke(&state.pool, user.id, Some(user.session), user.id).await
+    {
+        return ApiError::from(e).into_response();
+    }
+    (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to("/app/login"))
+        .into_response()
+}
