@@ -515,3 +515,82 @@ async fn every_staff_and_parent_page_is_small_and_asks_no_other_host() {
     client.close().await.expect("close the browser");
     app.stop().await;
 }
+
+/// Issue 17, acceptance 5 (the pages translated so far): the register and the parents' pages in
+/// English, Shona and Ndebele, chosen with the switcher; every word from the language's file (no
+/// key shown instead of a word). With `ONECLASS_SCREENSHOTS=docs/screenshots` the register and
+/// the parent's home page are kept for each language.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_register_and_the_parents_pages_in_three_languages() {
+    use oneclass_i18n::Lang;
+    let app = TestApp::spawn().await;
+    let driver = chromedriver();
+    let client = driver.browser((412, 915)).await.expect("a phone-sized Chromium");
+    let (term_start, _) = support::current_term(&app.owner).await;
+    let parent = app.seed.logins.iter().find(|l| l.role.as_str() == "parent").expect("a parent");
+    for lang in Lang::ALL {
+        // The teacher's register.
+        oneclass_testkit::browser::sign_in(
+            &client,
+            &app.base,
+            "/app/login",
+            &app.username("teacher"),
+            support::DEMO_PASSWORD,
+        )
+        .await
+        .expect("sign in");
+        client.goto(&format!("{}/lang/{}", app.base, lang.code())).await.expect("choose");
+        let register = oneclass_testkit::browser::first_link(&client, "a[href$='/register']")
+            .await
+            .expect("a register");
+        client
+            .goto(&format!("{}{register}?date={term_start}", app.base))
+            .await
+            .expect("the register");
+        let html_lang = client
+            .find(Locator::Css("html"))
+            .await
+            .expect("html")
+            .attr("lang")
+            .await
+            .expect("lang");
+        assert_eq!(html_lang.as_deref(), Some(lang.code()));
+        let button = client.find(Locator::Css("button.primary")).await.expect("save").text().await;
+        assert_eq!(button.expect("text"), lang.t("save-register"));
+        let page = client.source().await.expect("source");
+        assert!(page.contains(&lang.t("status-absent")), "{}: the marks' names", lang.code());
+        assert!(!page.contains("save-register") && !page.contains("status-"), "a key shown");
+        screenshot(&client, &format!("register-{}", lang.code())).await;
+
+        // The parent's home page (the choice stays with the browser).
+        oneclass_testkit::browser::sign_in(
+            &client,
+            &app.base,
+            "/portal/login",
+            &parent.username,
+            &parent.password,
+        )
+        .await
+        .expect("the parent signs in");
+        client.goto(&format!("{}/lang/{}", app.base, lang.code())).await.expect("choose");
+        client.goto(&format!("{}/portal/", app.base)).await.expect("home");
+        let heading = client.find(Locator::Css("h1")).await.expect("h1").text().await;
+        assert_eq!(heading.expect("text"), lang.t("my-children"));
+        let page = client.source().await.expect("source");
+        for key in ["attendance-30-days", "fees-owed", "set-a-password", "sign-out"] {
+            assert!(page.contains(&lang.t(key)), "{}: {key}", lang.code());
+        }
+        screenshot(&client, &format!("parent-home-{}", lang.code())).await;
+    }
+    // The browser's own language counts when the user has chosen none.
+    let resp = app
+        .client
+        .get(format!("{}/portal/login", app.base))
+        .header("accept-language", "nd-ZW, en;q=0.5")
+        .send()
+        .await
+        .expect("get");
+    assert!(resp.text().await.expect("page").contains(&Lang::Nd.t("portal-send-code")));
+    client.close().await.expect("close the browser");
+    app.stop().await;
+}

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use oneclass_core::ids::{ClassId, SchoolId};
 use oneclass_core::types::{Grade, Role};
+use oneclass_i18n::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -100,11 +101,16 @@ pub struct Announcement {
 impl Announcement {
     /// Who it is for, in words.
     pub fn audience_text(&self) -> String {
+        self.audience_in(&Lang::En)
+    }
+
+    /// Who it is for, in words of `lang`.
+    pub fn audience_in(&self, lang: &Lang) -> String {
         match (self.audience.as_str(), &self.grade, &self.class_name) {
-            ("grade", Some(g), _) => format!("grade {g}"),
-            ("class", _, Some(c)) => format!("class {c}"),
-            ("class_parents", _, Some(c)) => format!("parents of {c}"),
-            _ => "the whole school".into(),
+            ("grade", Some(g), _) => lang.t1("audience-grade", "grade", g),
+            ("class", _, Some(c)) => lang.t1("audience-class", "class", c),
+            ("class_parents", _, Some(c)) => lang.t1("audience-class-parents", "class", c),
+            _ => lang.t("audience-school"),
         }
     }
 }

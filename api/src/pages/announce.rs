@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use oneclass_core::ids::ClassId;
 use oneclass_core::types::{Grade, Role};
+use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{form_problem, page_error, render};
+use super::kit::{PageLang, form_problem, page_error, render};
 use crate::announcements::{self, Announcement, AnnouncementQuery, NewAnnouncement};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldError};
@@ -26,6 +27,7 @@ pub fn router() -> axum::Router<AppState> {
 #[derive(Template)]
 #[template(path = "page_announce.html")]
 struct AnnouncePage {
+    lang: Lang,
     /// The audiences this user may choose, as (value, label).
     audiences: Vec<(String, String)>,
     announcements: Vec<Announcement>,
@@ -74,6 +76,7 @@ fn audiences(role: Role, classes: &[Class]) -> Vec<(String, String)> {
 
 async fn announcements_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Query(p): Query<Params>,
 ) -> Response {
@@ -81,17 +84,18 @@ async fn announcements_page(
         Ok(u) => u,
         Err(e) => return page_error(e),
     };
-    show(&state, user, AnnounceForm::default(), p.sent, None, StatusCode::OK).await
+    show(&state, lang, user, AnnounceForm::default(), p.sent, None).await
 }
 
 async fn show(
     state: &AppState,
+    lang: Lang,
     user: AuthUser,
     form: AnnounceForm,
     sent: Option<i32>,
     error: Option<String>,
-    status: StatusCode,
 ) -> Response {
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     if let Err(e) = user.require(announcements::ANNOUNCERS) {
         return page_error(e);
     }
@@ -107,6 +111,7 @@ async fn show(
         Err(e) => return page_error(e),
     };
     let page = AnnouncePage {
+        lang,
         audiences: audiences(user.role, &classes),
         announcements,
         form,
@@ -143,6 +148,7 @@ fn announcement_of(form: &AnnounceForm) -> Result<NewAnnouncement, Vec<FieldErro
 
 async fn send(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Form(form): Form<AnnounceForm>,
 ) -> Response {
@@ -161,9 +167,7 @@ async fn send(
             Redirect::to(&format!("/app/announcements?sent={}", a.0.sms_queued)).into_response()
         }
         Err(e) => match form_problem(&e) {
-            Some(msg) => {
-                show(&state, user, form, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-            }
+            Some(msg) => show(&state, lang, user, form, None, Some(msg)).await,
             None => page_error(e),
         },
     }

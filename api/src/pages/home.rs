@@ -10,9 +10,10 @@ use axum::routing::get;
 use chrono::Utc;
 use oneclass_core::ids::SchoolId;
 use oneclass_core::types::Role;
+use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{page_error, render};
+use super::kit::{PageLang, page_error, render};
 use crate::announcements::{self, Announcement};
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::ApiError;
@@ -37,36 +38,39 @@ const ADMITTERS: &[Role] = &[Role::Registrar, Role::SchoolHead, Role::Deputy];
 #[derive(Template)]
 #[template(path = "page_home.html")]
 struct HomePage {
+    lang: Lang,
     role: &'static str,
     can_find: bool,
     can_mark: bool,
     classes: Vec<Class>,
-    /// What else this user may open from here, as (address, title).
+    /// What else this user may open from here, as (address, the title's message key).
     links: Vec<(&'static str, &'static str)>,
     announcements: Vec<Announcement>,
 }
 
-/// The pages a role reaches from `/app/` besides its classes.
+/// The pages a role reaches from `/app/` besides its classes, as (address, message key).
 fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut links = Vec::new();
     if ADMITTERS.contains(&role) {
-        links.push(("/app/learners/new", "Admit a learner"));
+        links.push(("/app/learners/new", "task-admit"));
     }
     if announcements::ANNOUNCERS.contains(&role) {
-        links.push(("/app/announcements", "Send an announcement"));
+        links.push(("/app/announcements", "task-announce"));
     }
     match role {
-        Role::SchoolHead | Role::Deputy => {
-            links.push(("/app/attention", "Learners who need attention"));
-        }
-        Role::Analyst => links.push(("/app/catalog", "What you can query (SQL catalog)")),
+        Role::SchoolHead | Role::Deputy => links.push(("/app/attention", "task-attention")),
+        Role::Analyst => links.push(("/app/catalog", "task-catalog")),
         _ => {}
     }
-    links.push(("/dash/", "Dashboards"));
+    links.push(("/dash/", "task-dashboards"));
     links
 }
 
-async fn home_page(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+async fn home_page(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    user: Result<AuthUser, ApiError>,
+) -> Response {
     let user = match user {
         Ok(u) => u,
         Err(e) => return page_error(e),
@@ -91,6 +95,7 @@ async fn home_page(State(state): State<AppState>, user: Result<AuthUser, ApiErro
         }
     };
     let page = HomePage {
+        lang,
         role: user.role.as_str(),
         can_find: FINDERS.contains(&user.role),
         can_mark: MARKERS.contains(&user.role),
@@ -104,17 +109,22 @@ async fn home_page(State(state): State<AppState>, user: Result<AuthUser, ApiErro
 #[derive(Template)]
 #[template(path = "page_catalog.html")]
 struct CatalogPage {
+    lang: Lang,
     catalog: crate::catalog::Catalog,
 }
 
 /// The analyst's catalog as a page (the same as `GET /api/v1/sql/catalog`).
-async fn catalog_page(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+async fn catalog_page(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    user: Result<AuthUser, ApiError>,
+) -> Response {
     let user = match user {
         Ok(u) => u,
         Err(e) => return page_error(e),
     };
     match crate::catalog::catalog_of(&state, &user).await {
-        Ok(catalog) => render(StatusCode::OK, &CatalogPage { catalog }),
+        Ok(catalog) => render(StatusCode::OK, &CatalogPage { lang, catalog }),
         Err(e) => page_error(e),
     }
 }
@@ -122,6 +132,7 @@ async fn catalog_page(State(state): State<AppState>, user: Result<AuthUser, ApiE
 #[derive(Template)]
 #[template(path = "page_attention.html")]
 struct AttentionPage {
+    lang: Lang,
     list: crate::attention::Attention,
 }
 
@@ -134,6 +145,7 @@ struct AttentionParams {
 /// The learners of the head's school who need attention today, with their reasons (audited).
 async fn attention_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     request_id: RequestId,
     Query(q): Query<AttentionParams>,
@@ -148,7 +160,7 @@ async fn attention_page(
     };
     let today = Utc::now().date_naive();
     match crate::attention::attention(&state, &user, &request_id, school, today).await {
-        Ok(list) => render(StatusCode::OK, &AttentionPage { list }),
+        Ok(list) => render(StatusCode::OK, &AttentionPage { lang, list }),
         Err(e) => page_error(e),
     }
 }

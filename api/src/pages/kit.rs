@@ -4,8 +4,12 @@ use askama::Template;
 use axum::http::StatusCode;
 use std::time::Duration;
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use oneclass_i18n::Lang;
 
 use crate::auth::SESSION_COOKIE;
 use crate::error::{ApiError, FieldError};
@@ -60,4 +64,51 @@ pub fn session_cookie(token: String, max_age: Duration) -> Cookie<'static> {
         .same_site(SameSite::Strict)
         .max_age(cookie::time::Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(0)))
         .build()
+}
+
+/// The language of a page: the user's choice (a cookie, set by the switcher at `/lang/{code}`),
+/// else their browser's `Accept-Language`, else English.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let choice = jar.get(oneclass_i18n::COOKIE).map(|c| c.value().to_owned());
+        let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(PageLang(Lang::negotiate(choice.as_deref(), accept)))
+    }
+}
+
+/// `/lang/{code}`: keeps the choice in a cookie for a year and goes back to the page it came
+/// from (a page of this site), else to the staff landing page.
+pub async fn choose_language(
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Response {
+    let Some(lang) = Lang::from_code(&code) else {
+        return ApiError::field("lang", "must be en, sn or nd").into_response();
+    };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .filter(|u| {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            u.host_str().zip(host).is_some_and(|(a, b)| b.split(':').next() == Some(a))
+        })
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        })
+        .unwrap_or_else(|| "/app/".to_owned());
+    let cookie = Cookie::build((oneclass_i18n::COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::days(365))
+        .build();
+    (jar.add(cookie), Redirect::to(&back)).into_response()
 }

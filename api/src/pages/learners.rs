@@ -11,11 +11,12 @@ use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate, Utc};
 use oneclass_core::ids::{ClassId, LearnerId};
 use oneclass_core::types::{EntryType, Grade, Phone, Role, Sex};
+use oneclass_i18n::Lang;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{form_problem, non_empty, page_error, render};
+use super::kit::{PageLang, form_problem, non_empty, page_error, render};
 use crate::academic::{self, Term};
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, FieldError};
@@ -44,6 +45,7 @@ const METHODS: [&str; 4] = ["cash", "ecocash", "bank", "beam"];
 #[derive(Template)]
 #[template(path = "page_learners.html")]
 struct SearchPage {
+    lang: Lang,
     q: String,
     learners: Vec<Learner>,
     more: bool,
@@ -57,6 +59,7 @@ struct SearchParams {
 
 async fn search_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     request_id: RequestId,
     Query(p): Query<SearchParams>,
@@ -82,7 +85,7 @@ async fn search_page(
     match learners::list_learners(State(state), user, request_id, Query(query)).await {
         Ok(page) => {
             let more = page.0.next_after.is_some();
-            render(StatusCode::OK, &SearchPage { q, learners: page.0.items, more })
+            render(StatusCode::OK, &SearchPage { lang, q, learners: page.0.items, more })
         }
         Err(e) => page_error(e),
     }
@@ -91,6 +94,7 @@ async fn search_page(
 #[derive(Template)]
 #[template(path = "page_learner.html")]
 struct LearnerPage {
+    lang: Lang,
     learner: Learner,
     guardians: Vec<Guardian>,
     /// None when the user may not see fees.
@@ -131,6 +135,7 @@ struct LearnerParams {
 
 async fn learner_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     request_id: RequestId,
     Path(id): Path<LearnerId>,
@@ -140,18 +145,19 @@ async fn learner_page(
         Ok(u) => u,
         Err(e) => return page_error(e),
     };
-    show_learner(&state, user, request_id, id, p.receipt, None, StatusCode::OK).await
+    show_learner(&state, lang, user, request_id, id, p.receipt, None).await
 }
 
 async fn show_learner(
     state: &AppState,
+    lang: Lang,
     user: AuthUser,
     request_id: RequestId,
     id: LearnerId,
     receipt: Option<i64>,
     error: Option<String>,
-    status: StatusCode,
 ) -> Response {
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     // The read of the record is audited by the API's own handler.
     let learner = match learners::get_learner(
         State(state.clone()),
@@ -187,6 +193,7 @@ async fn show_learner(
         Vec::new()
     };
     let page = LearnerPage {
+        lang,
         learner,
         guardians,
         account,
@@ -257,6 +264,7 @@ fn payment_of(form: &PaymentForm) -> Result<NewPayment, Vec<FieldError>> {
 /// answers with the first receipt), then shows the learner's page with the receipt number.
 async fn pay(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     request_id: RequestId,
     Path(id): Path<LearnerId>,
@@ -302,18 +310,7 @@ async fn pay(
         Err(e) => e,
     };
     match form_problem(&failed) {
-        Some(msg) => {
-            show_learner(
-                &state,
-                user,
-                request_id,
-                id,
-                None,
-                Some(msg),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Some(msg) => show_learner(&state, lang, user, request_id, id, None, Some(msg)).await,
         None => page_error(failed),
     }
 }
@@ -321,6 +318,7 @@ async fn pay(
 #[derive(Template)]
 #[template(path = "page_admit.html")]
 struct AdmitPage {
+    lang: Lang,
     classes: Vec<Class>,
     relationships: [&'static str; 8],
     form: AdmitForm,
@@ -348,16 +346,21 @@ struct AdmitForm {
     relationship: String,
 }
 
-async fn admit_page(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+async fn admit_page(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    user: Result<AuthUser, ApiError>,
+) -> Response {
     let user = match user {
         Ok(u) => u,
         Err(e) => return page_error(e),
     };
-    show_admit(&state, &user, AdmitForm::default(), None, StatusCode::OK).await
+    show_admit(&state, lang, &user, AdmitForm::default(), None, StatusCode::OK).await
 }
 
 async fn show_admit(
     state: &AppState,
+    lang: Lang,
     user: &AuthUser,
     form: AdmitForm,
     error: Option<String>,
@@ -369,7 +372,7 @@ async fn show_admit(
     let year = Utc::now().date_naive().year();
     match register::visible_classes(state, user, Some(year)).await {
         Ok(classes) => {
-            render(status, &AdmitPage { classes, relationships: RELATIONSHIPS, form, error })
+            render(status, &AdmitPage { lang, classes, relationships: RELATIONSHIPS, form, error })
         }
         Err(e) => page_error(e),
     }
@@ -448,6 +451,7 @@ fn admission_of(
 /// today) and the first guardian, in one transaction.
 async fn admit(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Form(form): Form<AdmitForm>,
 ) -> Response {
@@ -465,7 +469,8 @@ async fn admit(
         Ok(id) => Redirect::to(&format!("/app/learners/{id}")).into_response(),
         Err(e) => match form_problem(&e) {
             Some(msg) => {
-                show_admit(&state, &user, form, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+                show_admit(&state, lang, &user, form, Some(msg), StatusCode::UNPROCESSABLE_ENTITY)
+                    .await
             }
             None => page_error(e),
         },

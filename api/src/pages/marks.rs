@@ -13,10 +13,11 @@ use chrono::{NaiveDate, Utc};
 use oneclass_core::grading::Exam;
 use oneclass_core::ids::{ClassId, LearnerId};
 use oneclass_core::types::Grade;
+use oneclass_i18n::Lang;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{form_problem, page_error, render};
+use super::kit::{PageLang, form_problem, page_error, render};
 use crate::assessment::{
     self, Assessment, NewAssessment, ResultLine, Results, Sheet, Subject, SubjectQuery, TermQuery,
 };
@@ -35,6 +36,7 @@ pub fn router() -> axum::Router<AppState> {
 #[derive(Template)]
 #[template(path = "page_marks.html")]
 struct MarksPage {
+    lang: Lang,
     class_id: ClassId,
     class_name: String,
     assessments: Vec<Assessment>,
@@ -58,6 +60,7 @@ struct AssessmentForm {
 
 async fn class_marks_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Path(class_id): Path<ClassId>,
 ) -> Response {
@@ -65,17 +68,18 @@ async fn class_marks_page(
         Ok(u) => u,
         Err(e) => return page_error(e),
     };
-    show_marks(&state, user, class_id, None, AssessmentForm::default(), StatusCode::OK).await
+    show_marks(&state, lang, user, class_id, None, AssessmentForm::default()).await
 }
 
 async fn show_marks(
     state: &AppState,
+    lang: Lang,
     user: AuthUser,
     class_id: ClassId,
     error: Option<String>,
     form: AssessmentForm,
-    status: StatusCode,
 ) -> Response {
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let class = async {
         let mut tx = begin_scoped(&state.pool, &user).await?;
         let class = visible_class(&mut tx, &user, class_id).await?;
@@ -111,6 +115,7 @@ async fn show_marks(
         Err(e) => return page_error(e),
     };
     let page = MarksPage {
+        lang,
         class_id,
         class_name: class.name,
         assessments,
@@ -125,6 +130,7 @@ async fn show_marks(
 /// Sets a new assessment for the class, then opens its mark sheet.
 async fn new_assessment(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Path(class_id): Path<ClassId>,
     Form(form): Form<AssessmentForm>,
@@ -151,15 +157,7 @@ async fn new_assessment(
                 errors.push(FieldError::new("held_on", "a day is required"));
             }
             let msg = super::kit::problem_text(&errors);
-            return show_marks(
-                &state,
-                user,
-                class_id,
-                Some(msg),
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return show_marks(&state, lang, user, class_id, Some(msg), form).await;
         }
     };
     let errors = new.validate();
@@ -179,17 +177,7 @@ async fn new_assessment(
             Redirect::to(&format!("/app/assessments/{}", created.0.id)).into_response()
         }
         Err(e) => match form_problem(&e) {
-            Some(msg) => {
-                show_marks(
-                    &state,
-                    user,
-                    class_id,
-                    Some(msg),
-                    form,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
+            Some(msg) => show_marks(&state, lang, user, class_id, Some(msg), form).await,
             None => page_error(e),
         },
     }
@@ -198,6 +186,7 @@ async fn new_assessment(
 #[derive(Template)]
 #[template(path = "page_sheet.html")]
 struct SheetPage {
+    lang: Lang,
     sheet: Sheet,
     saved: Option<u64>,
     error: Option<String>,
@@ -222,6 +211,7 @@ struct SheetParams {
 
 async fn sheet_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Path(id): Path<Uuid>,
     Query(q): Query<SheetParams>,
@@ -230,20 +220,21 @@ async fn sheet_page(
         Ok(u) => u,
         Err(e) => return page_error(e),
     };
-    show_sheet(&state, user, id, q.saved, None, HashMap::new(), StatusCode::OK).await
+    show_sheet(&state, lang, user, id, q.saved, None, HashMap::new()).await
 }
 
 async fn show_sheet(
     state: &AppState,
+    lang: Lang,
     user: AuthUser,
     id: Uuid,
     saved: Option<u64>,
     error: Option<String>,
     typed: HashMap<LearnerId, String>,
-    status: StatusCode,
 ) -> Response {
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     match assessment::sheet(State(state.clone()), user, Path(id)).await {
-        Ok(sheet) => render(status, &SheetPage { sheet: sheet.0, saved, error, typed }),
+        Ok(sheet) => render(status, &SheetPage { lang, sheet: sheet.0, saved, error, typed }),
         Err(e) => page_error(e),
     }
 }
@@ -271,6 +262,7 @@ fn parse_sheet(form: &HashMap<String, String>) -> (Vec<ResultLine>, Vec<FieldErr
 
 async fn save_sheet(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Path(id): Path<Uuid>,
     Form(form): Form<HashMap<String, String>>,
@@ -299,18 +291,7 @@ async fn save_sheet(
             Redirect::to(&format!("/app/assessments/{id}?saved={}", saved.0.saved)).into_response()
         }
         Err(e) => match form_problem(&e) {
-            Some(msg) => {
-                show_sheet(
-                    &state,
-                    user,
-                    id,
-                    None,
-                    Some(msg),
-                    typed,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
+            Some(msg) => show_sheet(&state, lang, user, id, None, Some(msg), typed).await,
             None => page_error(e),
         },
     }

@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
+        .route("/lang/{code}", axum::routing::get(kit::choose_language))
         .merge(session::router())
         .merge(home::router())
         .merge(register::router())

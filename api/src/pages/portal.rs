@@ -14,11 +14,12 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::{Datelike, Utc};
 use oneclass_core::ids::LearnerId;
 use oneclass_core::types::{Phone, Role};
+use oneclass_i18n::Lang;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{form_problem, page_error, render, session_cookie};
+use super::kit::{PageLang, form_problem, page_error, render, session_cookie};
 use crate::academic::{self, Term};
 use crate::announcements::{self, Announcement, AnnouncementQuery};
 use crate::auth::{self, AuthUser, ClientAddr};
@@ -60,14 +61,16 @@ fn parent(user: Result<AuthUser, ApiError>) -> Result<AuthUser, ApiError> {
 #[derive(Template)]
 #[template(path = "portal_login.html")]
 struct LoginPage {
+    lang: Lang,
     /// The phone a code was sent to: the page asks for the code.
     code_sent_to: Option<String>,
     phone: String,
     error: Option<String>,
 }
 
-async fn login_page() -> Response {
-    render(StatusCode::OK, &LoginPage { code_sent_to: None, phone: String::new(), error: None })
+async fn login_page(PageLang(lang): PageLang) -> Response {
+    let page = LoginPage { lang, code_sent_to: None, phone: String::new(), error: None };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]
@@ -80,41 +83,47 @@ struct PhoneForm {
     code: String,
 }
 
+/// The sign-in page again, with the message `error` (a key) in the page's language.
 fn login_again(
+    lang: Lang,
     phone: &str,
     code_sent_to: Option<String>,
     status: StatusCode,
     error: &str,
 ) -> Response {
-    let page = LoginPage { code_sent_to, phone: phone.to_owned(), error: Some(error.to_owned()) };
+    let page =
+        LoginPage { lang, code_sent_to, phone: phone.to_owned(), error: Some(lang.t(error)) };
     render(status, &page)
 }
 
 /// Sends a code (the answer is the same for any phone: it tells no one who is a parent here).
 async fn send_code(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     client: ClientAddr,
     Form(form): Form<PhoneForm>,
 ) -> Response {
     let Ok(phone) = Phone::parse(form.phone.trim()) else {
         return login_again(
+            lang,
             &form.phone,
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "That is not a Zimbabwe phone number (077 123 4567).",
+            "portal-not-a-phone",
         );
     };
     let shown = phone.as_str().to_owned();
     match portal::request_code(State(state), client, ValidJson(CodeRequest { phone })).await {
         Ok(_) => render(
             StatusCode::OK,
-            &LoginPage { code_sent_to: Some(shown.clone()), phone: shown, error: None },
+            &LoginPage { lang, code_sent_to: Some(shown.clone()), phone: shown, error: None },
         ),
         Err(ApiError::TooManyRequests) => login_again(
+            lang,
             &form.phone,
             None,
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many codes asked for: wait a few minutes and try again.",
+            "portal-too-many-codes",
         ),
         Err(e) => page_error(e),
     }
@@ -122,6 +131,7 @@ async fn send_code(
 
 async fn verify(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     client: ClientAddr,
     jar: CookieJar,
     Form(form): Form<PhoneForm>,
@@ -133,26 +143,25 @@ async fn verify(
     let check = CodeCheck { phone, code: form.code.clone() };
     if !check.validate().is_empty() {
         return login_again(
+            lang,
             &shown,
             Some(shown.clone()),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "The code is the six digits in the SMS.",
+            "portal-code-format",
         );
     }
     match portal::verify_code(State(state.clone()), client, ValidJson(check)).await {
         Ok(answer) => signed_in(jar, answer.0.access_token, state.jwt.ttl),
         Err(ApiError::Unauthorized(_)) => login_again(
+            lang,
             &shown,
             Some(shown.clone()),
             StatusCode::UNAUTHORIZED,
-            "Wrong or expired code: try again, or ask for a new one.",
+            "portal-wrong-code",
         ),
-        Err(ApiError::TooManyRequests) => login_again(
-            &shown,
-            None,
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many tries: wait a few minutes.",
-        ),
+        Err(ApiError::TooManyRequests) => {
+            login_again(lang, &shown, None, StatusCode::TOO_MANY_REQUESTS, "portal-too-many-tries")
+        }
         Err(e) => page_error(e),
     }
 }
@@ -164,6 +173,7 @@ fn signed_in(jar: CookieJar, token: String, ttl: Duration) -> Response {
 /// The phone number and password, once the parent has set one.
 async fn password_login(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     client: ClientAddr,
     jar: CookieJar,
     Form(form): Form<PhoneForm>,
@@ -174,18 +184,12 @@ async fn password_login(
             Err(e) => e.into_response(),
         },
         Ok(_) => Redirect::to("/app/login").into_response(),
-        Err(ApiError::TooManyRequests) => login_again(
-            &form.phone,
-            None,
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts: wait a few minutes and try again.",
-        ),
-        Err(_) => login_again(
-            &form.phone,
-            None,
-            StatusCode::UNAUTHORIZED,
-            "Wrong phone number or password.",
-        ),
+        Err(ApiError::TooManyRequests) => {
+            login_again(lang, &form.phone, None, StatusCode::TOO_MANY_REQUESTS, "too-many-attempts")
+        }
+        Err(_) => {
+            login_again(lang, &form.phone, None, StatusCode::UNAUTHORIZED, "portal-wrong-password")
+        }
     }
 }
 
@@ -207,11 +211,16 @@ async fn logout(
 #[derive(Template)]
 #[template(path = "portal_home.html")]
 struct HomePage {
+    lang: Lang,
     children: Vec<Child>,
     announcements: Vec<Announcement>,
 }
 
-async fn home(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -> Response {
+async fn home(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    user: Result<AuthUser, ApiError>,
+) -> Response {
     let user = match parent(user) {
         Ok(u) => u,
         Err(e) => return portal_error(e),
@@ -226,29 +235,46 @@ async fn home(State(state): State<AppState>, user: Result<AuthUser, ApiError>) -
         Ok(page) => page.0.items,
         Err(e) => return portal_error(e),
     };
-    render(StatusCode::OK, &HomePage { children, announcements })
+    render(StatusCode::OK, &HomePage { lang, children, announcements })
 }
 
 #[derive(Template)]
 #[template(path = "portal_child.html")]
 struct ChildPage {
+    lang: Lang,
     record: ChildRecord,
     cards: Vec<Term>,
     error: Option<String>,
 }
 
 impl ChildPage {
-    fn present_days(&self) -> usize {
-        self.record
+    /// "Present on 18 of 20 school days …" (late counts as present).
+    fn present_text(&self) -> String {
+        let present = self
+            .record
             .attendance
             .iter()
             .filter(|d| d.status == "present" || d.status == "late")
-            .count()
+            .count();
+        let days = self.record.attendance.len();
+        self.lang
+            .t_args("present-days", &[("present", present.to_string()), ("days", days.to_string())])
+    }
+
+    /// A mark's name in the page's language.
+    fn status_text(&self, status: &str) -> String {
+        self.lang.t(&format!("status-{status}"))
+    }
+
+    fn term_text(&self, t: &Term) -> String {
+        let (term, year) = (t.term.to_string(), t.academic_year.to_string());
+        self.lang.t_args("term-of-year", &[("term", term), ("year", year)])
     }
 }
 
 async fn child_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Path(id): Path<LearnerId>,
 ) -> Response {
@@ -256,11 +282,12 @@ async fn child_page(
         Ok(u) => u,
         Err(e) => return portal_error(e),
     };
-    show_child(&state, user, id, None, StatusCode::OK).await
+    show_child(&state, lang, user, id, None, StatusCode::OK).await
 }
 
 async fn show_child(
     state: &AppState,
+    lang: Lang,
     user: AuthUser,
     id: LearnerId,
     error: Option<String>,
@@ -276,7 +303,7 @@ async fn show_child(
         Ok(terms) => terms.0.into_iter().filter(|t| t.start_date <= today).collect(),
         Err(e) => return portal_error(e),
     };
-    render(status, &ChildPage { record, cards, error })
+    render(status, &ChildPage { lang, record, cards, error })
 }
 
 #[derive(Deserialize)]
@@ -288,6 +315,7 @@ struct PayForm {
 /// Starts a Paynow payment and sends the parent to Paynow's page.
 async fn pay(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     headers: HeaderMap,
     Path(id): Path<LearnerId>,
@@ -298,8 +326,8 @@ async fn pay(
         Err(e) => return portal_error(e),
     };
     if state.paynow.is_none() {
-        let msg = "Paying online is not set up for this school: pay at the school office.";
-        return show_child(&state, user, id, Some(msg.into()), StatusCode::SERVICE_UNAVAILABLE)
+        let msg = lang.t("paynow-not-set-up");
+        return show_child(&state, lang, user, id, Some(msg), StatusCode::SERVICE_UNAVAILABLE)
             .await;
     }
     let amount = form.amount.trim().replace(',', "").parse::<Decimal>();
@@ -326,7 +354,8 @@ async fn pay(
         Ok((_, started)) => Redirect::to(&started.0.browser_url).into_response(),
         Err(e) => match form_problem(&e) {
             Some(msg) => {
-                show_child(&state, user, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+                show_child(&state, lang, user, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY)
+                    .await
             }
             None => portal_error(e),
         },
@@ -336,6 +365,7 @@ async fn pay(
 #[derive(Template)]
 #[template(path = "portal_password.html")]
 struct PasswordPage {
+    lang: Lang,
     done: bool,
     error: Option<String>,
 }
@@ -346,13 +376,14 @@ struct PasswordParams {
 }
 
 async fn password_page(
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Query(p): Query<PasswordParams>,
 ) -> Response {
     if let Err(e) = parent(user) {
         return portal_error(e);
     }
-    render(StatusCode::OK, &PasswordPage { done: p.done.is_some(), error: None })
+    render(StatusCode::OK, &PasswordPage { lang, done: p.done.is_some(), error: None })
 }
 
 #[derive(Deserialize)]
@@ -362,6 +393,7 @@ struct PasswordForm {
 
 async fn password_set(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Form(form): Form<PasswordForm>,
 ) -> Response {
@@ -381,7 +413,7 @@ async fn password_set(
         Err(e) => match form_problem(&e) {
             Some(msg) => render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &PasswordPage { done: false, error: Some(msg) },
+                &PasswordPage { lang, done: false, error: Some(msg) },
             ),
             None => portal_error(e),
         },

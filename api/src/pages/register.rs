@@ -12,9 +12,10 @@ use axum::routing::get;
 use chrono::{NaiveDate, Utc};
 use oneclass_core::ids::{ClassId, LearnerId};
 use oneclass_core::types::AttendanceStatus;
+use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{page_error, problem_text, render};
+use super::kit::{PageLang, page_error, problem_text, render};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Validate;
@@ -29,11 +30,19 @@ pub fn router() -> axum::Router<AppState> {
 #[derive(Template)]
 #[template(path = "page_register.html")]
 struct RegisterPage {
+    lang: Lang,
     date: NaiveDate,
     learners: Vec<RegisterLine>,
     statuses: Vec<&'static str>,
     saved: Option<u64>,
     error: Option<String>,
+}
+
+impl RegisterPage {
+    /// A mark's name in the page's language (the form's values stay the API's).
+    fn status_label(&self, status: &str) -> String {
+        self.lang.t(&format!("status-{status}"))
+    }
 }
 
 #[derive(Deserialize)]
@@ -44,6 +53,7 @@ struct RegisterParams {
 
 async fn register_page(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Path(class_id): Path<ClassId>,
     Query(q): Query<RegisterParams>,
@@ -53,22 +63,25 @@ async fn register_page(
         Err(e) => return page_error(e),
     };
     let date = q.date.unwrap_or_else(|| Utc::now().date_naive());
-    show_register(&state, &user, class_id, date, q.saved, None, StatusCode::OK).await
+    show_register(&state, lang, &user, class_id, date, q.saved, None).await
 }
 
 async fn show_register(
     state: &AppState,
+    lang: Lang,
     user: &AuthUser,
     class_id: ClassId,
     date: NaiveDate,
     saved: Option<u64>,
     error: Option<String>,
-    status: StatusCode,
 ) -> Response {
+    // A refused form comes back with its error, as 422.
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     match register::load_register(state, user, class_id, date).await {
         Ok(reg) => render(
             status,
             &RegisterPage {
+                lang,
                 date,
                 learners: reg.learners,
                 statuses: AttendanceStatus::ALL.iter().map(|s| s.as_str()).collect(),
@@ -104,6 +117,7 @@ fn parse_register_form(form: &HashMap<String, String>) -> Result<RegisterMarks, 
 
 async fn register_submit(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     user: Result<AuthUser, ApiError>,
     Path(class_id): Path<ClassId>,
     Form(form): Form<HashMap<String, String>>,
@@ -127,32 +141,14 @@ async fn register_submit(
             .into_response(),
             Err(ApiError::Validation(errors)) => {
                 let msg = problem(errors);
-                show_register(
-                    &state,
-                    &user,
-                    class_id,
-                    body.date,
-                    None,
-                    Some(msg),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                show_register(&state, lang, &user, class_id, body.date, None, Some(msg)).await
             }
             Err(e) => page_error(e),
         },
         Err(errors) => {
             let date = form.get("date").and_then(|d| d.parse().ok()).unwrap_or(fallback);
             let msg = problem(errors);
-            show_register(
-                &state,
-                &user,
-                class_id,
-                date,
-                None,
-                Some(msg),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            show_register(&state, lang, &user, class_id, date, None, Some(msg)).await
         }
     }
 }

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::CookieJar;
 use oneclass_core::types::Role;
+use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{render, session_cookie};
+use super::kit::{PageLang, render, session_cookie};
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -26,12 +27,13 @@ pub fn router() -> axum::Router<AppState> {
 #[derive(Template)]
 #[template(path = "page_login.html")]
 struct LoginPage<'a> {
-    error: Option<&'a str>,
+    lang: Lang,
+    error: Option<String>,
     username: &'a str,
 }
 
-async fn login_page() -> Response {
-    render(StatusCode::OK, &LoginPage { error: None, username: "" })
+async fn login_page(PageLang(lang): PageLang) -> Response {
+    render(StatusCode::OK, &LoginPage { lang, error: None, username: "" })
 }
 
 #[derive(Deserialize)]
@@ -42,6 +44,7 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<AppState>,
+    PageLang(lang): PageLang,
     client: auth::ClientAddr,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
@@ -57,14 +60,15 @@ async fn login_submit(
         },
         Err(ApiError::Unauthorized(_)) => render(
             StatusCode::UNAUTHORIZED,
-            &LoginPage { error: Some("Wrong username or password."), username: &form.username },
+            &LoginPage {
+                lang,
+                error: Some(lang.t("wrong-username-or-password")),
+                username: &form.username,
+            },
         ),
         Err(ApiError::TooManyRequests) => render(
             StatusCode::TOO_MANY_REQUESTS,
-            &LoginPage {
-                error: Some("Too many attempts: wait a few minutes and try again."),
-                username: &form.username,
-            },
+            &LoginPage { lang, error: Some(lang.t("too-many-attempts")), username: &form.username },
         ),
         Err(e) => e.into_response(),
     }
