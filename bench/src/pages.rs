@@ -41,21 +41,9 @@ async fn run(bench: &BenchCluster, opts: &PagesOptions) -> anyhow::Result<bool> 
     eprintln!("Seeding at {} scale …", facts.scale);
     let summary = oneclass_synth::seed(&owner, &params).await.context("seeding")?;
     owner.close().await;
-    let logins: Vec<Login> = summary
-        .logins
-        .iter()
-        .filter(|l| {
-            matches!(
-                l.role.as_str(),
-                "teacher" | "registrar" | "bursar" | "school_head" | "analyst" | "parent"
-            )
-        })
-        .map(|l| Login {
-            role: l.role.as_str().to_owned(),
-            username: l.username.clone(),
-            password: l.password.clone(),
-        })
-        .collect();
+    let logins = Login::for_pages(
+        summary.logins.iter().map(|l| (l.role.as_str(), l.username.as_str(), l.password.as_str())),
+    );
 
     let settings = bench.app_settings()?;
     let app = Application::build(&settings, false).await?;

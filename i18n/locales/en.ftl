@@ -93,3 +93,75 @@ pay-with-paynow = Pay with Paynow (EcoCash, card)
 paynow-not-set-up = Paying online is not set up for this school: pay at the school office.
 password-saved = Saved. Next time, sign in with your phone number and this password.
 new-password = New password (at least 10 characters)
+
+## Marks and mark sheets
+marks-of = Marks: { $class }
+no-assessment = No assessment yet.
+term = Term
+out-of = Out of
+new-assessment = New assessment
+learning-area = Learning area
+assessment-name = Name
+set-assessment = Set the assessment
+sheet-detail = { $subject }, { $class }, out of { $max }
+marks-saved = Saved: { $count } mark(s) recorded or changed.
+save-marks = Save marks
+
+## Learners
+learners-matching = Learners: { $q }
+no-learner-matches = No learner matches “{ $q }”.
+number = Number
+status = Status
+more-learners = More learners match: type more of the name.
+payment-recorded = Payment recorded: receipt No. { $receipt }.
+born = born { $date }
+guardians = Guardians
+no-guardian = No guardian recorded.
+no-invoice = No invoice.
+currency = Currency
+invoiced = Invoiced
+paid = Paid
+owed-column = Owed
+invoice = Invoice
+exchange-rate = ZiG per US dollar today (only when paying in the other currency)
+method = Method
+reference = Reference (EcoCash or bank)
+record-payment = Record payment
+
+## Admission
+first-name = First name
+surname = Surname
+sex = Sex
+date-of-birth = Date of birth
+learner-number = Learner number
+beam-pays = BEAM pays the fees
+ovc = Orphan or vulnerable child
+first-guardian = First guardian
+full-name = Full name
+phone = Phone
+relationship = Relationship
+admit = Admit
+
+## Announcements
+announce-sent = Sent.
+announce-sent-sms = Sent, with { $count } SMS message(s) queued for guardians.
+to = To
+title = Title
+message = Message
+also-sms = Also by SMS to the guardians
+send = Send
+sent = Sent
+choice-school = The whole school
+choice-grade = Grade { $grade }
+choice-class = Class { $class }
+choice-parents = Parents of { $class }
+
+## Attention and the catalog
+attention-informs = A person decides what to do; the list only informs.
+no-learner-meets-rule = No learner meets the rule today.
+reasons = Reasons
+catalog-heading = What you can query
+catalog-intro = Every table and column your SQL may read (POST /api/v1/sql, or psql on the SQL port), with what it means. Learner ids are pseudonyms; names and ID numbers are not here.
+column = Column
+type = Type
+meaning = Meaning

@@ -93,3 +93,75 @@ pay-with-paynow = Bhadala nge-Paynow (EcoCash, ikhadi)
 paynow-not-set-up = Ukubhadala nge-inthanethi akukalungiswa kulesi sikolo: bhadala ehofisini yesikolo.
 password-saved = Kugciniwe. Ngokulandelayo, ngena ngenombolo yakho yefoni lale phasiwedi.
 new-password = Iphasiwedi entsha (okungenani izinhlamvu ezilitshumi)
+
+## Marks and mark sheets
+marks-of = Amamaki: { $class }
+no-assessment = Akukabi lokuhlolwa.
+term = Itemu
+out-of = Kuma
+new-assessment = Ukuhlolwa okutsha
+learning-area = Isifundo
+assessment-name = Ibizo
+set-assessment = Faka ukuhlolwa
+sheet-detail = { $subject }, { $class }, kuma-{ $max }
+marks-saved = Kugciniwe: amamaki angu-{ $count } abhaliwe kumbe aguqulwa.
+save-marks = Gcina amamaki
+
+## Learners
+learners-matching = Abafundi: { $q }
+no-learner-matches = Akulamfundi ofanana lo“{ $q }”.
+number = Inombolo
+status = Isimo
+more-learners = Abanye abafundi bayafanana: bhala okunengi kwebizo.
+payment-recorded = Inkokhelo ibhaliwe: irisidi inombolo { $receipt }.
+born = wazalwa { $date }
+guardians = Abazali kumbe abagcini
+no-guardian = Akulamzali obhaliweyo.
+no-invoice = Akula-invoyisi.
+currency = Imali
+invoiced = Efunekayo
+paid = Ebhadaliweyo
+owed-column = Esele
+invoice = I-invoyisi
+exchange-rate = ZiG ngedola elilodwa laseMelika lamuhla (kuphela nxa ubhadala ngenye imali)
+method = Indlela
+reference = Ireferensi (EcoCash kumbe ibhanga)
+record-payment = Bhala inkokhelo
+
+## Admission
+first-name = Ibizo
+surname = Isibongo
+sex = Ubulili
+date-of-birth = Usuku lokuzalwa
+learner-number = Inombolo yomfundi
+beam-pays = I-BEAM ibhadala imali yesikolo
+ovc = Intandane kumbe umntwana osengozini
+first-guardian = Umzali wokuqala
+full-name = Ibizo eligcweleyo
+phone = Ifoni
+relationship = Ubuhlobo
+admit = Bhalisa
+
+## Announcements
+announce-sent = Kuthunyelwe.
+announce-sent-sms = Kuthunyelwe, lama-SMS angu-{ $count } alindele ukuya kubazali.
+to = Ku
+title = Isihloko
+message = Umlayezo
+also-sms = Thumela lange-SMS kubazali
+send = Thumela
+sent = Okuthunyelweyo
+choice-school = Isikolo sonke
+choice-grade = Ibanga { $grade }
+choice-class = Ikilasi { $class }
+choice-parents = Abazali be{ $class }
+
+## Attention and the catalog
+attention-informs = Ngumuntu okhetha okumele kwenziwe; uhlu luyatshela kuphela.
+no-learner-meets-rule = Akulamfundi ohlangabezana lomthetho lamuhla.
+reasons = Izizathu
+catalog-heading = Ongakubuza
+catalog-intro = Wonke amatafula lamakholamu i-SQL yakho engawabala (POST /api/v1/sql, kumbe i-psql esiteshini se-SQL), lokuthi atshoni. Izinombolo zabafundi zifihliwe; amabizo lezinombolo zamapasipoti kakho lapha.
+column = Ikholamu
+type = Uhlobo
+meaning = Okutshiwoyo

@@ -93,3 +93,75 @@ pay-with-paynow = Bhadharai nePaynow (EcoCash, kadhi)
 paynow-not-set-up = Kubhadhara paindaneti hakusati kwagadzirirwa pachikoro chino: bhadharai kuhofisi yechikoro.
 password-saved = Zvachengetedzwa. Nguva inotevera, pindai nenhamba yenyu yefoni nepasiwedhi iyi.
 new-password = Pasiwedhi itsva (mavara gumi kana kupfuura)
+
+## Marks and mark sheets
+marks-of = Mamaki: { $class }
+no-assessment = Hapasati pane bvunzo.
+term = Temu
+out-of = Kubva pa
+new-assessment = Bvunzo itsva
+learning-area = Chidzidzo
+assessment-name = Zita
+set-assessment = Isa bvunzo
+sheet-detail = { $subject }, { $class }, kubva pa{ $max }
+marks-saved = Zvachengetedzwa: mamaki { $count } anyorwa kana kuchinjwa.
+save-marks = Chengetedza mamaki
+
+## Learners
+learners-matching = Vadzidzi: { $q }
+no-learner-matches = Hapana mudzidzi anoenderana na“{ $q }”.
+number = Nhamba
+status = Mamiriro
+more-learners = Vamwe vadzidzi vanoenderana: nyora zvakawanda zvezita.
+payment-recorded = Mubhadharo wanyorwa: risiti Nha. { $receipt }.
+born = akazvarwa { $date }
+guardians = Vabereki kana vachengeti
+no-guardian = Hapana mubereki akanyorwa.
+no-invoice = Hapana invoyisi.
+currency = Mari
+invoiced = Inodiwa
+paid = Yakabhadharwa
+owed-column = Yasara
+invoice = Invoyisi
+exchange-rate = ZiG padhora rimwe reAmerica nhasi (chete kana kubhadhara nerimwe remari)
+method = Nzira
+reference = Referensi (EcoCash kana bhanga)
+record-payment = Nyora mubhadharo
+
+## Admission
+first-name = Zita
+surname = Zita remhuri
+sex = Murume kana mukadzi
+date-of-birth = Zuva rekuzvarwa
+learner-number = Nhamba yemudzidzi
+beam-pays = BEAM inobhadhara mari yechikoro
+ovc = Nherera kana mwana ari panjodzi
+first-guardian = Mubereki wekutanga
+full-name = Zita rizere
+phone = Foni
+relationship = Ukama
+admit = Nyoresa
+
+## Announcements
+announce-sent = Zvatumirwa.
+announce-sent-sms = Zvatumirwa, neSMS { $count } dzakamirira kuenda kuvabereki.
+to = Kuna
+title = Musoro
+message = Shoko
+also-sms = Tumirawo neSMS kuvabereki
+send = Tumira
+sent = Zvakatumirwa
+choice-school = Chikoro chose
+choice-grade = Giredhi { $grade }
+choice-class = Kirasi { $class }
+choice-parents = Vabereki ve{ $class }
+
+## Attention and the catalog
+attention-informs = Munhu ndiye anosarudza zvekuita; rondedzero inongozivisa.
+no-learner-meets-rule = Hapana mudzidzi anosangana nemutemo nhasi.
+reasons = Zvikonzero
+catalog-heading = Zvaunogona kubvunza
+catalog-intro = Matafura nemakoramu ese anoverengwa neSQL yako (POST /api/v1/sql, kana psql pachiteshi cheSQL), nezvaanoreva. Nhamba dzevadzidzi dzakavanzwa; mazita nenhamba dzechitupa hazvisi pano.
+column = Koramu
+type = Rudzi
+meaning = Zvarinoreva

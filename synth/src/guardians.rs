@@ -1,6 +1,7 @@
 //! Guardians: one per learner (a mother, father, grandparent or aunt, with the learner's
-//! surname), each with a distinct `+2637…` phone, written in two statements after the bulk load.
-//! Ids and names follow from the learner's id, so the same seed gives the same rows.
+//! surname), each with a distinct `+26377…` phone (ten million numbers, enough for a nation),
+//! written in two statements after the bulk load. Ids and names follow from the learner's id, so
+//! the same seed gives the same rows.
 
 use crate::params::SynthError;
 
@@ -20,7 +21,7 @@ pub(crate) async fn seed_guardians(
                        ELSE (ARRAY['Tendai', 'Tafadzwa', 'Farai', 'Blessing', 'Sipho', 'Kudakwashe',
                                    'Themba', 'Tinashe', 'Simbarashe', 'Mandla'])[1 + l.h / 20 % 10]
                   END || ' ' || l.last_name,
-                  '+2637' || lpad(l.n::text, 8, '0'), $1, $1
+                  '+26377' || lpad(l.n::text, 7, '0'), $1, $1
            FROM (SELECT id, school_id, last_name, abs(hashtext(id::text)) AS h,
                         row_number() OVER (ORDER BY school_id, learner_number) AS n
                  FROM sis.learners) l"#,

@@ -52,9 +52,19 @@ impl Driver {
         Ok(Driver { child, url: format!("http://127.0.0.1:{port}") })
     }
 
-    /// A new headless Chromium session (phone-sized when `phone`), with no network of its own
+    /// A new headless Chromium session with a `window` of (width, height), making no request
     /// beyond what the pages ask for.
     pub async fn browser(&self, window: (u32, u32)) -> anyhow::Result<Client> {
+        self.browser_in(window, "en-US,en").await
+    }
+
+    /// [`browser`](Self::browser), whose user reads `accept_language` (Chromium's
+    /// `Accept-Language`).
+    pub async fn browser_in(
+        &self,
+        window: (u32, u32),
+        accept_language: &str,
+    ) -> anyhow::Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut caps = serde_json::Map::new();
         caps.insert(
@@ -62,7 +72,8 @@ impl Driver {
             json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                             "--disable-dev-shm-usage", "--disable-background-networking",
                             "--disable-component-update", "--disable-sync", "--no-first-run",
-                            format!("--window-size={},{}", window.0, window.1)]}),
+                            format!("--window-size={},{}", window.0, window.1)],
+                   "prefs": {"intl.accept_languages": accept_language}}),
         );
         Ok(ClientBuilder::rustls()?.capabilities(caps).connect(&self.url).await?)
     }
@@ -126,6 +137,12 @@ pub struct PageCost {
     pub foreign: Vec<String>,
     /// When the largest content painted, from the start of navigation (ms).
     pub lcp_ms: Option<f64>,
+    /// The page's `<html lang>`.
+    #[serde(default)]
+    pub lang: String,
+    /// The words on the page, as a reader sees them.
+    #[serde(default)]
+    pub text: String,
 }
 
 const MEASURE: &str = r#"
@@ -136,7 +153,8 @@ const here = location.host;
 const foreign = resources.filter(n => { try { return new URL(n).host !== here; } catch (e) { return true; } });
 const finish = (lcp) => done({
   body_bytes: nav ? nav.encodedBodySize : 0, html_bytes: nav ? nav.decodedBodySize : 0,
-  requests: resources, foreign: foreign, lcp_ms: lcp });
+  requests: resources, foreign: foreign, lcp_ms: lcp,
+  lang: document.documentElement.lang || '', text: document.body ? document.body.innerText : '' });
 let seen = null;
 try {
   new PerformanceObserver((list) => {
@@ -190,6 +208,22 @@ pub struct Login {
     pub role: String,
     pub username: String,
     pub password: String,
+}
+
+impl Login {
+    /// Of the demo accounts, as (role, username, password), those whose pages the walk visits.
+    pub fn for_pages<'a>(all: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Vec<Login> {
+        const ROLES: [&str; 6] =
+            ["teacher", "registrar", "bursar", "school_head", "analyst", "parent"];
+        all.into_iter()
+            .filter(|(role, _, _)| ROLES.contains(role))
+            .map(|(role, username, password)| Login {
+                role: role.to_owned(),
+                username: username.to_owned(),
+                password: password.to_owned(),
+            })
+            .collect()
+    }
 }
 
 /// A page visited, as whom, and what it cost.

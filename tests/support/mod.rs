@@ -17,6 +17,9 @@ use oneclass_testkit::{fresh_database, passwords};
 
 pub const PSEUDONYM_KEY: &str = "test-pseudonym-key";
 pub const DEMO_PASSWORD: &str = "oneclass-demo";
+/// The Paynow integration the tests' stand-in knows.
+pub const PAYNOW_ID: &str = "20461";
+pub const PAYNOW_KEY: &str = "c0ffee00-1111-4222-8333-944445555666";
 
 /// The latest term that has started, as (start, end).
 pub async fn current_term(owner: &PgPool) -> (chrono::NaiveDate, chrono::NaiveDate) {
@@ -119,6 +122,25 @@ impl TestApp {
             sql_port,
             task: Some(task),
         }
+    }
+
+    /// [`spawn`](Self::spawn), with Paynow at a local stand-in that speaks its protocol (which
+    /// must outlive the app).
+    pub async fn spawn_with_paynow() -> (TestApp, oneclass_paynow::StandIn) {
+        let standin = oneclass_paynow::StandIn::start(PAYNOW_ID, PAYNOW_KEY)
+            .await
+            .expect("the Paynow stand-in");
+        let base = standin.base().clone();
+        let app = Self::spawn_with(|s| {
+            s.paynow = Some(oneclass::config::PaynowSettings {
+                url: base,
+                integration_id: PAYNOW_ID.into(),
+                integration_key: PAYNOW_KEY.into(),
+                public_url: None,
+            })
+        })
+        .await;
+        (app, standin)
     }
 
     pub fn username(&self, role: &str) -> String {

@@ -2,14 +2,11 @@
 //! Paynow's protocol: a forged update changes nothing, an update delivered twice (also at the
 //! same moment) is applied once, a cancelled payment records nothing.
 
-use oneclass::config::PaynowSettings;
 use oneclass_paynow::{StandIn, Status};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::TestApp;
-
-const KEY: &str = "c0ffee00-1111-4222-8333-944445555666";
 
 /// The Paynow payments of the test's invoice: how many, and their sum.
 async fn payments_of(app: &TestApp, invoice: Uuid) -> (i64, Option<String>) {
@@ -25,17 +22,7 @@ async fn payments_of(app: &TestApp, invoice: Uuid) -> (i64, Option<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn paynow_updates_are_checked_and_applied_once() {
-    let standin = StandIn::start("20461", KEY).await.expect("stand-in");
-    let base = standin.base().clone();
-    let app = TestApp::spawn_with(|s| {
-        s.paynow = Some(PaynowSettings {
-            url: base,
-            integration_id: "20461".into(),
-            integration_key: KEY.into(),
-            public_url: None,
-        })
-    })
-    .await;
+    let (app, standin) = TestApp::spawn_with_paynow().await;
     let bursar = app.token("bursar").await;
     let learner = crate::money::bursars_learner(&app).await;
     let invoice: Uuid = sqlx::query_scalar(

@@ -3,14 +3,10 @@
 //! and no longer a learner whose school withdrew their access. Codes work once, for ten minutes,
 //! and five wrong tries spend them; a parent may then set a password and sign in with it.
 
-use oneclass::config::PaynowSettings;
-use oneclass_paynow::StandIn;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::TestApp;
-
-const KEY: &str = "c0ffee00-1111-4222-8333-944445555666";
 
 /// The code in the latest sign-in SMS to `phone`.
 async fn code_sent_to(app: &TestApp, phone: &str) -> String {
@@ -137,17 +133,7 @@ async fn parents_sign_in_with_a_code_once_then_a_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_parent_sees_only_their_own_children() {
-    let standin = StandIn::start("20461", KEY).await.expect("stand-in");
-    let base = standin.base().clone();
-    let app = TestApp::spawn_with(|s| {
-        s.paynow = Some(PaynowSettings {
-            url: base,
-            integration_id: "20461".into(),
-            integration_key: KEY.into(),
-            public_url: None,
-        })
-    })
-    .await;
+    let (app, standin) = TestApp::spawn_with_paynow().await;
     let parent = app.token("parent").await;
     let mine: Vec<Value> =
         app.get(&parent, "/api/v1/portal/children").await.json().await.expect("children");

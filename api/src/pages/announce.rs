@@ -55,21 +55,21 @@ struct Params {
     sent: Option<i32>,
 }
 
-/// The choices of audience: the school and its grades for heads and deputies, and each class
-/// the user may mark, with its parents.
-fn audiences(role: Role, classes: &[Class]) -> Vec<(String, String)> {
+/// The choices of audience, in the page's language: the school and its grades for heads and
+/// deputies, and each class the user may mark, with its parents.
+fn audiences(lang: Lang, role: Role, classes: &[Class]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if role != Role::Teacher {
-        out.push(("school".to_owned(), "The whole school".to_owned()));
+        out.push(("school".to_owned(), lang.t("choice-school")));
         let mut grades: Vec<&str> = classes.iter().map(|c| c.grade.as_str()).collect();
         grades.dedup();
         for g in grades {
-            out.push((format!("grade:{g}"), format!("Grade {g}")));
+            out.push((format!("grade:{g}"), lang.t1("choice-grade", "grade", g)));
         }
     }
     for c in classes {
-        out.push((format!("class:{}", c.id), format!("Class {}", c.name)));
-        out.push((format!("class_parents:{}", c.id), format!("Parents of {}", c.name)));
+        out.push((format!("class:{}", c.id), lang.t1("choice-class", "class", &c.name)));
+        out.push((format!("class_parents:{}", c.id), lang.t1("choice-parents", "class", &c.name)));
     }
     out
 }
@@ -112,7 +112,7 @@ async fn show(
     };
     let page = AnnouncePage {
         lang,
-        audiences: audiences(user.role, &classes),
+        audiences: audiences(lang, user.role, &classes),
         announcements,
         form,
         sent,

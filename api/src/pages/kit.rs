@@ -11,8 +11,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use oneclass_i18n::Lang;
 
-use crate::auth::SESSION_COOKIE;
+use crate::auth::{AuthUser, SESSION_COOKIE};
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
@@ -111,4 +112,21 @@ pub async fn choose_language(
         .max_age(cookie::time::Duration::days(365))
         .build();
     (jar.add(cookie), Redirect::to(&back)).into_response()
+}
+
+/// Signs out: the session is revoked (its token stops working everywhere), the cookie cleared,
+/// and the user sent to the sign-in form at `to`.
+pub async fn sign_out(
+    state: &AppState,
+    user: Result<AuthUser, ApiError>,
+    jar: CookieJar,
+    to: &str,
+) -> Response {
+    if let Ok(user) = user
+        && let Err(e) =
+            crate::access::revoke(&state.pool, user.id, Some(user.session), user.id).await
+    {
+        return ApiError::from(e).into_response();
+    }
+    (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to(to)).into_response()
 }

@@ -110,6 +110,11 @@ struct LearnerPage {
 }
 
 impl LearnerPage {
+    fn term_text(&self, t: &Term) -> String {
+        let (term, year) = (t.term.to_string(), t.academic_year.to_string());
+        self.lang.t_args("term-of-year", &[("term", term), ("year", year)])
+    }
+
     /// The invoices a payment may go to, newest first, as (id, label).
     fn invoices(&self) -> Vec<(Uuid, String)> {
         let Some(account) = &self.account else { return Vec::new() };

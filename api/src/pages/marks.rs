@@ -195,6 +195,19 @@ struct SheetPage {
 }
 
 impl SheetPage {
+    /// "MAT, 4 Msasa, out of 40".
+    fn detail(&self) -> String {
+        let a = &self.sheet.assessment;
+        self.lang.t_args(
+            "sheet-detail",
+            &[
+                ("subject", a.subject_code.clone()),
+                ("class", self.sheet.class_name.clone()),
+                ("max", a.max_score.to_string()),
+            ],
+        )
+    }
+
     /// The value of a learner's box: what was typed, else the score recorded.
     fn value_of(&self, learner: &LearnerId, score: &Option<f64>) -> String {
         match self.typed.get(learner) {

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{PageLang, form_problem, page_error, render, session_cookie};
+use super::kit::{PageLang, form_problem, page_error, render, session_cookie, sign_out};
 use crate::academic::{self, Term};
 use crate::announcements::{self, Announcement, AnnouncementQuery};
 use crate::auth::{self, AuthUser, ClientAddr};
@@ -198,14 +198,7 @@ async fn logout(
     user: Result<AuthUser, ApiError>,
     jar: CookieJar,
 ) -> Response {
-    if let Ok(user) = user
-        && let Err(e) =
-            crate::access::revoke(&state.pool, user.id, Some(user.session), user.id).await
-    {
-        return ApiError::from(e).into_response();
-    }
-    (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to("/portal/login"))
-        .into_response()
+    sign_out(&state, user, jar, "/portal/login").await
 }
 
 #[derive(Template)]

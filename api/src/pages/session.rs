@@ -1,7 +1,5 @@
 //! Signing in and out of the staff pages: a form that sets the session cookie, and sign-out.
 
-use std::time::Duration;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -13,7 +11,7 @@ use oneclass_core::types::Role;
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, render, session_cookie};
+use super::kit::{PageLang, render, session_cookie, sign_out};
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -81,12 +79,5 @@ async fn logout(
     user: Result<AuthUser, ApiError>,
     jar: CookieJar,
 ) -> Response {
-    if let Ok(user) = user
-        && let Err(e) =
-            crate::access::revoke(&state.pool, user.id, Some(user.session), user.id).await
-    {
-        return ApiError::from(e).into_response();
-    }
-    (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to("/app/login"))
-        .into_response()
+    sign_out(&state, user, jar, "/app/login").await
 }
