@@ -12,7 +12,7 @@ use oneclass_core::types::{Grade, Role};
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, form_problem, page_error, render};
+use super::kit::{PageLang, Staff, form_problem, page_error, render};
 use crate::announcements::{self, Announcement, AnnouncementQuery, NewAnnouncement};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldError};
@@ -77,13 +77,9 @@ fn audiences(lang: Lang, role: Role, classes: &[Class]) -> Vec<(String, String)>
 async fn announcements_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Query(p): Query<Params>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     show(&state, lang, user, AnnounceForm::default(), p.sent, None).await
 }
 
@@ -149,13 +145,9 @@ fn announcement_of(form: &AnnounceForm) -> Result<NewAnnouncement, Vec<FieldErro
 async fn send(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Form(form): Form<AnnounceForm>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let sent = match announcement_of(&form) {
         Ok(new) => {
             announcements::announce(State(state.clone()), user.clone(), ValidJson(new)).await

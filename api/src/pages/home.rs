@@ -13,9 +13,9 @@ use oneclass_core::types::Role;
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, page_error, render};
+use super::kit::{PageLang, Staff, page_error, render};
 use crate::announcements::{self, Announcement};
-use crate::auth::{AuthUser, begin_scoped};
+use crate::auth::begin_scoped;
 use crate::error::ApiError;
 use crate::register::{self, Class};
 use crate::state::{AppState, RequestId};
@@ -69,12 +69,8 @@ fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
 async fn home_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let classes = match register::visible_classes(&state, &user, None).await {
         Ok(classes) => classes,
         Err(ApiError::Forbidden) => Vec::new(),
@@ -117,12 +113,8 @@ struct CatalogPage {
 async fn catalog_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     match crate::catalog::catalog_of(&state, &user).await {
         Ok(catalog) => render(StatusCode::OK, &CatalogPage { lang, catalog }),
         Err(e) => page_error(e),
@@ -146,14 +138,10 @@ struct AttentionParams {
 async fn attention_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     request_id: RequestId,
     Query(q): Query<AttentionParams>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let school = match user.school_for_write(q.school) {
         Ok(school) => school,
         Err(e) => return page_error(e),

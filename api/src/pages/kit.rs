@@ -130,3 +130,15 @@ pub async fn sign_out(
     }
     (jar.add(session_cookie(String::new(), Duration::ZERO)), Redirect::to(to)).into_response()
 }
+
+/// The signed-in user of a staff page. Without a live session the page answers with the
+/// sign-in form (other refusals as the API answers them), before the handler runs.
+pub struct Staff(pub AuthUser);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        AuthUser::from_request_parts(parts, state).await.map(Staff).map_err(page_error)
+    }
+}

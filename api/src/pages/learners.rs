@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{PageLang, form_problem, non_empty, page_error, render};
+use super::kit::{PageLang, Staff, form_problem, non_empty, page_error, render};
 use crate::academic::{self, Term};
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, FieldError};
@@ -60,14 +60,10 @@ struct SearchParams {
 async fn search_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     request_id: RequestId,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let q = p.q.trim().to_owned();
     if q.is_empty() {
         return Redirect::to("/app/").into_response();
@@ -141,15 +137,11 @@ struct LearnerParams {
 async fn learner_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     request_id: RequestId,
     Path(id): Path<LearnerId>,
     Query(p): Query<LearnerParams>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     show_learner(&state, lang, user, request_id, id, p.receipt, None).await
 }
 
@@ -270,15 +262,11 @@ fn payment_of(form: &PaymentForm) -> Result<NewPayment, Vec<FieldError>> {
 async fn pay(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     request_id: RequestId,
     Path(id): Path<LearnerId>,
     Form(form): Form<PaymentForm>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let mut headers = HeaderMap::new();
     match HeaderValue::from_str(form.key.trim()) {
         Ok(key) => headers.insert(IDEMPOTENCY_KEY, key),
@@ -354,12 +342,8 @@ struct AdmitForm {
 async fn admit_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     show_admit(&state, lang, &user, AdmitForm::default(), None, StatusCode::OK).await
 }
 
@@ -457,13 +441,9 @@ fn admission_of(
 async fn admit(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Form(form): Form<AdmitForm>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let admitted = match admission_of(&form) {
         Ok((learner, class_id, guardian)) => {
             write_admission(&state, &user, &learner, class_id, guardian.as_ref()).await

@@ -17,7 +17,7 @@ use oneclass_i18n::Lang;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{PageLang, form_problem, page_error, render};
+use super::kit::{PageLang, Staff, form_problem, page_error, render};
 use crate::assessment::{
     self, Assessment, NewAssessment, ResultLine, Results, Sheet, Subject, SubjectQuery, TermQuery,
 };
@@ -61,13 +61,9 @@ struct AssessmentForm {
 async fn class_marks_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Path(class_id): Path<ClassId>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     show_marks(&state, lang, user, class_id, None, AssessmentForm::default()).await
 }
 
@@ -131,14 +127,10 @@ async fn show_marks(
 async fn new_assessment(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Path(class_id): Path<ClassId>,
     Form(form): Form<AssessmentForm>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let max_score = form.max_score.trim().parse::<f64>();
     let new = match (&max_score, form.held_on) {
         (Ok(max), Some(held_on)) => NewAssessment {
@@ -225,14 +217,10 @@ struct SheetParams {
 async fn sheet_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Path(id): Path<Uuid>,
     Query(q): Query<SheetParams>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     show_sheet(&state, lang, user, id, q.saved, None, HashMap::new()).await
 }
 
@@ -276,14 +264,10 @@ fn parse_sheet(form: &HashMap<String, String>) -> (Vec<ResultLine>, Vec<FieldErr
 async fn save_sheet(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Path(id): Path<Uuid>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let typed: HashMap<LearnerId, String> = form
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("s.")?.parse().ok()?, v.clone())))

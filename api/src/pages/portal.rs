@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -52,10 +54,17 @@ fn portal_error(e: ApiError) -> Response {
     }
 }
 
-fn parent(user: Result<AuthUser, ApiError>) -> Result<AuthUser, ApiError> {
-    let user = user?;
-    user.require(&[Role::Parent])?;
-    Ok(user)
+/// The signed-in parent of a portal page; anyone else is sent to the portal's sign-in.
+struct Parent(AuthUser);
+
+impl FromRequestParts<AppState> for Parent {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let user = AuthUser::from_request_parts(parts, state).await.map_err(portal_error)?;
+        user.require(&[Role::Parent]).map_err(portal_error)?;
+        Ok(Parent(user))
+    }
 }
 
 #[derive(Template)]
@@ -212,12 +221,8 @@ struct HomePage {
 async fn home(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Parent(user): Parent,
 ) -> Response {
-    let user = match parent(user) {
-        Ok(u) => u,
-        Err(e) => return portal_error(e),
-    };
     let children = match portal::children(State(state.clone()), user.clone()).await {
         Ok(c) => c.0,
         Err(e) => return portal_error(e),
@@ -268,13 +273,9 @@ impl ChildPage {
 async fn child_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Parent(user): Parent,
     Path(id): Path<LearnerId>,
 ) -> Response {
-    let user = match parent(user) {
-        Ok(u) => u,
-        Err(e) => return portal_error(e),
-    };
     show_child(&state, lang, user, id, None, StatusCode::OK).await
 }
 
@@ -309,15 +310,11 @@ struct PayForm {
 async fn pay(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Parent(user): Parent,
     headers: HeaderMap,
     Path(id): Path<LearnerId>,
     Form(form): Form<PayForm>,
 ) -> Response {
-    let user = match parent(user) {
-        Ok(u) => u,
-        Err(e) => return portal_error(e),
-    };
     if state.paynow.is_none() {
         let msg = lang.t("paynow-not-set-up");
         return show_child(&state, lang, user, id, Some(msg), StatusCode::SERVICE_UNAVAILABLE)
@@ -370,12 +367,9 @@ struct PasswordParams {
 
 async fn password_page(
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    _parent: Parent,
     Query(p): Query<PasswordParams>,
 ) -> Response {
-    if let Err(e) = parent(user) {
-        return portal_error(e);
-    }
     render(StatusCode::OK, &PasswordPage { lang, done: p.done.is_some(), error: None })
 }
 
@@ -387,13 +381,9 @@ struct PasswordForm {
 async fn password_set(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Parent(user): Parent,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let user = match parent(user) {
-        Ok(u) => u,
-        Err(e) => return portal_error(e),
-    };
     let new = NewPortalPassword { new_password: form.new_password };
     let errors = new.validate();
     let set = if errors.is_empty() {

@@ -15,7 +15,7 @@ use oneclass_core::types::AttendanceStatus;
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, page_error, problem_text, render};
+use super::kit::{PageLang, Staff, page_error, problem_text, render};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Validate;
@@ -54,14 +54,10 @@ struct RegisterParams {
 async fn register_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Path(class_id): Path<ClassId>,
     Query(q): Query<RegisterParams>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let date = q.date.unwrap_or_else(|| Utc::now().date_naive());
     show_register(&state, lang, &user, class_id, date, q.saved, None).await
 }
@@ -118,14 +114,10 @@ fn parse_register_form(form: &HashMap<String, String>) -> Result<RegisterMarks, 
 async fn register_submit(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
-    user: Result<AuthUser, ApiError>,
+    Staff(user): Staff,
     Path(class_id): Path<ClassId>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let user = match user {
-        Ok(u) => u,
-        Err(e) => return page_error(e),
-    };
     let fallback = Utc::now().date_naive();
     let body = parse_register_form(&form).and_then(|b| {
         let errors = b.validate();
