@@ -2,7 +2,10 @@
 //! code and a domain rule broken all answer 422 problem+json with a field list.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use oneclass_i18n::Lang;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
@@ -96,5 +99,20 @@ mod tests {
         );
         assert_eq!(field_of(r#"{"name":"a","#), "body");
         assert_eq!(field_of(r#"{"name":"a","sex":"F","marks":[{}]}"#), "marks[0].status");
+    }
+}
+
+/// The language of a page: the user's choice (a cookie, set by the switcher at `/lang/{code}`),
+/// else their browser's `Accept-Language`, else English.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let cookies = parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+        let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(PageLang(oneclass_i18n::of_request(cookies, accept)))
     }
 }

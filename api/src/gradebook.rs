@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use oneclass_core::grading::{self, Exam, Scale, Weighted};
 use oneclass_core::ids::{ClassId, LearnerId, SchoolId};
 use oneclass_core::types::Role;
+use oneclass_i18n::Lang;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use utoipa::{IntoParams, ToSchema};
@@ -21,6 +22,7 @@ use uuid::Uuid;
 use crate::assessment::{Assessment, MARKERS, assessments_of, scale_of};
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::PageLang;
 use crate::learners::audit_reads;
 use crate::register::visible_class;
 use crate::state::{AppState, RequestId};
@@ -189,6 +191,8 @@ pub struct CardLine {
 #[derive(Debug, Template)]
 #[template(path = "report_card.html")]
 pub struct ReportCard {
+    /// The reader's language (the card's words, month names and scale).
+    pub lang: Lang,
     pub school: String,
     pub emis_code: String,
     pub learner: String,
@@ -208,6 +212,28 @@ pub struct ReportCard {
 }
 
 impl ReportCard {
+    fn title(&self) -> String {
+        self.lang.t_args(
+            "card-title",
+            &[
+                ("learner", self.learner.clone()),
+                ("term", self.term.to_string()),
+                ("year", self.academic_year.to_string()),
+            ],
+        )
+    }
+
+    fn subtitle(&self) -> String {
+        self.lang.t_args(
+            "card-sub",
+            &[
+                ("term", self.term.to_string()),
+                ("year", self.academic_year.to_string()),
+                ("dates", self.term_dates.clone()),
+            ],
+        )
+    }
+
     fn attendance_rate(&self) -> String {
         if self.days_marked == 0 {
             "–".into()
@@ -234,8 +260,16 @@ impl CardLine {
         self.grade.as_deref().unwrap_or("–")
     }
 
-    fn position_text(&self) -> String {
-        self.position.map_or_else(|| "–".to_owned(), |p| format!("{p} of {}", self.of))
+    fn position_text(&self, lang: &Lang) -> String {
+        self.position.map_or_else(
+            || "–".to_owned(),
+            |p| {
+                lang.t_args(
+                    "card-position-of",
+                    &[("position", p.to_string()), ("of", self.of.to_string())],
+                )
+            },
+        )
     }
 }
 
@@ -296,6 +330,7 @@ async fn report_card(
     request_id: RequestId,
     Path(id): Path<LearnerId>,
     Query(q): Query<CardQuery>,
+    PageLang(lang): PageLang,
 ) -> ApiResult<Response> {
     user.require(&[Role::SchoolHead, Role::Deputy, Role::Teacher, Role::Registrar, Role::Parent])?;
     let parent = user.role == Role::Parent;
@@ -338,7 +373,9 @@ async fn report_card(
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| (r.code, r.name))
+    // The learning area's name in the reader's language where the files have it.
+    .map(|r| (lang.lookup(&format!("subject-{}", r.code)).unwrap_or(r.name), r.code))
+    .map(|(name, code)| (code, name))
     .collect();
     let days = sqlx::query!(
         r#"SELECT count(*) AS "marked!",
@@ -357,6 +394,7 @@ async fn report_card(
         .await?;
     tx.commit().await?;
     let card = ReportCard {
+        lang,
         school: who.school,
         emis_code: who.emis_code,
         learner: format!("{} {}", who.first_name, who.last_name),
@@ -367,10 +405,10 @@ async fn report_card(
         term: q.term,
         term_dates: format!(
             "{} – {}",
-            term.start_date.format("%-d %B %Y"),
-            term.end_date.format("%-d %B %Y")
+            long_date(lang, term.start_date),
+            long_date(lang, term.end_date)
         ),
-        scale: scale.as_ref().map_or_else(String::new, |s| scale_name(s.exam).to_owned()),
+        scale: scale.as_ref().map_or_else(String::new, |s| lang.t(scale_key(s.exam))),
         lines: {
             let mut lines = card_lines(id, &marks, &subjects, scale.as_ref());
             // A parent reads only their own learner's marks: the class's average and position,
@@ -393,12 +431,19 @@ async fn report_card(
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
-fn scale_name(exam: Exam) -> &'static str {
+/// The message naming an exam's grading scale.
+fn scale_key(exam: Exam) -> &'static str {
     match exam {
-        Exam::G7 => "Grade 7 units (1 best, 9 fail)",
-        Exam::OLevel => "O level (A best; C or better passes)",
-        Exam::ALevel => "A level (A 5 points … E 1; O and F fail)",
+        Exam::G7 => "card-scale-g7",
+        Exam::OLevel => "card-scale-o",
+        Exam::ALevel => "card-scale-a",
     }
+}
+
+/// A date as the card prints it: day, the month's name in the reader's language, year.
+fn long_date(lang: Lang, date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{} {} {}", date.day(), lang.t(&format!("month-{}", date.month())), date.year())
 }
 
 #[cfg(test)]
@@ -500,6 +545,7 @@ mod tests {
             .map(|(c, n)| (c.to_owned(), n.to_owned()))
             .into();
         let card = ReportCard {
+            lang: Lang::En,
             school: "Chitungwiza High School".into(),
             emis_code: "041207".into(),
             learner: "Rudo Chiwenga-Ndlovu".into(),
@@ -509,7 +555,7 @@ mod tests {
             academic_year: 2026,
             term: 3,
             term_dates: "8 September 2026 – 8 December 2026".into(),
-            scale: scale_name(Exam::OLevel).into(),
+            scale: Lang::En.t(scale_key(Exam::OLevel)),
             lines: card_lines(ids[0], &rows, &names, Some(&o_level())),
             days_marked: 60,
             present: 52,

@@ -1,5 +1,18 @@
-//! Every word the dashboards show, in one table per language, so Shona and Ndebele are added by
-//! writing a new table rather than by touching templates or handlers.
+//! Every word the dashboards show, from the same Fluent files as the staff pages
+//! (`i18n/locales/*.ftl`, keys `dash-…`, `subject-…`, `ind-…`), so a translator edits one file per
+//! language. Each language's words are read once into a [`Text`] that lives for the whole process.
+//!
+//! The language of a request is negotiated once by [`layer`] (the user's choice in the
+//! `oneclass_lang` cookie, else `Accept-Language`) and kept for the handler's task, so every
+//! page and error page a handler renders, [`text`] included, speaks it.
+
+use std::sync::OnceLock;
+
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use oneclass_i18n::Lang;
 
 /// The dashboards' user-facing text in one language.
 #[derive(Debug)]
@@ -89,276 +102,146 @@ pub struct IndicatorText {
     pub formula: &'static str,
 }
 
-pub static EN: Text = Text {
-    lang: "en",
-    site_name: "OneClass",
-    dashboards: "Dashboards",
-    index_intro: "Figures from the school records of the current term, updated as schools mark them.",
-    attendance: "Attendance",
-    attendance_summary: "Share of daily marks that are present or late, this term.",
-    national: "Zimbabwe",
-    breadcrumb: "Breadcrumb",
-    province: "Province",
-    district: "District",
-    school: "School",
-    sex: "Sex",
-    female: "Girls",
-    male: "Boys",
-    learners: "Learners",
-    marks: "Marks",
-    rate: "Attendance rate",
-    by_province: "Attendance rate by province",
-    by_district: "Attendance rate by district",
-    by_school: "Attendance rate by school",
-    term: "Term",
-    term_dates_to: "to",
-    no_term: "No school term has started yet.",
-    no_marks: "No attendance has been marked this term in this area yet.",
-    suppressed: "<5",
-    suppressed_note: "Groups with fewer than 5 learners are shown as <5 to protect their \
-        privacy; where a total would give them away, one more group is hidden (–).",
-    hidden: "–",
-    bad_request: "That address is not valid",
-    forbidden: "Not shown to you",
-    schools_signed_in: "Schools' figures are shown to the officials of their area and to the schools' own staff, once signed in.",
-    sign_in: "Sign in",
-    school_overview: "School overview",
-    beside: "Beside the district and the nation",
-    this_school: "This school",
-    enrolment_heading: "Enrolment by grade and sex",
-    enrolment_by_grade: "Learners by grade",
-    grade: "Grade",
-    total: "Total",
-    attendance_by_class: "Attendance by class",
-    attendance_weeks: "Share of marks present or late, this term and in each of its latest weeks (by the week's Monday).",
-    class: "Class",
-    subject: "Subject",
-    mean_mark: "Mean",
-    marks_by_subject: "Term marks by subject: learners in each band of their mean mark",
-    need_attention: "Learners who need attention",
-    need_attention_summary: "By a rule anyone can check: chronic absence, falling marks, over-age for the grade, fees in arrears; each learner's reasons are shown.",
-    no_data: "No figures yet.",
-    school_too_small: "The area's pages do not show this school's figures (too few learners, or to protect a smaller school beside it), so its own tables are shown only to its staff.",
-    furthest: "Schools furthest from this figure",
-    difference: "Difference",
-    subject_names: &[
-        ("ENG", "English"),
-        ("MAT", "Mathematics"),
-        ("SHO", "Shona"),
-        ("NDE", "Ndebele"),
-        ("SCI", "Science and Technology"),
-        ("SOC", "Heritage–Social Studies"),
-        ("AGR", "Agriculture"),
-        ("GEO", "Geography"),
-        ("HIS", "History"),
-        ("ACC", "Accounts"),
-        ("PHY", "Physics"),
-        ("CHE", "Chemistry"),
-        ("BIO", "Biology"),
-        ("ECO", "Economics"),
-    ],
-    server_error: "Something went wrong",
-    server_error_detail: "The figures could not be loaded. Please try again in a moment.",
-    back_to_dashboards: "Back to the dashboards",
-    invalid_parameter: "The parameter is too long or contains characters that are not allowed",
-    indicators: "Indicators",
-    indicators_summary: "Pupil–teacher ratios, enrolment ratios, attendance and chronic absence \
-        by year, with the counts behind every figure.",
-    year: "Year",
-    value: "Value",
-    no_figures: "No figures for this indicator in this area yet.",
-    how_computed: "How it is computed",
-    download_csv: "Download the table (CSV)",
-    unknown_indicator: "There is no indicator of that name",
-    indicator_texts: &[
-        IndicatorText {
-            code: "PTR",
-            name: "Pupil–teacher ratio",
-            numerator: "Learners",
-            denominator: "Teachers",
-            formula: "Learners enrolled on the census date (the first Monday of March) ÷ \
-                teachers in post that day.",
-        },
-        IndicatorText {
-            code: "PQTR",
-            name: "Pupil–trained-teacher ratio",
-            numerator: "Learners",
-            denominator: "Trained teachers",
-            formula: "Learners enrolled on the census date (the first Monday of March) ÷ \
-                trained teachers in post that day.",
-        },
-        IndicatorText {
-            code: "ATTENDANCE_RATE",
-            name: "Attendance rate",
-            numerator: "Present or late",
-            denominator: "Marks",
-            formula: "Daily marks that are present or late ÷ all daily marks on school days of \
-                the year × 100.",
-        },
-        IndicatorText {
-            code: "CHRONIC_ABSENCE_RATE",
-            name: "Chronic absence",
-            numerator: "Chronically absent",
-            denominator: "Learners with marks",
-            formula: "Learners absent on at least 10 % of their marked school days ÷ learners \
-                with marks × 100.",
-        },
-        IndicatorText {
-            code: "GER_PRIMARY",
-            name: "Gross enrolment ratio, primary",
-            numerator: "Enrolled",
-            denominator: "Population",
-            formula: "Learners enrolled in G1–G7 on the census date, any age, ÷ the districts' projected population aged 6–12 × 100.",
-        },
-        IndicatorText {
-            code: "NER_PRIMARY",
-            name: "Net enrolment rate, primary",
-            numerator: "Enrolled",
-            denominator: "Population",
-            formula: "Learners aged 6–12 enrolled in G1–G7 on the census date ÷ the districts' projected population aged 6–12 × 100.",
-        },
-        IndicatorText {
-            code: "GER_LOWER_SECONDARY",
-            name: "Gross enrolment ratio, lower secondary",
-            numerator: "Enrolled",
-            denominator: "Population",
-            formula: "Learners enrolled in F1–F4 on the census date, any age, ÷ the districts' projected population aged 13–16 × 100.",
-        },
-        IndicatorText {
-            code: "NER_LOWER_SECONDARY",
-            name: "Net enrolment rate, lower secondary",
-            numerator: "Enrolled",
-            denominator: "Population",
-            formula: "Learners aged 13–16 enrolled in F1–F4 on the census date ÷ the districts' projected population aged 13–16 × 100.",
-        },
-        IndicatorText {
-            code: "GER_UPPER_SECONDARY",
-            name: "Gross enrolment ratio, upper secondary",
-            numerator: "Enrolled",
-            denominator: "Population",
-            formula: "Learners enrolled in F5–F6 on the census date, any age, ÷ the districts' projected population aged 17–18 × 100.",
-        },
-        IndicatorText {
-            code: "NER_UPPER_SECONDARY",
-            name: "Net enrolment rate, upper secondary",
-            numerator: "Enrolled",
-            denominator: "Population",
-            formula: "Learners aged 17–18 enrolled in F5–F6 on the census date ÷ the districts' projected population aged 17–18 × 100.",
-        },
-        IndicatorText {
-            code: "GIR",
-            name: "Gross intake ratio, Grade 1",
-            numerator: "New entrants",
-            denominator: "Population aged 6",
-            formula: "New entrants to G1 on the census date (new, or promoted from ECD B), any age \
-                ÷ the districts' projected population aged 6 × 100.",
-        },
-        IndicatorText {
-            code: "REPETITION_RATE",
-            name: "Repetition rate",
-            numerator: "Repeaters next year",
-            denominator: "Enrolled",
-            formula: "Learners repeating the grade the next year ÷ learners enrolled in the grade (census dates) × 100; all grades: the sums over grades.",
-        },
-        IndicatorText {
-            code: "PROMOTION_RATE",
-            name: "Promotion rate",
-            numerator: "Promoted",
-            denominator: "Enrolled",
-            formula: "Learners in the next grade the next year, less its repeaters ÷ learners enrolled in the grade × 100.",
-        },
-        IndicatorText {
-            code: "DROPOUT_RATE",
-            name: "Dropout rate",
-            numerator: "Left",
-            denominator: "Enrolled",
-            formula: "100 − promotion rate − repetition rate: learners neither promoted nor repeating the next year ÷ learners enrolled × 100.",
-        },
-        IndicatorText {
-            code: "TRANSITION_RATE",
-            name: "Transition to secondary",
-            numerator: "F1 new entrants",
-            denominator: "G7 leavers",
-            formula: "New entrants to F1 the next year ÷ (G7 learners less those repeating G7 the next year) × 100.",
-        },
-        IndicatorText {
-            code: "G7_PASS_RATE",
-            name: "Grade 7 pass rate",
-            numerator: "Passed",
-            denominator: "Candidates",
-            formula: "Candidates whose aggregate (the units of their best four subjects, 1 best to 9 fail, a missing subject counted as 9) is within the pass threshold (24 unless the deployment sets another) ÷ candidates × 100.",
-        },
-        IndicatorText {
-            code: "O_LEVEL_PASS_RATE",
-            name: "O-level pass rate",
-            numerator: "Passed",
-            denominator: "Candidates",
-            formula: "Candidates with five or more subjects at C or better ÷ candidates × 100.",
-        },
-        IndicatorText {
-            code: "BEAM_COVERAGE",
-            name: "BEAM coverage",
-            numerator: "Supported",
-            denominator: "Enrolled",
-            formula: "Learners enrolled on the census date with a BEAM payment that year ÷ learners enrolled × 100.",
-        },
-        IndicatorText {
-            code: "FEE_COLLECTION_RATE",
-            name: "Fee collection rate",
-            numerator: "Paid (USD)",
-            denominator: "Invoiced (USD)",
-            formula: "Fees paid against the year's invoices, in US dollars (ZiG payments at the rate recorded with them, BEAM's included) ÷ fees invoiced × 100. Invoices in ZiG are left out.",
-        },
-        IndicatorText {
-            code: "GPI_GER_PRIMARY",
-            name: "Gender parity index, primary GER",
-            numerator: "GER, girls",
-            denominator: "GER, boys",
-            formula: "r = GER of girls ÷ GER of boys; the index is r where r ≤ 1, else 2 − 1/r (1: parity; below 1: fewer girls).",
-        },
-        IndicatorText {
-            code: "GPI_GER_LOWER_SECONDARY",
-            name: "Gender parity index, lower secondary GER",
-            numerator: "GER, girls",
-            denominator: "GER, boys",
-            formula: "r = GER of girls ÷ GER of boys; the index is r where r ≤ 1, else 2 − 1/r (1: parity; below 1: fewer girls).",
-        },
-        IndicatorText {
-            code: "GPI_GER_UPPER_SECONDARY",
-            name: "Gender parity index, upper secondary GER",
-            numerator: "GER, girls",
-            denominator: "GER, boys",
-            formula: "r = GER of girls ÷ GER of boys; the index is r where r ≤ 1, else 2 − 1/r (1: parity; below 1: fewer girls).",
-        },
-        IndicatorText {
-            code: "SURVIVAL_G7",
-            name: "Survival to Grade 7",
-            numerator: "Reaching G7",
-            denominator: "G1 entrants",
-            formula: "Of 1,000 pupils entering G1, those who reach G7 when each grade G1–G6 \
-                promotes, holds back and loses pupils at the year's rates, repeaters trying \
-                again at the same rates (the reconstructed cohort) × 100 ÷ 1,000.",
-        },
-    ],
-};
+/// The indicators the dashboards know, in the order of the index page (INDICATORS.md).
+const INDICATOR_CODES: [&str; 23] = [
+    "PTR",
+    "PQTR",
+    "ATTENDANCE_RATE",
+    "CHRONIC_ABSENCE_RATE",
+    "GER_PRIMARY",
+    "NER_PRIMARY",
+    "GER_LOWER_SECONDARY",
+    "NER_LOWER_SECONDARY",
+    "GER_UPPER_SECONDARY",
+    "NER_UPPER_SECONDARY",
+    "GIR",
+    "REPETITION_RATE",
+    "PROMOTION_RATE",
+    "DROPOUT_RATE",
+    "TRANSITION_RATE",
+    "G7_PASS_RATE",
+    "O_LEVEL_PASS_RATE",
+    "BEAM_COVERAGE",
+    "FEE_COLLECTION_RATE",
+    "GPI_GER_PRIMARY",
+    "GPI_GER_LOWER_SECONDARY",
+    "GPI_GER_UPPER_SECONDARY",
+    "SURVIVAL_G7",
+];
 
-/// The language of a request. Only English is written so far.
+/// The learning areas whose names the dashboards show, by code.
+const SUBJECT_CODES: [&str; 14] = [
+    "ENG", "MAT", "SHO", "NDE", "SCI", "SOC", "AGR", "GEO", "HIS", "ACC", "PHY", "CHE", "BIO",
+    "ECO",
+];
+
+/// A message of the language, kept for the life of the process (read once per language).
+fn word(lang: Lang, key: &str) -> &'static str {
+    lang.t(key).leak()
+}
+
+macro_rules! text_of {
+    ($lang:expr; $($field:ident),* $(,)?) => {
+        Text {
+            lang: $lang.code(),
+            site_name: "OneClass",
+            suppressed: "<5",
+            hidden: "–",
+            $($field: word($lang, concat!("dash-", stringify!($field))),)*
+            subject_names: SUBJECT_CODES
+                .iter()
+                .map(|c| (*c, word($lang, &format!("subject-{c}"))))
+                .collect::<Vec<_>>()
+                .leak(),
+            indicator_texts: INDICATOR_CODES
+                .iter()
+                .map(|c| IndicatorText {
+                    code: c,
+                    name: word($lang, &format!("ind-{c}-name")),
+                    numerator: word($lang, &format!("ind-{c}-numerator")),
+                    denominator: word($lang, &format!("ind-{c}-denominator")),
+                    formula: word($lang, &format!("ind-{c}-formula")),
+                })
+                .collect::<Vec<_>>()
+                .leak(),
+        }
+    };
+}
+
+/// The dashboards' words in `lang`.
+pub fn text_in(lang: Lang) -> &'static Text {
+    static TEXTS: OnceLock<Vec<Text>> = OnceLock::new();
+    let all = TEXTS.get_or_init(|| {
+        Lang::ALL
+            .iter()
+            .map(|&lang| text_of!(lang; dashboards, index_intro, attendance, attendance_summary, national, breadcrumb, province, district, school, sex, female, male, learners, marks, rate, by_province, by_district, by_school, term, term_dates_to, no_term, no_marks, suppressed_note, bad_request, forbidden, schools_signed_in, sign_in, server_error, server_error_detail, back_to_dashboards, invalid_parameter, indicators, indicators_summary, year, value, no_figures, how_computed, download_csv, unknown_indicator, school_overview, beside, this_school, enrolment_heading, enrolment_by_grade, grade, total, attendance_by_class, attendance_weeks, class, subject, mean_mark, marks_by_subject, need_attention, need_attention_summary, no_data, school_too_small, furthest, difference))
+            .collect()
+    });
+    &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+}
+
+tokio::task_local! {
+    static LANG: Lang;
+}
+
+/// The words of the request being answered (English outside a request).
 pub fn text() -> &'static Text {
-    &EN
+    text_in(LANG.try_with(|l| *l).unwrap_or_default())
+}
+
+/// Middleware: negotiates the request's language and answers it in that language.
+pub async fn layer(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = oneclass_i18n::of_request(cookies, accept);
+    LANG.scope(lang, next.run(request)).await
 }
 
 #[cfg(test)]
 mod tests {
+    use oneclass_i18n::Lang;
+
+    use super::*;
+
     /// Every indicator gold holds has its words, so each gets a dashboard page.
     #[test]
     fn every_gold_indicator_has_its_words() {
         let codes: Vec<&str> = oneclass_warehouse::indicator_codes().collect();
+        let t = text_in(Lang::En);
         for code in &codes {
-            assert!(
-                super::EN.indicator_texts.iter().any(|t| t.code == *code),
-                "no text for {code}"
-            );
+            assert!(t.indicator_texts.iter().any(|t| t.code == *code), "no text for {code}");
         }
-        assert_eq!(super::EN.indicator_texts.len(), codes.len());
+        assert_eq!(t.indicator_texts.len(), codes.len());
+    }
+
+    /// Every word the dashboards ask for is in the files of every language: a missing key
+    /// would show as the key itself.
+    #[test]
+    fn every_word_is_in_every_language() {
+        for lang in Lang::ALL {
+            let t = text_in(lang);
+            let mut words: Vec<&str> =
+                vec![t.dashboards, t.attendance, t.school_overview, t.furthest];
+            words.extend(t.subject_names.iter().map(|(_, n)| *n));
+            for i in t.indicator_texts {
+                words.extend([i.name, i.numerator, i.denominator, i.formula]);
+            }
+            for w in words {
+                assert!(
+                    !(w.starts_with("dash-") || w.starts_with("ind-") || w.starts_with("subject-")),
+                    "{}: the key {w} has no words",
+                    lang.code()
+                );
+            }
+        }
+        assert_ne!(text_in(Lang::Sn).attendance, text_in(Lang::En).attendance);
+    }
+
+    #[tokio::test]
+    async fn a_request_is_answered_in_its_language() {
+        assert_eq!(text().lang, "en");
+        let lang = LANG.scope(Lang::Nd, async { text().lang }).await;
+        assert_eq!(lang, "nd");
     }
 }

@@ -43,6 +43,8 @@ pub fn router(warehouse: Arc<Warehouse>, who: WhoIsLooking) -> Router {
         .route("/dash/attendance", get(attendance::page))
         .route("/dash/indicator", get(indicators::page))
         .route("/dash/school", get(school::page))
+        // Innermost: pages and error pages are rendered inside the request's language.
+        .layer(axum::middleware::from_fn(i18n::layer))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -244,6 +244,51 @@ async fn index_links_the_dashboards_and_pages_are_compressed() -> TestResult {
     Ok(())
 }
 
+/// Issue 17, acceptance 5: the dashboards speak the reader's language (their choice in the
+/// cookie before their browser's), error pages included, from the same Fluent files as the staff
+/// pages.
+#[tokio::test]
+async fn pages_and_error_pages_in_the_readers_language() -> TestResult {
+    use oneclass_i18n::Lang;
+    let lake = lake().await?;
+    let app = app(&lake);
+    let ask = |uri: &str, headers: &[(header::HeaderName, &str)]| {
+        let mut request = Request::get(uri);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        let request = request.body(Body::empty());
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request?).await?;
+            let status = response.status();
+            let body = to_bytes(response.into_body(), 1 << 20).await?;
+            Ok::<_, Box<dyn std::error::Error>>((status, String::from_utf8(body.to_vec())?))
+        }
+    };
+    for lang in [Lang::Sn, Lang::Nd] {
+        let accept = format!("{}-ZW, en;q=0.5", lang.code());
+        let (status, html) = ask("/dash/attendance", &[(header::ACCEPT_LANGUAGE, &accept)]).await?;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(&format!(r#"<html lang="{}">"#, lang.code())), "{html}");
+        assert!(html.contains(&lang.t("dash-by_province")), "{html}");
+        assert!(!html.contains(&Lang::En.t("dash-by_province")), "{html}");
+        let (status, html) =
+            ask("/dash/attendance?province=%01Harare", &[(header::ACCEPT_LANGUAGE, &accept)])
+                .await?;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains(&lang.t("dash-bad_request")), "{html}");
+    }
+    // The choice the reader made with the switcher wins over the browser's language.
+    let (_, html) = ask(
+        "/dash/",
+        &[(header::ACCEPT_LANGUAGE, "sn"), (header::COOKIE, "a=b; oneclass_lang=nd")],
+    )
+    .await?;
+    assert!(html.contains(r#"<html lang="nd">"#) && html.contains(&Lang::Nd.t("ind-PTR-name")));
+    Ok(())
+}
+
 /// The pages as a whole, reviewed as snapshots (`cargo insta review`, or update with
 /// `INSTA_UPDATE=always`): any change to what a user sees shows up in the diff. Dates that
 /// move with the day the test runs are replaced before comparing.

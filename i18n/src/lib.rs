@@ -107,15 +107,22 @@ impl Lang {
         self.format(key, Some(&args))
     }
 
+    /// The message `key` if the files have it (in English where this language lacks it).
+    pub fn lookup(self, key: &str) -> Option<String> {
+        self.try_format(key, None)
+    }
+
     fn format(self, key: &str, args: Option<&FluentArgs>) -> String {
-        for lang in [self, Lang::En] {
+        self.try_format(key, args).unwrap_or_else(|| key.to_owned())
+    }
+
+    fn try_format(self, key: &str, args: Option<&FluentArgs>) -> Option<String> {
+        [self, Lang::En].into_iter().find_map(|lang| {
             let bundle = bundle(lang);
-            if let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) {
-                let mut errors = Vec::new();
-                return bundle.format_pattern(pattern, args, &mut errors).into_owned();
-            }
-        }
-        key.to_owned()
+            let pattern = bundle.get_message(key).and_then(|m| m.value())?;
+            let mut errors = Vec::new();
+            Some(bundle.format_pattern(pattern, args, &mut errors).into_owned())
+        })
     }
 }
 
@@ -140,6 +147,23 @@ fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
             .collect()
     });
     &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+}
+
+/// The language a user chose, from the values of a request's `Cookie` headers (the
+/// [`COOKIE`] cookie), if any.
+pub fn choice_in_cookies<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    headers
+        .into_iter()
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+}
+
+/// The language of a request: the choice in its cookies (the values of its `Cookie` headers),
+/// else its `Accept-Language`, else English.
+pub fn of_request<'a>(cookies: impl IntoIterator<Item = &'a str>, accept: Option<&str>) -> Lang {
+    Lang::negotiate(choice_in_cookies(cookies).as_deref(), accept)
 }
 
 /// The message ids of a Fluent source, in order.

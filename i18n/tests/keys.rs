@@ -66,3 +66,12 @@ fn the_language_is_the_users_choice_else_their_browsers_else_english() {
     assert_eq!(Lang::negotiate(None, Some("nd;q=0, sn;q=0.1")), Lang::Sn);
     assert_eq!(Lang::Sn.t1("register-for", "date", "2026-12-04"), "Rejista ya2026-12-04");
 }
+
+#[test]
+fn the_choice_is_read_from_any_cookie_header() {
+    use oneclass_i18n::choice_in_cookies;
+    assert_eq!(choice_in_cookies(["a=1; oneclass_lang=sn; b=2"]).as_deref(), Some("sn"));
+    assert_eq!(choice_in_cookies(["a=1", "oneclass_lang=nd"]).as_deref(), Some("nd"));
+    assert_eq!(choice_in_cookies(["xoneclass_lang=nd; a=1"]), None);
+    assert_eq!(choice_in_cookies([]), None);
+}

@@ -203,6 +203,11 @@ pub async fn first_link(client: &Client, css: &str) -> Option<String> {
     found.attr("href").await.ok().flatten()
 }
 
+/// A dashboard page's own link (relative to `/dash/`) as a path.
+fn dash(href: &str) -> String {
+    format!("/dash/{}", href.replace("&amp;", "&"))
+}
+
 /// An account to sign in with.
 pub struct Login {
     pub role: String,
@@ -213,8 +218,8 @@ pub struct Login {
 impl Login {
     /// Of the demo accounts, as (role, username, password), those whose pages the walk visits.
     pub fn for_pages<'a>(all: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Vec<Login> {
-        const ROLES: [&str; 6] =
-            ["teacher", "registrar", "bursar", "school_head", "analyst", "parent"];
+        const ROLES: [&str; 7] =
+            ["teacher", "registrar", "bursar", "school_head", "analyst", "parent", "ministry"];
         all.into_iter()
             .filter(|(role, _, _)| ROLES.contains(role))
             .map(|(role, username, password)| Login {
@@ -237,7 +242,8 @@ pub struct Visited {
 /// Visits every staff page and every parent page the demo accounts reach (the sign-in forms,
 /// each role's landing page, a register, a mark sheet, finding a learner, a learner's page, a
 /// report card, admitting a learner, announcements, the attention list, the catalog, and the
-/// parent's home, child and password pages), measuring each. Pages are found by their links, as
+/// parent's home, child and password pages, and an official's dashboards down to a school's
+/// overview), measuring each. Pages are found by their links, as
 /// a user finds them.
 pub async fn visit_every_page(
     client: &Client,
@@ -301,6 +307,18 @@ pub async fn visit_every_page(
                 visit(role, "attention", "/app/attention").await?;
             }
             "analyst" => visit(role, "catalog", "/app/catalog").await?,
+            "ministry" => {
+                visit(role, "dashboards", "/dash/").await?;
+                visit(role, "attendance dashboard", "/dash/attendance").await?;
+                visit(role, "an indicator, nationally", "/dash/indicator?code=PTR").await?;
+                // The school furthest from the national figure, then its overview.
+                if let Some(school) = first_link(client, "table a[href*='school=']").await {
+                    visit(role, "an indicator, at a school", &dash(&school)).await?;
+                    if let Some(overview) = first_link(client, "a[href^='school?']").await {
+                        visit(role, "a school's overview", &dash(&overview)).await?;
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -12,10 +12,11 @@ use oneclass_core::types::{Grade, Role};
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, Staff, form_problem, page_error, render};
+use super::kit::{Staff, form_problem, page_error, render};
 use crate::announcements::{self, Announcement, AnnouncementQuery, NewAnnouncement};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldError};
+use crate::extract::PageLang;
 use crate::extract::{ValidJson, Validate};
 use crate::register::{self, Class};
 use crate::state::AppState;

@@ -13,10 +13,11 @@ use oneclass_core::types::Role;
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, Staff, page_error, render};
+use super::kit::{Staff, page_error, render};
 use crate::announcements::{self, Announcement};
 use crate::auth::begin_scoped;
 use crate::error::ApiError;
+use crate::extract::PageLang;
 use crate::register::{self, Class};
 use crate::state::{AppState, RequestId};
 

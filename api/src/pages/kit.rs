@@ -67,22 +67,6 @@ pub fn session_cookie(token: String, max_age: Duration) -> Cookie<'static> {
         .build()
 }
 
-/// The language of a page: the user's choice (a cookie, set by the switcher at `/lang/{code}`),
-/// else their browser's `Accept-Language`, else English.
-#[derive(Debug, Clone, Copy)]
-pub struct PageLang(pub Lang);
-
-impl<S: Send + Sync> FromRequestParts<S> for PageLang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let choice = jar.get(oneclass_i18n::COOKIE).map(|c| c.value().to_owned());
-        let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-        Ok(PageLang(Lang::negotiate(choice.as_deref(), accept)))
-    }
-}
-
 /// `/lang/{code}`: keeps the choice in a cookie for a year and goes back to the page it came
 /// from (a page of this site), else to the staff landing page.
 pub async fn choose_language(

@@ -16,10 +16,11 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{PageLang, Staff, form_problem, non_empty, page_error, render};
+use super::kit::{Staff, form_problem, non_empty, page_error, render};
 use crate::academic::{self, Term};
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, FieldError};
+use crate::extract::PageLang;
 use crate::extract::{ValidJson, Validate};
 use crate::fees::{self, Account, Currency, NewPayment};
 use crate::guardians::{self, Guardian, NewGuardian, RELATIONSHIPS};

@@ -17,12 +17,13 @@ use oneclass_i18n::Lang;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{PageLang, Staff, form_problem, page_error, render};
+use super::kit::{Staff, form_problem, page_error, render};
 use crate::assessment::{
     self, Assessment, NewAssessment, ResultLine, Results, Sheet, Subject, SubjectQuery, TermQuery,
 };
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, FieldError};
+use crate::extract::PageLang;
 use crate::extract::{ValidJson, Validate};
 use crate::register::visible_class;
 use crate::state::AppState;

@@ -21,11 +21,12 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::{PageLang, form_problem, page_error, render, session_cookie, sign_out};
+use super::kit::{form_problem, page_error, render, session_cookie, sign_out};
 use crate::academic::{self, Term};
 use crate::announcements::{self, Announcement, AnnouncementQuery};
 use crate::auth::{self, AuthUser, ClientAddr};
 use crate::error::ApiError;
+use crate::extract::PageLang;
 use crate::extract::{ValidJson, Validate};
 use crate::paynow::{self, PaynowStart};
 use crate::portal::{self, Child, ChildRecord, CodeCheck, CodeRequest, NewPortalPassword};

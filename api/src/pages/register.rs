@@ -15,9 +15,10 @@ use oneclass_core::types::AttendanceStatus;
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, Staff, page_error, problem_text, render};
+use super::kit::{Staff, page_error, problem_text, render};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldError};
+use crate::extract::PageLang;
 use crate::extract::Validate;
 use crate::register::{self, Mark, RegisterLine, RegisterMarks};
 use crate::state::AppState;

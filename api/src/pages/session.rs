@@ -11,9 +11,10 @@ use oneclass_core::types::Role;
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{PageLang, render, session_cookie, sign_out};
+use super::kit::{render, session_cookie, sign_out};
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
+use crate::extract::PageLang;
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
