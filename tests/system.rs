@@ -17,6 +17,8 @@ mod comms;
 mod enrolment;
 #[path = "system/fuzz.rs"]
 mod fuzz;
+#[path = "system/invoicing.rs"]
+mod invoicing;
 #[path = "system/money.rs"]
 mod money;
 #[path = "system/outbox.rs"]

@@ -36,8 +36,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Who keeps the money: bursars and heads.
-const KEEPERS: &[Role] = &[Role::Bursar, Role::SchoolHead];
-const READERS: &[Role] = &[Role::Bursar, Role::SchoolHead, Role::Deputy, Role::Registrar];
+pub(crate) const KEEPERS: &[Role] = &[Role::Bursar, Role::SchoolHead];
+pub(crate) const READERS: &[Role] =
+    &[Role::Bursar, Role::SchoolHead, Role::Deputy, Role::Registrar];
 const METHODS: [&str; 4] = ["cash", "ecocash", "bank", "beam"];
 const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
@@ -51,7 +52,7 @@ pub enum Currency {
 }
 
 impl Currency {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Currency::Usd => "USD",
             Currency::Zwg => "ZWG",
@@ -77,7 +78,7 @@ pub fn settles(
     Ok(applied.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
 }
 
-fn money_ok(amount: Decimal) -> bool {
+pub(crate) fn money_ok(amount: Decimal) -> bool {
     amount > Decimal::ZERO && amount <= MAX_AMOUNT && amount.round_dp(2) == amount
 }
 
@@ -87,19 +88,22 @@ pub struct Balance {
     pub currency: String,
     #[schema(value_type = String)]
     pub invoiced: Decimal,
+    /// Corrections of the invoices (negative: taken off).
+    #[schema(value_type = String)]
+    pub corrected: Decimal,
     /// Paid, in this currency (payments in the other one at their rate).
     #[schema(value_type = String)]
     pub paid: Decimal,
     #[schema(value_type = String)]
     pub refunded: Decimal,
-    /// Owed now: invoiced − paid + refunded (negative: in credit).
+    /// Owed now: invoiced + corrected − paid + refunded (negative: in credit).
     #[schema(value_type = String)]
     pub balance: Decimal,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Entry {
-    /// `invoice`, `payment` or `refund`.
+    /// `invoice`, `correction`, `payment` or `refund`.
     pub kind: String,
     pub id: Uuid,
     pub on: NaiveDate,
@@ -161,6 +165,11 @@ pub(crate) async fn account(
                     NULL::bigint AS receipt_number, i.created_at
              FROM finance.invoices i WHERE i.learner_id = $1
              UNION ALL
+             SELECT 'correction', c.id, c.corrected_on, i.academic_year, i.term, i.currency,
+                    c.amount, i.currency, c.amount, NULL, NULL, NULL, c.created_at
+             FROM finance.invoice_corrections c JOIN finance.invoices i ON i.id = c.invoice_id
+             WHERE c.learner_id = $1
+             UNION ALL
              SELECT 'payment', p.id, p.paid_on, p.academic_year, p.term, p.currency, p.amount,
                     i.currency, p.amount_applied, p.exchange_rate, p.method, p.receipt_number,
                     p.created_at
@@ -179,34 +188,28 @@ pub(crate) async fn account(
     )
     .fetch_all(&mut *tx)
     .await?;
-    let balances = sqlx::query!(
-        r#"SELECT c.currency AS "currency!",
-             (SELECT coalesce(sum(i.amount), 0) FROM finance.invoices i
-              WHERE i.learner_id = $1 AND i.currency = c.currency) AS "invoiced!",
-             (SELECT coalesce(sum(p.amount_applied), 0) FROM finance.payments p
-              JOIN finance.invoices i ON i.id = p.invoice_id
-              WHERE p.learner_id = $1 AND i.currency = c.currency) AS "paid!",
-             (SELECT coalesce(sum(r.amount_applied), 0) FROM finance.refunds r
-              JOIN finance.payments p ON p.id = r.payment_id
-              JOIN finance.invoices i ON i.id = p.invoice_id
-              WHERE r.learner_id = $1 AND i.currency = c.currency) AS "refunded!"
-           FROM (SELECT DISTINCT currency FROM finance.invoices WHERE learner_id = $1) c
-           ORDER BY c.currency"#,
-        learner as LearnerId
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|b| Balance {
-        balance: b.invoiced - b.paid + b.refunded,
-        currency: b.currency,
-        invoiced: b.invoiced,
-        paid: b.paid,
-        refunded: b.refunded,
-    })
-    .collect();
+    let balances = balances_of(&mut tx, learner).await?;
     tx.commit().await?;
     Ok(Json(Account { learner_id: learner, balances, entries }))
+}
+
+/// A learner's balances per invoice currency, from `finance.invoice_balances` (the one place
+/// money is summed: the office, the term report and the parents' portal read it).
+pub(crate) async fn balances_of(
+    conn: &mut sqlx::PgConnection,
+    learner: LearnerId,
+) -> ApiResult<Vec<Balance>> {
+    Ok(sqlx::query_as!(
+        Balance,
+        r#"SELECT currency AS "currency!", sum(invoiced) AS "invoiced!",
+                  sum(corrected) AS "corrected!", sum(paid) AS "paid!",
+                  sum(refunded) AS "refunded!", sum(balance) AS "balance!"
+           FROM finance.invoice_balances WHERE learner_id = $1
+           GROUP BY currency ORDER BY currency"#,
+        learner as LearnerId
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -511,12 +514,15 @@ pub struct CurrencyReport {
     pub currency: String,
     #[schema(value_type = String)]
     pub invoiced: Decimal,
+    /// Corrections of the term's invoices (negative: taken off).
+    #[schema(value_type = String)]
+    pub corrected: Decimal,
     #[schema(value_type = String)]
     pub paid: Decimal,
     pub paid_by_method: Vec<MethodTotal>,
     #[schema(value_type = String)]
     pub refunded: Decimal,
-    /// Still owed: invoiced − paid + refunded, over the invoices not paid in full.
+    /// Still owed: invoiced + corrected − paid + refunded, over the invoices not paid in full.
     #[schema(value_type = String)]
     pub outstanding: Decimal,
     pub learners_invoiced: i64,
@@ -554,21 +560,15 @@ async fn term_report(
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let rows = sqlx::query!(
         r#"WITH inv AS (
-             SELECT i.id, i.learner_id, i.currency, i.amount,
-                    (SELECT coalesce(sum(p.amount_applied), 0) FROM finance.payments p
-                     WHERE p.invoice_id = i.id) AS paid,
-                    (SELECT coalesce(sum(r.amount_applied), 0) FROM finance.refunds r
-                     JOIN finance.payments p ON p.id = r.payment_id
-                     WHERE p.invoice_id = i.id) AS refunded
-             FROM finance.invoices i
-             WHERE i.school_id = $1 AND i.academic_year = $2 AND i.term = $3)
-           SELECT currency AS "currency!", sum(amount) AS "invoiced!", sum(paid) AS "paid!",
+             SELECT learner_id, currency, invoiced, corrected, paid, refunded, balance
+             FROM finance.invoice_balances
+             WHERE school_id = $1 AND academic_year = $2 AND term = $3)
+           SELECT currency AS "currency!", sum(invoiced) AS "invoiced!",
+                  sum(corrected) AS "corrected!", sum(paid) AS "paid!",
                   sum(refunded) AS "refunded!",
-                  coalesce(sum(amount - paid + refunded) FILTER (WHERE amount - paid + refunded > 0), 0)
-                    AS "outstanding!",
+                  coalesce(sum(balance) FILTER (WHERE balance > 0), 0) AS "outstanding!",
                   count(DISTINCT learner_id) AS "learners!",
-                  count(DISTINCT learner_id) FILTER (WHERE amount - paid + refunded > 0)
-                    AS "in_arrears!"
+                  count(DISTINCT learner_id) FILTER (WHERE balance > 0) AS "in_arrears!"
            FROM inv GROUP BY currency ORDER BY currency"#,
         school as SchoolId,
         q.year,
@@ -599,6 +599,7 @@ async fn term_report(
                 .collect(),
             currency: r.currency,
             invoiced: r.invoiced,
+            corrected: r.corrected,
             paid: r.paid,
             refunded: r.refunded,
             outstanding: r.outstanding,

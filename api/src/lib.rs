@@ -23,6 +23,7 @@ pub mod gradebook;
 pub mod guardians;
 pub mod idempotency;
 pub mod import;
+pub mod invoicing;
 pub mod learners;
 pub mod members;
 pub mod ops;
@@ -107,6 +108,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(gradebook::router())
         .merge(exams::router())
         .merge(fees::router())
+        .merge(invoicing::router())
         .merge(paynow::router())
         .merge(announcements::router())
         .merge(portal::router())

@@ -239,24 +239,11 @@ async fn children_of(
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let balances = sqlx::query!(
-            r#"SELECT i.currency AS "currency!",
-                 sum(i.amount) - coalesce((SELECT sum(p.amount_applied) FROM finance.payments p
-                     JOIN finance.invoices pi ON pi.id = p.invoice_id
-                     WHERE p.learner_id = $1 AND pi.currency = i.currency), 0)
-                 + coalesce((SELECT sum(r.amount_applied) FROM finance.refunds r
-                     JOIN finance.payments p ON p.id = r.payment_id
-                     JOIN finance.invoices pi ON pi.id = p.invoice_id
-                     WHERE r.learner_id = $1 AND pi.currency = i.currency), 0) AS "balance!"
-               FROM finance.invoices i WHERE i.learner_id = $1
-               GROUP BY i.currency ORDER BY i.currency"#,
-            r.learner_id as LearnerId,
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|b| Owed { currency: b.currency, balance: b.balance })
-        .collect();
+        let balances = crate::fees::balances_of(&mut *conn, r.learner_id)
+            .await?
+            .into_iter()
+            .map(|b| Owed { currency: b.currency, balance: b.balance })
+            .collect();
         out.push(Child {
             learner_id: r.learner_id,
             first_name: r.first_name,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::support::TestApp;
 
-fn dec(v: &Value) -> Decimal {
+pub(crate) fn dec(v: &Value) -> Decimal {
     v.as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("not money: {v}"))
 }
 
@@ -25,7 +25,7 @@ fn round(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     token: &str,
     path: &str,
@@ -81,7 +81,7 @@ async fn learner_with_invoices(app: &TestApp) -> (Uuid, [Uuid; 2]) {
     (learner, invoices)
 }
 
-async fn balances(app: &TestApp, token: &str, learner: Uuid) -> BTreeMap<String, [Decimal; 4]> {
+async fn balances(app: &TestApp, token: &str, learner: Uuid) -> BTreeMap<String, [Decimal; 5]> {
     let account: Value = app
         .get(token, &format!("/api/v1/learners/{learner}/account"))
         .await
@@ -94,7 +94,9 @@ async fn balances(app: &TestApp, token: &str, learner: Uuid) -> BTreeMap<String,
         .iter()
         .map(|b| {
             let cur = b["currency"].as_str().expect("currency").to_owned();
-            (cur, [dec(&b["invoiced"]), dec(&b["paid"]), dec(&b["refunded"]), dec(&b["balance"])])
+            let money =
+                ["invoiced", "corrected", "paid", "refunded", "balance"].map(|k| dec(&b[k]));
+            (cur, money)
         })
         .collect()
 }
@@ -106,6 +108,8 @@ enum Op {
     Pay { invoice: usize, in_usd: bool, cents: i64, rate_cents: i64 },
     /// Give back `percent` of what is left of an earlier payment.
     Refund { of: usize, percent: i64 },
+    /// Correct invoice 0 or 1 by `cents` (either way; refused below zero).
+    Correct { invoice: usize, cents: i64 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -113,6 +117,9 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..2usize, any::<bool>(), 1..60_000i64, 1_000..4_000i64)
             .prop_map(|(invoice, in_usd, cents, rate_cents)| Op::Pay { invoice, in_usd, cents, rate_cents }),
         1 => (0..8usize, 1..=100i64).prop_map(|(of, percent)| Op::Refund { of, percent }),
+        1 => (0..2usize, -500_000..50_000i64)
+            .prop_filter("not zero", |(_, c)| *c != 0)
+            .prop_map(|(invoice, cents)| Op::Correct { invoice, cents }),
     ]
 }
 
@@ -132,6 +139,7 @@ async fn balances_follow_every_sequence_of_payments_refunds_and_conversions() {
                 let before = balances(&app, &bursar, learner).await;
                 let mut paid = BTreeMap::<String, Decimal>::new();
                 let mut refunded = BTreeMap::<String, Decimal>::new();
+                let mut corrected = BTreeMap::<String, Decimal>::new();
                 // Payments made in this sequence: id, amount, applied, invoice currency, left.
                 let mut made: Vec<(String, Decimal, Decimal, &str, Decimal)> = Vec::new();
                 for op in &ops {
@@ -183,18 +191,41 @@ async fn balances_follow_every_sequence_of_payments_refunds_and_conversions() {
                             *refunded.entry(owed.into()).or_default() += back_applied;
                             made[i].4 = left - back;
                         }
+                        Op::Correct { invoice, cents: c } => {
+                            let owed = ["USD", "ZWG"][invoice];
+                            let amount = cents(c);
+                            let asks: Decimal = sqlx::query_scalar(
+                                "SELECT invoiced + corrected FROM finance.invoice_balances
+                                 WHERE invoice_id = $1",
+                            )
+                            .bind(invoices[invoice])
+                            .fetch_one(&app.owner)
+                            .await
+                            .expect("what the invoice asks");
+                            let body = json!({"amount": amount.to_string(), "reason": "fee set wrong"});
+                            let path = format!("/api/v1/invoices/{}/corrections", invoices[invoice]);
+                            let resp = post(&app, &bursar, &path, &Uuid::now_v7().to_string(), &body).await;
+                            if asks + amount < Decimal::ZERO {
+                                prop_assert_eq!(resp.status().as_u16(), 422);
+                                continue;
+                            }
+                            prop_assert_eq!(resp.status().as_u16(), 201);
+                            *corrected.entry(owed.into()).or_default() += amount;
+                        }
                     }
                 }
                 let after = balances(&app, &bursar, learner).await;
-                for (currency, [invoiced, p0, r0, b0]) in &before {
-                    let [invoiced2, p1, r1, b1] = after[currency];
+                for (currency, [invoiced, c0, p0, r0, b0]) in &before {
+                    let [invoiced2, c1, p1, r1, b1] = after[currency];
                     let dp = paid.get(currency).copied().unwrap_or_default();
                     let dr = refunded.get(currency).copied().unwrap_or_default();
+                    let dc = corrected.get(currency).copied().unwrap_or_default();
                     prop_assert_eq!(invoiced2, *invoiced);
+                    prop_assert_eq!(c1, *c0 + dc);
                     prop_assert_eq!(p1, *p0 + dp);
                     prop_assert_eq!(r1, *r0 + dr);
-                    prop_assert_eq!(b1, *b0 - dp + dr);
-                    prop_assert_eq!(b1, invoiced2 - p1 + r1);
+                    prop_assert_eq!(b1, *b0 + dc - dp + dr);
+                    prop_assert_eq!(b1, invoiced2 + c1 - p1 + r1);
                 }
                 Ok(())
             })
