@@ -23,6 +23,10 @@ pub struct Application {
     sql_wire: Option<(TcpListener, oneclass_warehouse::wire::WireServer)>,
     /// The outbox's sender: the owner's pool and the gateway.
     outbox: Option<(sqlx::PgPool, Arc<dyn crate::outbox::Gateway>)>,
+    /// Polling Paynow for payments whose status update never came: the owner's pool, the client.
+    paynow_poll: Option<(sqlx::PgPool, oneclass_paynow::Client)>,
+    /// Live updates of new messages, and the pool its listener connects with.
+    live: (oneclass_api::live::Live, sqlx::PgPool),
     port: u16,
     sql_port: Option<u16>,
 }
@@ -126,7 +130,9 @@ impl Application {
             ),
             public_url: p.public_url.clone(),
         });
-        let router = oneclass_api::router(pool, jwt, warehouse.clone(), paynow)
+        // New messages reach open pages through one listener on PostgreSQL's notifications.
+        let live = (oneclass_api::live::Live::new(), pool.clone());
+        let router = oneclass_api::router(pool, jwt, warehouse.clone(), paynow, live.0.clone())
             .merge(oneclass_dashboards::router(warehouse, viewer));
         let router = oneclass_api::with_middleware(router);
         let listener = TcpListener::bind(settings.bind)
@@ -134,17 +140,39 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let ingest = if with_ingest { Some(ingest_config(settings)?) } else { None };
-        // The outbox is sent from the process that runs the background work.
-        let outbox = if with_ingest {
-            let owner = oneclass_core::db::pool(settings.database_url.expose_secret(), 2).await?;
-            Some((owner, crate::outbox::gateway(settings.sms_gateway.as_ref())))
+        // The outbox is sent, and open Paynow payments polled, from the process that runs the
+        // background work.
+        let background = if with_ingest {
+            Some(oneclass_core::db::pool(settings.database_url.expose_secret(), 2).await?)
         } else {
             None
         };
+        let outbox = background
+            .clone()
+            .map(|owner| (owner, crate::outbox::gateway(settings.sms_gateway.as_ref())));
+        let paynow_poll = background.zip(settings.paynow.as_ref()).map(|(owner, p)| {
+            let client = oneclass_paynow::Client::new(
+                p.url.clone(),
+                p.integration_id.clone(),
+                p.integration_key.clone(),
+            );
+            (owner, client)
+        });
         // Gold follows the lake: rebuilt on a schedule where this process also runs ingest.
         let gold =
             settings.gold_interval.filter(|_| with_ingest).map(|every| (gold_warehouse, every));
-        Ok(Self { listener, router, ingest, gold, sql_wire, outbox, port, sql_port })
+        Ok(Self {
+            listener,
+            router,
+            ingest,
+            gold,
+            sql_wire,
+            outbox,
+            paynow_poll,
+            live,
+            port,
+            sql_port,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -166,9 +194,20 @@ impl Application {
         let outbox_task = self.outbox.map(|(pool, gateway)| {
             tokio::spawn(crate::outbox::run(pool, gateway, shutdown.clone()))
         });
+        let poll_task = self.paynow_poll.map(|(pool, client)| {
+            tokio::spawn(crate::paynow_poll::run(pool, client, shutdown.clone()))
+        });
         let wire_task = self.sql_wire.map(|(listener, server)| {
             let stop = shutdown.clone();
             tokio::spawn(server.serve(listener, async move { stop.cancelled().await }))
+        });
+        let (live, live_pool) = self.live;
+        let live_task = tokio::spawn(live.clone().listen(live_pool));
+        let stop_live = shutdown.clone();
+        // Open event streams end first, or the graceful shutdown would wait for their readers.
+        tokio::spawn(async move {
+            stop_live.cancelled().await;
+            live.stop();
         });
         let stop = shutdown.clone();
         let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -188,6 +227,10 @@ impl Application {
         if let Some(task) = outbox_task {
             let _ = task.await;
         }
+        if let Some(task) = poll_task {
+            let _ = task.await;
+        }
+        let _ = live_task.await;
         Ok(())
     }
 }

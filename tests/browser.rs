@@ -614,7 +614,13 @@ async fn every_staff_and_parent_page_renders_in_each_language_with_no_missing_ke
         let visited = visit_every_page(&client, &app.base, &logins).await.expect("the walk");
         assert!(visited.len() > 15, "{}: {} pages", lang.code(), visited.len());
         let pages: Vec<&str> = visited.iter().map(|v| v.page).collect();
-        for page in ["report card", "dashboards", "a school's overview"] {
+        for page in [
+            "report card",
+            "dashboards",
+            "a school's overview",
+            "messages with guardians",
+            "messages with the school",
+        ] {
             assert!(pages.contains(&page), "{}: the walk missed the {page}", lang.code());
         }
         for v in &visited {
@@ -635,5 +641,65 @@ async fn every_staff_and_parent_page_renders_in_each_language_with_no_missing_ke
         }
         client.close().await.expect("close the browser");
     }
+    app.stop().await;
+}
+
+/// Issue 17, live updates: a parent has the messages page open; the school writes; the message
+/// appears on the open page (server-sent events), with no reload and no click.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_from_the_school_appears_on_the_parents_open_page() {
+    let app = TestApp::spawn().await;
+    let driver = chromedriver();
+    let client = driver.browser((412, 915)).await.expect("a phone-sized Chromium");
+    let parent = app.seed.logins.iter().find(|l| l.role.as_str() == "parent").expect("a parent");
+    let token = app.token("parent").await;
+    let children: Vec<serde_json::Value> =
+        app.get(&token, "/api/v1/portal/children").await.json().await.expect("children");
+    let child = children[0]["learner_id"].as_str().expect("id").to_owned();
+    let guardian: uuid::Uuid = sqlx::query_scalar(
+        "SELECT g.id FROM sis.guardians g JOIN sis.learner_guardians lg ON lg.guardian_id = g.id
+         WHERE lg.learner_id = $1::uuid AND g.user_id IS NOT NULL",
+    )
+    .bind(&child)
+    .fetch_one(&app.owner)
+    .await
+    .expect("the parent's guardian record");
+    oneclass_testkit::browser::sign_in(
+        &client,
+        &app.base,
+        "/portal/login",
+        &parent.username,
+        &parent.password,
+    )
+    .await
+    .expect("the parent signs in");
+    client
+        .goto(&format!("{}/portal/children/{child}/messages", app.base))
+        .await
+        .expect("the messages page");
+    client.find(Locator::Css("#none")).await.expect("no messages yet");
+    // Give the page a moment to open its feed, then the head writes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let head = app.token("school_head").await;
+    let body = "Sports day is on Friday: bring a hat.";
+    let resp = app
+        .post(
+            &head,
+            &format!("/api/v1/learners/{child}/messages"),
+            &serde_json::json!({"guardian_id": guardian, "body": body}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let started = Instant::now();
+    loop {
+        let shown = client.find(Locator::Css("#thread")).await.expect("thread").text().await;
+        if shown.expect("text").contains(body) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the message did not appear");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(client.find(Locator::Css("#none")).await.is_err(), "the empty note is gone");
+    client.close().await.expect("close the browser");
     app.stop().await;
 }

@@ -19,6 +19,8 @@ mod enrolment;
 mod fuzz;
 #[path = "system/invoicing.rs"]
 mod invoicing;
+#[path = "system/messages.rs"]
+mod messages;
 #[path = "system/money.rs"]
 mod money;
 #[path = "system/outbox.rs"]

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use oneclass_core::ids::{SessionId, UserId};
 use oneclass_core::password;
 use oneclass_core::types::Role;
+use oneclass_i18n::Lang;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -334,7 +335,7 @@ async fn request_reset(
         return Err(ApiError::TooManyRequests);
     }
     let user = sqlx::query!(
-        r#"SELECT id AS "id: UserId", email, phone FROM platform.users WHERE username = $1"#,
+        r#"SELECT id AS "id: UserId", email, phone, lang FROM platform.users WHERE username = $1"#,
         username,
     )
     .fetch_optional(&state.pool)
@@ -367,9 +368,14 @@ async fn request_reset(
     )
     .execute(&mut *tx)
     .await?;
-    let body = format!(
-        "OneClass: to choose a new password for {username}, open /app/reset?token={id}.{secret} \
-         within {RESET_HOURS} hours. If you did not ask, ignore this message."
+    let lang = user.lang.as_deref().and_then(Lang::from_code).unwrap_or_default();
+    let body = lang.t_args(
+        "sms-password-reset",
+        &[
+            ("username", username.to_owned()),
+            ("link", format!("/app/reset?token={id}.{secret}")),
+            ("hours", RESET_HOURS.to_string()),
+        ],
     );
     enqueue(&mut tx, channel, &recipient, "Reset your OneClass password", &body, "password_reset")
         .await?;

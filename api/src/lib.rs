@@ -25,7 +25,9 @@ pub mod idempotency;
 pub mod import;
 pub mod invoicing;
 pub mod learners;
+pub mod live;
 pub mod members;
+pub mod messages;
 pub mod ops;
 pub mod pages;
 pub mod pagination;
@@ -109,6 +111,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(exams::router())
         .merge(fees::router())
         .merge(invoicing::router())
+        .merge(messages::router())
         .merge(paynow::router())
         .merge(announcements::router())
         .merge(portal::router())
@@ -125,6 +128,7 @@ pub fn router(
     jwt: JwtKeys,
     warehouse: Arc<oneclass_warehouse::Warehouse>,
     paynow: Option<state::PaynowGateway>,
+    live: live::Live,
 ) -> Router {
     let (api, openapi) = api_routes();
     let state = AppState {
@@ -137,6 +141,7 @@ pub fn router(
         metrics: ops::metrics_handle(),
         openapi: Arc::new(openapi),
         paynow: paynow.map(Arc::new),
+        live,
     };
     api.merge(pages::router())
         .route("/api/v1/openapi.json", get(ops::openapi_json))

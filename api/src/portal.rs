@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, AuthUser, ClientAddr, LoginResponse, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{ValidJson, Validate};
+use crate::extract::{PageLang, ValidJson, Validate};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -60,6 +60,7 @@ impl Validate for CodeRequest {
 pub(crate) async fn request_code(
     State(state): State<AppState>,
     client: ClientAddr,
+    PageLang(lang): PageLang,
     ValidJson(req): ValidJson<CodeRequest>,
 ) -> ApiResult<StatusCode> {
     let phone = req.phone.as_str().to_owned();
@@ -87,9 +88,10 @@ pub(crate) async fn request_code(
     )
     .execute(&mut *tx)
     .await?;
-    let text = format!(
-        "OneClass: your sign-in code is {code}. It works once, for {CODE_MINUTES} minutes. \
-         Do not share it."
+    // In the language of the page that asked (the parent's choice, else their browser's).
+    let text = lang.t_args(
+        "sms-sign-in-code",
+        &[("code", code.clone()), ("minutes", CODE_MINUTES.to_string())],
     );
     crate::access::enqueue(&mut tx, "sms", &phone, "Sign-in code", &text, "otp").await?;
     tx.commit().await?;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// Paynow, when configured.
     pub paynow: Option<Arc<PaynowGateway>>,
+    /// New messages, for the pages open on them.
+    pub live: crate::live::Live,
 }
 
 /// Paynow as this server is configured to reach it.

@@ -381,3 +381,15 @@ ind-SURVIVAL_G7-name = Survival to Grade 7
 ind-SURVIVAL_G7-numerator = Reaching G7
 ind-SURVIVAL_G7-denominator = G1 entrants
 ind-SURVIVAL_G7-formula = Of 1,000 pupils entering G1, those who reach G7 when each grade G1–G6 promotes, holds back and loses pupils at the year's rates, repeaters trying again at the same rates (the reconstructed cohort) × 100 ÷ 1,000.
+
+## Messages
+messages = Messages
+messages-about = Messages: { $name }
+no-messages = No messages yet.
+messages-live = New messages appear here as they arrive.
+your-message = Your message
+
+## Text messages (SMS)
+sms-sign-in-code = OneClass: your sign-in code is { $code }. It works once, for { $minutes } minutes. Do not share it.
+sms-message-waiting = { $school }: a message about { $learner } is waiting for you on OneClass (/portal/).
+sms-password-reset = OneClass: to choose a new password for { $username }, open { $link } within { $hours } hours. If you did not ask, ignore this message.

@@ -381,3 +381,15 @@ ind-SURVIVAL_G7-name = Ukufika eBangeni 7
 ind-SURVIVAL_G7-numerator = Abafika ku-G7
 ind-SURVIVAL_G7-denominator = Abangena ku-G1
 ind-SURVIVAL_G7-formula = Kubantwana abangu-1,000 abangena ku-G1, yilabo abafika ku-G7 nxa ibanga ngalinye G1–G6 likhuphula, liphindisa njalo lilahlekelwa ngabafundi ngamazinga omnyaka, abaphindayo bezama futhi ngamazinga afanayo (iqembu elakhiwe kutsha) × 100 ÷ 1,000.
+
+## Messages
+messages = Imilayezo
+messages-about = Imilayezo: { $name }
+no-messages = Akula milayezo okwamanje.
+messages-live = Imilayezo emitsha ivela lapha ngokufika kwayo.
+your-message = Umlayezo wakho
+
+## Text messages (SMS)
+sms-sign-in-code = OneClass: ikhodi yakho yokungena ngu-{ $code }. Isebenza kanye kuphela, okwemizuzu engu-{ $minutes }. Ungayiniki omunye umuntu.
+sms-message-waiting = { $school }: kulomlayezo omayelana lo-{ $learner } okulindileyo ku-OneClass (/portal/).
+sms-password-reset = OneClass: ukuze ukhethe iphasiwedi entsha ka-{ $username }, vula { $link } phakathi kwamahora angu-{ $hours }. Nxa ungacelanga, ungawunaki lumlayezo.

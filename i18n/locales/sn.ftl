@@ -381,3 +381,15 @@ ind-SURVIVAL_G7-name = Kusvika kuGiredhi 7
 ind-SURVIVAL_G7-numerator = Vanosvika kuG7
 ind-SURVIVAL_G7-denominator = Vanopinda G1
 ind-SURVIVAL_G7-formula = Pavana 1,000 vanopinda G1, avo vanosvika G7 kana giredhi rimwe nerimwe G1–G6 richikwidziridza, richidzokoresa uye richirasikirwa nevana pazviyero zvegore, vanodzokorora vachiedza zvakare pazviyero zvimwe chetezvo (boka revadzidzi rakagadzirwazve) × 100 ÷ 1,000.
+
+## Messages
+messages = Mameseji
+messages-about = Mameseji: { $name }
+no-messages = Hapana meseji parizvino.
+messages-live = Mameseji matsva anoonekwa pano achangosvika.
+your-message = Meseji yako
+
+## Text messages (SMS)
+sms-sign-in-code = OneClass: kodhi yako yekupinda ndeye { $code }. Inoshanda kamwe chete, kwemaminitsi { $minutes }. Usaipe mumwe munhu.
+sms-message-waiting = { $school }: pane meseji ine chekuita na{ $learner } yakakumirira paOneClass (/portal/).
+sms-password-reset = OneClass: kuti usarudze pasiwedhi itsva ye{ $username }, vhura { $link } mukati memaawa { $hours }. Kana usina kukumbira, usateerera meseji iyi.

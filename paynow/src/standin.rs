@@ -90,6 +90,12 @@ impl StandIn {
         self.deliver(id).await
     }
 
+    /// Sets the transaction's status without telling the merchant: the payer paid, and the
+    /// status update was lost on the way (the merchant learns it only by polling).
+    pub fn set_status(&self, id: u64, status: Status) -> Result<(), PaynowError> {
+        self.inner.set(id, status)
+    }
+
     /// Posts the transaction's current update to the merchant (again).
     pub async fn deliver(&self, id: u64) -> Result<u16, PaynowError> {
         let form = self.inner.update(id)?.to_form(&self.inner.key);

@@ -29,7 +29,8 @@ use crate::{guardians, plan, population, users};
 
 /// Tables the seed does not write whose rows refer to rows it wrote (an analyst's saved queries,
 /// sessions, invitations, examination entries, guardians, transfers, idempotency keys, teaching
-/// assignments, rooms, timetables, refunds, receipt numbers, Paynow transactions, announcements):
+/// assignments, rooms, timetables, refunds, receipt numbers, Paynow transactions, announcements,
+/// fees and what is made from them, BEAM remittances, messages):
 /// emptied with
 /// them when an unfinished seed is undone, since TRUNCATE refuses a table that others still
 /// reference.
@@ -51,6 +52,10 @@ const OF_SEEDED_ACCOUNTS: &[&str] = &[
     "academic.teaching",
     "academic.rooms",
     "comms.announcements",
+    "finance.invoice_corrections",
+    "finance.beam_remittances",
+    "finance.fee_structures",
+    "comms.messages",
 ];
 
 /// The tables whose indexes and constraints are set aside during the load.

@@ -241,7 +241,7 @@ pub struct Visited {
 
 /// Visits every staff page and every parent page the demo accounts reach (the sign-in forms,
 /// each role's landing page, a register, a mark sheet, finding a learner, a learner's page, a
-/// report card, admitting a learner, announcements, the attention list, the catalog, and the
+/// report card, messages with guardians, admitting a learner, announcements, the attention list, the catalog, and the
 /// parent's home, child and password pages, and an official's dashboards down to a school's
 /// overview), measuring each. Pages are found by their links, as
 /// a user finds them.
@@ -266,6 +266,9 @@ pub async fn visit_every_page(
             visit(role, "parent home", "/portal/").await?;
             if let Some(child) = first_link(client, "a[href^='/portal/children/']").await {
                 visit(role, "a child", &child).await?;
+                if let Some(messages) = first_link(client, "a[href$='/messages']").await {
+                    visit(role, "messages with the school", &messages).await?;
+                }
             }
             visit(role, "set a password", "/portal/password").await?;
             continue;
@@ -283,8 +286,13 @@ pub async fn visit_every_page(
                     visit(role, "find a learner", &format!("/app/learners?q={surname}")).await?;
                     if let Some(learner) = first_link(client, "table tbody a").await {
                         visit(role, "a learner", &learner).await?;
-                        if let Some(card) = first_link(client, "a[href*='report-card']").await {
+                        let card = first_link(client, "a[href*='report-card']").await;
+                        let messages = first_link(client, "a[href$='/messages']").await;
+                        if let Some(card) = card {
                             visit(role, "report card", &card.replace("&amp;", "&")).await?;
+                        }
+                        if let Some(messages) = messages {
+                            visit(role, "messages with guardians", &messages).await?;
                         }
                     }
                 }

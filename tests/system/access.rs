@@ -694,6 +694,9 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
             format!("/api/v1/learners/{learner_b}/account"),
             format!("/api/v1/schools/{school_b}/fees/report?year=2026&term=1"),
             format!("/api/v1/schools/{school_b}/fee-structures"),
+            format!("/api/v1/learners/{learner_b}/messages"),
+            format!("/api/v1/learners/{learner_b}/messages/events"),
+            format!("/app/learners/{learner_b}/messages"),
             format!("/api/v1/assessments/{assessment_b}/results"),
             // The staff pages answer as the API does.
             format!("/app/learners/{learner_b}"),
@@ -792,6 +795,10 @@ async fn tenancy_matrix_school_a_never_reaches_school_b() {
                 format!("/api/v1/schools/{school_b}/fee-structures"),
                 json!({"academic_year": 2027, "term": 1, "grade": "G1", "currency": "USD",
                        "amount": "1.00", "due_on": "2027-02-01"}),
+            ),
+            (
+                format!("/api/v1/learners/{learner_b}/messages"),
+                json!({"guardian_id": Uuid::now_v7(), "body": "B"}),
             ),
             (
                 format!("/api/v1/schools/{school_b}/invoices/generate"),

@@ -4,6 +4,8 @@
 
 use oneclass_paynow::{StandIn, Status};
 use serde_json::{Value, json};
+use std::time::Duration;
+
 use uuid::Uuid;
 
 use crate::support::TestApp;
@@ -102,4 +104,52 @@ async fn paynow_updates_are_checked_and_applied_once() {
         .filter(|e| e["method"] == "paynow" && e["academic_year"] == 2098)
         .count();
     assert_eq!(paynow, 2);
+}
+
+/// A status update that never arrives: the payer paid, the post to the result URL was lost.
+/// The poll job asks Paynow and records the payment once, however often it runs, and the result
+/// URL's late delivery then changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_status_update_is_found_by_polling_and_applied_once() {
+    let (app, standin) = TestApp::spawn_with_paynow().await;
+    let bursar = app.token("bursar").await;
+    let learner = crate::money::bursars_learner(&app).await;
+    let invoice: Uuid = sqlx::query_scalar(
+        "INSERT INTO finance.invoices (id, school_id, learner_id, academic_year, term, currency,
+             amount, issued_on, due_on)
+         SELECT gen_random_uuid(), school_id, id, 2098, 2, 'USD', 80, current_date, current_date
+         FROM sis.learners WHERE id = $1 RETURNING id",
+    )
+    .bind(learner)
+    .fetch_one(&app.owner)
+    .await
+    .expect("invoice");
+    let path = format!("/api/v1/learners/{learner}/paynow");
+    let started: Value = app
+        .post(&bursar, &path, &json!({"invoice_id": invoice, "amount": "30.00"}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = StandIn::id_of(started["browser_url"].as_str().expect("url")).expect("id");
+    let client = oneclass_paynow::Client::new(
+        standin.base().clone(),
+        crate::support::PAYNOW_ID,
+        crate::support::PAYNOW_KEY.into(),
+    );
+    let poll = || oneclass::paynow_poll::poll_open(&app.owner, &client, Duration::ZERO);
+
+    // Not paid yet: asked, nothing changes.
+    let first = poll().await.expect("poll");
+    assert_eq!((first.asked, first.changed), (1, 0));
+    assert_eq!(payments_of(&app, invoice).await, (0, None));
+    // Paid, and the update lost: the next round finds it.
+    standin.set_status(id, Status::Paid).expect("paid");
+    let second = poll().await.expect("poll");
+    assert_eq!((second.asked, second.changed), (1, 1));
+    assert_eq!(payments_of(&app, invoice).await, (1, Some("30.00".into())));
+    // A paid transaction is not asked again; the late post changes nothing.
+    assert_eq!(poll().await.expect("poll").asked, 0);
+    assert_eq!(standin.deliver(id).await.expect("late"), 200);
+    assert_eq!(payments_of(&app, invoice).await, (1, Some("30.00".into())));
 }

@@ -17,9 +17,9 @@ async fn code_sent_to(app: &TestApp, phone: &str) -> String {
     .fetch_one(&app.owner)
     .await
     .expect("a code was sent");
-    body.split_whitespace()
-        .map(|w| w.trim_end_matches('.'))
-        .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
+    // The only run of six digits, whatever the language around it ("ngu-123456.").
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
         .expect("six digits in the SMS")
         .to_owned()
 }
@@ -79,6 +79,27 @@ async fn parents_sign_in_with_a_code_once_then_a_password() {
         .expect("a token")
         .to_owned();
     assert_eq!(verify(&app, &local, &code).await.status(), 401, "a code works once");
+    // The code comes in the language of the page (the browser's) that asked for it.
+    let asked = app
+        .client
+        .post(format!("{}/api/v1/auth/otp", app.base))
+        .header("accept-language", "nd-ZW, en;q=0.5")
+        .json(&json!({"phone": local}))
+        .send()
+        .await
+        .expect("otp");
+    assert_eq!(asked.status(), 202);
+    let ndebele = code_sent_to(&app, &phone).await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body FROM comms.outbox WHERE kind = 'otp' AND recipient = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(&phone)
+    .fetch_one(&app.owner)
+    .await
+    .expect("the SMS");
+    let want = oneclass_i18n::Lang::Nd
+        .t_args("sms-sign-in-code", &[("code", ndebele), ("minutes", "10".into())]);
+    assert_eq!(body, want);
 
     let children: Vec<Value> =
         app.get(&token, "/api/v1/portal/children").await.json().await.expect("children");

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -68,8 +68,10 @@ pub fn session_cookie(token: String, max_age: Duration) -> Cookie<'static> {
 }
 
 /// `/lang/{code}`: keeps the choice in a cookie for a year and goes back to the page it came
-/// from (a page of this site), else to the staff landing page.
+/// from (a page of this site), else to the staff landing page. A signed-in user's account keeps
+/// it too, so the messages sent to them (SMS) are in it.
 pub async fn choose_language(
+    State(state): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
     jar: CookieJar,
@@ -77,6 +79,18 @@ pub async fn choose_language(
     let Some(lang) = Lang::from_code(&code) else {
         return ApiError::field("lang", "must be en, sn or nd").into_response();
     };
+    if let Some(user) = crate::auth::signed_in(&state.pool, &state.jwt, &headers).await {
+        let saved = sqlx::query!(
+            "UPDATE platform.users SET lang = $2 WHERE id = $1",
+            user.id.as_uuid(),
+            lang.code()
+        )
+        .execute(&state.pool)
+        .await;
+        if let Err(error) = saved {
+            tracing::warn!(%error, "the user's language was not kept");
+        }
+    }
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())

@@ -99,6 +99,8 @@ struct LearnerPage {
     /// The report cards the user may open: the terms of this year that have begun.
     cards: Vec<Term>,
     can_pay: bool,
+    /// Whether the user may write to the learner's guardians.
+    can_message: bool,
     /// A fresh key for the payment form, so a second tap records nothing more.
     key: Uuid,
     methods: [&'static str; 4],
@@ -197,6 +199,7 @@ async fn show_learner(
         account,
         cards,
         can_pay: KEEPERS.contains(&user.role),
+        can_message: crate::messages::STAFF.contains(&user.role),
         key: Uuid::new_v4(),
         methods: METHODS,
         receipt,

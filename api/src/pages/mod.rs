@@ -7,6 +7,7 @@ mod home;
 mod kit;
 mod learners;
 mod marks;
+mod messages;
 mod portal;
 mod register;
 mod session;
@@ -23,4 +24,5 @@ pub fn router() -> axum::Router<AppState> {
         .merge(learners::router())
         .merge(announce::router())
         .merge(portal::router())
+        .merge(messages::router())
 }

@@ -46,7 +46,7 @@ pub fn router() -> axum::Router<AppState> {
 }
 
 /// Portal pages answer a missing session with the portal's own sign-in.
-fn portal_error(e: ApiError) -> Response {
+pub(super) fn portal_error(e: ApiError) -> Response {
     match e {
         ApiError::Unauthorized(_) | ApiError::Forbidden => {
             Redirect::to("/portal/login").into_response()
@@ -56,7 +56,7 @@ fn portal_error(e: ApiError) -> Response {
 }
 
 /// The signed-in parent of a portal page; anyone else is sent to the portal's sign-in.
-struct Parent(AuthUser);
+pub(super) struct Parent(pub(super) AuthUser);
 
 impl FromRequestParts<AppState> for Parent {
     type Rejection = Response;
@@ -123,7 +123,14 @@ async fn send_code(
         );
     };
     let shown = phone.as_str().to_owned();
-    match portal::request_code(State(state), client, ValidJson(CodeRequest { phone })).await {
+    match portal::request_code(
+        State(state),
+        client,
+        PageLang(lang),
+        ValidJson(CodeRequest { phone }),
+    )
+    .await
+    {
         Ok(_) => render(
             StatusCode::OK,
             &LoginPage { lang, code_sent_to: Some(shown.clone()), phone: shown, error: None },
