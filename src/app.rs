@@ -132,8 +132,15 @@ impl Application {
         });
         // New messages reach open pages through one listener on PostgreSQL's notifications.
         let live = (oneclass_api::live::Live::new(), pool.clone());
-        let router = oneclass_api::router(pool, jwt, warehouse.clone(), paynow, live.0.clone())
-            .merge(oneclass_dashboards::router(warehouse, viewer));
+        let router = oneclass_api::router(
+            pool,
+            jwt,
+            warehouse.clone(),
+            paynow,
+            live.0.clone(),
+            settings.sms_report_token.clone(),
+        )
+        .merge(oneclass_dashboards::router(warehouse, viewer));
         let router = oneclass_api::with_middleware(router);
         let listener = TcpListener::bind(settings.bind)
             .await

@@ -104,6 +104,10 @@ pub struct RawSettings {
     /// with its id as `Idempotency-Key`. Unset: messages are recorded as sent, nothing leaves
     /// the machine.
     pub sms_gateway_url: Option<String>,
+    /// The token the SMS provider sends (as a bearer token) with its delivery reports to
+    /// `POST /api/v1/sms/delivery-reports`. Unset: reports are not taken. Secret.
+    #[serde(serialize_with = "redacted")]
+    pub sms_report_token: Option<SecretString>,
     /// The URL where Paynow (and payers' browsers) reach this server, for Paynow's status
     /// updates and the return after paying. Default: the address the request came in by.
     pub public_url: Option<String>,
@@ -121,7 +125,7 @@ pub enum LogFormat {
 
 /// The settings' names, in the order of [`RawSettings`]: each is read from the environment as
 /// `ONECLASS_<NAME>` (a test checks this list against the struct).
-pub const NAMES: [&str; 28] = [
+pub const NAMES: [&str; 29] = [
     "database_url",
     "app_password",
     "cdc_password",
@@ -149,6 +153,7 @@ pub const NAMES: [&str; 28] = [
     "paynow_integration_key",
     "public_url",
     "sms_gateway_url",
+    "sms_report_token",
     "log_format",
 ];
 
@@ -494,6 +499,8 @@ pub struct Settings {
     pub paynow: Option<PaynowSettings>,
     /// Where queued messages are sent; None: the local gateway records them.
     pub sms_gateway: Option<Url>,
+    /// The token of the SMS provider's delivery reports; None: reports are not taken.
+    pub sms_report_token: Option<SecretString>,
 }
 
 /// The default of `ONECLASS_GOLD_INTERVAL`.
@@ -538,6 +545,7 @@ impl Settings {
             sql_wire: raw.sql_wire(None)?,
             paynow: raw.paynow()?,
             sms_gateway: raw.sms_gateway()?,
+            sms_report_token: raw.sms_report_token.clone(),
         })
     }
 }
@@ -547,12 +555,13 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    const SECRETS: [&str; 6] = [
+    const SECRETS: [&str; 7] = [
         "owner-password-zq81",
         "app-password-zq82",
         "cdc-password-zq83",
         "jwt-secret-zq84-of-at-least-thirty-two-chars",
         "pseudonym-key-zq85",
+        "sms-report-token-zq86",
         "zq8",
     ];
 
@@ -569,6 +578,7 @@ mod tests {
             ("ONECLASS_CDC_PASSWORD", SECRETS[2].into()),
             ("ONECLASS_JWT_SECRET", SECRETS[3].into()),
             ("ONECLASS_PSEUDONYM_KEY", SECRETS[4].into()),
+            ("ONECLASS_SMS_REPORT_TOKEN", SECRETS[5].into()),
             ("ONECLASS_LAKE", lake.display().to_string()),
             ("ONECLASS_PORT", "9090".into()),
         ]
@@ -698,6 +708,7 @@ mod tests {
             paynow_integration_key: Some("x".into()),
             public_url: Some("x".into()),
             sms_gateway_url: Some("x".into()),
+            sms_report_token: Some("x".into()),
             log_format: Some(LogFormat::Json),
         })
         .expect("serialise");

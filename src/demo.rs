@@ -188,6 +188,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         sql_wire: configured.sql_wire(Some(if opts.port == 0 { 0 } else { opts.port + 1 }))?,
         paynow,
         sms_gateway: configured.sms_gateway()?,
+        sms_report_token: configured.sms_report_token.clone(),
     };
     let app = Application::build(&settings, true).await?;
     let base = format!("http://127.0.0.1:{}", app.port());

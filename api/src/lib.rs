@@ -37,6 +37,7 @@ pub mod register;
 pub mod saved;
 pub mod schools;
 pub mod security;
+pub mod sms_reports;
 pub mod sql;
 pub mod staff;
 pub mod state;
@@ -112,6 +113,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(fees::router())
         .merge(invoicing::router())
         .merge(messages::router())
+        .merge(sms_reports::router())
         .merge(paynow::router())
         .merge(announcements::router())
         .merge(portal::router())
@@ -129,6 +131,7 @@ pub fn router(
     warehouse: Arc<oneclass_warehouse::Warehouse>,
     paynow: Option<state::PaynowGateway>,
     live: live::Live,
+    sms_report_token: Option<secrecy::SecretString>,
 ) -> Router {
     let (api, openapi) = api_routes();
     let state = AppState {
@@ -142,6 +145,7 @@ pub fn router(
         openapi: Arc::new(openapi),
         paynow: paynow.map(Arc::new),
         live,
+        sms_report_token: sms_report_token.map(Arc::new),
     };
     api.merge(pages::router())
         .route("/api/v1/openapi.json", get(ops::openapi_json))

@@ -29,6 +29,8 @@ pub struct AppState {
     pub paynow: Option<Arc<PaynowGateway>>,
     /// New messages, for the pages open on them.
     pub live: crate::live::Live,
+    /// The token the SMS provider sends with its delivery reports; None: reports are not taken.
+    pub sms_report_token: Option<Arc<secrecy::SecretString>>,
 }
 
 /// Paynow as this server is configured to reach it.

@@ -282,6 +282,7 @@ impl BenchCluster {
             sql_wire: None,
             paynow: None,
             sms_gateway: None,
+            sms_report_token: None,
         })
     }
 

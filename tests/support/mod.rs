@@ -73,6 +73,7 @@ pub fn settings(owner_url: &str, lake: &std::path::Path) -> Settings {
         sql_wire: None,
         paynow: None,
         sms_gateway: None,
+        sms_report_token: None,
     }
 }
 

@@ -124,3 +124,70 @@ async fn a_message_queued_before_a_kill_is_sent_once_after_restart() {
     );
     second.kill().await.expect("stop");
 }
+
+/// Delivery reports: the provider tells whether a message it was given reached the phone; the
+/// report is kept beside the message. Only with the configured token, only for a message it was
+/// given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_providers_delivery_reports_are_kept_beside_their_messages() {
+    let app = crate::support::TestApp::spawn_with(|s| {
+        s.sms_report_token = Some("report-token-of-the-provider".into());
+    })
+    .await;
+    for (id, provider, status) in
+        [(1, "prov-1", "sent"), (2, "prov-2", "sent"), (3, "prov-3", "queued")]
+    {
+        sqlx::query(
+            "INSERT INTO comms.outbox (id, channel, recipient, subject, body, kind, status, provider_id)
+             VALUES (uuid_in(lpad($1::text, 32, '0')::cstring), 'sms', '+263770000001', 's', 'b',
+                     'test', $3, $2)",
+        )
+        .bind(id)
+        .bind(provider)
+        .bind(status)
+        .execute(&app.owner)
+        .await
+        .expect("a message");
+    }
+    let report = |token: &str, body: serde_json::Value| {
+        app.client
+            .post(format!("{}/api/v1/sms/delivery-reports", app.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let token = "report-token-of-the-provider";
+    let ok = report(token, serde_json::json!({"id": "prov-1", "status": "delivered"})).await;
+    assert_eq!(ok.expect("post").status(), 204);
+    let failed = report(
+        token,
+        serde_json::json!({"id": "prov-2", "status": "failed", "detail": "handset off for 48 h"}),
+    )
+    .await;
+    assert_eq!(failed.expect("post").status(), 204);
+    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT provider_id, delivery, delivery_detail FROM comms.outbox
+         WHERE provider_id LIKE 'prov-%' ORDER BY provider_id",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .expect("rows");
+    assert_eq!(
+        rows,
+        [
+            ("prov-1".into(), Some("delivered".into()), None),
+            ("prov-2".into(), Some("undelivered".into()), Some("handset off for 48 h".into())),
+            ("prov-3".into(), None, None),
+        ]
+    );
+    // A wrong token, an unknown id, a message not yet sent, a status we do not know.
+    let wrong = report("guess", serde_json::json!({"id": "prov-1", "status": "undelivered"})).await;
+    assert_eq!(wrong.expect("post").status(), 401);
+    let unknown = report(token, serde_json::json!({"id": "prov-9", "status": "delivered"})).await;
+    assert_eq!(unknown.expect("post").status(), 404);
+    let queued = report(token, serde_json::json!({"id": "prov-3", "status": "delivered"})).await;
+    assert_eq!(queued.expect("post").status(), 404);
+    let odd = report(token, serde_json::json!({"id": "prov-1", "status": "read"})).await;
+    assert_eq!(odd.expect("post").status(), 422);
+    app.stop().await;
+}
