@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use chrono::{NaiveDate, Utc};
 use oneclass_core::ids::{LearnerId, SchoolId};
 use oneclass_core::types::Role;
+use oneclass_i18n::Lang;
 use oneclass_warehouse::{Format, QueryOutput, ScalarValue, WarehouseError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::PageLang;
 use crate::learners::audit_reads;
 use crate::state::{AppState, RequestId};
 
@@ -81,9 +83,10 @@ async fn get_attention(
     request_id: RequestId,
     Path(school): Path<SchoolId>,
     Query(q): Query<AttentionQuery>,
+    PageLang(lang): PageLang,
 ) -> ApiResult<Json<Attention>> {
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
-    Ok(Json(attention(&state, &user, &request_id, school, as_of).await?))
+    Ok(Json(attention(&state, &user, &request_id, school, as_of, lang).await?))
 }
 
 /// The list for `school` on `as_of`, as the user may see it.
@@ -93,6 +96,7 @@ pub(crate) async fn attention(
     request_id: &RequestId,
     school: SchoolId,
     as_of: NaiveDate,
+    lang: Lang,
 ) -> ApiResult<Attention> {
     user.require(LEADERS)?;
     if !user.schools.contains(&school) {
@@ -123,7 +127,7 @@ pub(crate) async fn attention(
             name: format!("{} {}", person.first_name, person.last_name),
             grade: row["grade"].as_str().unwrap_or_default().to_owned(),
             class_name: row["class_name"].as_str().map(str::to_owned),
-            reasons: reasons(row),
+            reasons: reasons(row, lang),
         });
     }
     let read: Vec<(Uuid, Uuid)> = people.iter().map(|p| (p.id, p.school_id)).collect();
@@ -156,8 +160,8 @@ async fn flagged(state: &AppState, school: SchoolId, as_of: NaiveDate) -> ApiRes
     Ok(answer["rows"].as_array().cloned().unwrap_or_default())
 }
 
-/// Each rule that holds for a flagged row, with its evidence.
-fn reasons(row: &Value) -> Vec<Reason> {
+/// Each rule that holds for a flagged row, with its evidence, in the reader's language.
+fn reasons(row: &Value, lang: Lang) -> Vec<Reason> {
     let flag = |name: &str| row[name].as_bool().unwrap_or(false);
     let int = |name: &str| row[name].as_i64().unwrap_or(0);
     let float = |name: &str| row[name].as_f64().unwrap_or(0.0);
@@ -167,27 +171,38 @@ fn reasons(row: &Value) -> Vec<Reason> {
         let share = if marks > 0 { absent as f64 / marks as f64 * 100.0 } else { 0.0 };
         out.push(Reason {
             code: "chronic_absence",
-            text: format!("absent {absent} of {marks} marked days this term ({share:.0} %)"),
+            text: lang.t_args(
+                "reason-chronic-absence",
+                &[
+                    ("absent", absent.to_string()),
+                    ("marks", marks.to_string()),
+                    ("share", format!("{share:.0}")),
+                ],
+            ),
         });
     }
     if flag("falling_marks") {
         out.push(Reason {
             code: "falling_marks",
-            text: format!(
-                "mean term mark fell from {:.0} % to {:.0} %",
-                float("mark_before"),
-                float("mark_now")
+            text: lang.t_args(
+                "reason-falling-marks",
+                &[
+                    ("before", format!("{:.0}", float("mark_before"))),
+                    ("now", format!("{:.0}", float("mark_now"))),
+                ],
             ),
         });
     }
     if flag("over_age") {
         out.push(Reason {
             code: "over_age",
-            text: format!(
-                "aged {} in {}, where the official age is {}",
-                int("age"),
-                row["grade"].as_str().unwrap_or_default(),
-                int("official_age")
+            text: lang.t_args(
+                "reason-over-age",
+                &[
+                    ("age", int("age").to_string()),
+                    ("grade", row["grade"].as_str().unwrap_or_default().to_owned()),
+                    ("official", int("official_age").to_string()),
+                ],
             ),
         });
     }
@@ -199,7 +214,11 @@ fn reasons(row: &Value) -> Vec<Reason> {
             .collect();
         out.push(Reason {
             code: "arrears",
-            text: format!("nothing paid on fees due 30 days or more: {}", owed.join(" and ")),
+            text: lang.t1(
+                "reason-arrears",
+                "owed",
+                owed.join(&format!(" {} ", lang.t("reason-and"))),
+            ),
         });
     }
     out
@@ -217,7 +236,7 @@ mod tests {
             "over_age": true, "age": 13, "official_age": 10,
             "arrears": true, "arrears_usd": 120.0, "arrears_zwg": 0.0,
         });
-        let texts: Vec<String> = reasons(&row).into_iter().map(|r| r.text).collect();
+        let texts: Vec<String> = reasons(&row, Lang::En).into_iter().map(|r| r.text).collect();
         assert_eq!(
             texts,
             [
@@ -228,6 +247,9 @@ mod tests {
             ]
         );
         let calm = serde_json::json!({"chronic_absence": false, "over_age": false});
-        assert!(reasons(&calm).is_empty());
+        assert!(reasons(&calm, Lang::En).is_empty());
+        let shona: Vec<String> = reasons(&row, Lang::Sn).into_iter().map(|r| r.text).collect();
+        assert_eq!(shona.len(), 4);
+        assert!(shona.iter().zip(&texts).all(|(sn, en)| sn != en), "{shona:?}");
     }
 }

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::access::{enqueue, revoke};
 use crate::auth::{self, AuthUser, ClientAddr, LoginResponse, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::PageLang;
 use crate::extract::{ValidJson, Validate};
 use crate::state::AppState;
 
@@ -303,6 +304,7 @@ async fn invite(
     State(state): State<AppState>,
     user: AuthUser,
     Path(school): Path<SchoolId>,
+    PageLang(lang): PageLang,
     ValidJson(req): ValidJson<NewInvitation>,
 ) -> ApiResult<(StatusCode, Json<Invitation>)> {
     let acting = manager_of(&state, &user, school).await?;
@@ -328,11 +330,15 @@ async fn invite(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let body = format!(
-        "OneClass: you are invited to join {} as {}. Open /app/invitation?token={token} within \
-         {INVITATION_DAYS} days to choose your username and password.",
-        row.school,
-        req.role.as_str().replace('_', " "),
+    // In the language of the person inviting (who knows the one invited).
+    let body = lang.t_args(
+        "sms-invitation",
+        &[
+            ("school", row.school.clone()),
+            ("role", req.role.as_str().replace('_', " ")),
+            ("link", format!("/app/invitation?token={token}")),
+            ("days", INVITATION_DAYS.to_string()),
+        ],
     );
     let (channel, recipient) = match (&phone, &req.email) {
         (Some(p), _) => ("sms", p.as_str()),

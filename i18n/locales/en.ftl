@@ -393,3 +393,11 @@ your-message = Your message
 sms-sign-in-code = OneClass: your sign-in code is { $code }. It works once, for { $minutes } minutes. Do not share it.
 sms-message-waiting = { $school }: a message about { $learner } is waiting for you on OneClass (/portal/).
 sms-password-reset = OneClass: to choose a new password for { $username }, open { $link } within { $hours } hours. If you did not ask, ignore this message.
+sms-invitation = OneClass: you are invited to join { $school } as { $role }. Open { $link } within { $days } days to choose your username and password.
+
+## Why a learner needs attention
+reason-chronic-absence = absent { $absent } of { $marks } marked days this term ({ $share } %)
+reason-falling-marks = mean term mark fell from { $before } % to { $now } %
+reason-over-age = aged { $age } in { $grade }, where the official age is { $official }
+reason-arrears = nothing paid on fees due 30 days or more: { $owed }
+reason-and = and

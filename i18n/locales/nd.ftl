@@ -393,3 +393,11 @@ your-message = Umlayezo wakho
 sms-sign-in-code = OneClass: ikhodi yakho yokungena ngu-{ $code }. Isebenza kanye kuphela, okwemizuzu engu-{ $minutes }. Ungayiniki omunye umuntu.
 sms-message-waiting = { $school }: kulomlayezo omayelana lo-{ $learner } okulindileyo ku-OneClass (/portal/).
 sms-password-reset = OneClass: ukuze ukhethe iphasiwedi entsha ka-{ $username }, vula { $link } phakathi kwamahora angu-{ $hours }. Nxa ungacelanga, ungawunaki lumlayezo.
+sms-invitation = OneClass: uyamenywa ukuthi ujoyine i-{ $school } njenge-{ $role }. Vula { $link } phakathi kwezinsuku ezingu-{ $days } ukuze ukhethe ibizo lakho lokungena lephasiwedi.
+
+## Why a learner needs attention
+reason-chronic-absence = ebengekho izinsuku ezingu-{ $absent } kwezingu-{ $marks } ezibhaliweyo kuleli themu ({ $share } %)
+reason-falling-marks = isilinganiso samamaki ethemu sehlile sisuka ku-{ $before } % saya ku-{ $now } %
+reason-over-age = uleminyaka engu-{ $age } ku-{ $grade }, lapho iminyaka efaneleyo ingu-{ $official }
+reason-arrears = kakukho okuhlawulweyo emalini yesikolo esephuze insuku ezingu-30 kumbe ngaphezulu: { $owed }
+reason-and = lo

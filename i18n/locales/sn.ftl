@@ -393,3 +393,11 @@ your-message = Meseji yako
 sms-sign-in-code = OneClass: kodhi yako yekupinda ndeye { $code }. Inoshanda kamwe chete, kwemaminitsi { $minutes }. Usaipe mumwe munhu.
 sms-message-waiting = { $school }: pane meseji ine chekuita na{ $learner } yakakumirira paOneClass (/portal/).
 sms-password-reset = OneClass: kuti usarudze pasiwedhi itsva ye{ $username }, vhura { $link } mukati memaawa { $hours }. Kana usina kukumbira, usateerera meseji iyi.
+sms-invitation = OneClass: makokwa kuti mubatane ne{ $school } se{ $role }. Vhurai { $link } mukati memazuva { $days } kuti musarudze zita renyu rekushandisa nepasiwedhi.
+
+## Why a learner needs attention
+reason-chronic-absence = asina kuuya mazuva { $absent } pa{ $marks } akanyorwa temu ino ({ $share } %)
+reason-falling-marks = avhareji yemamaki etemu yadzikira kubva pa{ $before } % kusvika pa{ $now } %
+reason-over-age = ane makore { $age } ari mu{ $grade }, apo makore anotarisirwa ari { $official }
+reason-arrears = hapana chakabhadharwa pamari yechikoro yakapfuura mazuva 30: { $owed }
+reason-and = uye

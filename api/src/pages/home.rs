@@ -148,7 +148,7 @@ async fn attention_page(
         Err(e) => return page_error(e),
     };
     let today = Utc::now().date_naive();
-    match crate::attention::attention(&state, &user, &request_id, school, today).await {
+    match crate::attention::attention(&state, &user, &request_id, school, today, lang).await {
         Ok(list) => render(StatusCode::OK, &AttentionPage { lang, list }),
         Err(e) => page_error(e),
     }
