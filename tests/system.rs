@@ -31,6 +31,8 @@ mod pages;
 mod paynow;
 #[path = "system/portal.rs"]
 mod portal;
+#[path = "system/predict.rs"]
+mod predict;
 #[path = "system/timetable.rs"]
 mod timetable;
 
