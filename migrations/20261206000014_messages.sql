@@ -37,11 +37,16 @@ CREATE POLICY parent_writes ON comms.messages FOR INSERT TO oneclass_app
   WITH CHECK (from_guardian
               AND sender_id = nullif(current_setting('app.user_id', true), '')::uuid
               AND guardian_id = ANY ((SELECT platform.current_guardians())::uuid[])
-              AND learner_id = ANY ((SELECT platform.current_children())::uuid[]));
+              AND learner_id = ANY ((SELECT platform.current_children())::uuid[])
+              -- The guardian is the school's: a link left at a learner's former school after a
+              -- transfer does not write into the new school's records.
+              AND EXISTS (SELECT 1 FROM sis.guardians g
+                          WHERE g.id = guardian_id AND g.school_id = comms.messages.school_id));
 
--- A parent reads their own links to learners (which conversation is theirs).
+-- A parent reads their own links to learners (which conversation is theirs), where the school
+-- has not withdrawn their access.
 CREATE POLICY parent_reads ON sis.learner_guardians FOR SELECT TO oneclass_app
-  USING (guardian_id = ANY ((SELECT platform.current_guardians())::uuid[]));
+  USING (portal AND guardian_id = ANY ((SELECT platform.current_guardians())::uuid[]));
 
 CREATE FUNCTION comms.announce_message() RETURNS trigger
 LANGUAGE plpgsql AS $$

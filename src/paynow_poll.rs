@@ -26,18 +26,21 @@ pub struct Polled {
     pub changed: usize,
 }
 
-/// Polls the open transactions older than `due_after` once.
+/// Polls the open transactions older than `due_after` once, least recently asked first (each
+/// answer touches the row), so a backlog of abandoned payments does not keep newer ones from
+/// being asked; stops at `shutdown`.
 pub async fn poll_open(
     pool: &PgPool,
     client: &Client,
     due_after: Duration,
+    shutdown: &CancellationToken,
 ) -> anyhow::Result<Polled> {
     let open = sqlx::query!(
         "SELECT reference, poll_url FROM finance.paynow_transactions
          WHERE payment_id IS NULL AND status IN ('Created', 'Sent')
            AND created_at <= now() - make_interval(secs => $1)
            AND created_at > now() - interval '2 days'
-         ORDER BY created_at LIMIT $2",
+         ORDER BY updated_at LIMIT $2",
         due_after.as_secs_f64(),
         BATCH,
     )
@@ -46,7 +49,11 @@ pub async fn poll_open(
     let mut polled = Polled::default();
     for t in open {
         polled.asked += 1;
-        let update = match client.poll(&t.poll_url).await {
+        let answer = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            a = client.poll(&t.poll_url) => a,
+        };
+        let update = match answer {
             Ok(u) => u,
             Err(error) => {
                 tracing::warn!(reference = %t.reference, %error, "Paynow poll failed");
@@ -78,7 +85,7 @@ pub async fn poll_open(
 /// Polls every [`EVERY`] until `shutdown`.
 pub async fn run(pool: PgPool, client: Client, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
-        if let Err(error) = poll_open(&pool, &client, DUE_AFTER).await {
+        if let Err(error) = poll_open(&pool, &client, DUE_AFTER, &shutdown).await {
             tracing::warn!(%error, "Paynow transactions could not be polled");
         }
         tokio::select! {

@@ -78,6 +78,14 @@ pub fn settles(
     Ok(applied.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
 }
 
+/// What a rate of the day must be.
+pub(crate) const RATE_RULE: &str = "must be above 0, at most 1,000,000,000, to 4 decimal places";
+
+/// A rate of the day (ZiG per US dollar) the ledger can hold and convert without overflow.
+pub(crate) fn rate_ok(rate: Decimal) -> bool {
+    rate > Decimal::ZERO && rate <= MAX_AMOUNT && rate.round_dp(4) == rate
+}
+
 pub(crate) fn money_ok(amount: Decimal) -> bool {
     amount > Decimal::ZERO && amount <= MAX_AMOUNT && amount.round_dp(2) == amount
 }
@@ -241,8 +249,8 @@ impl Validate for NewPayment {
                 "must be above 0, at most 1,000,000,000, to the cent",
             ));
         }
-        if self.exchange_rate.is_some_and(|r| r <= Decimal::ZERO || r > MAX_AMOUNT) {
-            e.push(FieldError::new("exchange_rate", "must be above 0"));
+        if self.exchange_rate.is_some_and(|r| !rate_ok(r)) {
+            e.push(FieldError::new("exchange_rate", RATE_RULE));
         }
         if !METHODS.contains(&self.method.as_str()) {
             e.push(FieldError::new("method", format!("must be one of {}", METHODS.join(", "))));

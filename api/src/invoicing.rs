@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, begin_scoped};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ValidJson, Validate};
-use crate::fees::{Currency, KEEPERS, READERS, money_ok, settles};
+use crate::fees::{Currency, KEEPERS, RATE_RULE, READERS, money_ok, rate_ok, settles};
 use crate::idempotency::{self, Claim};
 use crate::state::AppState;
 
@@ -475,8 +475,8 @@ impl Validate for NewRemittance {
         if !money_ok(self.total) {
             e.push(FieldError::new("total", "must be above 0, at most 1,000,000,000, to the cent"));
         }
-        if self.exchange_rate.is_some_and(|r| r <= Decimal::ZERO) {
-            e.push(FieldError::new("exchange_rate", "must be above 0"));
+        if self.exchange_rate.is_some_and(|r| !rate_ok(r)) {
+            e.push(FieldError::new("exchange_rate", RATE_RULE));
         }
         if self.lines.is_empty() || self.lines.len() > MAX_LINES {
             e.push(FieldError::new("lines", format!("must hold 1 to {MAX_LINES} learners")));
@@ -493,8 +493,10 @@ impl Validate for NewRemittance {
                 e.push(FieldError::new(format!("lines[{i}].learner_id"), "is named twice"));
             }
         }
-        let sum: Decimal = self.lines.iter().map(|l| l.amount).sum();
-        if e.is_empty() && sum != self.total {
+        // Summed once every line is known to be a sane amount (no overflow).
+        let sum: Decimal =
+            if e.is_empty() { self.lines.iter().map(|l| l.amount).sum() } else { self.total };
+        if sum != self.total {
             e.push(FieldError::new(
                 "total",
                 format!("is not the sum of the lines ({sum}): every dollar must go to a learner"),
@@ -727,10 +729,12 @@ async fn read_remittance(conn: &mut sqlx::PgConnection, id: Uuid) -> ApiResult<O
                   (SELECT coalesce(sum(x.amount), 0) FROM finance.refunds x
                    WHERE x.payment_id = p.id) AS "refunded!",
                   b.currency AS "applied_currency!", p.amount_applied,
-                  b.balance AS "invoice_balance!", l.is_beam AS learner_on_beam
+                  b.balance AS "invoice_balance!",
+                  coalesce(l.is_beam, false) AS "learner_on_beam!"
            FROM finance.payments p
            JOIN finance.invoice_balances b ON b.invoice_id = p.invoice_id
-           JOIN sis.learners l ON l.id = p.learner_id
+           -- A learner who has moved school since is still a line of the remittance.
+           LEFT JOIN sis.learners l ON l.id = p.learner_id
            WHERE p.remittance_id = $1
            ORDER BY p.receipt_number"#,
         id

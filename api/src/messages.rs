@@ -45,6 +45,8 @@ const WRITERS: &[Role] =
     &[Role::SchoolHead, Role::Deputy, Role::Registrar, Role::Teacher, Role::Parent];
 /// The newest messages of a learner a page shows.
 const SHOWN: i64 = 200;
+/// How long one event stream lasts before the browser reconnects (and is checked again).
+const STREAM_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Message {
@@ -171,8 +173,8 @@ pub(crate) async fn write_message(
            JOIN sis.guardians g ON g.id = lg.guardian_id
            JOIN sis.learners l ON l.id = lg.learner_id
            JOIN platform.schools s ON s.id = l.school_id
-           WHERE lg.learner_id = $1
-             AND (($2 AND g.user_id = $3 AND lg.portal) OR (NOT $2 AND g.id = $4))
+           WHERE lg.learner_id = $1 AND lg.school_id = l.school_id AND lg.portal
+             AND (($2 AND g.user_id = $3) OR (NOT $2 AND g.id = $4))
            LIMIT 1"#,
         learner as LearnerId,
         parent,
@@ -185,7 +187,10 @@ pub(crate) async fn write_message(
         return Err(if parent {
             ApiError::NotFound
         } else {
-            ApiError::field("guardian_id", "not a guardian of this learner")
+            ApiError::field(
+                "guardian_id",
+                "not a guardian of this learner at their school with access to the portal",
+            )
         });
     };
     let id = Uuid::now_v7();
@@ -238,10 +243,15 @@ async fn events(
     tx.commit().await?;
     let mut notices = state.live.subscribe();
     let stop = state.live.stopped();
+    // A stream lives at most this long: the browser reconnects, and is checked again.
+    let until = tokio::time::Instant::now() + STREAM_LIFETIME;
     let stream = async_stream_of(move |yield_event| async move {
         loop {
             let notice = tokio::select! {
                 _ = stop.cancelled() => return,
+                // The reader went away: end now, not at the next message.
+                _ = yield_event.closed() => return,
+                _ = tokio::time::sleep_until(until) => return,
                 n = notices.recv() => n,
             };
             let notice = match notice {
@@ -249,9 +259,15 @@ async fn events(
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return,
             };
-            // Read under the reader's own scope: a parent's stream skips other guardians'.
+            // Checked again for every message: the session still live (not signed out or
+            // revoked), the learner still the reader's; then read under the reader's own scope
+            // (a parent's stream skips other guardians').
             let read = async {
+                if !crate::auth::session_is_live(&state.pool, &user).await? {
+                    return Err(ApiError::Unauthorized("the session has ended"));
+                }
                 let mut tx = begin_scoped(&state.pool, &user).await?;
+                school_of(&mut tx, &user, learner).await?;
                 let found = read_messages(&mut tx, learner, Some(notice.message)).await?;
                 tx.commit().await?;
                 Ok::<_, ApiError>(found)
@@ -267,6 +283,7 @@ async fn events(
                         }
                     }
                 }
+                Err(ApiError::Unauthorized(_) | ApiError::NotFound | ApiError::Forbidden) => return,
                 Err(error) => tracing::warn!(%error, "live updates: a message could not be read"),
             }
         }

@@ -303,7 +303,19 @@ async fn a_beam_remittance_is_split_per_learner_all_or_nothing_and_reconciled() 
             .expect("count")
     };
 
-    // Refused, naming what is wrong, and nothing is recorded.
+    // Refused, naming what is wrong, and nothing is recorded (amounts too large to add up and
+    // rates too small to divide by are refused as bad input, not a crash).
+    let mut huge = remittance(
+        "1.00",
+        vec![line(0, "79228162514264337593543950335"), line(1, "79228162514264337593543950335")],
+    );
+    let resp = post(&app, &bursar, &path, "huge", &huge).await;
+    assert_eq!(resp.status(), 422);
+    huge = remittance("120.00", vec![line(0, "60.00"), line(4, "60.00")]);
+    huge["exchange_rate"] = json!("0.00000000000000000001");
+    let resp = post(&app, &bursar, &path, "tiny-rate", &huge).await;
+    let problem: Value = resp.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["field"], "exchange_rate", "{problem}");
     for (body, field) in [
         (remittance("100.00", vec![line(0, "60.00"), line(1, "60.00")]), "total"),
         (remittance("120.00", vec![line(0, "60.00"), line(0, "60.00")]), "lines[1].learner_id"),

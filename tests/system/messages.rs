@@ -166,6 +166,15 @@ async fn staff_and_a_guardian_write_to_each_other_and_open_pages_see_it_at_once(
             .status();
         assert_eq!(status, 404);
     }
+    // A guardian whose portal access the school withdrew is not written to (they could not
+    // read it; the SMS would name the learner to them).
+    sqlx::query("UPDATE sis.learner_guardians SET portal = false WHERE guardian_id = $1")
+        .bind(other)
+        .execute(&app.owner)
+        .await
+        .expect("withdraw");
+    let resp = app.post(&head, &path, &json!({"guardian_id": other, "body": "x"})).await;
+    assert_eq!(resp.status(), 422);
     // Messages are never edited: the API's role may not.
     let denied = sqlx::query("SET ROLE oneclass_app; UPDATE comms.messages SET body = 'x'")
         .execute(&app.owner)

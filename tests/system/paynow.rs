@@ -137,7 +137,8 @@ async fn a_lost_status_update_is_found_by_polling_and_applied_once() {
         crate::support::PAYNOW_ID,
         crate::support::PAYNOW_KEY.into(),
     );
-    let poll = || oneclass::paynow_poll::poll_open(&app.owner, &client, Duration::ZERO);
+    let running = tokio_util::sync::CancellationToken::new();
+    let poll = || oneclass::paynow_poll::poll_open(&app.owner, &client, Duration::ZERO, &running);
 
     // Not paid yet: asked, nothing changes.
     let first = poll().await.expect("poll");

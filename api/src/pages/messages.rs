@@ -80,7 +80,9 @@ async fn load(
     let guardians = sqlx::query!(
         "SELECT g.id, g.full_name FROM sis.learner_guardians lg
          JOIN sis.guardians g ON g.id = lg.guardian_id
-         WHERE lg.learner_id = $1 ORDER BY g.full_name",
+         JOIN sis.learners l ON l.id = lg.learner_id
+         WHERE lg.learner_id = $1 AND lg.school_id = l.school_id AND lg.portal
+         ORDER BY g.full_name",
         learner as LearnerId
     )
     .fetch_all(&mut *tx)
