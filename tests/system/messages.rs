@@ -166,6 +166,29 @@ async fn staff_and_a_guardian_write_to_each_other_and_open_pages_see_it_at_once(
             .status();
         assert_eq!(status, 404);
     }
+    // The staff page's form: a blank message comes back on the form (422); a good one is sent
+    // and the page shows it.
+    let page = format!("{}/app/learners/{child}/messages", app.base);
+    let blank = app
+        .client
+        .post(&page)
+        .bearer_auth(&head)
+        .form(&[("guardian_id", mine.to_string()), ("body", " ".into())])
+        .send()
+        .await
+        .expect("post the form");
+    assert_eq!(blank.status(), 422);
+    assert!(blank.text().await.expect("page").contains("class=\"err\""));
+    let good = app
+        .client
+        .post(&page)
+        .bearer_auth(&head)
+        .form(&[("guardian_id", mine.to_string()), ("body", "Term ends on Friday.".into())])
+        .send()
+        .await
+        .expect("post the form");
+    assert_eq!(good.status(), 200, "redirected to the conversation");
+    assert!(good.text().await.expect("page").contains("Term ends on Friday."));
     // A guardian whose portal access the school withdrew is not written to (they could not
     // read it; the SMS would name the learner to them).
     sqlx::query("UPDATE sis.learner_guardians SET portal = false WHERE guardian_id = $1")

@@ -22,21 +22,28 @@ async fn payments_of(app: &TestApp, invoice: Uuid) -> (i64, Option<String>) {
     .expect("payments")
 }
 
+/// A fresh invoice of `dollars` US dollars for the learner, term `term` of 2098.
+async fn usd_invoice(app: &TestApp, learner: Uuid, term: i32, dollars: i32) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO finance.invoices (id, school_id, learner_id, academic_year, term, currency,
+             amount, issued_on, due_on)
+         SELECT gen_random_uuid(), school_id, id, 2098, $2, 'USD', $3, current_date, current_date
+         FROM sis.learners WHERE id = $1 RETURNING id",
+    )
+    .bind(learner)
+    .bind(term)
+    .bind(dollars)
+    .fetch_one(&app.owner)
+    .await
+    .expect("invoice")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn paynow_updates_are_checked_and_applied_once() {
     let (app, standin) = TestApp::spawn_with_paynow().await;
     let bursar = app.token("bursar").await;
     let learner = crate::money::bursars_learner(&app).await;
-    let invoice: Uuid = sqlx::query_scalar(
-        "INSERT INTO finance.invoices (id, school_id, learner_id, academic_year, term, currency,
-             amount, issued_on, due_on)
-         SELECT gen_random_uuid(), school_id, id, 2098, 1, 'USD', 120, current_date, current_date
-         FROM sis.learners WHERE id = $1 RETURNING id",
-    )
-    .bind(learner)
-    .fetch_one(&app.owner)
-    .await
-    .expect("invoice");
+    let invoice = usd_invoice(&app, learner, 1, 120).await;
     let path = format!("/api/v1/learners/{learner}/paynow");
     let start = |amount: &str| json!({"invoice_id": invoice, "amount": amount});
 
@@ -114,16 +121,7 @@ async fn a_lost_status_update_is_found_by_polling_and_applied_once() {
     let (app, standin) = TestApp::spawn_with_paynow().await;
     let bursar = app.token("bursar").await;
     let learner = crate::money::bursars_learner(&app).await;
-    let invoice: Uuid = sqlx::query_scalar(
-        "INSERT INTO finance.invoices (id, school_id, learner_id, academic_year, term, currency,
-             amount, issued_on, due_on)
-         SELECT gen_random_uuid(), school_id, id, 2098, 2, 'USD', 80, current_date, current_date
-         FROM sis.learners WHERE id = $1 RETURNING id",
-    )
-    .bind(learner)
-    .fetch_one(&app.owner)
-    .await
-    .expect("invoice");
+    let invoice = usd_invoice(&app, learner, 2, 80).await;
     let path = format!("/api/v1/learners/{learner}/paynow");
     let started: Value = app
         .post(&bursar, &path, &json!({"invoice_id": invoice, "amount": "30.00"}))

@@ -94,16 +94,45 @@ async fn load(
     Ok((name, messages, guardians))
 }
 
-async fn show_staff(
+/// Which side of the conversation a page is for: the school's (`/app`) or the guardian's
+/// (`/portal`); they differ in their template, their address and their sign-in page.
+#[derive(Clone, Copy)]
+enum Side {
+    Staff,
+    Parent,
+}
+
+impl Side {
+    fn page(self, learner: LearnerId) -> String {
+        match self {
+            Side::Staff => format!("/app/learners/{learner}/messages"),
+            Side::Parent => format!("/portal/children/{learner}/messages"),
+        }
+    }
+
+    fn error(self, e: ApiError) -> Response {
+        match self {
+            Side::Staff => page_error(e),
+            Side::Parent => portal_error(e),
+        }
+    }
+}
+
+async fn show(
     state: &AppState,
+    side: Side,
     lang: Lang,
     user: &AuthUser,
     learner: LearnerId,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    match load(state, user, learner).await {
-        Ok((learner_name, messages, guardians)) => render(
+    let (learner_name, messages, guardians) = match load(state, user, learner).await {
+        Ok(loaded) => loaded,
+        Err(e) => return side.error(e),
+    };
+    match side {
+        Side::Staff => render(
             status,
             &StaffPage {
                 lang,
@@ -115,71 +144,7 @@ async fn show_staff(
                 error,
             },
         ),
-        Err(e) => page_error(e),
-    }
-}
-
-async fn staff_page(
-    State(state): State<AppState>,
-    PageLang(lang): PageLang,
-    Staff(user): Staff,
-    Path(learner): Path<LearnerId>,
-) -> Response {
-    show_staff(&state, lang, &user, learner, None, StatusCode::OK).await
-}
-
-/// Sends, then shows the conversation again (post, redirect, get); a bad message comes back on
-/// the form.
-async fn staff_send(
-    State(state): State<AppState>,
-    PageLang(lang): PageLang,
-    Staff(user): Staff,
-    Path(learner): Path<LearnerId>,
-    Form(form): Form<MessageForm>,
-) -> Response {
-    match send(&state, &user, learner, form).await {
-        Ok(()) => Redirect::to(&format!("/app/learners/{learner}/messages")).into_response(),
-        Err(e) => match form_problem(&e) {
-            Some(problem) => {
-                show_staff(
-                    &state,
-                    lang,
-                    &user,
-                    learner,
-                    Some(problem),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            None => page_error(e),
-        },
-    }
-}
-
-async fn send(
-    state: &AppState,
-    user: &AuthUser,
-    learner: LearnerId,
-    form: MessageForm,
-) -> ApiResult<()> {
-    let new = NewMessage { guardian_id: form.guardian_id, body: form.body };
-    let problems = new.validate();
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
-    messages::write_message(state, user, learner, &new).await.map(|_| ())
-}
-
-async fn show_parent(
-    state: &AppState,
-    lang: Lang,
-    user: &AuthUser,
-    learner: LearnerId,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    match load(state, user, learner).await {
-        Ok((learner_name, messages, _)) => render(
+        Side::Parent => render(
             status,
             &ParentPage {
                 lang,
@@ -190,8 +155,55 @@ async fn show_parent(
                 error,
             },
         ),
-        Err(e) => portal_error(e),
     }
+}
+
+/// Sends, then shows the conversation again (post, redirect, get); a bad message comes back on
+/// the form.
+async fn send_and_show(
+    state: &AppState,
+    side: Side,
+    lang: Lang,
+    user: &AuthUser,
+    learner: LearnerId,
+    form: MessageForm,
+) -> Response {
+    let new = NewMessage { guardian_id: form.guardian_id, body: form.body };
+    let problems = new.validate();
+    let sent = if problems.is_empty() {
+        messages::write_message(state, user, learner, &new).await.map(|_| ())
+    } else {
+        Err(ApiError::Validation(problems))
+    };
+    match sent {
+        Ok(()) => Redirect::to(&side.page(learner)).into_response(),
+        Err(e) => match form_problem(&e) {
+            Some(problem) => {
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                show(state, side, lang, user, learner, Some(problem), status).await
+            }
+            None => side.error(e),
+        },
+    }
+}
+
+async fn staff_page(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    Staff(user): Staff,
+    Path(learner): Path<LearnerId>,
+) -> Response {
+    show(&state, Side::Staff, lang, &user, learner, None, StatusCode::OK).await
+}
+
+async fn staff_send(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    Staff(user): Staff,
+    Path(learner): Path<LearnerId>,
+    Form(form): Form<MessageForm>,
+) -> Response {
+    send_and_show(&state, Side::Staff, lang, &user, learner, form).await
 }
 
 async fn parent_page(
@@ -200,9 +212,10 @@ async fn parent_page(
     Parent(user): Parent,
     Path(learner): Path<LearnerId>,
 ) -> Response {
-    show_parent(&state, lang, &user, learner, None, StatusCode::OK).await
+    show(&state, Side::Parent, lang, &user, learner, None, StatusCode::OK).await
 }
 
+/// A parent writes as themselves: a guardian named in the form is ignored.
 async fn parent_send(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
@@ -211,21 +224,5 @@ async fn parent_send(
     Form(form): Form<MessageForm>,
 ) -> Response {
     let form = MessageForm { guardian_id: None, ..form };
-    match send(&state, &user, learner, form).await {
-        Ok(()) => Redirect::to(&format!("/portal/children/{learner}/messages")).into_response(),
-        Err(e) => match form_problem(&e) {
-            Some(problem) => {
-                show_parent(
-                    &state,
-                    lang,
-                    &user,
-                    learner,
-                    Some(problem),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            None => portal_error(e),
-        },
-    }
+    send_and_show(&state, Side::Parent, lang, &user, learner, form).await
 }
