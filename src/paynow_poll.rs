@@ -64,16 +64,7 @@ pub async fn poll_open(
             tracing::warn!(reference = %t.reference, "Paynow answered a poll about another reference");
             continue;
         }
-        let outcome = sqlx::query_scalar!(
-            r#"SELECT finance.apply_paynow_update($1, $2, $3, $4, $5) AS "outcome!""#,
-            update.reference,
-            update.paynow_reference,
-            update.amount,
-            update.status.as_str(),
-            update.status.is_paid(),
-        )
-        .fetch_one(pool)
-        .await?;
+        let outcome = oneclass_api::paynow::apply_update(pool, &update).await?;
         if outcome == "applied" || (outcome == "recorded" && update.status.as_str() != "Created") {
             polled.changed += 1;
         }

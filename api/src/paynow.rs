@@ -178,7 +178,23 @@ async fn result(State(state): State<AppState>, body: Bytes) -> ApiResult<&'stati
         }
         other => ApiError::BadRequest(other.to_string()),
     })?;
-    let outcome = sqlx::query_scalar!(
+    let outcome = apply_update(&state.pool, &update).await?;
+    tracing::info!(reference = %update.reference, status = update.status.as_str(), outcome, "Paynow update");
+    match outcome.as_str() {
+        "unknown" => Err(ApiError::NotFound),
+        "mismatch" => Err(ApiError::BadRequest("the amount is not the transaction's".into())),
+        _ => Ok("OK"),
+    }
+}
+
+/// Applies a status update Paynow signed (posted to the result URL, or the answer to a poll):
+/// once per transaction, by `finance.apply_paynow_update`. The outcome: `applied`, `recorded`,
+/// `already applied`, `unknown` or `mismatch`.
+pub async fn apply_update(
+    pool: &sqlx::PgPool,
+    update: &oneclass_paynow::Update,
+) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
         r#"SELECT finance.apply_paynow_update($1, $2, $3, $4, $5) AS "outcome!""#,
         update.reference,
         update.paynow_reference,
@@ -186,12 +202,6 @@ async fn result(State(state): State<AppState>, body: Bytes) -> ApiResult<&'stati
         update.status.as_str(),
         update.status.is_paid(),
     )
-    .fetch_one(&state.pool)
-    .await?;
-    tracing::info!(reference = %update.reference, status = update.status.as_str(), outcome, "Paynow update");
-    match outcome.as_str() {
-        "unknown" => Err(ApiError::NotFound),
-        "mismatch" => Err(ApiError::BadRequest("the amount is not the transaction's".into())),
-        _ => Ok("OK"),
-    }
+    .fetch_one(pool)
+    .await
 }
