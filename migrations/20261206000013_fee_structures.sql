@@ -26,6 +26,12 @@ CREATE TABLE finance.fee_structures (
 );
 SELECT platform.make_school_owned('finance.fee_structures');
 
+-- One invoice per learner and term at each school: a learner who transfers in is invoiced by the
+-- new school too (the old school's invoice stays the old school's, with what was paid on it).
+ALTER TABLE finance.invoices DROP CONSTRAINT invoices_learner_id_academic_year_term_key;
+ALTER TABLE finance.invoices ADD CONSTRAINT invoices_one_a_term_at_a_school
+  UNIQUE (school_id, learner_id, academic_year, term);
+
 -- Which structure an invoice was made from (null for invoices entered or imported by hand).
 ALTER TABLE finance.invoices ADD COLUMN fee_structure_id uuid REFERENCES finance.fee_structures (id);
 

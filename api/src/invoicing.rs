@@ -210,7 +210,8 @@ pub struct GeneratedInvoices {
     pub term: i32,
     /// Invoices made now.
     pub created: i64,
-    /// Learners who already had an invoice for the term (left as they are).
+    /// Learners who already had an invoice for the term at this school (left as they are; an
+    /// invoice at a school they left is the other school's).
     pub already_invoiced: i64,
     /// Learners left without an invoice because no fee is set for them.
     pub without_fee: Vec<WithoutFee>,
@@ -253,7 +254,7 @@ async fn generate_invoices(
              SELECT platform.uuid_v7(), $1, p.learner_id, $2, $3, p.currency, p.amount, $4,
                     greatest(p.due_on, $4), p.fee_id
              FROM priced p
-             ON CONFLICT (learner_id, academic_year, term) DO NOTHING
+             ON CONFLICT (school_id, learner_id, academic_year, term) DO NOTHING
              RETURNING learner_id)
            SELECT (SELECT count(*) FROM made) AS "created!",
                   (SELECT count(*) FROM priced) AS "priced!""#,

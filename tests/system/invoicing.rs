@@ -172,6 +172,43 @@ async fn a_terms_invoices_come_from_the_fees_once_per_learner() {
     assert_eq!(due.to_string(), format!("{YEAR}-01-12"));
     let resp = app.post(&bursar, &generate, &json!({"academic_year": YEAR, "term": 0})).await;
     assert_eq!(resp.status(), 422);
+    // A learner invoiced for the term at another school transfers in: this school invoices
+    // them too (the other school's invoice stays the other school's).
+    let mover: Uuid =
+        sqlx::query_scalar("SELECT id FROM sis.learners WHERE school_id <> $1 ORDER BY id LIMIT 1")
+            .bind(school)
+            .fetch_one(&app.owner)
+            .await
+            .expect("a learner elsewhere");
+    for sql in [
+        "INSERT INTO finance.invoices (id, school_id, learner_id, academic_year, term, currency,
+             amount, issued_on, due_on)
+         SELECT gen_random_uuid(), school_id, id, $3, 1, 'USD', 99, make_date($3, 1, 5),
+                make_date($3, 2, 1) FROM sis.learners WHERE id = $1",
+        "UPDATE sis.enrolments SET end_date = start_date, exit_reason = 'transfer_out'
+         WHERE learner_id = $1 AND end_date IS NULL",
+        "UPDATE sis.learners SET school_id = $2 WHERE id = $1",
+        "INSERT INTO sis.enrolments (id, school_id, learner_id, academic_year, grade, entry_type,
+             start_date)
+         VALUES (gen_random_uuid(), $2, $1, $3, 'G1', 'transfer_in', make_date($3, 1, 20))",
+    ] {
+        sqlx::query(sql).bind(mover).bind(school).bind(YEAR).execute(&app.owner).await.expect(sql);
+    }
+    let report: Value = app.post(&bursar, &generate, &term1).await.json().await.expect("json");
+    assert_eq!(
+        (report["created"].as_i64(), report["already_invoiced"].as_i64()),
+        (Some(1), Some(8))
+    );
+    let at_both: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT school_id) FROM finance.invoices
+         WHERE learner_id = $1 AND academic_year = $2 AND term = 1",
+    )
+    .bind(mover)
+    .bind(YEAR)
+    .fetch_one(&app.owner)
+    .await
+    .expect("count");
+    assert_eq!(at_both, 2);
 
     // A correction is a new entry: the invoice keeps its amount, the balance follows.
     let (invoice, _) = invoice_of(&app, learners[2], 1).await.expect("invoice");
@@ -236,9 +273,10 @@ async fn a_terms_invoices_come_from_the_fees_once_per_learner() {
         .iter()
         .find(|c| c["currency"] == "USD")
         .expect("USD");
-    assert_eq!(dec(&usd["invoiced"]), Decimal::new(115_000, 2));
+    // Two boarders at 450, three day scholars at 125 (the one who transferred in among them).
+    assert_eq!(dec(&usd["invoiced"]), Decimal::new(127_500, 2));
     assert_eq!(dec(&usd["corrected"]), Decimal::new(-2_500, 2));
-    assert_eq!(dec(&usd["outstanding"]), Decimal::new(112_500, 2));
+    assert_eq!(dec(&usd["outstanding"]), Decimal::new(125_000, 2));
     // A bursar of another school finds no such invoice.
     let other_invoice: Uuid =
         sqlx::query_scalar("SELECT id FROM finance.invoices WHERE school_id = $1 LIMIT 1")
