@@ -62,6 +62,18 @@ async fn with_gold(app: &TestApp) -> String {
     token
 }
 
+/// The demo accounts whose pages the walk visits.
+fn page_logins(app: &TestApp) -> Vec<Login> {
+    Login::for_pages(
+        app.seed.logins.iter().map(|l| (l.role.as_str(), l.username.as_str(), l.password.as_str())),
+    )
+}
+
+/// The demo parent's account.
+fn parent_login(app: &TestApp) -> &oneclass_synth::DemoLogin {
+    app.seed.logins.iter().find(|l| l.role.as_str() == "parent").expect("a parent")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_official_drills_from_the_nation_to_one_school_in_four_clicks() {
     let app = TestApp::spawn().await;
@@ -454,9 +466,7 @@ async fn every_staff_and_parent_page_is_small_and_asks_no_other_host() {
     with_gold(&app).await;
     let driver = chromedriver();
     let client = driver.browser((412, 915)).await.expect("a phone-sized Chromium");
-    let logins = Login::for_pages(
-        app.seed.logins.iter().map(|l| (l.role.as_str(), l.username.as_str(), l.password.as_str())),
-    );
+    let logins = page_logins(&app);
     let visited = visit_every_page(&client, &app.base, &logins).await.expect("the walk");
     let pages: Vec<&str> = visited.iter().map(|v| v.page).collect();
     for want in [
@@ -522,7 +532,7 @@ async fn the_register_and_the_parents_pages_in_three_languages() {
     let driver = chromedriver();
     let client = driver.browser((412, 915)).await.expect("a phone-sized Chromium");
     let (term_start, _) = support::current_term(&app.owner).await;
-    let parent = app.seed.logins.iter().find(|l| l.role.as_str() == "parent").expect("a parent");
+    let parent = parent_login(&app);
     for lang in Lang::ALL {
         // The teacher's register.
         oneclass_testkit::browser::sign_in(
@@ -602,9 +612,7 @@ async fn every_staff_and_parent_page_renders_in_each_language_with_no_missing_ke
     let driver = chromedriver();
     let keys: Vec<String> =
         message_ids(SOURCES[0].1).into_iter().filter(|k| k.contains('-')).collect();
-    let logins = Login::for_pages(
-        app.seed.logins.iter().map(|l| (l.role.as_str(), l.username.as_str(), l.password.as_str())),
-    );
+    let logins = page_logins(&app);
     for lang in Lang::ALL {
         // A key that is also a word of the language's own text ("no sign-in") proves nothing.
         let words: Vec<String> = keys.iter().map(|k| lang.t1(k, "x", "1")).collect();
@@ -651,7 +659,7 @@ async fn a_message_from_the_school_appears_on_the_parents_open_page() {
     let app = TestApp::spawn().await;
     let driver = chromedriver();
     let client = driver.browser((412, 915)).await.expect("a phone-sized Chromium");
-    let parent = app.seed.logins.iter().find(|l| l.role.as_str() == "parent").expect("a parent");
+    let parent = parent_login(&app);
     let token = app.token("parent").await;
     let children: Vec<serde_json::Value> =
         app.get(&token, "/api/v1/portal/children").await.json().await.expect("children");

@@ -389,12 +389,7 @@ async fn sign_in_lockout_openapi_and_operations() {
         .expect("login");
     assert_eq!(long.status(), 422);
     let problem: Value = long.json().await.expect("json");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields: Vec<&str> = support::problem_fields(&problem);
     assert_eq!(fields, vec!["username", "password"]);
 
     let resp = login(app.username("registrar"), "oneclass-demo").await;

@@ -61,6 +61,11 @@ impl AuthUser {
         if allowed.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 
+    /// The user must belong to `school` (403 otherwise).
+    pub fn require_school(&self, school: SchoolId) -> ApiResult<()> {
+        if self.schools.contains(&school) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+
     /// The school a write goes to: the one named (which must be one of the user's), or the
     /// user's only school.
     pub fn school_for_write(&self, requested: Option<SchoolId>) -> ApiResult<SchoolId> {

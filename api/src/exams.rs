@@ -166,9 +166,7 @@ async fn list_exam_entries(
     Query(q): Query<EntriesQuery>,
 ) -> ApiResult<Response> {
     user.require(EXAM_OFFICE)?;
-    if !user.schools.contains(&school) {
-        return Err(ApiError::Forbidden);
-    }
+    user.require_school(school)?;
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,

@@ -559,9 +559,7 @@ async fn term_report(
     Query(q): Query<TermQuery>,
 ) -> ApiResult<Json<TermReport>> {
     user.require(&[Role::Bursar, Role::SchoolHead, Role::Deputy])?;
-    if !user.schools.contains(&school) {
-        return Err(ApiError::Forbidden);
-    }
+    user.require_school(school)?;
     if !(1..=3).contains(&q.term) {
         return Err(ApiError::field("term", "must be 1, 2 or 3"));
     }

@@ -374,8 +374,10 @@ async fn report_card(
     .await?
     .into_iter()
     // The learning area's name in the reader's language where the files have it.
-    .map(|r| (lang.lookup(&format!("subject-{}", r.code)).unwrap_or(r.name), r.code))
-    .map(|(name, code)| (code, name))
+    .map(|r| {
+        let name = lang.lookup(&format!("subject-{}", r.code)).unwrap_or(r.name);
+        (r.code, name)
+    })
     .collect();
     let days = sqlx::query!(
         r#"SELECT count(*) AS "marked!",

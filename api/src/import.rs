@@ -317,9 +317,7 @@ async fn import_learners(
     body: Bytes,
 ) -> ApiResult<Response> {
     user.require(OFFICE)?;
-    if !user.schools.contains(&school) {
-        return Err(ApiError::Forbidden);
-    }
+    user.require_school(school)?;
     let key = idempotency::key_of(&headers, "upload")?;
     let print = idempotency::fingerprint(&[&body]);
     let mut tx = begin_scoped(&state.pool, &user).await?;
@@ -483,9 +481,7 @@ async fn export_learners(
     Path(school): Path<SchoolId>,
 ) -> ApiResult<Response> {
     user.require(OFFICE)?;
-    if !user.schools.contains(&school) {
-        return Err(ApiError::Forbidden);
-    }
+    user.require_school(school)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let rows = sqlx::query!(
         r#"SELECT l.id, l.learner_number, l.first_name, l.last_name, l.sex, l.date_of_birth,

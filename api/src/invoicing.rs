@@ -49,10 +49,6 @@ fn check_term(e: &mut Vec<FieldError>, year: i32, term: i32) {
     }
 }
 
-fn own_school(user: &AuthUser, school: SchoolId) -> ApiResult<()> {
-    if user.schools.contains(&school) { Ok(()) } else { Err(ApiError::Forbidden) }
-}
-
 // ---- Fee structures ---------------------------------------------------------------------------
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -116,7 +112,7 @@ async fn fee_structures(
     Query(q): Query<YearQuery>,
 ) -> ApiResult<Json<Vec<FeeStructure>>> {
     user.require(READERS)?;
-    own_school(&user, school)?;
+    user.require_school(school)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let rows = sqlx::query_as!(
         FeeStructure,
@@ -150,7 +146,7 @@ async fn set_fee_structure(
     ValidJson(new): ValidJson<NewFeeStructure>,
 ) -> ApiResult<Json<FeeStructure>> {
     user.require(KEEPERS)?;
-    own_school(&user, school)?;
+    user.require_school(school)?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let row = sqlx::query_as!(
         FeeStructure,
@@ -234,10 +230,12 @@ async fn generate_invoices(
     ValidJson(req): ValidJson<GenerateInvoices>,
 ) -> ApiResult<Json<GeneratedInvoices>> {
     user.require(KEEPERS)?;
-    own_school(&user, school)?;
+    user.require_school(school)?;
     let issued_on = req.issued_on.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let mut tx = begin_scoped(&state.pool, &user).await?;
-    let counts = sqlx::query!(
+    // One statement: who is enrolled, at which fee, the invoices made, counted per grade and
+    // boarding status.
+    let groups = sqlx::query!(
         r#"WITH enrolled AS (
              SELECT DISTINCT ON (e.learner_id) e.learner_id, e.grade, e.boarding
              FROM sis.enrolments e
@@ -256,38 +254,33 @@ async fn generate_invoices(
              FROM priced p
              ON CONFLICT (school_id, learner_id, academic_year, term) DO NOTHING
              RETURNING learner_id)
-           SELECT (SELECT count(*) FROM made) AS "created!",
-                  (SELECT count(*) FROM priced) AS "priced!""#,
+           SELECT n.grade AS "grade!", n.boarding AS "boarding!", count(*) AS "learners!",
+                  count(p.learner_id) AS "priced!", count(m.learner_id) AS "created!"
+           FROM enrolled n
+           LEFT JOIN priced p ON p.learner_id = n.learner_id
+           LEFT JOIN made m ON m.learner_id = n.learner_id
+           GROUP BY 1, 2 ORDER BY 1, 2"#,
         school as SchoolId,
         req.academic_year,
         req.term,
         issued_on,
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    let without_fee = sqlx::query_as!(
-        WithoutFee,
-        r#"SELECT n.grade AS "grade!", n.boarding AS "boarding!", count(*) AS "learners!"
-           FROM (SELECT DISTINCT ON (e.learner_id) e.learner_id, e.grade, e.boarding
-                 FROM sis.enrolments e
-                 WHERE e.school_id = $1 AND e.academic_year = $2 AND e.end_date IS NULL
-                 ORDER BY e.learner_id, e.start_date DESC) n
-           WHERE NOT EXISTS (SELECT 1 FROM finance.fee_structures f
-                             WHERE f.school_id = $1 AND f.academic_year = $2 AND f.term = $3
-                               AND f.grade = n.grade AND f.boarding = n.boarding)
-           GROUP BY 1, 2 ORDER BY 1, 2"#,
-        school as SchoolId,
-        req.academic_year,
-        req.term,
-    )
     .fetch_all(&mut *tx)
     .await?;
+    let created: i64 = groups.iter().map(|g| g.created).sum();
+    let priced: i64 = groups.iter().map(|g| g.priced).sum();
+    // A fee is set per grade and boarding status: a group is priced whole or not at all.
+    let without_fee = groups
+        .into_iter()
+        .filter(|g| g.priced == 0)
+        .map(|g| WithoutFee { grade: g.grade, boarding: g.boarding, learners: g.learners })
+        .collect();
     tx.commit().await?;
     Ok(Json(GeneratedInvoices {
         academic_year: req.academic_year,
         term: req.term,
-        created: counts.created,
-        already_invoiced: counts.priced - counts.created,
+        created,
+        already_invoiced: priced - created,
         without_fee,
     }))
 }
@@ -571,7 +564,7 @@ async fn record_remittance(
     ValidJson(new): ValidJson<NewRemittance>,
 ) -> ApiResult<Response> {
     user.require(KEEPERS)?;
-    own_school(&user, school)?;
+    user.require_school(school)?;
     let key = idempotency::key_of(&headers, "remittance")?;
     let mut tx = begin_scoped(&state.pool, &user).await?;
     let body = serde_json::to_vec(&new).map_err(|e| ApiError::Internal(e.to_string()))?;

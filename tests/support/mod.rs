@@ -263,3 +263,11 @@ impl TestApp {
         }
     }
 }
+
+/// The fields a problem+json answer names, in order.
+pub fn problem_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}

@@ -105,12 +105,7 @@ async fn a_terms_invoices_come_from_the_fees_once_per_learner() {
     let resp = app.post(&bursar, &fees, &bad).await;
     assert_eq!(resp.status(), 422);
     let problem: Value = resp.json().await.expect("json");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields: Vec<&str> = crate::support::problem_fields(&problem);
     assert_eq!(fields, ["term", "amount"]);
     let teacher = app.token("teacher").await;
     assert_eq!(app.post(&teacher, &fees, &day).await.status(), 403);

@@ -118,23 +118,6 @@ async fn projecting_a_year_ahead_lands_near_what_happened() {
         national_actual += actual;
     }
     let national = (national_projected - national_actual).abs() / national_actual;
-    if std::env::var_os("ONECLASS_DEBUG_PROJECTION").is_some() {
-        for year in [2024, 2025, 2026] {
-            println!("{year}: {:?}", counts.get(&(worst.0.clone(), year)));
-        }
-        let mine: Vec<f64> =
-            projected.iter().filter(|p| p.area == worst.0).map(|p| p.learners).collect();
-        println!("projected: {mine:?}");
-        for (g, grade) in GRADES.iter().enumerate() {
-            let actual: f64 =
-                counts.iter().filter(|((_, y), _)| *y == 2026).map(|(_, c)| c[g]).sum();
-            let mine: f64 =
-                projected.iter().filter(|p| p.grade == *grade).map(|p| p.learners).sum();
-            let before: f64 =
-                counts.iter().filter(|((_, y), _)| *y == 2025).map(|(_, c)| c[g]).sum();
-            println!("{grade}: 2025 {before:.0}, projected {mine:.0}, enrolled {actual:.0}");
-        }
-    }
     println!(
         "back-test 2026 from 2025: worst district {} off by {:.2} %, nation off by {:.2} % \
          ({national_projected:.0} projected, {national_actual:.0} enrolled)",

@@ -57,12 +57,7 @@ async fn a_week_generated_checked_changed_by_hand_and_named_when_impossible() {
     let bad = json!({"days": [0, 1, 1], "periods": [{"starts_at": "9am", "ends_at": "09:40"}]});
     let problem =
         json_of(app.send("PUT", &head, "/api/v1/timetable/periods", &bad).await, 422).await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields: Vec<&str> = crate::support::problem_fields(&problem);
     assert_eq!(fields, ["days", "periods[0]"]);
     let bells = json!({"days": [1, 2, 3], "periods": [
         {"starts_at": "07:30", "ends_at": "08:10"}, {"starts_at": "08:10", "ends_at": "08:50"},
