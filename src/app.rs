@@ -331,6 +331,7 @@ pub async fn rebuild_gold_every(
             r = warehouse.rebuild_gold(|_, _, _| {}) => r,
         };
         match rebuilt {
+            Ok(report) if report.up_to_date => continue,
             Ok(report) => tracing::info!(
                 rows = report.rows(),
                 version = report.version,
@@ -338,7 +339,25 @@ pub async fn rebuild_gold_every(
                 seconds = started.elapsed().as_secs_f64(),
                 "gold rebuilt"
             ),
-            Err(e) => tracing::error!(error = %e, "rebuilding gold failed"),
+            Err(e) => {
+                tracing::error!(error = %e, "rebuilding gold failed");
+                continue;
+            }
+        }
+        // The early-warning scores follow the lake they are computed from: after each rebuild
+        // that found changes.
+        let scored = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = crate::early_warning::after_gold(&warehouse) => r,
+        };
+        match scored {
+            Ok(Some(s)) => tracing::info!(
+                learners = s.learners,
+                version = s.version,
+                "early-warning scores written"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "early-warning scoring failed"),
         }
     }
 }

@@ -4,7 +4,9 @@
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod early_warning;
 pub mod logging;
 pub mod outbox;
 pub mod paynow_poll;
+pub mod projections;
 pub mod wire;

@@ -123,6 +123,35 @@ enum PredictCommand {
         #[arg(long, default_value_t = 5)]
         folds: usize,
     },
+    /// Train the early-warning model on a past cohort from the lake (its learners six weeks
+    /// into the second term, and whether each dropped out or repeated), judge it on the next
+    /// cohort against the attention list's rule, and keep it as a new version with its measures
+    /// in gold/predict/models. Prints the measures and the fairness report. Needs
+    /// ONECLASS_LAKE (default data/lake) holding two school years or more.
+    Train {
+        /// The school year to learn from; default: the latest with a later year to be judged on.
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Project learners per grade for the next years by the cohort-survival method, from the
+    /// census-day (1 March) enrolment the lake holds, each district's entry grade following its
+    /// four-year-olds; districts summed into provinces and the nation, with intervals and the
+    /// teachers needed at a target pupil–teacher ratio, into gold/predict/projections.
+    Project {
+        /// How many years ahead, 1 to 5.
+        #[arg(long, default_value_t = 5)]
+        years: u32,
+        /// The target pupil–teacher ratio for the teachers needed.
+        #[arg(long, default_value_t = 40.0)]
+        ptr: f64,
+    },
+    /// Score every learner enrolled on a day with the newest model, each with the reasons that
+    /// raised the score most, into gold/predict/scores (replacing the previous scores).
+    Score {
+        /// The day (YYYY-MM-DD); default: today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -292,6 +321,56 @@ async fn main() -> anyhow::Result<()> {
                 tokio::task::spawn_blocking(move || oneclass_predict::evaluate(&table, folds))
                     .await??;
             print!("{result}");
+            Ok(())
+        }
+        Command::Predict { command: PredictCommand::Train { year } } => {
+            let (_, wh) = operator_warehouse()?;
+            let t = oneclass::early_warning::train(&wh, year).await?;
+            println!(
+                "model version {} learnt from {} learners of {}",
+                t.version, t.learners, t.train_year
+            );
+            match &t.evaluated_on {
+                Some((year, assessment)) => {
+                    println!("judged on the learners of {year}, whom it did not see:\n");
+                    print!("{assessment}");
+                }
+                None => println!("no later school year with a known outcome to judge it on"),
+            }
+            println!("\n| feature | share of the gain |\n| --- | ---: |");
+            for (name, share) in &t.importance {
+                println!("| {name} | {share:.3} |");
+            }
+            Ok(())
+        }
+        Command::Predict { command: PredictCommand::Project { years, ptr } } => {
+            let (_, wh) = operator_warehouse()?;
+            let run = oneclass::projections::project_enrolment(&wh, years, ptr).await?;
+            println!(
+                "projected {} years from {} ({} rows in gold/predict/projections); the nation:\n",
+                run.horizon, run.base_year, run.rows
+            );
+            println!("| year | learners | interval | teachers at PTR {ptr} |");
+            println!("| ---: | ---: | ---: | ---: |");
+            for (year, learners, low, high, teachers) in &run.national {
+                let interval = if year > &run.base_year {
+                    format!("{low:.0}–{high:.0}")
+                } else {
+                    "actual".to_owned()
+                };
+                println!("| {year} | {learners:.0} | {interval} | {teachers:.0} |");
+            }
+            Ok(())
+        }
+        Command::Predict { command: PredictCommand::Score { as_of } } => {
+            let (_, wh) = operator_warehouse()?;
+            match oneclass::early_warning::score(&wh, as_of).await? {
+                Some(s) => println!(
+                    "scored {} learners enrolled on {} with model version {}",
+                    s.learners, s.day, s.version
+                ),
+                None => anyhow::bail!("no model yet: run `oneclass predict train` first"),
+            }
             Ok(())
         }
         Command::Settings => {

@@ -285,14 +285,7 @@ async fn every_common_staff_task_takes_five_clicks_or_fewer() {
     let driver = chromedriver();
     let client = browser(&driver).await;
     let (term_start, _) = support::current_term(&app.owner).await;
-    let school: uuid::Uuid = sqlx::query_scalar(
-        "SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
-         WHERE u.username = $1",
-    )
-    .bind(app.username("teacher"))
-    .fetch_one(&app.owner)
-    .await
-    .expect("the demo school");
+    let school: uuid::Uuid = app.school_of("teacher").await;
     let mut counts = Vec::new();
 
     // The teacher: the register, marks, a report card.

@@ -1617,14 +1617,7 @@ async fn heads_see_the_learners_who_need_attention_with_reasons_audited() {
     )
     .await;
     let head = app.token("school_head").await;
-    let school: Uuid = sqlx::query_scalar(
-        "SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
-         WHERE u.username = $1",
-    )
-    .bind(app.username("school_head"))
-    .fetch_one(&app.owner)
-    .await
-    .expect("the head's school");
+    let school: Uuid = app.school_of("school_head").await;
     let today = chrono::Utc::now().date_naive();
     let resp = app.get(&head, &format!("/api/v1/schools/{school}/attention?as_of={today}")).await;
     assert_eq!(resp.status(), 200);

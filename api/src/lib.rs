@@ -41,6 +41,7 @@ pub mod sms_reports;
 pub mod sql;
 pub mod staff;
 pub mod state;
+pub mod support;
 pub mod timetable;
 
 use std::sync::Arc;
@@ -120,7 +121,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sql::router())
         .merge(saved::router())
         .merge(catalog::router())
-        .merge(attention::router());
+        .merge(attention::router())
+        .merge(support::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

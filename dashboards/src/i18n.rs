@@ -86,6 +86,24 @@ pub struct Text {
     /// Heading of the schools furthest from the area's figure.
     pub furthest: &'static str,
     pub difference: &'static str,
+    /// The early-warning and projections page.
+    pub outlook: &'static str,
+    pub outlook_summary: &'static str,
+    pub risk_heading: &'static str,
+    pub risk_note: &'static str,
+    pub risk_expected: &'static str,
+    pub risk_high: &'static str,
+    pub risk_scored: &'static str,
+    pub no_scores: &'static str,
+    pub projection_heading: &'static str,
+    pub projection_note: &'static str,
+    pub primary: &'static str,
+    pub secondary: &'static str,
+    pub interval: &'static str,
+    pub teachers_needed: &'static str,
+    pub actual: &'static str,
+    pub projected: &'static str,
+    pub no_projection: &'static str,
     /// Subject names by code (the Heritage-Based Curriculum's).
     pub subject_names: &'static [(&'static str, &'static str)],
     /// The gold indicators' names and formulas (INDICATORS.md), by code.
@@ -174,7 +192,7 @@ pub fn text_in(lang: Lang) -> &'static Text {
     let all = TEXTS.get_or_init(|| {
         Lang::ALL
             .iter()
-            .map(|&lang| text_of!(lang; dashboards, index_intro, attendance, attendance_summary, national, breadcrumb, province, district, school, sex, female, male, learners, marks, rate, by_province, by_district, by_school, term, term_dates_to, no_term, no_marks, suppressed_note, bad_request, forbidden, schools_signed_in, sign_in, server_error, server_error_detail, back_to_dashboards, invalid_parameter, indicators, indicators_summary, year, value, no_figures, how_computed, download_csv, unknown_indicator, school_overview, beside, this_school, enrolment_heading, enrolment_by_grade, grade, total, attendance_by_class, attendance_weeks, class, subject, mean_mark, marks_by_subject, need_attention, need_attention_summary, no_data, school_too_small, furthest, difference))
+            .map(|&lang| text_of!(lang; dashboards, index_intro, attendance, attendance_summary, national, breadcrumb, province, district, school, sex, female, male, learners, marks, rate, by_province, by_district, by_school, term, term_dates_to, no_term, no_marks, suppressed_note, bad_request, forbidden, schools_signed_in, sign_in, server_error, server_error_detail, back_to_dashboards, invalid_parameter, indicators, indicators_summary, year, value, no_figures, how_computed, download_csv, unknown_indicator, school_overview, beside, this_school, enrolment_heading, enrolment_by_grade, grade, total, attendance_by_class, attendance_weeks, class, subject, mean_mark, marks_by_subject, need_attention, need_attention_summary, no_data, school_too_small, furthest, difference, outlook, outlook_summary, risk_heading, risk_note, risk_expected, risk_high, risk_scored, no_scores, projection_heading, projection_note, primary, secondary, interval, teachers_needed, actual, projected, no_projection))
             .collect()
     });
     &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]

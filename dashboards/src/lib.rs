@@ -8,6 +8,7 @@ mod error;
 pub mod i18n;
 mod indicators;
 mod norm;
+mod outlook;
 mod results;
 mod school;
 mod viewer;
@@ -43,6 +44,7 @@ pub fn router(warehouse: Arc<Warehouse>, who: WhoIsLooking) -> Router {
         .route("/dash/attendance", get(attendance::page))
         .route("/dash/indicator", get(indicators::page))
         .route("/dash/school", get(school::page))
+        .route("/dash/outlook", get(outlook::page))
         // Innermost: pages and error pages are rendered inside the request's language.
         .layer(axum::middleware::from_fn(i18n::layer))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -77,11 +79,14 @@ async fn index() -> IndexPage {
     let t = i18n::text();
     IndexPage {
         t,
-        dashboards: vec![DashboardLink {
-            href: "attendance",
-            title: t.attendance,
-            summary: t.attendance_summary,
-        }],
+        dashboards: vec![
+            DashboardLink {
+                href: "attendance",
+                title: t.attendance,
+                summary: t.attendance_summary,
+            },
+            DashboardLink { href: "outlook", title: t.outlook, summary: t.outlook_summary },
+        ],
         indicators: t.indicator_texts.iter().map(|i| (i.code, i.name)).collect(),
     }
 }

@@ -816,3 +816,99 @@ async fn the_attendance_page_picks_its_term() -> TestResult {
     }
     Ok(())
 }
+
+/// Early-warning scores and projections, written as `oneclass predict score|project` would:
+/// - Avondale Primary (s-h001): 8 learners scored, chances 0.5, 0.4, 0.35, 0.3, 0.1 × 4:
+///   expected 1.95, 4 at 30 % or more (shown "<5": a count under five).
+/// - Mbare Primary (s-h002): 3 learners (0.9, 0.2, 0.1): suppressed.
+/// - Harare Central's projections: 2026 actual 100 primary + 50 secondary; 2027 projected 160
+///   (150–170), 4 teachers at a ratio of 40.
+async fn with_predictions(lake: &FixtureLake) -> TestResult {
+    let floats = |v: Vec<f64>| Arc::new(Float64Array::from(v)) as ArrayRef;
+    let ints = |v: Vec<i32>| Arc::new(Int32Array::from(v)) as ArrayRef;
+    let day = today_in_harare();
+    let scores = [0.5, 0.4, 0.35, 0.3, 0.1, 0.1, 0.1, 0.1, 0.9, 0.2, 0.1];
+    let n = scores.len();
+    let schools: Vec<String> =
+        (0..n).map(|i| if i < 8 { "s-h001" } else { "s-h002" }.to_owned()).collect();
+    write(
+        lake,
+        "gold/predict/scores",
+        vec![
+            ("academic_year", ints(vec![2026; n])),
+            ("as_of", Arc::new(Date32Array::from(vec![day; n]))),
+            ("learner_id", strings((0..n).map(|i| format!("l{i}")).collect())),
+            ("school_id", strings(schools)),
+            ("grade", text(&["G3"; 11])),
+            ("score", floats(scores.to_vec())),
+            ("rank_in_school", ints((0..n as i32).collect())),
+            ("model_version", ints(vec![3; n])),
+            ("reasons", text(&["[]"; 11])),
+        ],
+    )
+    .await?;
+    let rows = [
+        ("G1", 2026, "actual", 100.0, 100.0, 100.0),
+        ("F1", 2026, "actual", 50.0, 50.0, 50.0),
+        ("G1", 2027, "projected", 160.0, 150.0, 170.0),
+    ];
+    let m = rows.len();
+    write(
+        lake,
+        "gold/predict/projections",
+        vec![
+            ("scope_level", text(&["district"; 3])),
+            ("scope_code", text(&["Harare Central"; 3])),
+            ("year", ints(rows.iter().map(|r| r.1).collect())),
+            ("grade", text(&rows.map(|r| r.0))),
+            ("kind", text(&rows.map(|r| r.2))),
+            ("learners", floats(rows.iter().map(|r| r.3).collect())),
+            ("low", floats(rows.iter().map(|r| r.4).collect())),
+            ("high", floats(rows.iter().map(|r| r.5).collect())),
+            ("target_ptr", floats(vec![40.0; m])),
+            ("teachers_needed", floats(rows.iter().map(|r| (r.3 / 40.0f64).ceil()).collect())),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_outlook_shows_learners_at_risk_by_school_to_their_area_and_the_projection()
+-> TestResult {
+    let lake = lake().await?;
+    let page = "/dash/outlook?province=Harare&district=Harare+Central";
+    // Before anything is scored or projected, the page says so.
+    let (status, html) = get(&app(&lake), page).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("No scores yet") && html.contains("No projection yet"), "{html}");
+
+    with_predictions(&lake).await?;
+    let officer = app_for(&lake, Viewer::Official(Area::District("Harare Central".into())));
+    let (status, html) = get(&officer, page).await?;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let shown = visible(&html);
+    assert!(shown.contains("Avondale Primary"), "{html}");
+    // 8 learners, 1.95 expected, 4 at 30 % or more shown as "<5".
+    assert!(
+        shown.contains(r#"<td class="n">8</td><td class="n">1.95</td><td class="n"><5</td>"#)
+            || shown.contains(r#"<td class="n">8</td><td class="n">2.0</td><td class="n"><5</td>"#),
+        "{shown}"
+    );
+    // The projection: 2026 actual 150, 2027 projected 160 in 150–170, 4 teachers.
+    assert!(shown.contains("<th scope=\"row\">2027</th><td>projected</td>"), "{shown}");
+    assert!(shown.contains("150–170") && shown.contains(r#"<td class="n">4</td>"#), "{shown}");
+
+    // Mbare's three learners are too few to show; the public sees no school at all.
+    let mbare = "/dash/outlook?province=Harare&district=Mbare";
+    let (_, html) = get(&app_for(&lake, Viewer::Official(Area::National)), mbare).await?;
+    assert!(!html.contains(r#"<td class="n">3</td>"#), "{html}");
+    let (_, html) = get(&app_for(&lake, Viewer::Public), page).await?;
+    assert!(!html.contains("Avondale") && html.contains("shown to the officials"), "{html}");
+    // The province page counts Harare's districts; the index links the page.
+    let (_, html) = get(&app(&lake), "/dash/outlook?province=Harare").await?;
+    assert!(visible(&html).contains("Harare Central"), "{html}");
+    let (_, html) = get(&app(&lake), "/dash/").await?;
+    assert!(html.contains(r#"href="outlook""#), "{html}");
+    Ok(())
+}

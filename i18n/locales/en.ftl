@@ -266,6 +266,23 @@ dash-no_figures = No figures for this indicator in this area yet.
 dash-how_computed = How it is computed
 dash-download_csv = Download the table (CSV)
 dash-unknown_indicator = There is no indicator of that name
+dash-outlook = Outlook: learners at risk and projected enrolment
+dash-outlook_summary = The early-warning model's learners at risk, and learners and teachers needed in the next five years.
+dash-risk_heading = Learners at risk of dropping out or repeating this year
+dash-risk_note = From the early-warning model's latest scores (docs/model-card.md). Expected: the sum of the learners' chances, the number expected to drop out or repeat if nothing is done. A score prompts a conversation at the school; it decides nothing.
+dash-risk_expected = Expected
+dash-risk_high = Chance of 30 % or more
+dash-risk_scored = Scored on
+dash-no_scores = No scores yet: the model is trained once the lake holds two school years.
+dash-projection_heading = Enrolment, actual and projected
+dash-projection_note = Census-day (1 March) enrolment, and the next years projected by the cohort-survival method (grade-progression ratios, ECD A following the four-year-olds), with the interval and the teachers needed at the target pupil–teacher ratio.
+dash-primary = Primary (ECD–G7)
+dash-secondary = Secondary (F1–F6)
+dash-interval = Interval
+dash-teachers_needed = Teachers needed
+dash-actual = actual
+dash-projected = projected
+dash-no_projection = No projection yet: run oneclass predict project.
 
 ## Learning areas (subjects), by code
 subject-ENG = English
@@ -401,3 +418,52 @@ reason-falling-marks = mean term mark fell from { $before } % to { $now } %
 reason-over-age = aged { $age } in { $grade }, where the official age is { $official }
 reason-arrears = nothing paid on fees due 30 days or more: { $owed }
 reason-and = and
+
+## The early-warning model on the attention list
+risk-title = Learners the model ranks most at risk
+risk-explained = The model (version { $version }, scored on { $day }) estimates each learner's chance of dropping out or repeating the grade this year from attendance, marks, age, fees and the school's context. The reasons are what raised the score most. A person decides what to do: record it below.
+risk-none = No scores yet: the model has not scored this school.
+risk-chance = Chance
+risk-actions = What was done
+risk-record = Record an action
+risk-action = Action
+risk-outcome = Outcome
+risk-no-action = nothing recorded yet
+risk-absent-last-10 = absent { $n } of the last 10 school days
+risk-absent-share = absent on { $share } % of school days this year
+risk-absent-4-weeks = absent on { $share } % of school days in the last four weeks
+risk-absence-change = absence { $points } points above the year's rate in the last four weeks
+risk-mark-this-year = mean mark { $mark } % this year
+risk-mark-last-year = mean mark { $mark } % last year
+risk-mark-change = mean term mark changed by { $points } points since the term before
+risk-over-age = { $years } years above the official age of the grade
+risk-repeater = repeating the grade this year
+risk-transfer-in = joined the school this year
+risk-unpaid-share = { $share } % of fees due not yet paid
+risk-invoices-unpaid = { $n } invoices overdue with nothing paid
+risk-beam = { $on ->
+    [yes] on BEAM
+   *[no] not on BEAM
+}
+risk-ovc = { $on ->
+    [yes] recorded as an orphan or vulnerable child
+   *[no] not recorded as an orphan or vulnerable child
+}
+risk-disability = { $on ->
+    [yes] a disability is recorded
+   *[no] no disability recorded
+}
+risk-rural = { $on ->
+    [yes] a rural school
+   *[no] an urban school
+}
+risk-secondary = { $on ->
+    [yes] secondary school
+   *[no] primary school
+}
+risk-school-absence = the school's learners absent on { $share } % of days this year
+risk-grade = in { $grade }
+risk-days-marked = { $n } school days marked this year
+risk-no-marks = no marks recorded
+risk-no-attendance = no attendance recorded
+risk-no-fees = no fees due yet

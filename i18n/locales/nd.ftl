@@ -266,6 +266,23 @@ dash-no_figures = Akukabi lezinombolo zalesi sikhombo kule ndawo.
 dash-how_computed = Indlela esibalwa ngayo
 dash-download_csv = Dawuniloda itafula (CSV)
 dash-unknown_indicator = Akulasikhombo salelo bizo
+dash-outlook = Okuzayo: abafundi abasengozini lenani elilindelweyo
+dash-outlook_summary = Abafundi abasengozini ngokwemodeli, labafundi labafundisi abazadingeka eminyakeni emihlanu ezayo.
+dash-risk_heading = Abafundi abasengozini yokuyekela isikolo kumbe ukuphinda kulo umnyaka
+dash-risk_note = Kusukela ekubaleni kwakamuva kwemodeli yokuxwayisa (docs/model-card.md). Okulindelweyo: isamba samathuba abafundi, inani elilindelwe ukuyekela kumbe ukuphinda nxa kungenziwa lutho. Inani likhuthaza ukukhulumisana esikolo; kalikhethi lutho.
+dash-risk_expected = Okulindelweyo
+dash-risk_high = Ithuba lika-30 % kumbe ngaphezulu
+dash-risk_scored = Kubalwe ngo
+dash-no_scores = Akukabalwa lutho: imodeli iqeqeshwa nxa idamu selilemnyaka emibili yesikolo.
+dash-projection_heading = Abafundi, abakhona labalindelweyo
+dash-projection_note = Abafundi ababhaliswe ngelanga lokubala (1 Kwindla), leminyaka ezayo elinganiswe ngendlela yokudlula kwamaqembu (izilinganiso zokwenyuka amabanga, i-ECD A ilandela abantwana abaleminyaka emine), kanye lomngcele labafundisi abadingekayo esilinganisweni sabafundi kumfundisi.
+dash-primary = Iphrayimari (ECD–G7)
+dash-secondary = Isekhondari (F1–F6)
+dash-interval = Umngcele
+dash-teachers_needed = Abafundisi abadingekayo
+dash-actual = okukhona
+dash-projected = okulinganisiweyo
+dash-no_projection = Akukalinganiswa lutho: qalisani oneclass predict project.
 
 ## Learning areas (subjects), by code
 subject-ENG = IsiNgisi
@@ -401,3 +418,52 @@ reason-falling-marks = isilinganiso samamaki ethemu sehlile sisuka ku-{ $before 
 reason-over-age = uleminyaka engu-{ $age } ku-{ $grade }, lapho iminyaka efaneleyo ingu-{ $official }
 reason-arrears = kakukho okuhlawulweyo emalini yesikolo esephuze insuku ezingu-30 kumbe ngaphezulu: { $owed }
 reason-and = lo
+
+## The early-warning model on the attention list
+risk-title = Abafundi imodeli ebabeka njengabasengozini enkulu
+risk-explained = Imodeli (uhlobo { $version }, ebale ngo-{ $day }) ilinganisa ithuba lokuthi umfundi ayekele isikolo kumbe aphinde ibanga kulo umnyaka, isebenzisa ukuza esikolo, amamaki, iminyaka, imali yesikolo lesimo sesikolo. Izizathu yizo eziphakamise kakhulu ithuba leli. Ngumuntu okhetha okumele kwenziwe: kubhaleni ngezansi.
+risk-none = Akukabalwa lutho: imodeli ayikasibali lesi isikolo.
+risk-chance = Ithuba
+risk-actions = Okwenziweyo
+risk-record = Bhala okwenziweyo
+risk-action = Okwenziweyo
+risk-outcome = Okuphumileyo
+risk-no-action = akukabhalwa lutho
+risk-absent-last-10 = ebengekho izinsuku ezingu-{ $n } kwezingu-10 zesikolo ezedlulileyo
+risk-absent-share = ebengekho ku-{ $share } % wezinsuku zesikolo kulo umnyaka
+risk-absent-4-weeks = ebengekho ku-{ $share } % wezinsuku zesikolo emavikini amane edlulileyo
+risk-absence-change = ukungabi khona kwenyukile ngamaphuzu angu-{ $points } ngaphezu komnyaka emavikini amane edlulileyo
+risk-mark-this-year = isilinganiso samamaki { $mark } % kulo umnyaka
+risk-mark-last-year = isilinganiso samamaki { $mark } % umnyaka odlulileyo
+risk-mark-change = isilinganiso samamaki ethemu sintshintshe ngamaphuzu angu-{ $points } kusukela ethemini edlulileyo
+risk-over-age = iminyaka engu-{ $years } ngaphezu kweminyaka efaneleyo yebanga
+risk-repeater = uphinda ibanga kulo umnyaka
+risk-transfer-in = ungene kulesi isikolo kulo umnyaka
+risk-unpaid-share = { $share } % wemali yesikolo efikileyo kayikahlawulwa
+risk-invoices-unpaid = amabhili angu-{ $n } esephuzile kungelalutho oluhlawulweyo
+risk-beam = { $on ->
+    [yes] use-BEAM
+   *[no] kasi ku-BEAM
+}
+risk-ovc = { $on ->
+    [yes] ubhalwe njengentandane kumbe umntwana osengozini
+   *[no] kabhalwanga njengentandane kumbe umntwana osengozini
+}
+risk-disability = { $on ->
+    [yes] ukukhubazeka kubhaliwe
+   *[no] akulakukhubazeka okubhaliweyo
+}
+risk-rural = { $on ->
+    [yes] isikolo sasemaphandleni
+   *[no] isikolo sasedolobheni
+}
+risk-secondary = { $on ->
+    [yes] isikolo sesekhondari
+   *[no] isikolo sephrayimari
+}
+risk-school-absence = abafundi besikolo bebengekho ku-{ $share } % wezinsuku kulo umnyaka
+risk-grade = ku-{ $grade }
+risk-days-marked = izinsuku zesikolo ezingu-{ $n } ezibhaliweyo kulo umnyaka
+risk-no-marks = awekho amamaki abhaliweyo
+risk-no-attendance = akukho ukuza okubhaliweyo
+risk-no-fees = ayikho imali yesikolo esifikileyo

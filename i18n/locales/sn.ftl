@@ -266,6 +266,23 @@ dash-no_figures = Hapasati pane nhamba dzechiratidzo ichi munzvimbo ino.
 dash-how_computed = Kuti chinoverengwa sei
 dash-download_csv = Dhaunirodha tafura (CSV)
 dash-unknown_indicator = Hapana chiratidzo chine zita iroro
+dash-outlook = Zviri mberi: vadzidzi vari panjodzi uye vadzidzi vanotarisirwa
+dash-outlook_summary = Vadzidzi vari panjodzi sekuratidza kwemuenzaniso, uye vadzidzi nevadzidzisi vachadiwa mumakore mashanu anotevera.
+dash-risk_heading = Vadzidzi vari panjodzi yekusiya chikoro kana kudzokorora gore rino
+dash-risk_note = Kubva pazvakaverengwa nemuenzaniso wekuyambira (docs/model-card.md). Zvinotarisirwa: huwandu hwemikana yevadzidzi, ndiko kuti vangani vanotarisirwa kusiya kana kudzokorora kana pasina chaitwa. Chiverengo chinokurudzira kukurukura pachikoro; hachisarudzi chinhu.
+dash-risk_expected = Zvinotarisirwa
+dash-risk_high = Mukana we30 % kana kupfuura
+dash-risk_scored = Zvakaverengwa musi wa
+dash-no_scores = Hapana zvakaverengwa parizvino: muenzaniso unodzidziswa kana dziva rine makore maviri echikoro.
+dash-projection_heading = Vadzidzi, varipo nevanotarisirwa
+dash-projection_note = Vadzidzi vakanyoreswa pazuva rekuverenga (1 Kurume), nemakore anotevera akafungidzirwa nenzira yekupfuura kwemapoka (zviyero zvekukwira magiredhi, ECD A ichitevera vana vane makore mana), pamwe chete nemuganhu uye vadzidzisi vanodiwa pachiyero chevadzidzi kumudzidzisi.
+dash-primary = Praimari (ECD–G7)
+dash-secondary = Sekondari (F1–F6)
+dash-interval = Muganhu
+dash-teachers_needed = Vadzidzisi vanodiwa
+dash-actual = zvaripo
+dash-projected = zvinofungidzirwa
+dash-no_projection = Hapana fungidziro parizvino: mhanyisai oneclass predict project.
 
 ## Learning areas (subjects), by code
 subject-ENG = Chirungu
@@ -401,3 +418,52 @@ reason-falling-marks = avhareji yemamaki etemu yadzikira kubva pa{ $before } % k
 reason-over-age = ane makore { $age } ari mu{ $grade }, apo makore anotarisirwa ari { $official }
 reason-arrears = hapana chakabhadharwa pamari yechikoro yakapfuura mazuva 30: { $owed }
 reason-and = uye
+
+## The early-warning model on the attention list
+risk-title = Vadzidzi vanoratidzwa nemuenzaniso sevari panjodzi huru
+risk-explained = Muenzaniso (shanduro { $version }, wakaverenga musi wa{ $day }) unofungidzira mukana wekuti mudzidzi asiye chikoro kana adzokorore giredhi gore rino, uchishandisa kuuya kuchikoro, mamaki, zera, mari yechikoro nemamiriro echikoro. Zvikonzero ndizvo zvakasimudza zvikuru mukana uyu. Munhu ndiye anosarudza zvekuita: zvinyorei pazasi.
+risk-none = Hapana zvakaverengwa parizvino: muenzaniso hausati waverenga chikoro ichi.
+risk-chance = Mukana
+risk-actions = Zvakaitwa
+risk-record = Nyora chakaitwa
+risk-action = Chakaitwa
+risk-outcome = Zvakabuda
+risk-no-action = hapana chakanyorwa parizvino
+risk-absent-last-10 = asina kuuya mazuva { $n } pamazuva 10 echikoro apfuura
+risk-absent-share = asina kuuya pa{ $share } % yemazuva echikoro gore rino
+risk-absent-4-weeks = asina kuuya pa{ $share } % yemazuva echikoro mumavhiki mana apfuura
+risk-absence-change = kusauya kwakwira nezvikamu { $points } pamusoro pegore mumavhiki mana apfuura
+risk-mark-this-year = avhareji yemamaki { $mark } % gore rino
+risk-mark-last-year = avhareji yemamaki { $mark } % gore rapfuura
+risk-mark-change = avhareji yemamaki etemu yachinja nezvikamu { $points } kubva patemu yapfuura
+risk-over-age = makore { $years } pamusoro pezera rinotarisirwa regiredhi
+risk-repeater = ari kudzokorora giredhi gore rino
+risk-transfer-in = apinda chikoro ichi gore rino
+risk-unpaid-share = { $share } % yemari yechikoro yasvika isati yabhadharwa
+risk-invoices-unpaid = mabhiri { $n } apfuura nguva pasina chakabhadharwa
+risk-beam = { $on ->
+    [yes] ari paBEAM
+   *[no] haasi paBEAM
+}
+risk-ovc = { $on ->
+    [yes] akanyorwa senherera kana mwana ari panjodzi
+   *[no] haana kunyorwa senherera kana mwana ari panjodzi
+}
+risk-disability = { $on ->
+    [yes] ane urema hwakanyorwa
+   *[no] hapana urema hwakanyorwa
+}
+risk-rural = { $on ->
+    [yes] chikoro chekumaruwa
+   *[no] chikoro chemudhorobha
+}
+risk-secondary = { $on ->
+    [yes] chikoro chesekondari
+   *[no] chikoro chepraimari
+}
+risk-school-absence = vadzidzi vechikoro havana kuuya pa{ $share } % yemazuva gore rino
+risk-grade = ari mu{ $grade }
+risk-days-marked = mazuva echikoro { $n } akanyorwa gore rino
+risk-no-marks = hapana mamaki akanyorwa
+risk-no-attendance = hapana kuuya kwakanyorwa
+risk-no-fees = hapana mari yechikoro yasvika parizvino

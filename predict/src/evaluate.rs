@@ -19,6 +19,27 @@ pub struct GroupMeasure {
     pub auc: Option<f64>,
 }
 
+impl GroupMeasure {
+    /// The standard error of the group's AUC (Hanley and McNeil, 1982): how far chance alone
+    /// moves it with this many learners of each outcome.
+    pub fn auc_standard_error(&self) -> Option<f64> {
+        let a = self.auc?;
+        let (n1, n0) = (self.positives as f64, (self.rows - self.positives) as f64);
+        let (q1, q2) = (a / (2.0 - a), 2.0 * a * a / (1.0 + a));
+        let variance =
+            (a * (1.0 - a) + (n1 - 1.0) * (q1 - a * a) + (n0 - 1.0) * (q2 - a * a)) / (n1 * n0);
+        Some(variance.max(0.0).sqrt())
+    }
+
+    /// The group's AUC less `overall`, when it lies further than `allowed` from it beyond what
+    /// chance explains (the distance less 1.96 standard errors exceeds `allowed`); `None` when
+    /// it does not, or the group has one outcome only.
+    pub fn gap_beyond(&self, overall: f64, allowed: f64) -> Option<f64> {
+        let gap = self.auc? - overall;
+        (gap.abs() - 1.96 * self.auc_standard_error()? > allowed).then_some(gap)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Evaluation {
     pub rows: usize,
@@ -78,27 +99,8 @@ pub fn evaluate(table: &Table, folds: usize) -> Result<Evaluation, FitError> {
     let scored: Vec<usize> = (0..table.rows()).filter(|&r| scores[r].is_finite()).collect();
     let s: Vec<f64> = scored.iter().map(|&r| scores[r]).collect();
     let y: Vec<f64> = scored.iter().map(|&r| table.label[r]).collect();
-    let mut by_group: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for &r in &scored {
-        let entry = by_group.entry(table.groups[r].as_str()).or_default();
-        entry.0.push(scores[r]);
-        entry.1.push(table.label[r]);
-    }
-    let groups: Vec<GroupMeasure> = by_group
-        .into_iter()
-        .map(|(g, (s, y))| GroupMeasure {
-            group: g.to_owned(),
-            rows: s.len(),
-            positives: y.iter().filter(|&&v| v > 0.5).count(),
-            auc: roc_auc(&s, &y),
-        })
-        .collect();
-    let aucs: Vec<f64> =
-        groups.iter().filter(|g| g.rows >= MIN_GROUP_ROWS).filter_map(|g| g.auc).collect();
-    let group_gap = (aucs.len() >= 2).then(|| {
-        aucs.iter().copied().fold(f64::MIN, f64::max)
-            - aucs.iter().copied().fold(f64::MAX, f64::min)
-    });
+    let groups_of: Vec<&str> = scored.iter().map(|&r| table.groups[r].as_str()).collect();
+    let (groups, group_gap) = group_measures(&s, &y, &groups_of);
     let mut importance: Vec<(String, f64)> = table
         .names
         .iter()
@@ -117,6 +119,37 @@ pub fn evaluate(table: &Table, folds: usize) -> Result<Evaluation, FitError> {
         groups,
         group_gap,
     })
+}
+
+/// Each group's AUC over `scores` and `labels` (row by row with `groups`), and the widest
+/// difference between two groups' AUCs (groups with both classes and 30 rows or more).
+pub fn group_measures(
+    scores: &[f64],
+    labels: &[f64],
+    groups: &[&str],
+) -> (Vec<GroupMeasure>, Option<f64>) {
+    let mut by_group: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for ((s, y), g) in scores.iter().zip(labels).zip(groups) {
+        let entry = by_group.entry(g).or_default();
+        entry.0.push(*s);
+        entry.1.push(*y);
+    }
+    let measures: Vec<GroupMeasure> = by_group
+        .into_iter()
+        .map(|(g, (s, y))| GroupMeasure {
+            group: g.to_owned(),
+            rows: s.len(),
+            positives: y.iter().filter(|&&v| v > 0.5).count(),
+            auc: roc_auc(&s, &y),
+        })
+        .collect();
+    let aucs: Vec<f64> =
+        measures.iter().filter(|g| g.rows >= MIN_GROUP_ROWS).filter_map(|g| g.auc).collect();
+    let gap = (aucs.len() >= 2).then(|| {
+        aucs.iter().copied().fold(f64::MIN, f64::max)
+            - aucs.iter().copied().fold(f64::MAX, f64::min)
+    });
+    (measures, gap)
 }
 
 impl fmt::Display for Evaluation {

@@ -6,6 +6,7 @@
 //! `oneclass predict evaluate` runs for a researcher's own records; and enrolment projections by
 //! the cohort-survival method ([`projection`]).
 
+pub mod early_warning;
 pub mod evaluate;
 pub mod metrics;
 pub mod model;

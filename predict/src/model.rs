@@ -17,6 +17,10 @@ const LEARNING_RATE: f32 = 0.05;
 #[error("the model could not be fitted: {0}")]
 pub struct FitError(String);
 
+#[derive(Debug, thiserror::Error)]
+#[error("a stored model could not be read: {0}")]
+pub struct LoadError(String);
+
 pub struct Model {
     booster: GradientBooster,
     features: usize,
@@ -37,6 +41,17 @@ impl Model {
             .set_seed(18);
         booster.fit_unweighted(&data, label, None).map_err(|e| FitError(e.to_string()))?;
         Ok(Model { booster, features: cols })
+    }
+
+    /// The fitted trees as JSON (what a model version keeps).
+    pub fn to_json(&self) -> Result<String, FitError> {
+        self.booster.json_dump().map_err(|e| FitError(e.to_string()))
+    }
+
+    /// A model from [`Model::to_json`], over `features` feature columns.
+    pub fn from_json(json: &str, features: usize) -> Result<Model, LoadError> {
+        let booster = GradientBooster::from_json(json).map_err(|e| LoadError(e.to_string()))?;
+        Ok(Model { booster, features })
     }
 
     /// The probability of the label for each of `rows` rows (column-major features).

@@ -30,7 +30,7 @@ use crate::{guardians, plan, population, users};
 /// Tables the seed does not write whose rows refer to rows it wrote (an analyst's saved queries,
 /// sessions, invitations, examination entries, guardians, transfers, idempotency keys, teaching
 /// assignments, rooms, timetables, refunds, receipt numbers, Paynow transactions, announcements,
-/// fees and what is made from them, BEAM remittances, messages):
+/// fees and what is made from them, BEAM remittances, messages, support actions):
 /// emptied with
 /// them when an unfinished seed is undone, since TRUNCATE refuses a table that others still
 /// reference.
@@ -56,6 +56,7 @@ const OF_SEEDED_ACCOUNTS: &[&str] = &[
     "finance.beam_remittances",
     "finance.fee_structures",
     "comms.messages",
+    "sis.support_actions",
 ];
 
 /// The tables whose indexes and constraints are set aside during the load.

@@ -244,6 +244,43 @@ fn normal(rng: &mut impl Rng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
+/// How a learner's last year at the school ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    /// The current year: still enrolled, or left during it (dropped out, transferred).
+    Current,
+    /// An earlier year, the last of the school's level: finished.
+    Completed,
+    /// An earlier year, left during it.
+    DroppedOut,
+}
+
+/// How many times more likely than the average learner one is to repeat a grade or drop out.
+///
+/// The exponential of a weighted sum of what the early-warning literature finds behind leaving
+/// school (low achievement, chronic absence, starting school late, a family that pays nothing,
+/// an orphan or vulnerable child without BEAM), divided by its mean over learners, so that the
+/// country's rates stay those of the base probabilities. This law is what the platform's
+/// early-warning model is judged on recovering; it is stated in `docs/model-card.md`.
+#[derive(Debug, Clone, Copy)]
+struct Risk(f64);
+
+impl Risk {
+    /// ln E[exp(sum)] over the learners the generator draws (computed from the draws' laws:
+    /// ability N(0, 1), 8 % chronically absent, the late-start and payment mixes).
+    const MEAN_LOG: f64 = 2.15;
+
+    fn of(ability: f64, chronic: bool, late_start: i32, unpaid: bool, unsupported: bool) -> Risk {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let sum = -1.7 * ability
+            + 1.8 * flag(chronic)
+            + 0.6 * f64::from(late_start)
+            + 0.7 * flag(unpaid)
+            + 0.4 * flag(unsupported);
+        Risk((sum - Self::MEAN_LOG).exp())
+    }
+}
+
 /// One learner's enrolment in one year.
 struct Spell {
     year_ix: usize,
@@ -409,7 +446,7 @@ impl Gen<'_, '_> {
             for stream in 0..school.streams {
                 for _ in 0..self.class_size(gi) {
                     seq += 1;
-                    self.learner(current_ix, gi, stream, seq);
+                    self.learner(current_ix, gi, stream, seq, Last::Current);
                     self.out.flush_full()?;
                 }
             }
@@ -417,13 +454,18 @@ impl Gen<'_, '_> {
         let roll = seq;
         for year_ix in 0..current_ix {
             for gi in 0..school.grades.len() {
-                if exam_of(school.grades[gi]).is_none() {
-                    continue;
-                }
                 for stream in 0..school.streams {
+                    // Those who finished the level here that year (examination grades), and
+                    // those of the class who dropped out during it: each of a class's places is
+                    // a candidate, kept when their risk says they left.
+                    let finished = exam_of(school.grades[gi]).is_some();
                     for _ in 0..self.class_size(gi) {
-                        seq += 1;
-                        self.learner(year_ix, gi, stream, seq);
+                        if finished && self.learner(year_ix, gi, stream, seq + 1, Last::Completed) {
+                            seq += 1;
+                        }
+                        if self.learner(year_ix, gi, stream, seq + 1, Last::DroppedOut) {
+                            seq += 1;
+                        }
                         self.out.flush_full()?;
                     }
                 }
@@ -438,32 +480,71 @@ impl Gen<'_, '_> {
         if gi < 2 && self.school.level == SchoolLevel::Primary { size * 2 / 3 } else { size }.max(1)
     }
 
-    /// A learner whose last year here is `year_ix`: the current year, or an earlier one they
-    /// finished and left.
-    fn learner(&mut self, year_ix: usize, gi: usize, stream: u32, seq: u32) {
-        let leaver = year_ix + 1 < self.cal.years.len();
+    /// A learner whose last year here is `year_ix`, ending as `last` says; `false` when a
+    /// candidate for [`Last::DroppedOut`] stayed (nothing is written for them).
+    fn learner(&mut self, year_ix: usize, gi: usize, stream: u32, seq: u32, last: Last) -> bool {
         let school = self.school;
         let grade = school.grades[gi];
         let rural = school.location == Location::Rural;
-        let id = self.ids.next();
+        // Who the learner is decides their risk of repeating a grade and of dropping out: low
+        // achievement, chronic absence, being over-age, a family that pays nothing, an orphan
+        // or vulnerable child without BEAM (see `Risk`).
+        let ability = normal(&mut self.scores);
+        let chronic = self.rng.gen_bool(0.08);
+        let ovc = self.rng.gen_bool(0.12);
+        let beam =
+            ovc && !matches!(school.ownership, "private" | "trust") && self.money.gen_bool(0.6);
+        let payer = match (self.money.gen_range(0..100), rural) {
+            (0..=49, false) | (0..=34, true) => 1.0,
+            (50..=84, false) | (35..=79, true) => self.money.gen_range(0.3..0.9),
+            _ => 0.0,
+        };
         let rng = &mut self.rng;
-        let p_female = if rural && !grade.is_primary() { 0.47 } else { 0.5 };
-        let sex = if rng.gen_bool(p_female) { "F" } else { "M" };
-        let first = names::first_name(rng, sex);
-        let last = names::pick(rng, names::SURNAMES);
-        let entry_grade = gi == 0 || grade == Grade::F5;
-        let repeat_p = (if rural { 0.06 } else { 0.025 }) * school.factor;
-        let repeater = !entry_grade && rng.gen_bool(repeat_p.min(0.5));
-        let transfer_in = !entry_grade && !repeater && !leaver && rng.gen_bool(0.02);
-        let mut over_age = match (school.location, rng.gen_range(0..100)) {
+        let late_start = match (school.location, rng.gen_range(0..100)) {
             (Location::Rural, 0..=4) => 2,
             (Location::Rural, 5..=24) => 1,
             (Location::Urban, 0..=7) => 1,
             _ => 0,
         };
-        if repeater {
-            over_age = over_age.max(1);
+        let risk = Risk::of(ability, chronic, late_start, payer == 0.0 && !beam, ovc && !beam);
+        let dropout_p = (if grade.is_primary() {
+            0.012
+        } else if rural {
+            0.04
+        } else {
+            0.02
+        }) * school.factor
+            * risk.0;
+        if last == Last::DroppedOut && !rng.gen_bool(dropout_p.min(0.6)) {
+            return false;
         }
+        let leaver = last != Last::Current;
+        let id = self.ids.next();
+        let p_female = if rural && !grade.is_primary() { 0.47 } else { 0.5 };
+        let sex = if rng.gen_bool(p_female) { "F" } else { "M" };
+        let first = names::first_name(rng, sex);
+        let last_name = names::pick(rng, names::SURNAMES);
+        let is_entry = |g: usize| g == 0 || school.grades[g] == Grade::F5;
+        let repeat_p = ((if rural { 0.06 } else { 0.025 }) * school.factor * risk.0).min(0.5);
+        let transfer_in = !is_entry(gi) && last == Last::Current && rng.gen_bool(0.02);
+        // Walking back from this year: was each year a repeat of the grade (the year before it
+        // then the same grade), until the school's entry grade or the first year generated.
+        // Transfers-in have no history here.
+        // Nobody is more than two years over the official age of their grade (the register's
+        // bounds): a learner who started school late repeats that much less.
+        let mut repeats = Vec::new();
+        let (mut g, mut y) = (gi, year_ix);
+        while !transfer_in && !is_entry(g) {
+            let room = late_start + (repeats.iter().filter(|r| **r).count() as i32) < 2;
+            let repeated = rng.gen_bool(repeat_p) && room;
+            repeats.push(repeated);
+            if y == 0 {
+                break;
+            }
+            g -= usize::from(!repeated);
+            y -= 1;
+        }
+        let over_age = late_start + repeats.iter().filter(|r| **r).count() as i32;
         // Completed years on 1 January of the academic year: born in the year before
         // `year - age`, on any day but 1 January.
         let age = grade.official_age() as i32 + over_age;
@@ -474,25 +555,17 @@ impl Gen<'_, '_> {
         let disability = rng
             .gen_bool(0.02)
             .then(|| names::pick(rng, &["visual", "hearing", "physical", "learning"]));
-        let ovc = rng.gen_bool(0.12);
-        // How the current year ends, if it has for this learner.
-        let dropout_p = (if grade.is_primary() {
-            0.012
-        } else if rural {
-            0.04
-        } else {
-            0.02
-        }) * school.factor;
-        let exit = if rng.gen_bool(dropout_p.min(0.5)) {
-            Some("dropout")
-        } else if rng.gen_bool(0.015) {
-            Some("transfer_out")
-        } else {
-            None
+        // How the year ends, if it has for this learner.
+        let exit = match last {
+            Last::Completed => None,
+            Last::DroppedOut => Some("dropout"),
+            Last::Current if rng.gen_bool(dropout_p.min(0.6)) => Some("dropout"),
+            Last::Current if rng.gen_bool(0.015) => Some("transfer_out"),
+            Last::Current => None,
         };
         let start =
             if transfer_in { pick_day(rng, &year.days).unwrap_or(year.start) } else { year.start };
-        let exit = if leaver {
+        let exit = if last == Last::Completed {
             Some((year.end, "completed"))
         } else {
             exit.and_then(|reason| {
@@ -518,7 +591,7 @@ impl Gen<'_, '_> {
             .uuid(school.id)
             .text(&format!("{}-{seq:05}", school.emis))
             .text(first)
-            .text(last)
+            .text(last_name)
             .text(sex)
             .date(pg_date(dob))
             .opt_text(disability)
@@ -527,60 +600,41 @@ impl Gen<'_, '_> {
             .timestamptz(self.stamp)
             .timestamptz(self.stamp);
 
-        // Earlier years: a repeater was in the same grade last year, everyone else one grade
-        // below, back to the school's entry grade; transfers-in have no history here.
-        let mut spells = vec![Spell {
-            year_ix,
-            grade_ix: gi,
-            stream,
-            entry: if entry_grade {
-                "new"
-            } else if repeater {
-                "repeater"
-            } else if transfer_in {
-                "transfer_in"
-            } else {
-                "promoted"
-            },
-            start,
-            exit,
-        }];
-        if !transfer_in {
-            let mut g = gi as i64 - i64::from(!repeater);
-            let mut y = year_ix as i64 - 1;
-            while y >= 0 && g >= 0 {
-                let yr = &self.cal.years[y as usize];
-                let first_grade = g == 0 || school.grades[g as usize] == Grade::F5;
-                spells.push(Spell {
-                    year_ix: y as usize,
-                    grade_ix: g as usize,
-                    stream,
-                    entry: if first_grade { "new" } else { "promoted" },
-                    start: yr.start,
-                    exit: Some((yr.end, "completed")),
-                });
-                if first_grade {
-                    break;
-                }
-                g -= 1;
-                y -= 1;
+        let mut spells = Vec::new();
+        let (mut g, mut y) = (gi, year_ix);
+        for back in 0.. {
+            let repeated = repeats.get(back).copied().unwrap_or(false);
+            let yr = &self.cal.years[y];
+            spells.push(Spell {
+                year_ix: y,
+                grade_ix: g,
+                stream,
+                entry: if is_entry(g) {
+                    "new"
+                } else if repeated {
+                    "repeater"
+                } else if transfer_in {
+                    "transfer_in"
+                } else {
+                    "promoted"
+                },
+                start: if back == 0 { start } else { yr.start },
+                exit: if back == 0 { exit } else { Some((yr.end, "completed")) },
+            });
+            // A spell without a decision is at the entry grade; the first year has none before.
+            if back + 1 > repeats.len() || y == 0 {
+                break;
             }
+            g -= usize::from(!repeated);
+            y -= 1;
         }
         // A learner's ability carries across years; attendance and results follow it.
-        let ability = normal(&mut self.scores);
-        let chronic = self.rng.gen_bool(0.08);
         let base = (if rural { 0.07 } else { 0.045 }) * school.factor;
         let p_absent = if chronic { self.rng.gen_range(0.15..0.35) } else { base };
-        let beam =
-            ovc && !matches!(school.ownership, "private" | "trust") && self.money.gen_bool(0.6);
-        let payer = match (self.money.gen_range(0..100), rural) {
-            (0..=49, false) | (0..=34, true) => 1.0,
-            (50..=84, false) | (35..=79, true) => self.money.gen_range(0.3..0.9),
-            _ => 0.0,
-        };
         for spell in spells.iter().rev() {
             self.spell(id, spell, p_absent, ability, beam, payer);
         }
+        true
     }
 
     fn spell(

@@ -101,6 +101,23 @@ impl TestApp {
     /// [`spawn`](Self::spawn), with the settings changed by `adjust` first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let (owner_url, owner, seed) = seeded_database(7, 2, (5, 8)).await;
+        Self::spawn_over(owner_url, owner, seed, adjust).await
+    }
+
+    /// A system over a fresh database seeded with `params`.
+    pub async fn spawn_seeded(params: &oneclass_synth::SeedParams) -> TestApp {
+        let owner_url = fresh_database().await;
+        let owner = db::pool(&owner_url, 4).await.expect("owner pool");
+        let seed = oneclass_synth::seed(&owner, params).await.expect("seed");
+        Self::spawn_over(owner_url, owner, seed, |_| {}).await
+    }
+
+    async fn spawn_over(
+        owner_url: String,
+        owner: PgPool,
+        seed: oneclass_synth::SeedSummary,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let lake_dir = tempfile::Builder::new().prefix("oneclass-lake").tempdir().expect("tempdir");
         let mut settings = settings(&owner_url, lake_dir.path());
         adjust(&mut settings);
@@ -151,6 +168,18 @@ impl TestApp {
             .find(|l| l.role.as_str() == role)
             .map(|l| l.username.clone())
             .unwrap_or_else(|| panic!("no demo login for {role}"))
+    }
+
+    /// The school of the demo login for `role` (a school's staff).
+    pub async fn school_of(&self, role: &str) -> uuid::Uuid {
+        sqlx::query_scalar(
+            "SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
+             WHERE u.username = $1",
+        )
+        .bind(self.username(role))
+        .fetch_one(&self.owner)
+        .await
+        .unwrap_or_else(|e| panic!("the school of {role}: {e}"))
     }
 
     pub async fn token(&self, role: &str) -> String {
@@ -224,13 +253,18 @@ impl TestApp {
 
     /// Waits until silver holds as many rows as PostgreSQL for each of `tables`.
     pub async fn wait_for_snapshot(&self, analyst: &str, tables: &[&str]) {
+        self.wait_for_snapshot_within(analyst, tables, Duration::from_secs(60)).await;
+    }
+
+    /// [`wait_for_snapshot`](Self::wait_for_snapshot), waiting up to `limit` for each table.
+    pub async fn wait_for_snapshot_within(&self, analyst: &str, tables: &[&str], limit: Duration) {
         for table in tables {
             let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
                 .fetch_one(&self.owner)
                 .await
                 .expect("count");
             let sql = format!("SELECT count(*) AS n FROM silver.{table}");
-            eventually(Duration::from_secs(60), &format!("{table} in silver"), || async {
+            eventually(limit, &format!("{table} in silver"), || async {
                 let rows = self.try_sql(analyst, &sql).await.ok()?;
                 (rows.first()?["n"].as_i64() == Some(total)).then_some(())
             })

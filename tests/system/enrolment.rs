@@ -196,14 +196,7 @@ async fn transfers_between_schools_and_year_end() {
     let app = TestApp::spawn().await;
     let registrar_a = app.token("registrar").await;
     let head = app.token("school_head").await;
-    let school_a: Uuid = sqlx::query_scalar(
-        "SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
-         WHERE u.username = $1",
-    )
-    .bind(app.username("registrar"))
-    .fetch_one(&app.owner)
-    .await
-    .expect("school A");
+    let school_a: Uuid = app.school_of("registrar").await;
     let school_b: Uuid = sqlx::query_scalar(
         "SELECT id FROM platform.schools WHERE id <> $1 ORDER BY emis_code LIMIT 1",
     )
@@ -410,14 +403,7 @@ async fn transfers_between_schools_and_year_end() {
 async fn bulk_import_is_all_or_nothing_and_applied_once() {
     let app = TestApp::spawn().await;
     let registrar = app.token("registrar").await;
-    let school: Uuid = sqlx::query_scalar(
-        "SELECT m.school_id FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
-         WHERE u.username = $1",
-    )
-    .bind(app.username("registrar"))
-    .fetch_one(&app.owner)
-    .await
-    .expect("school");
+    let school: Uuid = app.school_of("registrar").await;
     let (grade, class): (String, String) = sqlx::query_as(
         "SELECT grade, name FROM academic.classes WHERE school_id = $1 AND academic_year = (
              SELECT academic_year FROM ref.terms WHERE start_date <= current_date

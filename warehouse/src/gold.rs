@@ -248,19 +248,51 @@ async fn latest_enrolment_year(ctx: &SessionContext) -> Option<i64> {
 async fn write_whole(
     lake: &Url,
     options: &oneclass_lake::StorageOptions,
+    name: (&str, &str),
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<u64, WarehouseError> {
+    write(lake, options, name, schema, batches, GoldWrite::Replace).await
+}
+
+/// How a write changes a gold table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GoldWrite {
+    /// The rows written are the whole table.
+    Replace,
+    /// The rows written are added.
+    Append,
+    /// The rows written replace those matching this SQL predicate (e.g. `academic_year = 2025`),
+    /// which every row written must match.
+    ReplaceWhere(String),
+}
+
+/// Writes `batches` to the gold table `(schema, table)` in one commit (replacing, appending
+/// or replacing some rows, as `how` says), creating it if need be; its new version.
+pub(crate) async fn write(
+    lake: &Url,
+    options: &oneclass_lake::StorageOptions,
     (schema_name, table): (&str, &str),
     schema: SchemaRef,
     mut batches: Vec<RecordBatch>,
+    how: GoldWrite,
 ) -> Result<u64, WarehouseError> {
     if batches.is_empty() {
         batches.push(RecordBatch::new_empty(schema));
     }
     let url = oneclass_lake::table_url(lake, oneclass_lake::GOLD, schema_name, table);
-    let written = oneclass_lake::table_or_new(&url, options)
-        .await?
-        .write(batches)
-        .with_save_mode(SaveMode::Overwrite)
-        .await?;
+    let table = oneclass_lake::table_or_new(&url, options).await?;
+    let written = match how {
+        GoldWrite::Replace => table.write(batches).with_save_mode(SaveMode::Overwrite).await?,
+        GoldWrite::Append => table.write(batches).with_save_mode(SaveMode::Append).await?,
+        GoldWrite::ReplaceWhere(predicate) => {
+            table
+                .write(batches)
+                .with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(predicate)
+                .await?
+        }
+    };
     Ok(written.version().unwrap_or(0))
 }
 

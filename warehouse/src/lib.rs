@@ -49,6 +49,8 @@ pub use deltalake::arrow::record_batch::RecordBatch;
 pub use deltalake::datafusion::scalar::ScalarValue;
 pub use encode::{Encoder, Format, encode};
 pub use error::WarehouseError;
+/// The lake's layers, as the catalogs are named.
+pub use gold::GoldWrite;
 pub use gold::{
     BuildKind, G7_AGGREGATES, GoldReport, GoldSettings, INDICATORS, Indicator, MODELS,
     PARITY_INDICATORS, SURVIVAL_INDICATOR, SumCheck, counts_schema, indicator_codes,
@@ -56,7 +58,6 @@ pub use gold::{
 };
 pub use marts::{MART_SCHEMA, MARTS, Mart, mart};
 pub use named::names as named_query_names;
-/// The lake's layers, as the catalogs are named.
 pub use oneclass_lake::{BRONZE, GOLD, SILVER};
 pub use privacy::pseudonym;
 
@@ -224,15 +225,22 @@ impl Warehouse {
         name: &str,
         params: Vec<ScalarValue>,
     ) -> Result<Vec<RecordBatch>, WarehouseError> {
+        self.limited(self.named_unlimited(name, params)).await
+    }
+
+    /// [`Warehouse::named`] without the time limit, for the builds that read the whole lake
+    /// (the early-warning features), under the memory limit still.
+    pub async fn named_unlimited(
+        &self,
+        name: &str,
+        params: Vec<ScalarValue>,
+    ) -> Result<Vec<RecordBatch>, WarehouseError> {
         let sql =
             named::sql(name).ok_or_else(|| WarehouseError::UnknownNamedQuery(name.to_owned()))?;
         let statement = guard::read_only_statement(sql)?;
-        self.limited(async {
-            let ctx = self.session(&Access::Full).await?;
-            let df = plan(&ctx, statement).await?.with_param_values(params)?;
-            Ok(df.collect().await?)
-        })
-        .await
+        let ctx = self.session(&Access::Full).await?;
+        let df = plan(&ctx, statement).await?.with_param_values(params)?;
+        Ok(df.collect().await?)
     }
 
     /// Rebuilds the gold indicators (see [`gold`](crate::gold)) from the lake as it is now, in
@@ -255,6 +263,18 @@ impl Warehouse {
     ) -> Result<GoldReport, WarehouseError> {
         let ctx = self.session(&Access::Full).await?;
         gold::rebuild(&ctx, &self.lake_url, &self.storage_options, self.gold, kind, progress).await
+    }
+
+    /// Writes `batches` to the gold table `(schema, table)` in one commit, as `how` says;
+    /// creates the table if need be. Its new version.
+    pub async fn write_gold(
+        &self,
+        table: (&str, &str),
+        schema: deltalake::arrow::datatypes::SchemaRef,
+        batches: Vec<RecordBatch>,
+        how: GoldWrite,
+    ) -> Result<u64, WarehouseError> {
+        gold::write(&self.lake_url, &self.storage_options, table, schema, batches, how).await
     }
 
     /// Gold's own arithmetic, level by level: every numerator and denominator of a scope against

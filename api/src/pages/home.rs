@@ -3,17 +3,18 @@
 //! the pages reached from it that only show (the analyst's catalog, the head's attention list).
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Redirect, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use chrono::Utc;
-use oneclass_core::ids::SchoolId;
+use oneclass_core::ids::{LearnerId, SchoolId};
 use oneclass_core::types::Role;
 use oneclass_i18n::Lang;
 use serde::Deserialize;
 
-use super::kit::{Staff, page_error, render};
+use super::kit::{Staff, non_empty, page_error, render};
 use crate::announcements::{self, Announcement};
 use crate::auth::begin_scoped;
 use crate::error::ApiError;
@@ -27,6 +28,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/app/", get(home_page))
         .route("/app/catalog", get(catalog_page))
         .route("/app/attention", get(attention_page))
+        .route("/app/attention/actions", post(record_action))
 }
 
 /// Who may find learners (the API's readers of learner records).
@@ -127,6 +129,34 @@ async fn catalog_page(
 struct AttentionPage {
     lang: Lang,
     list: crate::attention::Attention,
+    /// What the model is and when it scored, above its list.
+    model_note: String,
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    learner_id: LearnerId,
+    #[serde(default)]
+    action: String,
+    outcome: Option<String>,
+    model_version: Option<i32>,
+}
+
+/// Records what was done for a learner on the attention list, then shows the list again.
+async fn record_action(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let body = crate::support::NewSupportAction {
+        action: form.action,
+        outcome: non_empty(&form.outcome).map(str::to_owned),
+        model_version: form.model_version,
+    };
+    match crate::support::record(&state, &user, form.learner_id, body).await {
+        Ok(_) => Redirect::to("/app/attention#model").into_response(),
+        Err(e) => page_error(e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -149,7 +179,15 @@ async fn attention_page(
     };
     let today = Utc::now().date_naive();
     match crate::attention::attention(&state, &user, &request_id, school, today, lang).await {
-        Ok(list) => render(StatusCode::OK, &AttentionPage { lang, list }),
+        Ok(list) => {
+            let model_note = list.model.as_ref().map_or_else(String::new, |m| {
+                lang.t_args(
+                    "risk-explained",
+                    &[("version", m.model_version.to_string()), ("day", m.scored_on.to_string())],
+                )
+            });
+            render(StatusCode::OK, &AttentionPage { lang, list, model_note })
+        }
         Err(e) => page_error(e),
     }
 }
