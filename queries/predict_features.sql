@@ -5,8 +5,11 @@
 -- Written to gold/predict/features for each cohort the model learns from or scores.
 --
 -- Features (numbers; missing as NULL):
--- - attendance this school year before the day: days marked, share absent, share absent in the
---   last 10 marked days and in the 28 days before the day, and the change (recent − year);
+-- - attendance this school year before the day: days marked, share absent, days absent in the
+--   14 days before the day (two school weeks, ten school days in term; a plain sum rather than a
+--   window over each learner's latest marks, so the scan aggregates without sorting the year's
+--   marks: the window's sort outgrew the memory limit at 200 schools), share absent in the 28
+--   days before the day, and the change (recent − year);
 -- - marks: the mean percentage this year and last year (every test), the latest term's mean
 --   against the term before it (the change in points);
 -- - over_age: completed years above the official age of the grade on 1 January;
@@ -27,8 +30,7 @@ WITH enrolled AS (
   ) x WHERE n = 1
 ),
 marks AS (
-  SELECT m.learner_id, m.date, m.status,
-         row_number() OVER (PARTITION BY m.learner_id ORDER BY m.date DESC) AS back
+  SELECT m.learner_id, m.date, m.status
   FROM silver.attendance.daily_marks m
   WHERE m.date >= $2 AND m.date < $1
 ),
@@ -36,8 +38,8 @@ attendance AS (
   SELECT m.learner_id,
          CAST(count(*) AS DOUBLE) AS days_marked,
          avg(CASE WHEN m.status = 'absent' THEN 1.0 ELSE 0.0 END) AS absent_share,
-         sum(CASE WHEN m.back <= 10 AND m.status = 'absent' THEN 1.0 ELSE 0.0 END)
-           AS absent_last_10,
+         sum(CASE WHEN m.date >= $1 - INTERVAL '14 days' AND m.status = 'absent'
+                  THEN 1.0 ELSE 0.0 END) AS absent_last_10,
          avg(CASE WHEN m.date >= $1 - INTERVAL '28 days'
                   THEN CASE WHEN m.status = 'absent' THEN 1.0 ELSE 0.0 END END)
            AS absent_share_4_weeks,

@@ -308,7 +308,7 @@ fn model_reasons(row: &Value, lang: Lang) -> Vec<Reason> {
         .collect()
 }
 
-/// One feature's value in words ("absent 6 of the last 10 school days"); `None` for a feature
+/// One feature's value in words ("absent 6 days in the last two weeks"); `None` for a feature
 /// this release does not know (a newer model's).
 fn feature_in_words(feature: &str, value: Option<f64>, row: &Value, lang: Lang) -> Option<String> {
     let whole = |v: f64| format!("{v:.0}");
@@ -390,7 +390,7 @@ mod tests {
         let said: Vec<(String, String)> =
             model_reasons(&row, Lang::En).into_iter().map(|r| (r.code, r.text)).collect();
         let expected = [
-            ("absent_last_10", "absent 6 of the last 10 school days"),
+            ("absent_last_10", "absent 6 days in the last two weeks"),
             ("mark_change", "mean term mark changed by -18 points since the term before"),
             ("beam", "not on BEAM"),
             ("mark_last_year", "no marks recorded"),
