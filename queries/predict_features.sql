@@ -2,7 +2,9 @@
 -- $1, from what the lake holds before that day, and the outcome where the lake already knows it.
 -- $2 the first day of that school year, $3 the school year, $4 the first day of the term that
 -- holds $1 (the caller reads them from ref.terms: constants keep the large scans free of joins).
--- Written to gold/predict/features for each cohort the model learns from or scores.
+-- Written to gold/predict/features for each cohort the model learns from or scores. Unordered:
+-- sorting the joined rows at 200 schools asked the memory pool for 326 GB (the sort's estimate
+-- of rows that share string buffers), and nothing downstream needs an order.
 --
 -- Features (numbers; missing as NULL):
 -- - attendance this school year before the day: days marked, share absent, days absent in the
@@ -148,4 +150,3 @@ LEFT JOIN year_marks ym ON ym.learner_id = e.learner_id
 LEFT JOIN mark_trend mt ON mt.learner_id = e.learner_id
 LEFT JOIN fees f ON f.learner_id = e.learner_id
 LEFT JOIN next_year ny ON ny.learner_id = e.learner_id
-ORDER BY e.school_id, e.learner_id

@@ -153,7 +153,31 @@ impl Cohort {
         if cohort.rows() == 0 {
             return Err(CohortError::Empty);
         }
-        Ok(cohort)
+        Ok(cohort.in_order())
+    }
+
+    /// The rows by school and learner: the query's order depends on its parallel plan, and the
+    /// model learns the same trees from the same rows only in the same order.
+    fn in_order(self) -> Cohort {
+        let mut order: Vec<usize> = (0..self.rows()).collect();
+        order.sort_by(|&a, &b| {
+            (&self.school_ids[a], &self.learner_ids[a])
+                .cmp(&(&self.school_ids[b], &self.learner_ids[b]))
+        });
+        fn pick<T: Clone>(values: &[T], order: &[usize]) -> Vec<T> {
+            order.iter().map(|&i| values[i].clone()).collect()
+        }
+        Cohort {
+            learner_ids: pick(&self.learner_ids, &order),
+            school_ids: pick(&self.school_ids, &order),
+            grades: pick(&self.grades, &order),
+            academic_year: pick(&self.academic_year, &order),
+            as_of: pick(&self.as_of, &order),
+            columns: self.columns.iter().map(|c| pick(c, &order)).collect(),
+            outcome: pick(&self.outcome, &order),
+            rule: pick(&self.rule, &order),
+            groups: self.groups.iter().map(|g| pick(g, &order)).collect(),
+        }
     }
 
     /// Features column-major, as the model reads them.
