@@ -19,7 +19,7 @@ use deltalake::arrow::datatypes::{
 use oneclass_predict::early_warning::{
     Assessment, Cohort, EarlyWarning, scores_batch, scores_schema,
 };
-use oneclass_warehouse::{GoldWrite, ScalarValue, Warehouse, WarehouseError};
+use oneclass_warehouse::{GoldWrite, ScalarValue, Warehouse};
 
 pub const FEATURES_TABLE: (&str, &str) = ("predict", "features");
 pub const MODELS_TABLE: (&str, &str) = ("predict", "models");
@@ -220,7 +220,7 @@ struct Stored {
 async fn latest_model(wh: &Warehouse) -> anyhow::Result<Option<Stored>> {
     let batches = match wh.named("predict_latest_model", vec![]).await {
         Ok(b) => b,
-        Err(WarehouseError::Invalid(why)) if why.contains("not found") => return Ok(None),
+        Err(e) if e.is_missing_table() => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(None) };

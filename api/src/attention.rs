@@ -216,7 +216,7 @@ async fn lake_rows(
 ) -> ApiResult<Vec<Value>> {
     let batches = match state.warehouse.named(query, params).await {
         Ok(batches) => batches,
-        Err(WarehouseError::Invalid(why)) if why.contains("not found") => return Ok(Vec::new()),
+        Err(e) if e.is_missing_table() => return Ok(Vec::new()),
         Err(e @ (WarehouseError::Timeout(_) | WarehouseError::ResourcesExhausted(_))) => {
             return Err(e.into());
         }

@@ -9,14 +9,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use oneclass_warehouse::{Warehouse, WarehouseError};
+use oneclass_warehouse::Warehouse;
 use serde::Deserialize;
 
 use crate::area::{Crumb, Level, Links, MIN_LEARNERS, suppression};
 use crate::chart::{BarChart, BarRow, format_value};
 use crate::error::DashError;
 use crate::i18n::{self, Text};
-use crate::results::Results;
+use crate::results::{Results, named_or_empty};
 use crate::viewer::Viewer;
 
 const RISK_QUERY: &str = "dash_risk";
@@ -62,20 +62,6 @@ pub(crate) struct OutlookPage {
     projection_chart: String,
 }
 
-/// Rows of a named query over a gold table that may not exist yet (nothing scored or projected):
-/// none then.
-async fn rows_of(
-    warehouse: &Warehouse,
-    query: &str,
-    level: &Level,
-) -> Result<Vec<oneclass_warehouse::RecordBatch>, DashError> {
-    match warehouse.named(query, level.query_params()).await {
-        Ok(b) => Ok(b),
-        Err(WarehouseError::Invalid(why)) if why.contains("not found") => Ok(Vec::new()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub(crate) async fn page(
     State(warehouse): State<Arc<Warehouse>>,
     viewer: Viewer,
@@ -87,8 +73,8 @@ pub(crate) async fn page(
     let level = Level::parse(params.province, params.district, None, t)?;
     crate::area::check_place(&warehouse, &level, t).await?;
     let (risk, projection) = tokio::try_join!(
-        rows_of(&warehouse, RISK_QUERY, &level),
-        rows_of(&warehouse, PROJECTION_QUERY, &level),
+        named_or_empty(&warehouse, RISK_QUERY, level.query_params()),
+        named_or_empty(&warehouse, PROJECTION_QUERY, level.query_params()),
     )?;
     let links = Links { page: "outlook", keep: Vec::new() };
 

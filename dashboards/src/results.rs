@@ -71,9 +71,7 @@ pub(crate) async fn named_or_empty(
 ) -> Result<Vec<RecordBatch>, DashError> {
     match warehouse.named(query, params).await {
         Ok(batches) => Ok(batches),
-        Err(oneclass_warehouse::WarehouseError::Invalid(why)) if why.contains("not found") => {
-            Ok(Vec::new())
-        }
+        Err(e) if e.is_missing_table() => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }
 }

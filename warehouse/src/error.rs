@@ -47,6 +47,12 @@ pub enum WarehouseError {
 }
 
 impl WarehouseError {
+    /// True when the query read a table the lake does not hold yet (a new deployment, gold or a
+    /// model not built yet): callers show "nothing yet" rather than fail.
+    pub fn is_missing_table(&self) -> bool {
+        matches!(self, Self::Invalid(why) if why.contains("not found"))
+    }
+
     /// True when the user's input caused the error and the message is safe and useful to show
     /// them (an HTTP 4xx); false for failures that should be logged and answered with a 500.
     pub fn is_user_error(&self) -> bool {

@@ -169,9 +169,7 @@ pub(crate) async fn rebuild(
                 counts.extend(rows);
             }
             // A model whose source table is not in the lake yet (a new deployment) waits for it.
-            Err(WarehouseError::Invalid(why)) if why.contains("not found") => {
-                report.skipped.push((model, why));
-            }
+            Err(e) if e.is_missing_table() => report.skipped.push((model, e.to_string())),
             Err(e) => return Err(e),
         }
     }
@@ -224,9 +222,7 @@ pub(crate) async fn rebuild(
         progress(mart.name, MODELS.len() + i, steps);
         match crate::marts::rebuild(ctx, lake, options, settings, mart, &scope).await {
             Ok((rows, _)) => report.marts.push((mart.name, rows)),
-            Err(WarehouseError::Invalid(why)) if why.contains("not found") => {
-                report.skipped.push((mart.name, why));
-            }
+            Err(e) if e.is_missing_table() => report.skipped.push((mart.name, e.to_string())),
             Err(e) => return Err(e),
         }
     }
