@@ -17,6 +17,7 @@ pub mod meanings;
 mod named;
 mod outside;
 mod privacy;
+mod raw_keys;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -400,6 +401,7 @@ fn lake_context(runtime: Arc<RuntimeEnv>, lake: Arc<QueryLake>) -> SessionContex
         .with_config(config)
         .with_runtime_env(runtime)
         .with_default_features()
+        .with_optimizer_rule(Arc::new(raw_keys::RawLearnerKeys))
         .with_table_factories(HashMap::new())
         .build();
     let ctx = SessionContext::new_with_state(state);

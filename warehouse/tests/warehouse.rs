@@ -535,6 +535,99 @@ async fn analysts_see_pseudonyms_not_identities() -> TestResult {
     Ok(())
 }
 
+/// The physical plan of `sql` as the analyst's EXPLAIN shows it.
+async fn physical_plan(warehouse: &Warehouse, sql: &str, access: &Access) -> String {
+    let out = warehouse.query(&format!("EXPLAIN {sql}"), access).await.expect(sql);
+    let (_, text) = encode(&out, Format::Csv).expect("CSV");
+    String::from_utf8(text).expect("UTF-8")
+}
+
+/// Analysts' joins, groups and distinct counts by learner are done on the ids beneath their
+/// views, so the pseudonym is computed only for what an answer shows (one per group here, none
+/// for a count); the answers are the ones the pseudonymised views give.
+#[tokio::test]
+async fn analysts_join_and_group_learners_without_hashing_every_row() -> TestResult {
+    let lake = Lake::seeded().await?;
+    let warehouse = lake.warehouse();
+    let national = analyst(Area::National);
+    let hidden = |n: usize| pseudonym(KEY, &learner_id(n));
+
+    // Counts over a join by learner, and distinct learners: no pseudonym computed at all.
+    for (sql, want) in [
+        (
+            "SELECT count(*) AS n FROM silver.sis.learners l \
+             JOIN silver.attendance.daily_marks m ON m.learner_id = l.id",
+            10,
+        ),
+        ("SELECT count(DISTINCT learner_id) AS n FROM silver.attendance.daily_marks", 5),
+        (
+            "SELECT count(DISTINCT m.learner_id) AS n FROM silver.attendance.daily_marks m \
+             JOIN silver.sis.learners l ON l.id = m.learner_id WHERE l.sex = 'F'",
+            3,
+        ),
+    ] {
+        assert_eq!(count(&warehouse, sql, &national).await?, want, "{sql}");
+        let plan = physical_plan(&warehouse, sql, &national).await;
+        assert!(!plan.contains("pseudonym("), "{sql} hashes ids it does not show:\n{plan}");
+    }
+
+    // Grouped by learner, with learners that have no absence kept by the outer join: each
+    // group's key is hashed once, after the aggregate, and is the learner's pseudonym.
+    let sql = "SELECT l.id, count(m.id) AS n FROM silver.sis.learners l \
+               LEFT JOIN (SELECT * FROM silver.attendance.daily_marks WHERE status = 'absent') m \
+               ON m.learner_id = l.id GROUP BY l.id ORDER BY n, l.id";
+    let out = warehouse.query(sql, &national).await?;
+    let mut got: Vec<(String, i64)> = column_strings(&out.batches, "id")
+        .into_iter()
+        .map(|id| id.expect("an id"))
+        .zip(column_i64(&out.batches, "n"))
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, i64)> =
+        [(0, 0), (1, 1), (2, 0), (3, 1), (4, 1)].map(|(n, absent)| (hidden(n), absent)).into();
+    want.sort();
+    assert_eq!(got, want);
+    let plan = physical_plan(&warehouse, sql, &national).await;
+    assert!(plan.contains("__raw_learner_id"), "{plan}");
+    let physical = plan.split("physical_plan").nth(1).expect("a physical plan");
+    assert_eq!(physical.matches("pseudonym(").count(), 1, "{plan}");
+
+    // Whatever the query, a learner id an analyst reads is a pseudonym and never the raw id,
+    // and the internal columns never reach an answer.
+    let expected: Vec<String> = (0..5).map(hidden).collect();
+    for sql in [
+        "SELECT m.learner_id, l.sex FROM silver.attendance.daily_marks m \
+         JOIN silver.sis.learners l ON l.id = m.learner_id",
+        "SELECT * FROM silver.attendance.daily_marks m \
+         JOIN silver.sis.learners l ON l.id = m.learner_id",
+        "WITH per AS (SELECT learner_id, school_id, count(*) AS marks \
+         FROM silver.attendance.daily_marks GROUP BY learner_id, school_id) \
+         SELECT school_id, learner_id, \
+         rank() OVER (PARTITION BY school_id ORDER BY marks DESC, learner_id) AS r FROM per",
+        "SELECT DISTINCT learner_id FROM silver.attendance.daily_marks \
+         WHERE learner_id IN (SELECT id FROM silver.sis.learners)",
+    ] {
+        let out = warehouse.query(sql, &national).await?;
+        assert!(out.num_rows() > 0, "{sql}");
+        let schema = out.batches[0].schema();
+        assert!(schema.fields().iter().all(|f| !f.name().starts_with("__raw")), "{sql}");
+        for name in ["learner_id", "id"] {
+            if schema.field_with_name(name).is_err() {
+                continue;
+            }
+            for id in column_strings(&out.batches, name).into_iter().flatten() {
+                // A mark's own `id` is not a learner's; a learner id is always hidden.
+                assert!(
+                    expected.contains(&id) || name == "id",
+                    "{sql}: {name} {id} is not a pseudonym"
+                );
+                assert!((0..5).all(|n| id != learner_id(n)), "{sql}: {name} shows a raw id {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn analysts_see_only_their_area() -> TestResult {
     let lake = Lake::seeded().await?;
