@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The peers of `oneclass bench queries`: DuckDB and Polars over the same Parquet files.
 
-    python3 bench/peers.py PARQUET_ROOT QUERY_DIR
+    python3 bench/peers.py PARQUET_ROOT QUERY_DIR [ENGINE ...]
 
 PARQUET_ROOT holds one folder of Parquet files per table (`daily_marks/`, `schools/` …), each
 registered under the folder's name. QUERY_DIR holds the queries, one `*.sql` file each. Every
 query runs once in a fresh connection (cold: connection, table registration and first run), then
-five more times in that connection (hot: the median). Prints one JSON document on stdout.
+five more times in that connection (hot: the median). ENGINE (duckdb, polars; both when none is
+named) chooses the peers; one not chosen is reported as not run. Prints one JSON document on stdout.
 """
 
 import decimal
@@ -103,7 +104,9 @@ def polars_engine(root, names, qs):
 
 
 def main():
-    if len(sys.argv) != 3:
+    engines = ("duckdb", "polars")
+    chosen = sys.argv[3:] or list(engines)
+    if len(sys.argv) < 3 or any(e not in engines for e in chosen):
         print(__doc__, file=sys.stderr)
         return 2
     try:
@@ -116,6 +119,9 @@ def main():
     names, qs = tables(root), queries(folder)
     out = {}
     for engine, fn in (("duckdb", duckdb_engine), ("polars", polars_engine)):
+        if engine not in chosen:
+            out[engine] = {"error": "not run"}
+            continue
         try:
             version, results = fn(root, names, qs)
             out[engine] = {"version": version, "queries": results}

@@ -3,6 +3,7 @@
 //! measured in the same run, prints a Markdown table and appends JSON lines under
 //! `bench/results/` (paths relative to the repository root, where it is run).
 
+mod analyst;
 mod api;
 mod cdc;
 mod cdc_memory;

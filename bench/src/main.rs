@@ -57,7 +57,9 @@ enum BenchCommand {
         seed: u64,
     },
     /// Analytical queries (bench/queries/*.sql): DataFusion beside DuckDB and Polars over the
-    /// same Parquet files exported from silver, cold and hot (needs python3 with duckdb, polars).
+    /// same Parquet files exported from silver, cold and hot; then the analyst questions
+    /// (bench/analyst/*.sql) through POST /api/v1/sql as the national analyst beside DuckDB
+    /// (needs python3 with duckdb, polars).
     Queries {
         /// district or province.
         #[arg(long, default_value = "district")]

@@ -1,6 +1,7 @@
 //! `oneclass bench queries`: the analytical queries of `bench/queries/` run by DataFusion, DuckDB
 //! and Polars over the same Parquet files (exported from silver in the same run), cold and hot,
-//! with DataFusion over the Delta lake itself (the warehouse) as a reference row.
+//! with DataFusion over the Delta lake itself (the warehouse) as a reference row; then the
+//! analyst questions of `bench/analyst/` through the SQL endpoint ([`crate::analyst`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::analyst::{self, ANALYST_DIR, analyst_questions};
 use crate::common::{BenchCluster, RunFacts, append_json_lines, server_version, thousands};
 use oneclass::app::{ingest_config, supervise_ingest, wait_for_lake, warehouse};
 use oneclass::config::Settings;
@@ -201,16 +203,16 @@ pub fn over_silver(sql: &str) -> String {
     }
 }
 
-fn millis(seconds: f64) -> String {
+pub(crate) fn millis(seconds: f64) -> String {
     let ms = seconds * 1000.0;
     if ms >= 100.0 { format!("{ms:.0}") } else { format!("{ms:.1}") }
 }
 
-fn timing_cell(t: Option<Timing>) -> String {
+pub(crate) fn timing_cell(t: Option<Timing>) -> String {
     t.map_or_else(|| "failed".to_string(), |t| format!("{} / {}", millis(t.cold), millis(t.hot)))
 }
 
-fn ratio_cell(r: Option<f64>) -> String {
+pub(crate) fn ratio_cell(r: Option<f64>) -> String {
     r.map_or_else(|| "–".to_string(), |r| format!("{r:.2}"))
 }
 
@@ -253,7 +255,7 @@ pub fn geometric_means(rows: &[QueryRow]) -> (Option<f64>, Option<f64>) {
     (geometric_mean(&duck), geometric_mean(&polars))
 }
 
-fn timing_json(t: Option<Timing>) -> serde_json::Value {
+pub(crate) fn timing_json(t: Option<Timing>) -> serde_json::Value {
     t.map_or(serde_json::Value::Null, |t| json!({ "cold_s": t.cold, "hot_s": t.hot }))
 }
 
@@ -294,21 +296,21 @@ struct PeerRun {
 }
 
 #[derive(Debug, Deserialize)]
-struct PeerEngine {
-    version: Option<String>,
+pub(crate) struct PeerEngine {
+    pub(crate) version: Option<String>,
     error: Option<String>,
     #[serde(default)]
     queries: HashMap<String, PeerRun>,
 }
 
 #[derive(Debug, Deserialize)]
-struct PeersOutput {
-    duckdb: PeerEngine,
+pub(crate) struct PeersOutput {
+    pub(crate) duckdb: PeerEngine,
     polars: PeerEngine,
 }
 
 /// The queries of `dir`, by file stem, in file name order.
-fn read_queries(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn read_queries(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
@@ -436,7 +438,10 @@ async fn parquet_session(root: &Path) -> anyhow::Result<SessionContext> {
 }
 
 /// DataFusion over the exported Parquet files: a fresh session per query.
-async fn run_df_parquet(root: &Path, sql: &str) -> anyhow::Result<(Timing, Vec<RecordBatch>)> {
+pub(crate) async fn run_df_parquet(
+    root: &Path,
+    sql: &str,
+) -> anyhow::Result<(Timing, Vec<RecordBatch>)> {
     let started = Instant::now();
     let ctx = parquet_session(root).await?;
     let batches = ctx.sql(sql).await?.collect().await?;
@@ -473,11 +478,18 @@ async fn run_df_delta(lake: &url::Url, sql: &str) -> anyhow::Result<(Timing, Vec
     Ok((Timing { cold, hot: median(&hot) }, out.batches))
 }
 
-async fn run_peers(root: &Path) -> anyhow::Result<PeersOutput> {
+/// DuckDB and Polars (those of `engines`; both when it is empty) over the Parquet files of `root`,
+/// running the queries of `dir`.
+pub(crate) async fn run_peers(
+    root: &Path,
+    dir: &str,
+    engines: &[&str],
+) -> anyhow::Result<PeersOutput> {
     let out = tokio::process::Command::new("python3")
         .arg(PEERS)
         .arg(root)
-        .arg(QUERY_DIR)
+        .arg(dir)
+        .args(engines)
         .output()
         .await
         .context("running python3 bench/peers.py")?;
@@ -490,7 +502,7 @@ async fn run_peers(root: &Path) -> anyhow::Result<PeersOutput> {
     serde_json::from_slice(&out.stdout).context("reading bench/peers.py's output")
 }
 
-fn peer_result(
+pub(crate) fn peer_result(
     engine: &PeerEngine,
     label: &str,
     query: &str,
@@ -574,7 +586,7 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
     }
 
     eprintln!("DuckDB and Polars (one python3 process) …");
-    let peers = run_peers(&parquet).await?;
+    let peers = run_peers(&parquet, QUERY_DIR, &[]).await?;
     for (row, reference) in rows.iter_mut().zip(&results) {
         let reference = reference.as_deref();
         row.rows = reference.map_or(0, <[Vec<Cell>]>::len);
@@ -622,8 +634,42 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
     }));
     append_json_lines(Path::new(RESULTS), &lines)?;
     println!("\nAppended {} lines to {RESULTS}", lines.len());
+
+    eprintln!("Analyst questions ({ANALYST_DIR}) …");
+    let (asked, duck) = analyst_questions(&settings, &parquet, &params.demo_password).await?;
+    println!(
+        "\nAnalyst questions ({ANALYST_DIR}), {} scale: the national analyst through POST \
+         /api/v1/sql (scoped, pseudonymised, JSON over HTTP, the whole answer received) beside \
+         DuckDB {} over the same Parquet files with raw ids; milliseconds, cold / hot (median of \
+         {HOT_RUNS})\n",
+        facts.scale,
+        duck.duckdb.as_deref().unwrap_or("?"),
+    );
+    println!("{}", analyst::format_table(&asked));
+    for row in asked.iter().filter(|r| !r.problems.is_empty()) {
+        for p in &row.problems {
+            println!("- {}: {p}", row.question);
+        }
+    }
+    let mut lines: Vec<serde_json::Value> =
+        asked.iter().map(|r| analyst::json_line(&facts, &duck, r)).collect();
+    let (mean, largest) = analyst::summary(&asked);
+    lines.push(json!({
+        "bench": "analyst-sql",
+        "date": facts.date,
+        "query": "geometric mean",
+        "scale": facts.scale,
+        "seed": facts.seed,
+        "ratio_analyst_http_to_duckdb_hot": mean,
+        "largest_ratio": largest,
+        "machine": facts.machine_json(),
+        "peers": { "duckdb": duck.duckdb },
+    }));
+    append_json_lines(Path::new(RESULTS), &lines)?;
+    println!("\nAppended {} lines to {RESULTS}", lines.len());
+
     bench.stop().await?;
-    if rows.iter().any(|r| !r.problems.is_empty()) {
+    if rows.iter().any(|r| !r.problems.is_empty()) || asked.iter().any(|r| !r.problems.is_empty()) {
         anyhow::bail!("the engines' results differ or an engine failed: see above");
     }
     Ok(())
