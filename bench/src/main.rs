@@ -66,6 +66,9 @@ enum BenchCommand {
         scale: oneclass_synth::Scale,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Write the Parquet export to this new (or empty) folder and keep it.
+        #[arg(long)]
+        parquet: Option<std::path::PathBuf>,
     },
     /// HTTP load: N concurrent staff of one school against the real API and staff pages, served
     /// in-process (the load generator shares the machine); fails above 1 % errors on any route.
@@ -132,7 +135,9 @@ async fn main() -> anyhow::Result<()> {
         }
         BenchCommand::CdcMemory { rows } => cdc_memory(CdcMemoryOptions { rows }).await,
         BenchCommand::Load { scale, seed } => load(LoadOptions { scale, seed }).await,
-        BenchCommand::Queries { scale, seed } => queries(QueriesOptions { scale, seed }).await,
+        BenchCommand::Queries { scale, seed, parquet } => {
+            queries(QueriesOptions { scale, seed, parquet }).await
+        }
         BenchCommand::Api { scale, seed, users, seconds } => {
             api(ApiOptions { scale, seed, users, seconds }).await
         }

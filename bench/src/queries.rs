@@ -48,6 +48,9 @@ const TABLES: [(&str, &str, &str); 6] = [
 pub struct QueriesOptions {
     pub scale: oneclass_synth::Scale,
     pub seed: u64,
+    /// Where to write the Parquet export and keep it (for other engines and profiling); by
+    /// default it goes with the run's scratch folder.
+    pub parquet: Option<PathBuf>,
 }
 
 /// One value of a result, as the engines are compared: numbers as f64, the rest as text.
@@ -543,7 +546,17 @@ pub async fn queries(opts: QueriesOptions) -> anyhow::Result<()> {
     let ingest_seconds = fill_lake(&settings, &pool).await?;
     pool.close().await;
 
-    let parquet: PathBuf = bench.dir().join("parquet");
+    let parquet: PathBuf = match &opts.parquet {
+        Some(dir) => {
+            anyhow::ensure!(
+                !dir.exists() || std::fs::read_dir(dir)?.next().is_none(),
+                "{} is not empty: the export needs an empty or new folder",
+                dir.display()
+            );
+            dir.clone()
+        }
+        None => bench.dir().join("parquet"),
+    };
     eprintln!("Exporting silver to Parquet …");
     let sizes = export(&settings.lake, &parquet).await?;
 

@@ -392,11 +392,18 @@ impl QueryStream {
 
 /// A session whose only tables are the lake's, with no file-reading table factories.
 fn lake_context(runtime: Arc<RuntimeEnv>, lake: Arc<QueryLake>) -> SessionContext {
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_information_schema(true)
         .with_create_default_catalog_and_schema(false)
         // Unqualified `sis.learners` means the current state, the table analysts want most.
         .with_default_catalog_and_schema(oneclass_lake::SILVER, "public");
+    if lake.analyst.is_some() {
+        // A dynamic filter carries values of a join's build side (or the bounds of a top-k)
+        // into the other side's scan, where EXPLAIN ANALYZE prints them; analysts' joins by
+        // learner run on the raw ids beneath their views (`raw_keys`), so those values would be
+        // raw ids.
+        config = config.set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false);
+    }
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)

@@ -16,8 +16,8 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use deltalake::datafusion::common::alias::AliasGenerator;
 use deltalake::datafusion::common::tree_node::Transformed;
 use deltalake::datafusion::common::{Column, DFSchema, ExprSchema, Result};
 use deltalake::datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction};
@@ -44,15 +44,18 @@ impl OptimizerRule for RawLearnerKeys {
     fn rewrite(
         &self,
         plan: LogicalPlan,
-        _config: &dyn OptimizerConfig,
+        config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
+        let names = Names(config.alias_generator());
         let rewritten = match &plan {
-            LogicalPlan::Join(join) => join_on_raw_ids(join)?,
-            LogicalPlan::Aggregate(aggregate) => aggregate_on_raw_ids(aggregate)?,
-            _ => None,
+            LogicalPlan::Join(join) => join_on_raw_ids(join, &names),
+            LogicalPlan::Aggregate(aggregate) => aggregate_on_raw_ids(aggregate, &names),
+            _ => Ok(None),
         };
+        // A rewrite that fails, or would change the node's columns, is not made: the query runs
+        // on the pseudonyms as written.
         Ok(match rewritten {
-            Some(new) if same_columns(new.schema(), plan.schema()) => Transformed::yes(new),
+            Ok(Some(new)) if same_columns(new.schema(), plan.schema()) => Transformed::yes(new),
             _ => Transformed::no(plan),
         })
     }
@@ -66,11 +69,17 @@ struct Exposed {
     udf: Arc<ScalarUDF>,
 }
 
-/// The internal name of a raw id column: unique, and not a name a query can refer to (the
-/// optimizer runs after the query's names are resolved).
-fn raw_name() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("__raw_learner_id_{}", NEXT.fetch_add(1, Ordering::Relaxed))
+/// Internal names of raw id columns, from the query's own generator (so that a plan tells
+/// nothing of other sessions' queries). A query cannot refer to them (the optimizer runs after
+/// its names are resolved); one that names a column the same way is left as written.
+struct Names<'a>(&'a Arc<AliasGenerator>);
+
+impl Names<'_> {
+    /// A name not among `schema`'s columns.
+    fn fresh(&self, schema: &DFSchema) -> Option<String> {
+        let name = self.0.next("__raw_learner_id");
+        (!schema.iter().any(|(_, f)| f.name() == &name)).then_some(name)
+    }
 }
 
 fn pseudonym_call(expr: &Expr) -> Option<&ScalarFunction> {
@@ -100,7 +109,7 @@ fn column_at(schema: &DFSchema, i: usize) -> Column {
 /// unchanged), the plan with the raw id beside it. Only nodes that keep their input's rows and
 /// columns as they are (projections of the column itself, aliases, filters, sorts, limits, the
 /// sides of a join, windows) are looked through.
-fn expose(plan: &LogicalPlan, column: &Column) -> Result<Option<Exposed>> {
+fn expose(plan: &LogicalPlan, column: &Column, names: &Names) -> Result<Option<Exposed>> {
     Ok(match plan {
         LogicalPlan::Projection(projection) => {
             let Some(i) = projection.schema.maybe_index_of_column(column) else { return Ok(None) };
@@ -108,12 +117,14 @@ fn expose(plan: &LogicalPlan, column: &Column) -> Result<Option<Exposed>> {
             let (raw_expr, input, udf) = if let Some(call) = pseudonym_call(expr) {
                 (call.args[0].clone(), projection.input.clone(), call.func.clone())
             } else if let Expr::Column(inner) = expr {
-                let Some(below) = expose(&projection.input, inner)? else { return Ok(None) };
+                let Some(below) = expose(&projection.input, inner, names)? else {
+                    return Ok(None);
+                };
                 (Expr::Column(below.raw), Arc::new(below.plan), below.udf)
             } else {
                 return Ok(None);
             };
-            let name = raw_name();
+            let Some(name) = names.fresh(&projection.schema) else { return Ok(None) };
             let mut exprs = projection.expr.clone();
             exprs.push(raw_expr.alias(&name));
             let plan = LogicalPlan::Projection(Projection::try_new(exprs, input)?);
@@ -122,7 +133,7 @@ fn expose(plan: &LogicalPlan, column: &Column) -> Result<Option<Exposed>> {
         LogicalPlan::SubqueryAlias(alias) => {
             let Some(i) = alias.schema.maybe_index_of_column(column) else { return Ok(None) };
             let inner = column_at(alias.input.schema(), i);
-            let Some(below) = expose(&alias.input, &inner)? else { return Ok(None) };
+            let Some(below) = expose(&alias.input, &inner, names)? else { return Ok(None) };
             let raw = Column::new(Some(alias.alias.clone()), below.raw.name);
             let plan = LogicalPlan::SubqueryAlias(SubqueryAlias::try_new(
                 Arc::new(below.plan),
@@ -132,12 +143,12 @@ fn expose(plan: &LogicalPlan, column: &Column) -> Result<Option<Exposed>> {
         }
         LogicalPlan::Filter(_) | LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
             let [input] = plan.inputs()[..] else { return Ok(None) };
-            let Some(below) = expose(input, column)? else { return Ok(None) };
+            let Some(below) = expose(input, column, names)? else { return Ok(None) };
             let plan = plan.clone().with_new_exprs(plan.expressions(), vec![below.plan])?;
             Some(Exposed { plan, ..below })
         }
         LogicalPlan::Window(window) if window.input.schema().has_column(column) => {
-            let Some(below) = expose(&window.input, column)? else { return Ok(None) };
+            let Some(below) = expose(&window.input, column, names)? else { return Ok(None) };
             let plan = LogicalPlan::Window(Window::try_new(
                 window.window_expr.clone(),
                 Arc::new(below.plan),
@@ -159,7 +170,7 @@ fn expose(plan: &LogicalPlan, column: &Column) -> Result<Option<Exposed>> {
                 _ => return Ok(None),
             };
             let side = if from_left { &join.left } else { &join.right };
-            let Some(below) = expose(side, column)? else { return Ok(None) };
+            let Some(below) = expose(side, column, names)? else { return Ok(None) };
             let Exposed { plan: side, raw, udf } = below;
             let (left, right) = if from_left {
                 (Arc::new(side), join.right.clone())
@@ -175,7 +186,7 @@ fn expose(plan: &LogicalPlan, column: &Column) -> Result<Option<Exposed>> {
 }
 
 /// A join whose equal keys are pseudonyms on both sides, joined on the raw ids instead.
-fn join_on_raw_ids(join: &Join) -> Result<Option<LogicalPlan>> {
+fn join_on_raw_ids(join: &Join, names: &Names) -> Result<Option<LogicalPlan>> {
     if join.null_aware {
         return Ok(None);
     }
@@ -185,7 +196,13 @@ fn join_on_raw_ids(join: &Join) -> Result<Option<LogicalPlan>> {
     let mut changed = false;
     for (l, r) in &mut on {
         let (Expr::Column(lc), Expr::Column(rc)) = (&*l, &*r) else { continue };
-        let (Some(le), Some(re)) = (expose(&left, lc)?, expose(&right, rc)?) else { continue };
+        let (Some(le), Some(re)) = (expose(&left, lc, names)?, expose(&right, rc, names)?) else {
+            continue;
+        };
+        // The same function (the same key) on both sides, over ids of the same type.
+        if le.udf != re.udf {
+            continue;
+        }
         let left_type = le.plan.schema().field_from_column(&le.raw)?.data_type().clone();
         if &left_type != re.plan.schema().field_from_column(&re.raw)?.data_type() {
             continue;
@@ -214,7 +231,7 @@ fn join_on_raw_ids(join: &Join) -> Result<Option<LogicalPlan>> {
 
 /// An aggregate grouped by pseudonyms, or counting them, done on the raw ids; the groups' keys
 /// are hashed after it, one per group.
-fn aggregate_on_raw_ids(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
+fn aggregate_on_raw_ids(aggregate: &Aggregate, names: &Names) -> Result<Option<LogicalPlan>> {
     if aggregate.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
         return Ok(None);
     }
@@ -225,7 +242,7 @@ fn aggregate_on_raw_ids(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     for (group, hash) in groups.iter_mut().zip(&mut hashed) {
         // A group key may carry an alias (a distinct count's inner groups do).
         let Expr::Column(column) = without_alias(group) else { continue };
-        let Some(below) = expose(&input, column)? else { continue };
+        let Some(below) = expose(&input, column, names)? else { continue };
         *group = Expr::Column(below.raw);
         *hash = Some(below.udf);
         input = below.plan;
@@ -240,7 +257,7 @@ fn aggregate_on_raw_ids(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
         if func.name() != "count" {
             continue;
         }
-        let Some(below) = expose(&input, column)? else { continue };
+        let Some(below) = expose(&input, column, names)? else { continue };
         let name = aggregate.schema.field(aggregate.group_expr.len() + i).name().clone();
         let mut raw = AggregateFunction { func: func.clone(), params: params.clone() };
         raw.params.args = vec![Expr::Column(below.raw)];

@@ -560,6 +560,14 @@ async fn analysts_join_and_group_learners_without_hashing_every_row() -> TestRes
             10,
         ),
         ("SELECT count(DISTINCT learner_id) AS n FROM silver.attendance.daily_marks", 5),
+        // A query that names its own columns as the rewrite names the raw ids still answers.
+        (
+            "SELECT count(*) AS n FROM (SELECT learner_id, 0 AS __raw_learner_id_0, \
+             1 AS __raw_learner_id_1, 2 AS __raw_learner_id_2, 3 AS __raw_learner_id_3 \
+             FROM silver.attendance.daily_marks) m \
+             JOIN silver.sis.learners l ON m.learner_id = l.id",
+            10,
+        ),
         (
             "SELECT count(DISTINCT m.learner_id) AS n FROM silver.attendance.daily_marks m \
              JOIN silver.sis.learners l ON l.id = m.learner_id WHERE l.sex = 'F'",
@@ -591,6 +599,26 @@ async fn analysts_join_and_group_learners_without_hashing_every_row() -> TestRes
     assert!(plan.contains("__raw_learner_id"), "{plan}");
     let physical = plan.split("physical_plan").nth(1).expect("a physical plan");
     assert_eq!(physical.matches("pseudonym(").count(), 1, "{plan}");
+
+    // Plans show no raw id either: not the values a join's dynamic filter carries from its
+    // build side into the other side's scan, nor a scan's statistics.
+    let one = hidden(1);
+    let join = "SELECT count(*) FROM silver.attendance.daily_marks m \
+                JOIN silver.sis.learners l ON m.learner_id = l.id";
+    for sql in [
+        format!("EXPLAIN ANALYZE {join} WHERE l.id = '{one}'"),
+        format!("EXPLAIN VERBOSE {join} WHERE l.id = '{one}'"),
+        format!("EXPLAIN ANALYZE {join}"),
+        format!("EXPLAIN ANALYZE {join} WHERE l.sex = 'F'"),
+    ] {
+        let out = warehouse.query(&sql, &national).await?;
+        let (_, text) = encode(&out, Format::Csv)?;
+        let text = String::from_utf8(text)?;
+        assert!(text.contains("daily_marks"), "{sql}: {text}");
+        for n in 0..5 {
+            assert!(!text.contains(&learner_id(n)), "{sql} shows a raw id:\n{text}");
+        }
+    }
 
     // Whatever the query, a learner id an analyst reads is a pseudonym and never the raw id,
     // and the internal columns never reach an answer.
