@@ -432,7 +432,7 @@ async fn export(lake: &url::Url, root: &Path) -> anyhow::Result<Vec<(&'static st
 }
 
 async fn parquet_session(root: &Path) -> anyhow::Result<SessionContext> {
-    let ctx = SessionContext::new();
+    let ctx = oneclass_warehouse::engine_context();
     for (name, _, _) in TABLES {
         let dir = format!("{}/", root.join(name).display());
         ctx.register_parquet(name, &dir, ParquetReadOptions::default()).await?;
