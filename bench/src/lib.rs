@@ -12,6 +12,7 @@ mod cpu;
 mod pages;
 pub mod percentiles;
 mod queries;
+mod queries_run;
 mod school;
 mod timetable;
 
@@ -22,6 +23,6 @@ pub use common::{
     LoadOptions, Measurement, RunFacts, format_table, json_line, load, mem_total_kib, thousands,
 };
 pub use pages::{PagesOptions, pages};
-pub use queries::{QueriesOptions, queries};
+pub use queries_run::{QueriesOptions, queries};
 pub use school::{SchoolOptions, school};
 pub use timetable::{TimetableOptions, timetable};
