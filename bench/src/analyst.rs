@@ -14,15 +14,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::common::{RunFacts, thousands};
 use crate::queries::{
-    Cell, PeerVersions, REL_TOLERANCE, Timing, cells, compare, geometric_mean, median, peer_result,
-    ratio_cell, read_queries, run_df_parquet, run_peers, timing_cell, timing_json,
+    Cell, HOT_RUNS, PeerVersions, REL_TOLERANCE, Timing, cells, compare, geometric_mean, hot_ratio,
+    median, peer_result, ratio_cell, read_queries, run_df_parquet, run_peers, timing_cell,
+    timing_json,
 };
 use oneclass::app::Application;
 use oneclass::config::Settings;
 
 pub(crate) const ANALYST_DIR: &str = "bench/analyst";
-/// Hot figures are the median of this many requests after the cold one (as for the engines).
-const HOT_RUNS: usize = 5;
 /// The demo's analyst: national, every school, pseudonymised (the seed's account).
 const ANALYST: &str = "analyst";
 
@@ -42,8 +41,7 @@ pub(crate) struct AnalystRow {
 impl AnalystRow {
     /// The analyst over HTTP, hot, ÷ DuckDB, hot: above 1 means the analyst waits longer.
     pub fn ratio(&self) -> Option<f64> {
-        let (http, duck) = (self.http?, self.duckdb?);
-        (http.hot > 0.0 && duck.hot > 0.0).then(|| http.hot / duck.hot)
+        hot_ratio(self.http, self.duckdb)
     }
 }
 

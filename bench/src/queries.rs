@@ -69,9 +69,14 @@ pub struct QueryRow {
 impl QueryRow {
     /// DataFusion over Parquet, hot, ÷ the peer, hot: above 1 means DataFusion is slower.
     pub fn ratio(&self, peer: Option<Timing>) -> Option<f64> {
-        let (ours, peer) = (self.df_parquet?, peer?);
-        (peer.hot > 0.0 && ours.hot > 0.0).then(|| ours.hot / peer.hot)
+        hot_ratio(self.df_parquet, peer)
     }
+}
+
+/// Ours, hot, ÷ the peer's, hot; `None` where either failed or took no time.
+pub(crate) fn hot_ratio(ours: Option<Timing>, peer: Option<Timing>) -> Option<f64> {
+    let (ours, peer) = (ours?, peer?);
+    (peer.hot > 0.0 && ours.hot > 0.0).then(|| ours.hot / peer.hot)
 }
 
 /// The geometric mean of the positive, finite values; `None` when there are none.
